@@ -1,0 +1,195 @@
+import { readFileSync } from "node:fs";
+import { resolve, dirname } from "node:path";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import type { z } from "zod";
+import cron from "node-cron";
+import registryUrl from "registry-url";
+import { AppError, ConfigError } from "../errors.ts";
+import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
+import { MonitorConfig } from "./schema.ts";
+
+export interface LoadedConfig {
+  config: MonitorConfig;
+  /** Absolute path of the file, or "<inline>". */
+  source: string;
+  /** Directory relative paths in the config (state_dir, repo_dir) resolve against. */
+  baseDir: string;
+  /** Resolved npm registry (config, else npm's own configuration). */
+  npmRegistry: string;
+  /** GitHub token from config or $GITHUB_TOKEN, or null. */
+  githubToken: string | null;
+  secrets: SecretRegistry;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  secrets?: SecretRegistry;
+}
+
+export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedConfig {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    throw new AppError("E_CONFIG_READ", `cannot read config ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    });
+  }
+  return loadConfigText(text, abs, dirname(abs), options);
+}
+
+export function loadConfigText(text: string, source: string, baseDir: string, options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const secrets = options.secrets ?? new SecretRegistry();
+  let raw: unknown;
+  try {
+    raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    const detail = err instanceof YAMLParseError ? err.message : (err as Error).message;
+    throw new ConfigError([`syntax: ${detail}`], source);
+  }
+  const envIssues: string[] = [];
+  const interpolated = interpolate(raw, [], env, secrets, envIssues);
+  if (envIssues.length) throw new ConfigError(envIssues, source);
+
+  const parsed = MonitorConfig.safeParse(interpolated);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
+  const config = parsed.data;
+  const ruleIssues = checkRules(config);
+  if (ruleIssues.length) throw new ConfigError(ruleIssues, source);
+
+  const githubToken = config.settings.github.token ?? env["GITHUB_TOKEN"] ?? null;
+  secrets.add(githubToken);
+  secrets.add(config.settings.npm.token);
+  secrets.add(config.settings.server.token);
+  for (const sink of config.settings.alerts.sinks) if (sink.type === "slack") secrets.add(sink.webhook_url);
+
+  return {
+    config,
+    source,
+    baseDir,
+    npmRegistry: normalizeRegistry(config.settings.npm.registry ?? npmConfiguredRegistry(env)),
+    githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
+    secrets,
+  };
+}
+
+/** The registry npm itself is configured to use (.npmrc found upward from cwd, or NPM_CONFIG_REGISTRY). */
+export function npmConfiguredRegistry(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env["npm_config_registry"] ?? env["NPM_CONFIG_REGISTRY"];
+  if (fromEnv) return fromEnv;
+  return registryUrl();
+}
+
+function normalizeRegistry(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+/** `${VAR}`, `${VAR:-default}`; `$${` escapes a literal `${`. Applied to string values after parsing. */
+function interpolate(
+  value: unknown,
+  path: (string | number)[],
+  env: NodeJS.ProcessEnv,
+  secrets: SecretRegistry,
+  issues: string[],
+): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === "$${") return "${";
+      const v = env[name ?? ""];
+      if (v === undefined || v === "") {
+        if (fallback !== undefined) return fallback;
+        issues.push(`${formatPath(path)}: environment variable ${name} is not set`);
+        return "";
+      }
+      if (SECRET_NAME.test(name ?? "") || SECRET_NAME.test(String(path.at(-1) ?? ""))) secrets.add(v);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, secrets, issues));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, [...path, k], env, secrets, issues);
+    return out;
+  }
+  return value;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    if (i.code === "unrecognized_keys") {
+      return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown key`).join("\n  - ");
+    }
+    if (i.code === "invalid_union" && "note" in i && i.note === "No matching discriminator") {
+      return `${formatPath(i.path)}: ${i.message}`;
+    }
+    return `${formatPath(i.path)}: ${i.message}`;
+  });
+}
+
+const KNOWN_PLACEHOLDERS = new Set([
+  "version",
+  "tag",
+  "platform",
+  "project",
+  "project_underscore",
+  "wheel_platform",
+  "repo",
+  "name",
+]);
+
+function checkRules(config: MonitorConfig): string[] {
+  const issues: string[] = [];
+  const seen = new Set<string>();
+  const checkCron = (expr: string | undefined, path: string) => {
+    if (expr !== undefined && !cron.validate(expr)) issues.push(`${path}: invalid cron expression "${expr}"`);
+  };
+  checkCron(config.settings.watch.schedule, "settings.watch.schedule");
+  config.projects.forEach((p, i) => {
+    const at = `projects[${i}]`;
+    if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name "${p.name}"`);
+    seen.add(p.name);
+    checkCron(p.watch?.schedule, `${at}.watch.schedule`);
+    const templates: [string, string | null | undefined][] = [
+      ...(p.channels.github?.assets ?? []).map((t, j): [string, string] => [`${at}.channels.github.assets[${j}]`, t]),
+      [`${at}.channels.pypi.sdist`, p.channels.pypi?.sdist],
+      [`${at}.channels.pypi.wheel`, p.channels.pypi?.wheel],
+      [`${at}.channels.homebrew.url`, p.channels.homebrew?.url],
+      [`${at}.channels.homebrew.formula`, p.channels.homebrew?.formula],
+    ];
+    for (const [path, t] of templates) {
+      if (!t) continue;
+      for (const m of t.matchAll(/\{([^}]*)\}/g)) {
+        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? "")) issues.push(`${path}: unknown placeholder {${m[1]}}`);
+      }
+    }
+    const gh = p.channels.github;
+    if (gh && !gh.platforms && !p.targets_manifest && gh.assets.some((a) => a.includes("{platform}"))) {
+      issues.push(`${at}.channels.github.platforms: required when assets use {platform} and no targets_manifest is set`);
+    }
+    const hb = p.channels.homebrew;
+    if (hb && !hb.platforms && !p.targets_manifest) {
+      issues.push(`${at}.channels.homebrew.platforms: required when no targets_manifest is set`);
+    }
+    const py = p.channels.pypi;
+    if (py?.wheel && !py.platforms && !p.targets_manifest) {
+      issues.push(`${at}.channels.pypi.platforms: required for wheels when no targets_manifest is set`);
+    }
+  });
+  const server = config.settings.server;
+  const host = server.listen.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
+  if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
+    issues.push(`settings.server.listen: must be host:port, got "${server.listen}"`);
+  }
+  if (!["127.0.0.1", "localhost", "::1"].includes(host) && !server.token) {
+    issues.push(`settings.server.token: required when settings.server.listen (${server.listen}) is not loopback`);
+  }
+  return issues;
+}

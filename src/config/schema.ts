@@ -1,0 +1,187 @@
+import { z } from "zod";
+import { DURATION_PATTERN } from "./duration.ts";
+
+/**
+ * The monitor config file (YAML or JSON). Strict: an unknown key is an error naming its path.
+ * `monitor config schema` prints the JSON Schema generated from these definitions; docs/config.md is generated
+ * from it too (kept in sync by a test).
+ */
+
+const Duration = z.string().regex(new RegExp(DURATION_PATTERN), "must be a duration like 90s, 10m, 1h30m or 0");
+const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const RepoSlug = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name");
+const Host = z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, "must be a host name, optionally with :port");
+const Template = z.string().min(1);
+const PlatformId = z.string().regex(/^[a-z0-9]+_[a-z0-9]+$/, "must look like darwin_arm64");
+
+export const GraceConfig = z
+  .strictObject({
+    github: Duration.optional(),
+    crates: Duration.optional(),
+    npm: Duration.optional(),
+    pypi: Duration.optional(),
+    homebrew: Duration.optional(),
+  })
+  .describe("Propagation grace per channel, counted from the GitHub release's published_at.");
+export type GraceConfig = z.infer<typeof GraceConfig>;
+
+export const HostLimit = z.strictObject({
+  concurrency: z.int().min(1).max(256).default(8),
+  min_interval: Duration.default("0"),
+});
+
+export const HttpConfig = z.strictObject({
+  user_agent: z.string().min(1).optional().describe("Sent on every request; crates.io requires a descriptive one."),
+  connect_timeout: Duration.default("10s"),
+  headers_timeout: Duration.default("15s"),
+  body_timeout: Duration.default("30s"),
+  request_timeout: Duration.default("60s"),
+  max_body_bytes: z.int().min(1024).default(20 * 1024 * 1024),
+  retries: z.int().min(0).max(10).default(3),
+  max_retry_wait: Duration.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
+  retry_base: Duration.default("500ms"),
+  host_concurrency: z.int().min(1).max(256).default(8).describe("Default concurrent requests per host."),
+  host_limits: z.record(Host, HostLimit).default({}).describe("Per-host concurrency and minimum spacing."),
+});
+
+export const GithubEndpoint = z.strictObject({
+  api_url: HttpUrl.default("https://api.github.com").describe("REST API base; set it for GitHub Enterprise Server."),
+  token: z.string().optional().describe("API token; defaults to $GITHUB_TOKEN. Never logged."),
+  download_hosts: z
+    .array(Host)
+    .default(["github.com", "release-assets.githubusercontent.com", "objects.githubusercontent.com"])
+    .describe("Hosts asset downloads may redirect to."),
+});
+
+export const CratesEndpoint = z.strictObject({
+  api_url: HttpUrl.default("https://crates.io"),
+  index_url: HttpUrl.default("https://index.crates.io").describe("Sparse index base."),
+  api_min_interval: Duration.default("1s").describe("crates.io allows at most one API request per second."),
+});
+
+export const NpmEndpoint = z.strictObject({
+  registry: HttpUrl.optional().describe("Defaults to the registry npm itself uses (.npmrc, NPM_CONFIG_REGISTRY)."),
+  token: z.string().optional(),
+});
+
+export const PypiEndpoint = z.strictObject({
+  url: HttpUrl.default("https://pypi.org"),
+});
+
+export const WatchConfig = z.strictObject({
+  schedule: z.string().default("*/5 * * * *").describe("node-cron expression (5 or 6 fields)."),
+  hot_interval: Duration.default("1m").describe("Polling interval right after a new tag appears."),
+  hot_for: Duration.default("6h").describe("How long the hot interval lasts after a new tag."),
+  jitter: Duration.default("10s").describe("Random delay added before each cycle."),
+  cycle_timeout: Duration.default("5m"),
+  include_prereleases: z.boolean().default(false),
+});
+
+export const SlackSink = z.strictObject({
+  type: z.literal("slack"),
+  name: z.string().default("slack"),
+  webhook_url: HttpUrl.describe("Incoming webhook URL (a secret; use ${SLACK_WEBHOOK_URL})."),
+  min_interval: Duration.default("1s"),
+});
+
+export const ErgoSink = z.strictObject({
+  type: z.literal("ergo"),
+  name: z.string().default("ergo"),
+  repo_dir: z.string().min(1).describe("Directory holding (or under) the .ergo repository."),
+  binary: z.string().default("ergo"),
+  agent: z.string().optional(),
+});
+
+export const LogSink = z.strictObject({
+  type: z.literal("log"),
+  name: z.string().default("log"),
+});
+
+export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink]);
+
+export const AlertsConfig = z.strictObject({
+  flap_cycles: z.int().min(1).max(100).default(2).describe("Consecutive cycles a finding must persist before alerting."),
+  remind_every: Duration.default("4h"),
+  retry_base: Duration.default("5s"),
+  retry_max: Duration.default("10m"),
+  sinks: z.array(SinkConfig).default([]),
+});
+
+export const ServerConfig = z.strictObject({
+  listen: z.string().default("127.0.0.1:8080").describe("host:port for the status page, API and metrics."),
+  token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
+  stale_after: Duration.default("30m").describe("/readyz fails when the last cycle is older."),
+});
+
+const GithubChannel = z.strictObject({
+  platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's github_sdk official platforms."),
+  assets: z.array(Template).min(1).describe("Asset name templates over {version}, {tag}, {platform}."),
+  checksums: z.string().nullable().default("sha256sums.txt"),
+});
+
+const CratesChannel = z.strictObject({ crate: z.string().min(1) });
+const NpmChannel = z.strictObject({ package: z.string().min(1) });
+const PypiChannel = z.strictObject({
+  project: z.string().min(1),
+  sdist: Template.nullable().default("{project}-{version}.tar.gz"),
+  wheel: Template.nullable()
+    .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
+    .describe("Wheel filename glob; {wheel_platform} maps darwin_arm64 to macosx_*_arm64 and so on."),
+  platforms: z.array(PlatformId).optional().describe("Wheel platforms; defaults to the manifest's pypi official ones."),
+  wheel_platforms: z.record(PlatformId, z.string()).default({}).describe("Override the platform to wheel-tag glob map."),
+});
+const HomebrewChannel = z.strictObject({
+  tap: RepoSlug,
+  formula: z.string().default("Formula/{name}.rb"),
+  branch: z.string().default("main"),
+  platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
+  url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),
+});
+
+export const ChannelsConfig = z.strictObject({
+  github: GithubChannel.optional(),
+  crates: CratesChannel.optional(),
+  npm: NpmChannel.optional(),
+  pypi: PypiChannel.optional(),
+  homebrew: HomebrewChannel.optional(),
+});
+
+export const ProjectConfig = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, . _ -"),
+  repo: RepoSlug,
+  tag_prefix: z.string().default("v"),
+  targets_manifest: z
+    .string()
+    .optional()
+    .describe("Path in the repo of a plasmite-style release/targets.json, read at the tag."),
+  grace: GraceConfig.optional(),
+  channels: ChannelsConfig,
+  watch: WatchConfig.partial().optional(),
+});
+
+export const SettingsConfig = z.strictObject({
+  github: GithubEndpoint.default(GithubEndpoint.parse({})),
+  crates: CratesEndpoint.default(CratesEndpoint.parse({})),
+  npm: NpmEndpoint.default({}),
+  pypi: PypiEndpoint.default(PypiEndpoint.parse({})),
+  http: HttpConfig.default(HttpConfig.parse({})),
+  grace: GraceConfig.default({}),
+  state_dir: z.string().default(".monitor-state"),
+  watch: WatchConfig.default(WatchConfig.parse({})),
+  alerts: AlertsConfig.default(AlertsConfig.parse({})),
+  server: ServerConfig.default(ServerConfig.parse({})),
+});
+
+export const MonitorConfig = z.strictObject({
+  version: z.literal(1).default(1),
+  settings: SettingsConfig.default(SettingsConfig.parse({})),
+  projects: z.array(ProjectConfig).min(1, "at least one project is required"),
+});
+export type MonitorConfig = z.infer<typeof MonitorConfig>;
+export type ProjectConfig = z.infer<typeof ProjectConfig>;
+export type SettingsConfig = z.infer<typeof SettingsConfig>;
+export type SinkConfig = z.infer<typeof SinkConfig>;
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(MonitorConfig, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+}

@@ -1,0 +1,69 @@
+import type { ChannelId } from "../channels.ts";
+
+export const STATUSES = ["ok", "pending", "drift", "unknown", "skipped"] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Stable finding codes (report@1). Adding codes is fine; renaming is a breaking change. */
+export const FINDING_CODES = [
+  "tag-missing",
+  "release-missing",
+  "release-draft",
+  "release-prerelease",
+  "asset-missing",
+  "asset-unexpected",
+  "asset-not-uploaded",
+  "checksum-missing",
+  "checksum-file-missing",
+  "checksum-invalid",
+  "sha-mismatch",
+  "digest-unavailable",
+  "formula-missing",
+  "formula-version-mismatch",
+  "formula-url-mismatch",
+  "formula-placeholder",
+  "formula-platform-missing",
+  "formula-ahead",
+  "version-missing",
+  "version-not-latest",
+  "yanked",
+  "deprecated",
+  "file-missing",
+  "probe-failed",
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** How much a finding weighs: `drift` findings make the channel drift (or pending inside grace). */
+export type FindingSeverity = "drift" | "pending" | "info" | "unknown";
+
+export interface Finding {
+  code: FindingCode;
+  severity: FindingSeverity;
+  message: string;
+  subject?: string;
+  expected?: string;
+  actual?: string;
+  /** True when the finding is held back by the propagation grace window. */
+  in_grace?: boolean;
+}
+
+export interface ChannelVerdict {
+  channel: ChannelId;
+  status: Status;
+  findings: Finding[];
+  /** When the channel's grace window ends (ISO), if it is pending on propagation. */
+  grace_until?: string;
+}
+
+/** Worst status wins; `skipped` never affects the overall verdict. */
+const RANK: Record<Status, number> = { skipped: 0, ok: 1, pending: 2, unknown: 3, drift: 4 };
+
+export function worstStatus(statuses: readonly Status[]): Status {
+  let worst: Status = "ok";
+  let any = false;
+  for (const s of statuses) {
+    if (s === "skipped") continue;
+    any = true;
+    if (RANK[s] > RANK[worst]) worst = s;
+  }
+  return any ? worst : "skipped";
+}

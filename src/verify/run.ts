@@ -1,0 +1,154 @@
+import type { ChannelId } from "../channels.ts";
+import { CHANNELS } from "../channels.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import type { ProjectConfig } from "../config/schema.ts";
+import { evaluate, summarizeObservation } from "../drift/evaluate.ts";
+import { AppError, errorMessage } from "../errors.ts";
+import type { HttpClient } from "../http/client.ts";
+import type { GithubClientFactory } from "../http/github.ts";
+import type { Logger } from "../log.ts";
+import { buildPlan } from "../plan/build-plan.ts";
+import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-manifest.ts";
+import type { ReleasePlan } from "../plan/types.ts";
+import { PROBES } from "../probes/registry.ts";
+import type { ChannelProbeResult, Evidence, ObservationOf, Probe } from "../probes/types.ts";
+import { REPORT_SCHEMA, type ChannelReport, type Report } from "../report/types.ts";
+
+export interface VerifyDeps {
+  http: HttpClient;
+  github: GithubClientFactory;
+  log: Logger;
+  now: () => Date;
+  probes?: { readonly [C in ChannelId]: Probe<ObservationOf<C>> };
+}
+
+export interface VerifyOptions {
+  deep?: boolean;
+  /** Force version-not-latest checks on or off; default "auto" (on when GitHub's latest release is this tag). */
+  expectLatest?: boolean | "auto";
+  /** Restrict to these channels; others report `skipped`. */
+  channels?: readonly ChannelId[];
+  signal?: AbortSignal;
+}
+
+/**
+ * The one verification path shared by `monitor verify`, the daemon and the release driver:
+ * plan -> all channel probes concurrently -> pure drift evaluation -> report@1.
+ */
+export async function verifyRelease(
+  deps: VerifyDeps,
+  loaded: LoadedConfig,
+  project: ProjectConfig,
+  tag: string,
+  options: VerifyOptions = {},
+): Promise<Report> {
+  const started = Date.now();
+  const signal = options.signal ?? new AbortController().signal;
+  const manifest = project.targets_manifest ? await fetchManifest(deps, project, tag, signal) : null;
+  const plan = buildPlan({
+    project,
+    settings: loaded.config.settings,
+    tag,
+    expectLatest: options.expectLatest ?? "auto",
+    manifest,
+  });
+  const probes = deps.probes ?? PROBES;
+  const wanted = (c: ChannelId) => plan[c] !== null && (!options.channels || options.channels.includes(c));
+  const results = await Promise.all(
+    CHANNELS.filter(wanted).map((c) => runProbe(deps, probes[c] as Probe, plan, Boolean(options.deep), signal)),
+  );
+  const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
+  for (const r of results) (byChannel as Record<string, ChannelProbeResult>)[r.channel] = r;
+
+  const checkedAt = deps.now();
+  const evaluation = evaluate({ plan, results: byChannel, now: checkedAt });
+  const channels: ChannelReport[] = evaluation.channels.map((v) => {
+    const r = byChannel[v.channel] as ChannelProbeResult | undefined;
+    return {
+      channel: v.channel,
+      status: v.status,
+      observed: r?.observation ? summarizeObservation(r.observation) : null,
+      findings: v.findings,
+      evidence: r?.evidence ?? [],
+      ...(v.grace_until ? { grace_until: v.grace_until } : {}),
+      duration_ms: r?.duration_ms ?? 0,
+    };
+  });
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    project: project.name,
+    repo: project.repo,
+    tag,
+    version: plan.version,
+    checked_at: checkedAt.toISOString(),
+    status: evaluation.status,
+    published_at: evaluation.published_at,
+    channels,
+    duration_ms: Date.now() - started,
+  };
+  deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
+  return report;
+}
+
+async function runProbe(
+  deps: VerifyDeps,
+  probe: Probe,
+  plan: ReleasePlan,
+  deep: boolean,
+  signal: AbortSignal,
+): Promise<ChannelProbeResult> {
+  const evidence: Evidence[] = [];
+  const http = deps.http.recording(evidence);
+  const started = Date.now();
+  try {
+    const observation = await probe.observe(plan, {
+      http,
+      octokit: deps.github(http),
+      log: deps.log.child({ channel: probe.channel, project: plan.project }),
+      signal,
+      deep,
+    });
+    return { channel: probe.channel, observation, error: null, evidence, duration_ms: Date.now() - started };
+  } catch (err) {
+    const code = err instanceof AppError ? err.code : "E_PROBE_FAILED";
+    deps.log.warn({ channel: probe.channel, project: plan.project, code, err: errorMessage(err) }, "probe failed");
+    return {
+      channel: probe.channel,
+      observation: null,
+      error: { code, message: errorMessage(err) },
+      evidence,
+      duration_ms: Date.now() - started,
+    };
+  }
+}
+
+/** release/targets.json at the tag, through the contents API (raw). */
+async function fetchManifest(
+  deps: VerifyDeps,
+  project: ProjectConfig,
+  tag: string,
+  signal: AbortSignal,
+): Promise<TargetsManifest> {
+  const path = project.targets_manifest ?? "";
+  const [owner = "", repo = ""] = project.repo.split("/");
+  const octokit = deps.github(deps.http);
+  try {
+    const res = await octokit.rest.repos.getContent({
+      owner,
+      repo,
+      path,
+      ref: tag,
+      headers: { accept: "application/vnd.github.raw" },
+      request: { signal },
+    });
+    return parseTargetsManifest(String(res.data as unknown as string), `${project.repo}:${path}@${tag}`);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const status = (err as { status?: number }).status;
+    throw new AppError(
+      "E_PROBE_FAILED",
+      `cannot read ${project.repo}:${path} at ${tag}${status ? ` (HTTP ${status})` : ""}: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+}
