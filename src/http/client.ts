@@ -352,6 +352,7 @@ class Client implements HttpClient {
           });
           const h = flattenHeaders(res.headers);
           const declared = Number(h["content-length"] ?? NaN);
+          res.body.on("error", () => {});
           if (Number.isFinite(declared) && declared > maxBytes) {
             res.body.destroy();
             throw new AppError("E_HTTP_TOO_LARGE", `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`);

@@ -11,12 +11,13 @@ import { buildPlan } from "../plan/build-plan.ts";
 import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-manifest.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import { PROBES } from "../probes/registry.ts";
-import type { ChannelProbeResult, Evidence, ObservationOf, Probe } from "../probes/types.ts";
+import type { ChannelProbeResult, Evidence, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
 import { REPORT_SCHEMA, type ChannelReport, type Report } from "../report/types.ts";
 
 export interface VerifyDeps {
   http: HttpClient;
   github: GithubClientFactory;
+  endpoints: ProbeEndpoints;
   log: Logger;
   now: () => Date;
   probes?: { readonly [C in ChannelId]: Probe<ObservationOf<C>> };
@@ -102,6 +103,7 @@ async function runProbe(
   const started = Date.now();
   try {
     const observation = await probe.observe(plan, {
+      endpoints: deps.endpoints,
       http,
       octokit: deps.github(http),
       log: deps.log.child({ channel: probe.channel, project: plan.project }),

@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import type { ChannelId } from "../../channels.ts";
+import { CHANNELS, isChannelId } from "../../channels.ts";
+import { parseDuration, formatDuration } from "../../config/duration.ts";
+import { UsageError } from "../../errors.ts";
+import { sleep } from "../../http/client.ts";
+import { REPORTERS } from "../../report/registry.ts";
+import type { Report } from "../../report/types.ts";
+import { verifyRelease } from "../../verify/run.ts";
+import { exitCodeFor, useColor } from "../output.ts";
+import { loadForCommand, type GlobalOptions } from "../load.ts";
+import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+
+interface VerifyFlags extends GlobalOptions {
+  project?: string;
+  json?: boolean;
+  markdown?: boolean;
+  wait?: string;
+  pollInterval: string;
+  deep?: boolean;
+  channel?: string[];
+  latest?: boolean;
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command("verify")
+    .description("check one release on every channel now; exit 0 ok, 1 drift, 3 unknown, 4 pending")
+    .argument("<tag>", "release tag, e.g. v0.8.0 (a bare 0.8.0 gets the project's tag prefix)")
+    .option("-p, --project <name>", "project in the config (required when the file has several)")
+    .option("--json", "print report@1 JSON")
+    .option("--markdown", "print Markdown (for $GITHUB_STEP_SUMMARY)")
+    .option("--wait <duration>", "re-poll with backoff until no channel is pending/unknown, up to this long (e.g. 30m)")
+    .option("--poll-interval <duration>", "first re-poll delay for --wait (doubles up to 60s)", "10s")
+    .option("--deep", "download every artifact and hash it (bounded memory)")
+    .option("--channel <name...>", `only these channels (${CHANNELS.join(", ")})`)
+    .option("--latest", "require the tag to be every channel's latest version")
+    .option("--no-latest", "never check latest-ness")
+    .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<VerifyFlags>();
+      if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
+      const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
+      if (waitMs === null) throw new UsageError(`--wait: "${flags.wait}" is not a duration (e.g. 90s, 30m, 1h)`);
+      const pollMs = parseDuration(flags.pollInterval);
+      if (pollMs === null || pollMs <= 0) throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
+      const channels = (flags.channel ?? []).map((c) => {
+        if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
+        return c;
+      });
+      const session = await loadForCommand(globals);
+      try {
+        const project = selectProject(session.loaded, flags.project);
+        const tag = normalizeTag(project, tagArg);
+        const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
+        const latest = flags.latest === undefined ? "auto" : flags.latest;
+        const run = () =>
+          verifyRelease(rt, session.loaded, project, tag, {
+            deep: Boolean(flags.deep),
+            expectLatest: latest,
+            ...(channels.length ? { channels: channels as ChannelId[] } : {}),
+          });
+        let report = await run();
+        if (waitMs > 0) report = await waitForSettle(report, run, waitMs, pollMs);
+        await rt.close();
+        const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
+        process.stdout.write(REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) }));
+        process.exitCode = exitCodeFor([report]);
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** Unsettled = some channel still pending or unknown. Backoff doubles from `pollMs` up to 60 s. */
+async function waitForSettle(first: Report, run: () => Promise<Report>, waitMs: number, pollMs: number): Promise<Report> {
+  const deadline = Date.now() + waitMs;
+  const tty = process.stderr.isTTY;
+  let report = first;
+  let delay = pollMs;
+  let attempt = 1;
+  while (!settled(report) && Date.now() < deadline) {
+    const pause = Math.min(delay, Math.max(0, deadline - Date.now()));
+    const waiting = report.channels.filter((c) => c.status === "pending" || c.status === "unknown").map((c) => `${c.channel}:${c.status}`);
+    const line = `waiting ${formatDuration(pause)} (attempt ${attempt}, ${formatDuration(Math.max(0, deadline - Date.now()))} left): ${waiting.join(" ")}`;
+    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    await sleep(pause);
+    delay = Math.min(delay * 2, 60_000);
+    attempt++;
+    report = await run();
+  }
+  if (tty) process.stderr.write("\r\x1b[2K");
+  return report;
+}
+
+function settled(r: Report): boolean {
+  return !r.channels.some((c) => c.status === "pending" || c.status === "unknown");
+}

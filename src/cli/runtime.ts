@@ -1,0 +1,105 @@
+import { parseDuration } from "../config/duration.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import type { ProjectConfig } from "../config/schema.ts";
+import { UsageError } from "../errors.ts";
+import { createHttpClient, type ExchangeEvent, type HttpClient, type HttpSettings, type ValidatorCache } from "../http/client.ts";
+import { githubClientFactory, type GithubClientFactory } from "../http/github.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { isSafeTag } from "../plan/build-plan.ts";
+import type { ProbeEndpoints } from "../probes/types.ts";
+
+/** Everything a command needs at run time, built once from the loaded config. */
+export interface Runtime {
+  loaded: LoadedConfig;
+  log: Logger;
+  http: HttpClient;
+  github: GithubClientFactory;
+  endpoints: ProbeEndpoints;
+  now: () => Date;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logLevel?: string;
+  cache?: ValidatorCache;
+  onExchange?: (e: ExchangeEvent) => void;
+  logDestination?: { write(line: string): void };
+}
+
+const ms = (text: string): number => parseDuration(text) ?? 0;
+
+export function httpSettingsFrom(loaded: LoadedConfig): HttpSettings {
+  const h = loaded.config.settings.http;
+  const hostLimits: HttpSettings["host_limits"] = {};
+  // crates.io allows one API request per second: enforce it on the configured API host unless overridden.
+  const cratesHost = new URL(loaded.config.settings.crates.api_url).host;
+  hostLimits[cratesHost] = { concurrency: 1, min_interval_ms: ms(loaded.config.settings.crates.api_min_interval) };
+  for (const [host, limit] of Object.entries(h.host_limits)) {
+    hostLimits[host] = { concurrency: limit.concurrency, min_interval_ms: ms(limit.min_interval) };
+  }
+  return {
+    user_agent: h.user_agent ?? "release-monitor/0.1 (release verification; +https://github.com/release-monitor)",
+    connect_timeout_ms: ms(h.connect_timeout),
+    headers_timeout_ms: ms(h.headers_timeout),
+    body_timeout_ms: ms(h.body_timeout),
+    request_timeout_ms: ms(h.request_timeout),
+    max_body_bytes: h.max_body_bytes,
+    retries: h.retries,
+    max_retry_wait_ms: ms(h.max_retry_wait),
+    retry_base_ms: ms(h.retry_base),
+    default_host_concurrency: h.host_concurrency,
+    host_limits: hostLimits,
+  };
+}
+
+export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}): Runtime {
+  const settings = httpSettingsFrom(loaded);
+  const log = createLogger({
+    secrets: loaded.secrets,
+    ...(options.logLevel ? { level: options.logLevel } : {}),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const http = createHttpClient({
+    settings,
+    secrets: loaded.secrets,
+    ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.onExchange ? { onExchange: options.onExchange } : {}),
+  });
+  const s = loaded.config.settings;
+  return {
+    loaded,
+    log,
+    http,
+    github: githubClientFactory({ api_url: s.github.api_url, token: loaded.githubToken, user_agent: settings.user_agent }),
+    endpoints: {
+      githubApi: s.github.api_url.replace(/\/+$/, ""),
+      cratesApi: s.crates.api_url.replace(/\/+$/, ""),
+      cratesIndex: s.crates.index_url.replace(/\/+$/, ""),
+      npmRegistry: loaded.npmRegistry,
+      pypi: s.pypi.url.replace(/\/+$/, ""),
+    },
+    now: () => new Date(),
+    close: () => http.close(),
+  };
+}
+
+/** Picks the project a command is about: --project, or the only one in the file. */
+export function selectProject(loaded: LoadedConfig, name: string | undefined): ProjectConfig {
+  const projects = loaded.config.projects;
+  if (name !== undefined) {
+    const p = projects.find((x) => x.name === name);
+    if (!p) throw new UsageError(`--project: no project named "${name}" in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`);
+    return p;
+  }
+  if (projects.length === 1 && projects[0]) return projects[0];
+  throw new UsageError(`--project is required: ${loaded.source} defines ${projects.length} projects (${projects.map((x) => x.name).join(", ")})`);
+}
+
+/** Validates a tag argument; a bare version gets the project's tag prefix. */
+export function normalizeTag(project: ProjectConfig, input: string): string {
+  if (!isSafeTag(input)) {
+    throw new UsageError(`tag: "${input}" is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`);
+  }
+  if (project.tag_prefix && !input.startsWith(project.tag_prefix) && /^[0-9]/.test(input)) return `${project.tag_prefix}${input}`;
+  return input;
+}

@@ -1,0 +1,92 @@
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { ConfigError } from "../../src/errors.ts";
+import { loadConfigFile, loadConfigText } from "../../src/config/load.ts";
+import { configJsonSchema } from "../../src/config/schema.ts";
+
+const minimal = (extra = "") => `
+projects:
+  - name: demo
+    repo: acme/demo
+    channels:
+      crates: { crate: demo }
+${extra}`;
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}, source = "/x/monitor.yaml"): string[] {
+  try {
+    loadConfigText(text, source, "/x", { env });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return [...err.issues];
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("config loading", () => {
+  it("loads the shipped plasmite example", () => {
+    const loaded = loadConfigFile("examples/plasmite.yaml", { env: { NPM_CONFIG_REGISTRY: "http://mirror.example/npm" } });
+    const p = loaded.config.projects[0];
+    assert.equal(p?.name, "plasmite");
+    assert.deepEqual(p?.channels.homebrew?.platforms, ["darwin_arm64", "darwin_amd64", "linux_amd64"]);
+    assert.equal(loaded.npmRegistry, "http://mirror.example/npm/");
+    assert.equal(loaded.githubToken, null);
+  });
+
+  it("names the path of an unknown key", () => {
+    const issues = issuesOf(minimal().replace("crate: demo", "crate: demo, crat: x"));
+    assert.deepEqual(issues, ["projects[0].channels.crates.crat: unknown key"]);
+    assert.deepEqual(issuesOf(`${minimal()}\nbogus: 1\n`), ["bogus: unknown key"]);
+  });
+
+  it("names bad values", () => {
+    const issues = issuesOf(`settings:\n  http:\n    retries: many\n  grace:\n    npm: soon\n${minimal()}`);
+    assert.ok(issues.some((i) => i.startsWith("settings.http.retries:")), issues.join("\n"));
+    assert.ok(issues.some((i) => i.startsWith("settings.grace.npm: must be a duration")), issues.join("\n"));
+  });
+
+  it("interpolates ${ENV} and ${ENV:-default}, and registers secret values", () => {
+    const text = `settings:\n  github:\n    token: \${GH_TOKEN}\n    api_url: \${GH_API:-https://ghe.example/api/v3}\n${minimal()}`;
+    const loaded = loadConfigText(text, "/x/m.yaml", "/x", { env: { GH_TOKEN: "ghp_secretvalue123" } });
+    assert.equal(loaded.githubToken, "ghp_secretvalue123");
+    assert.equal(loaded.config.settings.github.api_url, "https://ghe.example/api/v3");
+    assert.equal(loaded.secrets.redact("token=ghp_secretvalue123"), "token=[REDACTED]");
+  });
+
+  it("reports a missing env var with its path", () => {
+    const issues = issuesOf(`settings:\n  github:\n    token: \${NOPE_TOKEN}\n${minimal()}`);
+    assert.deepEqual(issues, ["settings.github.token: environment variable NOPE_TOKEN is not set"]);
+  });
+
+  it("falls back to $GITHUB_TOKEN", () => {
+    const loaded = loadConfigText(minimal(), "/x/m.yaml", "/x", { env: { GITHUB_TOKEN: "tok_from_env_1" } });
+    assert.equal(loaded.githubToken, "tok_from_env_1");
+  });
+
+  it("accepts JSON", () => {
+    const json = JSON.stringify({ projects: [{ name: "j", repo: "a/j", channels: { npm: { package: "@a/j" } } }] });
+    const loaded = loadConfigText(json, "/x/m.json", "/x", { env: {} });
+    assert.equal(loaded.config.projects[0]?.channels.npm?.package, "@a/j");
+  });
+
+  it("checks cross-field rules", () => {
+    const dup = `projects:\n  - {name: a, repo: o/a, channels: {}}\n  - {name: a, repo: o/b, channels: {}}\n`;
+    assert.deepEqual(issuesOf(dup), ['projects[1].name: duplicate project name "a"']);
+    const cron = `settings:\n  watch:\n    schedule: "61 * * * *"\n${minimal()}`;
+    assert.deepEqual(issuesOf(cron), ['settings.watch.schedule: invalid cron expression "61 * * * *"']);
+    const open = `settings:\n  server:\n    listen: 0.0.0.0:8080\n${minimal()}`;
+    assert.ok(issuesOf(open)[0]?.startsWith("settings.server.token: required"));
+    const placeholder = `projects:\n  - name: a\n    repo: o/a\n    channels:\n      github: { platforms: [linux_amd64], assets: ["a_{verison}.tgz"] }\n`;
+    assert.deepEqual(issuesOf(placeholder), ["projects[0].channels.github.assets[0]: unknown placeholder {verison}"]);
+  });
+
+  it("reports YAML syntax errors", () => {
+    const issues = issuesOf("projects: [\n  - name: x");
+    assert.ok(issues[0]?.startsWith("syntax:"));
+  });
+
+  it("generates a JSON Schema that rejects unknown keys", () => {
+    const schema = configJsonSchema();
+    assert.equal(schema["additionalProperties"], false);
+    assert.ok(JSON.stringify(schema).includes("download_hosts"));
+  });
+});
