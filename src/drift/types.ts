@@ -29,6 +29,8 @@ export const FINDING_CODES = [
   "deprecated",
   "file-missing",
   "probe-failed",
+  /** Info: a cross-channel comparison could not run because the other channel's data is unavailable. */
+  "cross-check-skipped",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

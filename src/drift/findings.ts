@@ -1,0 +1,151 @@
+import type { ChannelId } from "../channels.ts";
+import type { GithubObservation, ObservationOf } from "../probes/types.ts";
+import type { ReleasePlan } from "../plan/types.ts";
+import type { Finding, FindingCode } from "./types.ts";
+
+/**
+ * A finding as a channel check produces it, before the grace rule runs. `lag: true` marks a
+ * propagation-sensitive finding (the thing is simply not visible yet): evaluate() turns it into `pending`
+ * inside the channel's grace window and `drift` after it.
+ */
+export interface Draft extends Finding {
+  lag?: true;
+}
+
+export interface FindingDetail {
+  subject?: string;
+  expected?: string;
+  actual?: string;
+}
+
+/** Findings are one line even when upstream text (a yank or deprecation message) is not. */
+export function flat(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ");
+}
+
+function make(code: FindingCode, severity: Finding["severity"], message: string, detail: FindingDetail): Draft {
+  const f: Draft = { code, severity, message: flat(message) };
+  if (detail.subject !== undefined) f.subject = flat(detail.subject);
+  if (detail.expected !== undefined) f.expected = flat(detail.expected);
+  if (detail.actual !== undefined) f.actual = flat(detail.actual);
+  return f;
+}
+
+/** Content drift: wrong no matter how long we wait. */
+export function drift(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return make(code, "drift", message, detail);
+}
+
+/** Propagation-sensitive: pending inside the grace window, drift after it. */
+export function lag(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return { ...make(code, "drift", message, detail), lag: true };
+}
+
+/** Pending regardless of grace (a known transient state such as a tap updated before its release). */
+export function pending(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return make(code, "pending", message, detail);
+}
+
+/** Worth recording; never changes the channel status. */
+export function info(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return make(code, "info", message, detail);
+}
+
+/** What GitHub looks like to checks of other channels (the Homebrew cross-check needs it). */
+export type GithubView =
+  | { state: "observed"; observation: GithubObservation }
+  /** The GitHub probe ran and could not tell. */
+  | { state: "failed"; code: string }
+  /** GitHub is configured but was not probed in this run (channel filter). */
+  | { state: "not-checked" }
+  | { state: "not-configured" };
+
+/** Input of one channel's check: the plan, that channel's part of it, and what the channel said. */
+export interface CheckInput<C extends ChannelId> {
+  plan: ReleasePlan;
+  expected: NonNullable<ReleasePlan[C]>;
+  observation: ObservationOf<C>;
+  /** Resolved `plan.expect_latest` ("auto" already decided). */
+  expectLatest: boolean;
+  github: GithubView;
+}
+
+export type Check<C extends ChannelId> = (input: CheckInput<C>) => Draft[];
+
+// ---------------------------------------------------------------- digests
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Lowercase hex of a sha256 written as bare hex; null when it is not 64 hex digits. */
+export function sha256Hex(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const hex = value.trim().toLowerCase();
+  return HEX64.test(hex) ? hex : null;
+}
+
+/** GitHub's `sha256:<hex>` digest as lowercase hex; null when absent, another algorithm or malformed. */
+export function githubDigestHex(digest: string | null): string | null {
+  if (digest === null) return null;
+  const m = /^sha256:([0-9a-f]{64})$/i.exec(digest.trim());
+  return m?.[1] ? m[1].toLowerCase() : null;
+}
+
+/** One claim about an artifact's hash, named by where it came from. */
+export interface HashClaim {
+  source: string;
+  value: string;
+}
+
+/** The first two claims that disagree, comparing in order; null when all agree (or fewer than two). */
+export function firstDisagreement(claims: readonly HashClaim[]): [HashClaim, HashClaim] | null {
+  for (let i = 0; i < claims.length; i++) {
+    for (let j = i + 1; j < claims.length; j++) {
+      const a = claims[i];
+      const b = claims[j];
+      if (a && b && a.value !== b.value) return [a, b];
+    }
+  }
+  return null;
+}
+
+export function shaMismatch(subject: string, pair: [HashClaim, HashClaim]): Draft {
+  const [a, b] = pair;
+  return drift("sha-mismatch", `${subject}: ${a.source} says ${a.value} but ${b.source} says ${b.value}`, {
+    subject,
+    expected: `${a.source}: ${a.value}`,
+    actual: `${b.source}: ${b.value}`,
+  });
+}
+
+/**
+ * Every usable sha256 claim GitHub makes about one release asset, in trust order:
+ * the checksum file line, the asset's REST digest, and (deep) the hash of the downloaded bytes.
+ * A null or malformed digest is "not available", never a claim.
+ */
+export function githubHashClaims(obs: GithubObservation, assetName: string): HashClaim[] {
+  const claims: HashClaim[] = [];
+  const line = obs.checksums?.entries.find((e) => e.name === assetName);
+  const fromLine = sha256Hex(line?.sha256);
+  if (obs.checksums && fromLine) claims.push({ source: obs.checksums.name, value: fromLine });
+  const asset = obs.release?.assets.find((a) => a.name === assetName);
+  const fromDigest = asset ? githubDigestHex(asset.digest) : null;
+  if (fromDigest) claims.push({ source: "GitHub asset digest", value: fromDigest });
+  const fromBytes = sha256Hex(obs.downloads?.[assetName]?.sha256);
+  if (fromBytes) claims.push({ source: "downloaded bytes", value: fromBytes });
+  return claims;
+}
+
+/** `a, b and 3 more` for one-line messages. */
+export function listNames(names: readonly string[], max = 3): string {
+  if (names.length <= max) return names.join(", ");
+  return `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
+}
+
+/** Filename glob where `*` matches any run of characters except `/`; case-insensitive. */
+export function globMatch(pattern: string, name: string): boolean {
+  const source = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[^/]*");
+  return new RegExp(`^${source}$`, "i").test(name);
+}
