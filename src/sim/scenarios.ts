@@ -1,0 +1,140 @@
+import { toMs } from "./time.ts";
+import type { ProjectSpec, World } from "./world.ts";
+
+/**
+ * plasmite as the reference describes it (plasmite-release.md §10, §11): repo sandover/plasmite, tap
+ * sandover/homebrew-tap `Formula/plasmite.rb`, crate/npm/PyPI `plasmite`, SDK tarballs for linux_amd64,
+ * darwin_amd64, darwin_arm64, wheels for darwin_amd64, darwin_arm64, windows_amd64, release/targets.json at each tag.
+ */
+export function plasmiteProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
+  return {
+    name: "plasmite",
+    repo: "sandover/plasmite",
+    tap: "sandover/homebrew-tap",
+    formulaPath: "Formula/plasmite.rb",
+    crate: "plasmite",
+    npm: "plasmite",
+    pypi: "plasmite",
+    githubPlatforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"],
+    homebrewPlatforms: ["darwin_arm64", "darwin_amd64", "linux_amd64"],
+    wheelPlatforms: ["darwin_amd64", "darwin_arm64", "windows_amd64"],
+    description: "Persistent JSON message queues with a CLI and native SDK",
+    license: "MIT",
+    formulaInstall: [
+      'bin.install "bin/plasmite", "bin/pls"',
+      'include.install "include/plasmite.h"',
+      'lib.install "lib/libplasmite.dylib", "lib/libplasmite.a"',
+      '(lib/"pkgconfig").install "lib/pkgconfig/plasmite.pc"',
+    ],
+    formulaTest: ['system bin/"plasmite", "--version"', 'system bin/"pls", "--version"'],
+    ...overrides,
+  };
+}
+
+export const SCENARIOS = [
+  { name: "clean", description: "0.7.2 and 0.8.0 fully published on every channel; 0.8.0 two hours ago" },
+  {
+    name: "partial",
+    description: "0.8.0 on GitHub and crates.io only (1 h ago): npm and PyPI missing, formula still 0.7.2",
+  },
+  { name: "partial-fresh", description: "like partial, but published just now (inside the propagation grace)" },
+  { name: "stale-formula", description: "0.8.0 everywhere (2 h ago) except the tap formula, still at 0.7.2" },
+  { name: "yanked", description: "clean, then crates.io 0.8.0 yanked" },
+  { name: "healing", description: "partial now; npm, PyPI and the formula catch up after healAfterMs (default 60 s)" },
+  { name: "checksum-mismatch", description: "clean, but sha256sums.txt disagrees with the darwin_arm64 tarball" },
+  {
+    name: "digest-mismatch",
+    description: "clean, but the API digest of the linux_amd64 asset disagrees with its bytes",
+  },
+  { name: "missing-asset", description: "clean, but the linux_amd64 tarball was never uploaded" },
+  { name: "null-digest", description: "clean, but GitHub advertises digest: null (pre-2025 assets): hash by download" },
+  { name: "npm-deprecated", description: "clean, then npm plasmite@0.8.0 deprecated" },
+  { name: "formula-placeholder", description: "clean, but the formula for 0.8.0 carries PLACEHOLDER sha256 values" },
+] as const;
+
+export type ScenarioName = (typeof SCENARIOS)[number]["name"];
+
+export interface ScenarioOptions {
+  /** Reference time for the scenario's publish times (default: the world's clock). */
+  now?: number | Date | string;
+  /** `healing`: delay before the missing channels arrive (default 60 000 ms). */
+  healAfterMs?: number;
+  /** Overrides for the plasmite project spec (e.g. assetBytes). */
+  project?: Partial<ProjectSpec>;
+}
+
+export interface ScenarioResult {
+  project: string;
+  /** The release under watch. */
+  version: string;
+  tag: string;
+  previousVersion: string;
+  /** `healing`: when the missing channels arrive (epoch ms). */
+  healsAt: number | null;
+}
+
+const HOUR = 3_600_000;
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return SCENARIOS.some((s) => s.name === name);
+}
+
+/** Put plasmite into one of the named states. The project is added if the world does not have it yet. */
+export function applyScenario(world: World, name: ScenarioName, options: ScenarioOptions = {}): ScenarioResult {
+  if (!isScenarioName(name))
+    throw new Error(`unknown scenario ${String(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  const now = options.now === undefined ? world.now() : toMs(options.now);
+  const spec = plasmiteProject(options.project);
+  if (!world.hasProject(spec.name)) world.addProject(spec);
+  const project = spec.name;
+  world.publish(project, "0.7.2", { publishedAt: now - 26 * HOUR });
+  const result: ScenarioResult = { project, version: "0.8.0", tag: "v0.8.0", previousVersion: "0.7.2", healsAt: null };
+  const twoHoursAgo = now - 2 * HOUR;
+  switch (name) {
+    case "clean":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      break;
+    case "partial":
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      break;
+    case "partial-fresh":
+      world.publish(project, "0.8.0", { publishedAt: now, channels: ["github", "crates"] });
+      break;
+    case "stale-formula":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
+      break;
+    case "yanked":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      world.yank("crates", project, "0.8.0", "broken build");
+      break;
+    case "healing": {
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      const delay = options.healAfterMs ?? 60_000;
+      result.healsAt = now + delay;
+      world.schedule(delay, () => {
+        for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+      });
+      break;
+    }
+    case "checksum-mismatch":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, corruptChecksumFor: "darwin_arm64" });
+      break;
+    case "digest-mismatch":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, corruptDigestFor: "linux_amd64" });
+      break;
+    case "missing-asset":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, omitAssets: ["linux_amd64"] });
+      break;
+    case "null-digest":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, nullDigest: true });
+      break;
+    case "npm-deprecated":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      world.deprecate(project, "0.8.0", "0.8.0 has a broken native loader; use 0.8.1");
+      break;
+    case "formula-placeholder":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "placeholder" });
+      break;
+  }
+  return result;
+}
