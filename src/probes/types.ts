@@ -17,7 +17,17 @@ export interface Evidence {
   error?: string;
 }
 
+/** Registry base URLs (no trailing slash, except npmRegistry which ends with "/"). */
+export interface ProbeEndpoints {
+  githubApi: string;
+  cratesApi: string;
+  cratesIndex: string;
+  npmRegistry: string;
+  pypi: string;
+}
+
 export interface ProbeContext {
+  endpoints: ProbeEndpoints;
   /** HTTP client whose exchanges are recorded as this channel's evidence. */
   http: HttpClient;
   /** Octokit over `http` (same agent, retries, evidence). */
@@ -184,6 +194,11 @@ export interface PypiObservation {
   release: { version: string; yanked: boolean; yanked_reason: string | null; files: PypiFile[] } | null;
   /** `--deep`: sha256 of downloaded files by filename. */
   downloads: Record<string, DownloadedAsset> | null;
+  /**
+   * What the probe saw but did not count, e.g. `/pypi/{p}/0.8/json` answering release 0.8.0 (PEP 440 canonical
+   * lookup): `release` is then null and the note names the version PyPI returned.
+   */
+  notes?: string[];
 }
 
 // ---------------------------------------------------------------- Homebrew
