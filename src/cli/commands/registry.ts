@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.ts";
 import { registerVerify } from "./verify.ts";
+import { registerWatch } from "./watch.ts";
+import { registerSilence } from "./silence.ts";
 
 /** One line per command. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerVerify, registerConfig];
+export const COMMANDS: readonly ((program: Command) => void)[] = [registerVerify, registerConfig, registerWatch, registerSilence];

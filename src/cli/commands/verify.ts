@@ -63,7 +63,7 @@ export function registerVerify(program: Command): void {
         if (waitMs > 0) report = await waitForSettle(report, run, waitMs, pollMs);
         await rt.close();
         const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
-        process.stdout.write(REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) }));
+        process.stdout.write(`${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`);
         process.exitCode = exitCodeFor([report]);
       } finally {
         await session.close();

@@ -268,8 +268,10 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
           object,
         };
       };
-      if (b === "ref" && c === "tags" && rest.length >= 4) {
-        const name = rest.slice(3).join("/");
+      // Octokit sends `git/ref/tags%2Fv1.0.0` (the ref parameter is one encoded segment); GitHub accepts both forms.
+      const refPath = b === "ref" ? rest.slice(2).join("/") : "";
+      if (b === "ref" && refPath.startsWith("tags/") && refPath.length > 5) {
+        const name = refPath.slice(5);
         const r = refJson(name);
         if (!r) return notFound("git/refs#get-a-reference");
         return cached(json(200, r), repo.tags.get(name)?.at ?? repo.createdAt);

@@ -1,0 +1,82 @@
+import type { Command } from "commander";
+import { parseDuration } from "../../config/duration.ts";
+import { createDaemon } from "../../daemon/create.ts";
+import type { Daemon } from "../../daemon/daemon.ts";
+import { UsageError, errorMessage } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { loadForCommand, type GlobalOptions } from "../load.ts";
+
+interface WatchFlags extends GlobalOptions {
+  once?: boolean;
+  drainTimeout: string;
+}
+
+/** After a graceful stop, a lingering handle (a sink's socket) must not keep the process alive. */
+const EXIT_GRACE_MS = 2_000;
+
+export function registerWatch(program: Command): void {
+  program
+    .command("watch")
+    .description("watch every project's latest release on its schedule and alert on drift (until SIGTERM/SIGINT)")
+    .option(
+      "--once",
+      "run one cycle per project, deliver the alerts, and exit (CronJobs, tests); exit 3 if a cycle failed",
+    )
+    .option(
+      "--drain-timeout <duration>",
+      "on shutdown: wait this long for in-flight cycles (then abort them), and as long again for pending alerts",
+      "10s",
+    )
+    .action(async (flags: WatchFlags, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<WatchFlags>();
+      const drainMs = parseDuration(flags.drainTimeout);
+      if (drainMs === null)
+        throw new UsageError(`--drain-timeout: "${flags.drainTimeout}" is not a duration (e.g. 10s)`);
+      const session = await loadForCommand(globals);
+      try {
+        const { daemon, runtime } = createDaemon(session.loaded, {
+          ...(globals.logLevel ? { logLevel: globals.logLevel } : {}),
+          daemon: { cycleDrainMs: drainMs, flushMs: drainMs },
+        });
+        if (flags.once) {
+          const results = await daemon.runOnce();
+          process.exitCode = results.some((r) => r.error !== null) ? ExitCode.unknown : ExitCode.ok;
+          return;
+        }
+        await daemon.start();
+        process.exitCode = await untilSignal(daemon, runtime.log);
+        setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** Resolves with the exit code once SIGTERM/SIGINT has stopped the daemon; a second signal exits at once. */
+function untilSignal(daemon: Daemon, log: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(ExitCode.internal);
+      }
+      stopping = true;
+      log.info({ signal }, "signal received: stopping");
+      daemon.stop().then(
+        () => {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          resolve(ExitCode.ok);
+        },
+        (err: unknown) => {
+          log.error({ err: errorMessage(err) }, "shutdown failed");
+          resolve(ExitCode.internal);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

@@ -1,0 +1,67 @@
+import type { LoadedConfig } from "../config/load.ts";
+import type { ProjectConfig } from "../config/schema.ts";
+import { SettingsConfig } from "../config/schema.ts";
+import { UsageError } from "../errors.ts";
+import { applyScenario, isScenarioName, SCENARIOS, type ScenarioOptions } from "../sim/scenarios.ts";
+import { startSim, type Sim } from "../sim/index.ts";
+import type { ProjectSpec } from "../sim/spec.ts";
+
+export interface SimSession {
+  sim: Sim;
+}
+
+/**
+ * `--sim <scenario>`: starts the simulated registries in-process and scripts every configured project with the
+ * scenario (the project's crate, npm package, PyPI project, tap and platforms come from the config), so
+ * `monitor verify` / `monitor watch` run unchanged against them.
+ */
+export async function startSimForScenario(
+  scenario: string,
+  loaded: LoadedConfig,
+  options: Omit<ScenarioOptions, "project"> = {},
+): Promise<SimSession> {
+  if (!isScenarioName(scenario)) {
+    throw new UsageError(`--sim: unknown scenario "${scenario}" (one of ${SCENARIOS.map((s) => s.name).join(", ")})`);
+  }
+  const sim = await startSim({ githubToken: null });
+  for (const project of loaded.config.projects) {
+    applyScenario(sim.world, scenario, { ...options, project: simSpecFor(project) });
+  }
+  return { sim };
+}
+
+/** The sim project matching a configured project. */
+export function simSpecFor(p: ProjectConfig): Partial<ProjectSpec> {
+  const c = p.channels;
+  const spec: Partial<ProjectSpec> = {
+    name: p.name,
+    repo: p.repo,
+    tagPrefix: p.tag_prefix,
+    tap: c.homebrew?.tap ?? null,
+    crate: c.crates?.crate ?? null,
+    npm: c.npm?.package ?? null,
+    pypi: c.pypi?.project ?? null,
+  };
+  if (c.homebrew) spec.formulaPath = c.homebrew.formula.replace("{name}", p.name);
+  if (c.github?.platforms) spec.githubPlatforms = c.github.platforms;
+  if (c.homebrew?.platforms) spec.homebrewPlatforms = c.homebrew.platforms;
+  if (c.pypi?.platforms) spec.wheelPlatforms = c.pypi.platforms;
+  if (p.targets_manifest) spec.targetsManifestPath = p.targets_manifest;
+  return spec;
+}
+
+/** Points every endpoint of the loaded config at the sim (the config file itself is untouched). */
+export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
+  const overlay = sim.settingsOverlay() as {
+    github: { api_url: string; download_hosts: string[] };
+    crates: { api_url: string; index_url: string };
+    npm: { registry: string };
+    pypi: { url: string };
+  };
+  const s = loaded.config.settings;
+  s.github = { ...s.github, api_url: overlay.github.api_url, download_hosts: overlay.github.download_hosts };
+  s.crates = { ...s.crates, api_url: overlay.crates.api_url, index_url: overlay.crates.index_url };
+  s.pypi = { ...s.pypi, url: overlay.pypi.url };
+  loaded.config.settings = SettingsConfig.parse(s);
+  loaded.npmRegistry = overlay.npm.registry;
+}
