@@ -1,0 +1,14 @@
+import type { Dispatcher } from "undici";
+import type { Logger } from "../../log.ts";
+import type { SecretRegistry } from "../../secrets.ts";
+
+/** What every sink factory gets besides its own config. */
+export interface SinkDeps {
+  log: Logger;
+  /** Secrets the sink learns (webhook URLs) are registered here so logs and errors redact them. */
+  secrets: SecretRegistry;
+  /** HTTP dispatcher for webhook sinks (tests inject one); default: an undici Agent per sink. */
+  dispatcher?: Dispatcher;
+  /** Environment for spawned tools (ergo); default process.env. */
+  env?: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,44 @@
+import type { z } from "zod";
+import type { LogSink } from "../../../config/schema.ts";
+import type { AlertKind, AlertMessage, Sink } from "../../types.ts";
+import type { SinkDeps } from "../deps.ts";
+
+export type LogSinkConfig = z.infer<typeof LogSink>;
+
+const WARN_KINDS: ReadonlySet<AlertKind> = new Set(["open", "reopen", "degraded"]);
+
+/** Writes each alert as one pino line: warn for open/reopen/degraded, info for remind/resolve/recovered. */
+export function createLogSink(config: LogSinkConfig, deps: SinkDeps): Sink {
+  const log = deps.log;
+  return {
+    name: config.name,
+    type: "log",
+    minIntervalMs: 0,
+    deliver(message: AlertMessage): Promise<void> {
+      const i = message.incident;
+      const fields = {
+        sink: config.name,
+        alert: {
+          id: message.id,
+          kind: message.kind,
+          incident: i.id,
+          project: i.project,
+          tag: i.tag,
+          channel: i.channel,
+          code: i.code,
+          subject: i.subject,
+          expected: i.expected,
+          actual: i.actual,
+          first_seen: i.first_seen,
+          evidence: i.evidence,
+          resolution: message.resolution,
+          status_url: message.status_url,
+        },
+      };
+      const text = `alert ${message.kind}: ${message.summary}`;
+      if (WARN_KINDS.has(message.kind)) log.warn(fields, text);
+      else log.info(fields, text);
+      return Promise.resolve();
+    },
+  };
+}

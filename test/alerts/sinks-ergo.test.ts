@@ -1,0 +1,272 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { createErgoSink, ergoMemoryKeys, type ErgoSinkConfig } from "../../src/alerts/sinks/ergo/ergo-sink.ts";
+import { SinkError, type Sink } from "../../src/alerts/types.ts";
+import { SinkConfig } from "../../src/config/schema.ts";
+import { ErgoClient } from "../../src/ergo/client.ts";
+import { silentLogger } from "../../src/log.ts";
+import { SecretRegistry } from "../../src/secrets.ts";
+import { makeAlert, makeIncident, MemorySinkMemory, sinkContext } from "../fakes/alerts.ts";
+import { FAKE_ERGO_BIN, initFakeErgo, readFakeCalls, readFakeJournal, readFakeStore } from "../fakes/ergo.ts";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(options: { init?: boolean; binary?: string; env?: NodeJS.ProcessEnv } = {}): {
+  dir: string;
+  sink: Sink;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), "ergo-sink-"));
+  dirs.push(dir);
+  if (options.init !== false) initFakeErgo(dir);
+  const config = SinkConfig.parse({
+    type: "ergo",
+    repo_dir: dir,
+    binary: options.binary ?? FAKE_ERGO_BIN,
+    agent: "release-monitor@test",
+  }) as ErgoSinkConfig;
+  const sink = createErgoSink(config, {
+    log: silentLogger(),
+    secrets: new SecretRegistry(),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  return { dir, sink };
+}
+
+const tasksOf = (dir: string) => readFakeStore(dir).tasks;
+const creations = (dir: string) => readFakeCalls(dir).filter((c) => c.argv[0] === "new");
+
+async function sinkError(p: Promise<unknown>): Promise<SinkError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof SinkError, `expected SinkError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail("expected delivery to fail");
+}
+
+describe("ergo sink (against the fake ergo 6)", () => {
+  it("files the incident as a task in `Release blockers: <tag>` with the blocker body", async () => {
+    const { dir, sink } = setup();
+    assert.equal(sink.type, "ergo");
+    assert.equal(sink.minIntervalMs, 0);
+    const memory = new MemorySinkMemory();
+    const incident = makeIncident({
+      evidence: [
+        "https://npm-registry.example/plasmite",
+        "https://api.github.com/repos/acme/plasmite/releases/tags/v0.8.0",
+      ],
+    });
+    const msg = makeAlert("open", { incident, status_url: "http://127.0.0.1:8080/p/plasmite" });
+    await sink.deliver(msg, sinkContext(memory));
+
+    const tasks = tasksOf(dir);
+    assert.equal(tasks.length, 2);
+    const epic = tasks.find((t) => t.explicit_epic)!;
+    const task = tasks.find((t) => !t.explicit_epic)!;
+    assert.equal(epic.title, "Release blockers: v0.8.0");
+    assert.equal(task.title, "[release-blocker][v0.8.0] npm is missing plasmite 0.8.0");
+    assert.equal(task.epic_id, epic.id);
+    assert.equal(task.state, "todo");
+    const order = [
+      "## Goal",
+      "## Background / Rationale",
+      "## Evidence",
+      "## Acceptance Criteria",
+      "## Automated Validation Gates",
+    ];
+    const positions = order.map((h) => task.body.indexOf(h));
+    assert.ok(
+      positions.every((p) => p >= 0),
+      task.body,
+    );
+    assert.deepEqual(
+      [...positions].sort((a, b) => a - b),
+      positions,
+      "sections in order",
+    );
+    for (const text of [
+      "- Expected: 0.8.0",
+      "- Actual: —",
+      "- First seen: 2026-03-01T12:00:00.000Z",
+      "- Evidence: https://npm-registry.example/plasmite",
+      "- Evidence: https://api.github.com/repos/acme/plasmite/releases/tags/v0.8.0",
+      "- Status page: http://127.0.0.1:8080/p/plasmite",
+      "`monitor verify v0.8.0 --project plasmite --channel npm` reports ok",
+      `Incident key: \`${incident.id}\``,
+      "Filed by release-monitor@test.",
+    ]) {
+      assert.ok(task.body.includes(text), `body lacks ${text}:\n${task.body}`);
+    }
+    assert.equal(memory.get(ergoMemoryKeys.incident(incident.id)), task.id);
+    assert.equal(memory.get(ergoMemoryKeys.epic("v0.8.0")), epic.id);
+    assert.equal(memory.get(ergoMemoryKeys.task(task.id)), incident.id);
+  });
+
+  it("does not duplicate: same memory, then a fresh memory (restart) re-checks by title", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    const msg = makeAlert("open");
+    await sink.deliver(msg, sinkContext(memory));
+    await sink.deliver(msg, sinkContext(memory));
+    assert.equal(creations(dir).length, 1);
+
+    const fresh = new MemorySinkMemory();
+    await sink.deliver(makeAlert("open"), sinkContext(fresh));
+    assert.equal(creations(dir).length, 1, "no second `ergo new` after a restart");
+    assert.equal(tasksOf(dir).length, 2);
+    const task = tasksOf(dir).find((t) => !t.explicit_epic)!;
+    assert.equal(fresh.get(ergoMemoryKeys.incident(msg.incident.id)), task.id, "mapping restored");
+    assert.ok(
+      readFakeCalls(dir).some((c) => c.argv.join(" ").startsWith("list --epic")),
+      "re-checked with list --epic",
+    );
+  });
+
+  it("puts a second incident of the same tag in the same epic; same-summary incidents stay apart", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    const a = makeIncident({ channel: "github", code: "asset-missing", subject: "a.tar.gz" });
+    const b = makeIncident({ channel: "github", code: "asset-missing", subject: "b.tar.gz" });
+    await sink.deliver(
+      makeAlert("open", { incident: a, summary: "github release lacks an asset" }),
+      sinkContext(memory),
+    );
+    await sink.deliver(
+      makeAlert("open", { incident: b, summary: "github release lacks an asset" }),
+      sinkContext(memory),
+    );
+    const tasks = tasksOf(dir);
+    assert.equal(tasks.filter((t) => t.explicit_epic).length, 1);
+    assert.equal(tasks.filter((t) => !t.explicit_epic).length, 2);
+
+    // After a restart each incident finds its own task (by the incident key in the body), not the other one.
+    const fresh = new MemorySinkMemory();
+    await sink.deliver(makeAlert("resolve", { incident: b, resolution: "b uploaded" }), sinkContext(fresh));
+    const doneTask = tasksOf(dir).find((t) => t.state === "done")!;
+    assert.ok(doneTask.body.includes(`Incident key: \`${b.id}\``));
+    assert.equal(tasksOf(dir).filter((t) => !t.explicit_epic && t.state === "todo").length, 1);
+  });
+
+  it("serializes concurrent deliveries, so a new tag gets one epic", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    await Promise.all(
+      ["crates", "npm", "pypi"].map((channel) =>
+        sink.deliver(makeAlert("open", { incident: makeIncident({ channel: channel as "npm" }) }), sinkContext(memory)),
+      ),
+    );
+    const tasks = tasksOf(dir);
+    assert.equal(tasks.filter((t) => t.explicit_epic).length, 1);
+    assert.equal(tasks.length, 4);
+  });
+
+  it("remind records a one-line result; resolve runs done -m; reopen of a done task files a fresh one", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    const incident = makeIncident();
+    await sink.deliver(makeAlert("open", { incident }), sinkContext(memory));
+    const first = memory.get(ergoMemoryKeys.incident(incident.id))!;
+
+    await sink.deliver(makeAlert("remind", { incident, summary: "npm is\nstill missing 0.8.0" }), sinkContext(memory));
+    const result = readFakeJournal(dir).find((j) => j["kind"] === "result")!;
+    assert.equal(result["task_id"], first);
+    assert.match(
+      String(result["text"]),
+      /^Still failing at 2026-03-01T16:05:00\.000Z \(open since 2026-03-01T12:05:00\.000Z\): npm is still missing 0\.8\.0$/,
+    );
+
+    await sink.deliver(makeAlert("resolve", { incident, resolution: "npm now serves 0.8.0" }), sinkContext(memory));
+    assert.equal(tasksOf(dir).find((t) => t.id === first)!.state, "done");
+    const done = readFakeJournal(dir).find((j) => j["kind"] === "done")!;
+    assert.deepEqual([done["task_id"], done["text"]], [first, "npm now serves 0.8.0"]);
+    const doneCall = readFakeCalls(dir).find((c) => c.argv[0] === "done")!;
+    assert.deepEqual(doneCall.argv, ["done", first, "-m", "npm now serves 0.8.0"]);
+
+    // Resolving again is a no-op (already done).
+    await sink.deliver(makeAlert("resolve", { incident }), sinkContext(memory));
+    assert.equal(readFakeCalls(dir).filter((c) => c.argv[0] === "done").length, 1);
+
+    const reopened = { ...incident, reopen_count: 1 };
+    await sink.deliver(makeAlert("reopen", { incident: reopened }), sinkContext(memory));
+    const second = memory.get(ergoMemoryKeys.incident(incident.id))!;
+    assert.notEqual(second, first, "remapped to a fresh task");
+    const fresh = tasksOf(dir).find((t) => t.id === second)!;
+    assert.equal(fresh.state, "todo");
+    assert.ok(fresh.body.includes("come back 1 time(s)"));
+    assert.equal(tasksOf(dir).find((t) => t.id === first)!.state, "done", "the old task stays done");
+    assert.equal(readFakeCalls(dir).filter((c) => c.argv[0] === "open").length, 0, "open is not tried on done work");
+  });
+
+  it("reopen runs `ergo open` on a task that is not finished", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    const incident = makeIncident();
+    await sink.deliver(makeAlert("open", { incident }), sinkContext(memory));
+    const id = memory.get(ergoMemoryKeys.incident(incident.id))!;
+    await new ErgoClient({ dir, binary: FAKE_ERGO_BIN }).block(id, "waiting on npm support");
+    await sink.deliver(makeAlert("reopen", { incident }), sinkContext(memory));
+    assert.equal(tasksOf(dir).find((t) => t.id === id)!.state, "todo");
+    const open = readFakeCalls(dir).find((c) => c.argv[0] === "open")!;
+    assert.deepEqual(open.argv.slice(0, 3), ["open", id, "-m"]);
+    assert.equal(memory.get(ergoMemoryKeys.incident(incident.id)), id);
+  });
+
+  it("never gives lifecycle commands a piped stdin, and never goes through a shell", async () => {
+    const { dir, sink } = setup();
+    const memory = new MemorySinkMemory();
+    const incident = makeIncident();
+    await sink.deliver(makeAlert("open", { incident }), sinkContext(memory));
+    await sink.deliver(makeAlert("resolve", { incident }), sinkContext(memory));
+    await sink.deliver(makeAlert("reopen", { incident }), sinkContext(memory));
+    const calls = readFakeCalls(dir);
+    assert.ok(calls.length > 0);
+    for (const c of calls) {
+      assert.equal(c.exit, 0, `${c.argv.join(" ")}: ${c.error}`);
+      assert.ok(c.parent === null || !["sh", "bash", "dash"].includes(c.parent));
+      if (c.argv[0] !== "new") assert.equal(c.stdin, "null", `${c.argv[0]} got stdin ${c.stdin}`);
+      else assert.ok(c.stdin === "socket" || c.stdin === "pipe", `new got stdin ${c.stdin}`);
+    }
+  });
+
+  it("degraded and recovered only log: no ergo process at all", async () => {
+    const { dir, sink } = setup();
+    const incident = makeIncident({ code: "registry-degraded" });
+    await sink.deliver(makeAlert("degraded", { incident }), sinkContext());
+    await sink.deliver(makeAlert("recovered", { incident }), sinkContext());
+    assert.deepEqual(readFakeCalls(dir), []);
+  });
+
+  it("rides out `lock busy` (retry with backoff)", async () => {
+    const { dir, sink } = setup({ env: { ...process.env, FAKE_ERGO_FAIL_NEXT: "1" } });
+    await sink.deliver(makeAlert("open"), sinkContext());
+    assert.equal(tasksOf(dir).length, 2);
+    assert.equal(readFakeCalls(dir)[0]!.error, "lock busy after 10s");
+  });
+
+  it("lock busy that persists is a retryable SinkError", async () => {
+    const { sink } = setup({ env: { ...process.env, FAKE_ERGO_FAIL_NEXT: "50" } });
+    const err = await sinkError(sink.deliver(makeAlert("open"), sinkContext()));
+    assert.equal(err.retryable, true);
+    assert.match(err.message, /lock busy after 10s \(hint: another ergo process is still running/);
+    assert.equal((err.cause as { code?: string }).code, "E_ERGO");
+  });
+
+  it("ergo errors are permanent and carry ergo's error and hint", async () => {
+    const noRepo = setup({ init: false });
+    const err = await sinkError(noRepo.sink.deliver(makeAlert("open"), sinkContext()));
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /no \.ergo directory found \(run ergo init\) \(hint: run `ergo init`/);
+
+    const noBinary = setup({ binary: "/nonexistent/ergo" });
+    const missing = await sinkError(noBinary.sink.deliver(makeAlert("open"), sinkContext()));
+    assert.equal(missing.retryable, false);
+    assert.match(missing.message, /ergo binary not found/);
+  });
+});
