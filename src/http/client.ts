@@ -558,7 +558,7 @@ function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError
 function evidenceUrl(url: string, viaRedirect: boolean, secrets: SecretRegistry): string {
   if (!viaRedirect) return secrets.redact(url);
   const u = new URL(url);
-  if (u.search) u.search = "?…";
+  if (u.search) u.search = "?signed";
   return secrets.redact(u.toString());
 }
 

@@ -314,7 +314,7 @@ describe("githubProbe (contract, loopback fake)", () => {
         `GET 200 ${w.api.url}${API}/releases/tags/${TAG}`,
         `GET 200 ${w.api.url}${API}/releases/latest`,
         `GET 302 ${w.web.url}/${OWNER}/${REPO}/releases/download/${TAG}/sha256sums.txt`,
-        `GET 200 ${w.cdn.url}/github-production-release-asset/446365735/3-sha256sums.txt?…`,
+        `GET 200 ${w.cdn.url}/github-production-release-asset/446365735/3-sha256sums.txt?signed`,
       ].sort(),
     );
     assert.ok(evidence.every((e) => !e.url.includes(TOKEN) && !e.url.includes("sig=")));
@@ -359,6 +359,7 @@ describe("githubProbe (contract, loopback fake)", () => {
     w.api.route(`GET ${API}/git/ref/tags/${TAG}`, recorded(NOT_FOUND));
     w.api.route(`GET ${API}/releases/tags/${TAG}`, recorded(NOT_FOUND_OLD));
     w.api.route(`GET ${API}/releases/latest`, recorded(NOT_FOUND));
+    w.api.route(`GET ${API}/releases?per_page=100`, { status: 200, body: [] });
 
     const { result, error, evidence } = await observe(w, githubPlan(w));
     assert.equal(error, null);
@@ -371,8 +372,21 @@ describe("githubProbe (contract, loopback fake)", () => {
       checksums: null,
       downloads: null,
     });
-    assert.deepEqual(evidence.map((e) => e.status).sort(), [404, 404, 404]);
+    assert.deepEqual(evidence.map((e) => e.status).sort(), [200, 404, 404, 404]);
     assert.equal(w.web.requests.length, 0);
+  });
+
+  it("a draft for the tag (only in the release list) is observed as a draft, not as missing", async () => {
+    await reset();
+    w.api.route(`GET ${API}/git/ref/tags/${TAG}`, { status: 200, body: refFor(REFS.lightweight) });
+    w.api.route(`GET ${API}/releases/tags/${TAG}`, recorded(NOT_FOUND));
+    w.api.route(`GET ${API}/releases/latest`, recorded(NOT_FOUND));
+    const draft = { ...releaseBody(w, RELEASE_WITH_DIGESTS, [...TARBALLS]), draft: true, published_at: null };
+    w.api.route(`GET ${API}/releases?per_page=100`, { status: 200, body: [draft] });
+    const { result, error } = await observe(w, githubPlan(w));
+    assert.equal(error, null);
+    assert.equal(result?.release?.draft, true);
+    assert.equal(result?.release?.tag_name, TAG);
   });
 
   it("checksums are null when the asset is missing, not uploaded, or not configured", async () => {

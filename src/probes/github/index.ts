@@ -40,7 +40,7 @@ export const githubProbe: Probe<GithubObservation> = {
     // A Map, not an object: asset names are upstream data (`__proto__` is a valid asset name).
     const downloads: Map<string, DownloadedAsset> | null = ctx.deep ? new Map() : null;
     const checksums = await observeChecksums(ctx, gh, release, downloads);
-    if (downloads && release) await hashAssets(ctx, gh, release.assets, downloads);
+    if (downloads && release && !release.draft) await hashAssets(ctx, gh, release.assets, downloads);
     return {
       channel: "github",
       repo: `${gh.owner}/${gh.repo}`,
@@ -92,8 +92,37 @@ async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): P
   const data = await githubGet(`release ${tag} of ${where}`, () =>
     ctx.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag, request: { signal: ctx.signal } }),
   );
-  if (data === null) return null;
-  const r = parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`);
+  if (data !== null) return toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
+  return findDraft(ctx, gh, tag);
+}
+
+/**
+ * `releases/tags/{tag}` only returns published releases. A draft for the tag is visible in the release list to
+ * tokens with push access: look there (first page, newest first) so a forgotten draft reads `release-draft`
+ * rather than `release-missing`.
+ */
+async function findDraft(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubRelease | null> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const list = await githubGet(`releases of ${where}`, () =>
+    ctx.octokit.rest.repos.listReleases({
+      owner: gh.owner,
+      repo: gh.repo,
+      per_page: 100,
+      request: { signal: ctx.signal },
+    }),
+  );
+  if (!Array.isArray(list)) return null;
+  const draft = (list as unknown[]).find(
+    (r) =>
+      typeof r === "object" &&
+      r !== null &&
+      (r as { tag_name?: unknown }).tag_name === tag &&
+      (r as { draft?: unknown }).draft === true,
+  );
+  return draft ? toRelease(parseUpstream(ReleaseBody, draft, `draft release ${tag} of ${where}`)) : null;
+}
+
+function toRelease(r: ReleaseBody): GithubRelease {
   const assets: GithubAsset[] = r.assets.map((a) => ({
     id: a.id,
     name: a.name,
@@ -143,7 +172,8 @@ async function observeChecksums(
   release: GithubRelease | null,
   downloads: Map<string, DownloadedAsset> | null,
 ): Promise<ChecksumFile | null> {
-  if (!gh.checksum_file || !release) return null;
+  // Draft assets are not downloadable from the public URL; the draft itself is the finding.
+  if (!gh.checksum_file || !release || release.draft) return null;
   const asset = release.assets.find((a) => a.name === gh.checksum_file && isUploaded(a));
   if (!asset) return null;
   const res = await ctx.http.request({

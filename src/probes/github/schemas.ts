@@ -55,6 +55,7 @@ export const ReleaseBody = z.object({
   target_commitish: nullableString,
   assets: z.array(ReleaseAssetBody),
 });
+export type ReleaseBody = z.output<typeof ReleaseBody>;
 
 /** `GET /repos/{o}/{r}/releases/latest`: only the tag matters here. */
 export const LatestReleaseBody = z.object({ tag_name: z.string() });
