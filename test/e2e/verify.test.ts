@@ -46,19 +46,29 @@ async function runCase(c: Case): Promise<{ result: CliResult; report: Report }> 
   }
 }
 
-const pub = (opts: PublishOptions = {}) => (w: World) => {
-  w.publish("plasmite", "0.8.0", { publishedAt: Date.now() - 2 * HOUR, ...opts });
-};
+const pub =
+  (opts: PublishOptions = {}) =>
+  (w: World) => {
+    w.publish("plasmite", "0.8.0", { publishedAt: Date.now() - 2 * HOUR, ...opts });
+  };
 
 function check(c: Case) {
   it(c.name, async () => {
     const { result, report } = await runCase(c);
-    assert.equal(result.code, c.expectExit, `exit code\n${JSON.stringify(report.channels.map((x) => [x.channel, x.status, x.findings.map((f) => f.code)]))}\n${result.stderr}`);
+    assert.equal(
+      result.code,
+      c.expectExit,
+      `exit code\n${JSON.stringify(report.channels.map((x) => [x.channel, x.status, x.findings.map((f) => f.code)]))}\n${result.stderr}`,
+    );
     for (const e of c.expect ?? []) {
       const ch = report.channels.find((x) => x.channel === e.channel);
       assert.ok(ch, `channel ${e.channel} in report`);
       assert.equal(ch.status, e.status, `${e.channel} status; findings ${JSON.stringify(ch.findings)}`);
-      if (e.code) assert.ok(ch.findings.some((f) => f.code === e.code), `${e.channel} has ${e.code}: ${JSON.stringify(ch.findings)}`);
+      if (e.code)
+        assert.ok(
+          ch.findings.some((f) => f.code === e.code),
+          `${e.channel} has ${e.code}: ${JSON.stringify(ch.findings)}`,
+        );
     }
   });
 }
@@ -73,7 +83,10 @@ describe("monitor verify: report@1 and exit codes", () => {
     assert.equal(report.version, "0.8.0");
     assert.equal(report.status, "ok");
     assert.ok(!Number.isNaN(Date.parse(report.checked_at)));
-    assert.deepEqual(report.channels.map((c) => c.channel), ["github", "crates", "npm", "pypi", "homebrew"]);
+    assert.deepEqual(
+      report.channels.map((c) => c.channel),
+      ["github", "crates", "npm", "pypi", "homebrew"],
+    );
     for (const c of report.channels) {
       assert.equal(c.status, "ok", `${c.channel}: ${JSON.stringify(c.findings)}`);
       assert.ok(c.observed && typeof c.observed === "object");
@@ -82,34 +95,118 @@ describe("monitor verify: report@1 and exit codes", () => {
     }
   });
 
-  check({ name: "pending only → exit 4", setup: pub({ publishedAt: Date.now(), channels: ["github", "crates"] }), expectExit: 4, expect: [{ channel: "npm", status: "pending", code: "version-missing" }] });
+  check({
+    name: "pending only → exit 4",
+    setup: pub({ publishedAt: Date.now(), channels: ["github", "crates"] }),
+    expectExit: 4,
+    expect: [{ channel: "npm", status: "pending", code: "version-missing" }],
+  });
 });
 
-describe("monitor verify: every finding code from a scenario", () => {
+describe("monitor verify: every finding code from a scenario", { concurrency: 3 }, () => {
   const cases: Case[] = [
-    { name: "tag-missing", setup: pub(), tag: "v0.9.9", expectExit: 1, expect: [{ channel: "github", status: "drift", code: "tag-missing" }] },
-    { name: "release-missing", setup: pub({ githubRelease: false }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "release-missing" }] },
-    { name: "release-draft", setup: pub({ draft: true }), token: "sim-token-123456", expectExit: 1, expect: [{ channel: "github", status: "drift", code: "release-draft" }] },
-    { name: "release-prerelease", setup: pub({ prerelease: true }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "release-prerelease" }] },
-    { name: "asset-missing", setup: pub({ omitAssets: ["darwin_arm64"] }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "asset-missing" }] },
-    { name: "asset-unexpected", setup: pub({ extraAssets: [{ name: "plasmite_0.8.0_linux_arm64.tar.gz", size: 100 }] }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "asset-unexpected" }] },
-    { name: "checksum-missing", setup: pub({ skipChecksumLineFor: "linux_amd64" }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "checksum-missing" }] },
-    { name: "sha-mismatch (checksum file vs digest)", setup: pub({ corruptChecksumFor: "darwin_amd64" }), expectExit: 1, expect: [{ channel: "github", status: "drift", code: "sha-mismatch" }] },
-    { name: "sha-mismatch (API digest vs bytes, --deep)", setup: pub({ corruptDigestFor: "linux_amd64" }), args: ["--deep"], expectExit: 1, expect: [{ channel: "github", status: "drift", code: "sha-mismatch" }] },
-    { name: "sha-mismatch (formula vs GitHub)", setup: pub({ corruptFormulaFor: "darwin_arm64" }), expectExit: 1, expect: [{ channel: "homebrew", status: "drift", code: "sha-mismatch" }] },
-    { name: "formula-version-mismatch", setup: pub({ formula: "stale" }), expectExit: 1, expect: [{ channel: "homebrew", status: "drift", code: "formula-version-mismatch" }] },
+    {
+      name: "tag-missing",
+      setup: pub(),
+      tag: "v0.9.9",
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "tag-missing" }],
+    },
+    {
+      name: "release-missing",
+      setup: pub({ githubRelease: false }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "release-missing" }],
+    },
+    {
+      name: "release-draft",
+      setup: pub({ draft: true }),
+      token: "sim-token-123456",
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "release-draft" }],
+    },
+    {
+      name: "release-prerelease",
+      setup: pub({ prerelease: true }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "release-prerelease" }],
+    },
+    {
+      name: "asset-missing",
+      setup: pub({ omitAssets: ["darwin_arm64"] }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "asset-missing" }],
+    },
+    {
+      name: "asset-unexpected",
+      setup: pub({ extraAssets: [{ name: "plasmite_0.8.0_linux_arm64.tar.gz", size: 100 }] }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "asset-unexpected" }],
+    },
+    {
+      name: "checksum-missing",
+      setup: pub({ skipChecksumLineFor: "linux_amd64" }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "checksum-missing" }],
+    },
+    {
+      name: "sha-mismatch (checksum file vs digest)",
+      setup: pub({ corruptChecksumFor: "darwin_amd64" }),
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "sha-mismatch" }],
+    },
+    {
+      name: "sha-mismatch (API digest vs bytes, --deep)",
+      setup: pub({ corruptDigestFor: "linux_amd64" }),
+      args: ["--deep"],
+      expectExit: 1,
+      expect: [{ channel: "github", status: "drift", code: "sha-mismatch" }],
+    },
+    {
+      name: "sha-mismatch (formula vs GitHub)",
+      setup: pub({ corruptFormulaFor: "darwin_arm64" }),
+      expectExit: 1,
+      expect: [{ channel: "homebrew", status: "drift", code: "sha-mismatch" }],
+    },
+    {
+      name: "formula-version-mismatch",
+      setup: pub({ formula: "stale" }),
+      expectExit: 1,
+      expect: [{ channel: "homebrew", status: "drift", code: "formula-version-mismatch" }],
+    },
     {
       name: "formula-url-mismatch",
       setup: (w) => {
         pub()(w);
-        w.setFormulaText("plasmite", (w.formulaText("plasmite") ?? "").replace("plasmite_0.8.0_linux_amd64.tar.gz", "plasmite_0.8.0_linux_x86_64.tar.gz"));
+        w.setFormulaText(
+          "plasmite",
+          (w.formulaText("plasmite") ?? "").replace(
+            "plasmite_0.8.0_linux_amd64.tar.gz",
+            "plasmite_0.8.0_linux_x86_64.tar.gz",
+          ),
+        );
       },
       expectExit: 1,
       expect: [{ channel: "homebrew", status: "drift", code: "formula-url-mismatch" }],
     },
-    { name: "formula-placeholder", setup: pub({ formula: "placeholder" }), expectExit: 1, expect: [{ channel: "homebrew", status: "drift", code: "formula-placeholder" }] },
-    { name: "formula-ahead (tap updated before the GitHub release)", setup: pub({ channels: ["crates", "npm", "pypi", "homebrew"], githubRelease: false }), expectExit: 1, expect: [{ channel: "homebrew", status: "pending", code: "formula-ahead" }] },
-    { name: "version-missing", setup: pub({ channels: ["github", "crates", "pypi", "homebrew"] }), expectExit: 1, expect: [{ channel: "npm", status: "drift", code: "version-missing" }] },
+    {
+      name: "formula-placeholder",
+      setup: pub({ formula: "placeholder" }),
+      expectExit: 1,
+      expect: [{ channel: "homebrew", status: "drift", code: "formula-placeholder" }],
+    },
+    {
+      name: "formula-ahead (tap updated before the GitHub release)",
+      setup: pub({ channels: ["crates", "npm", "pypi", "homebrew"], githubRelease: false }),
+      expectExit: 1,
+      expect: [{ channel: "homebrew", status: "pending", code: "formula-ahead" }],
+    },
+    {
+      name: "version-missing",
+      setup: pub({ channels: ["github", "crates", "pypi", "homebrew"] }),
+      expectExit: 1,
+      expect: [{ channel: "npm", status: "drift", code: "version-missing" }],
+    },
     {
       name: "version-not-latest",
       setup: (w) => {
@@ -138,7 +235,12 @@ describe("monitor verify: every finding code from a scenario", () => {
       expectExit: 1,
       expect: [{ channel: "npm", status: "drift", code: "deprecated" }],
     },
-    { name: "file-missing", setup: pub({ omitPypiFiles: ["windows_amd64"] }), expectExit: 1, expect: [{ channel: "pypi", status: "drift", code: "file-missing" }] },
+    {
+      name: "file-missing",
+      setup: pub({ omitPypiFiles: ["windows_amd64"] }),
+      expectExit: 1,
+      expect: [{ channel: "pypi", status: "drift", code: "file-missing" }],
+    },
     {
       name: "null digests are not a mismatch",
       setup: pub({ nullDigest: true }),
@@ -149,8 +251,18 @@ describe("monitor verify: every finding code from a scenario", () => {
   for (const c of cases) check(c);
 });
 
-describe("monitor verify: every fault kind gives unknown, never ok or drift", () => {
-  const kinds: FaultSpec["kind"][] = ["500", "502", "503", "429", "timeout", "reset", "truncated", "malformed-json", "html"];
+describe("monitor verify: every fault kind gives unknown, never ok or drift", { concurrency: 3 }, () => {
+  const kinds: FaultSpec["kind"][] = [
+    "500",
+    "502",
+    "503",
+    "429",
+    "timeout",
+    "reset",
+    "truncated",
+    "malformed-json",
+    "html",
+  ];
   for (const kind of kinds) {
     check({
       name: `npm ${kind}`,
@@ -211,7 +323,10 @@ describe("monitor verify: usage errors exit 2", () => {
 
   it("rejects a bad config with the exact path, exit 2", async () => {
     const dir = tempDir();
-    const path = writeConfig(dir, simConfigYaml(sim).replace("crates: { crate: plasmite }", "crates: { crate: plasmite, crat: x }"));
+    const path = writeConfig(
+      dir,
+      simConfigYaml(sim).replace("crates: { crate: plasmite }", "crates: { crate: plasmite, crat: x }"),
+    );
     const r = await runCli(["verify", "v0.8.0", "--config", path]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /projects\[0\]\.channels\.crates\.crat: unknown key/);

@@ -14,7 +14,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a child process (no shell), the way a user or CI would. */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
