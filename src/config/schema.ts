@@ -107,6 +107,18 @@ export const AlertsConfig = z.strictObject({
   sinks: z.array(SinkConfig).default([]),
 });
 
+export const RetentionConfig = z
+  .strictObject({
+    history: Duration.default("90d").describe("Channel status history, and channel rows of tags no longer watched."),
+    resolved_incidents: Duration.default("30d"),
+    sent_alerts: Duration.default("7d").describe("Delivered outbox rows."),
+    dead_alerts: Duration.default("30d").describe("Dead-lettered outbox rows, kept for inspection."),
+    http_cache: Duration.default("7d").describe("Cached HTTP validators not used for this long."),
+    cycles: Duration.default("14d").describe("Per-cycle records (time, duration, error)."),
+    expired_silences: Duration.default("7d"),
+  })
+  .describe("How long the daemon's state keeps things (pruned at startup and daily).");
+
 export const ServerConfig = z.strictObject({
   listen: z.string().default("127.0.0.1:8080").describe("host:port for the status page, API and metrics."),
   token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
@@ -170,6 +182,7 @@ export const SettingsConfig = z.strictObject({
   watch: WatchConfig.default(WatchConfig.parse({})),
   alerts: AlertsConfig.default(AlertsConfig.parse({})),
   server: ServerConfig.default(ServerConfig.parse({})),
+  retention: RetentionConfig.default(RetentionConfig.parse({})),
 });
 
 export const MonitorConfig = z.strictObject({
