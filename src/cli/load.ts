@@ -21,7 +21,10 @@ export function resolveConfigPath(flag: string | undefined): string {
   const env = process.env["MONITOR_CONFIG"];
   if (env) return env;
   const found = DEFAULT_CONFIG_FILES.find((f) => existsSync(f));
-  if (!found) throw new UsageError(`--config is required (no ${DEFAULT_CONFIG_FILES.join(", ")} here and MONITOR_CONFIG is unset)`);
+  if (!found)
+    throw new UsageError(
+      `--config is required (no ${DEFAULT_CONFIG_FILES.join(", ")} here and MONITOR_CONFIG is unset)`,
+    );
   return found;
 }
 

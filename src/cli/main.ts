@@ -35,13 +35,18 @@ function exitCodeForError(err: unknown): number {
     // help/version are "errors" to commander with exit code 0
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (err instanceof ConfigError || (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))) {
+  if (
+    err instanceof ConfigError ||
+    (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))
+  ) {
     process.stderr.write(`error: ${err.message}\n`);
     return ExitCode.usage;
   }
   if (err instanceof AppError) {
     process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-    return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED" ? ExitCode.unknown : ExitCode.internal;
+    return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED"
+      ? ExitCode.unknown
+      : ExitCode.internal;
   }
   process.stderr.write(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}\n`);
   return ExitCode.internal;

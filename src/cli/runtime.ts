@@ -2,7 +2,13 @@ import { parseDuration } from "../config/duration.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
-import { createHttpClient, type ExchangeEvent, type HttpClient, type HttpSettings, type ValidatorCache } from "../http/client.ts";
+import {
+  createHttpClient,
+  type ExchangeEvent,
+  type HttpClient,
+  type HttpSettings,
+  type ValidatorCache,
+} from "../http/client.ts";
 import { githubClientFactory, type GithubClientFactory } from "../http/github.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { isSafeTag } from "../plan/build-plan.ts";
@@ -70,7 +76,11 @@ export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}
     loaded,
     log,
     http,
-    github: githubClientFactory({ api_url: s.github.api_url, token: loaded.githubToken, user_agent: settings.user_agent }),
+    github: githubClientFactory({
+      api_url: s.github.api_url,
+      token: loaded.githubToken,
+      user_agent: settings.user_agent,
+    }),
     endpoints: {
       githubApi: s.github.api_url.replace(/\/+$/, ""),
       cratesApi: s.crates.api_url.replace(/\/+$/, ""),
@@ -88,11 +98,16 @@ export function selectProject(loaded: LoadedConfig, name: string | undefined): P
   const projects = loaded.config.projects;
   if (name !== undefined) {
     const p = projects.find((x) => x.name === name);
-    if (!p) throw new UsageError(`--project: no project named "${name}" in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`);
+    if (!p)
+      throw new UsageError(
+        `--project: no project named "${name}" in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`,
+      );
     return p;
   }
   if (projects.length === 1 && projects[0]) return projects[0];
-  throw new UsageError(`--project is required: ${loaded.source} defines ${projects.length} projects (${projects.map((x) => x.name).join(", ")})`);
+  throw new UsageError(
+    `--project is required: ${loaded.source} defines ${projects.length} projects (${projects.map((x) => x.name).join(", ")})`,
+  );
 }
 
 /** Validates a tag argument; a bare version gets the project's tag prefix. */
@@ -100,6 +115,7 @@ export function normalizeTag(project: ProjectConfig, input: string): string {
   if (!isSafeTag(input)) {
     throw new UsageError(`tag: "${input}" is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`);
   }
-  if (project.tag_prefix && !input.startsWith(project.tag_prefix) && /^[0-9]/.test(input)) return `${project.tag_prefix}${input}`;
+  if (project.tag_prefix && !input.startsWith(project.tag_prefix) && /^[0-9]/.test(input))
+    return `${project.tag_prefix}${input}`;
   return input;
 }

@@ -32,9 +32,13 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedC
   try {
     text = readFileSync(abs, "utf8");
   } catch (err) {
-    throw new AppError("E_CONFIG_READ", `cannot read config ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
-      cause: err,
-    });
+    throw new AppError(
+      "E_CONFIG_READ",
+      `cannot read config ${abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return loadConfigText(text, abs, dirname(abs), options);
 }
@@ -95,17 +99,20 @@ function interpolate(
   issues: string[],
 ): unknown {
   if (typeof value === "string") {
-    return value.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === "$${") return "${";
-      const v = env[name ?? ""];
-      if (v === undefined || v === "") {
-        if (fallback !== undefined) return fallback;
-        issues.push(`${formatPath(path)}: environment variable ${name} is not set`);
-        return "";
-      }
-      if (SECRET_NAME.test(name ?? "") || SECRET_NAME.test(String(path.at(-1) ?? ""))) secrets.add(v);
-      return v;
-    });
+    return value.replace(
+      /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (match, name: string | undefined, fallback: string | undefined) => {
+        if (match === "$${") return "${";
+        const v = env[name ?? ""];
+        if (v === undefined || v === "") {
+          if (fallback !== undefined) return fallback;
+          issues.push(`${formatPath(path)}: environment variable ${name} is not set`);
+          return "";
+        }
+        if (SECRET_NAME.test(name ?? "") || SECRET_NAME.test(String(path.at(-1) ?? ""))) secrets.add(v);
+        return v;
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], env, secrets, issues));
   if (value && typeof value === "object") {
@@ -172,7 +179,9 @@ function checkRules(config: MonitorConfig): string[] {
     }
     const gh = p.channels.github;
     if (gh && !gh.platforms && !p.targets_manifest && gh.assets.some((a) => a.includes("{platform}"))) {
-      issues.push(`${at}.channels.github.platforms: required when assets use {platform} and no targets_manifest is set`);
+      issues.push(
+        `${at}.channels.github.platforms: required when assets use {platform} and no targets_manifest is set`,
+      );
     }
     const hb = p.channels.homebrew;
     if (hb && !hb.platforms && !p.targets_manifest) {

@@ -24,7 +24,7 @@ type JsonSchema = {
  */
 export function renderConfigReference(): string {
   const rows: string[] = ["| Key | Type | Default | Description |", "| --- | --- | --- | --- |"];
-  walk(configJsonSchema() as JsonSchema, "", rows);
+  walk(configJsonSchema(), "", rows);
   return rows.join("\n");
 }
 
@@ -35,7 +35,9 @@ function walk(schema: JsonSchema, path: string, rows: string[]): void {
       const p = path ? `${path}.${key}` : key;
       const c = unwrap(child);
       const required = s.required?.includes(key) && child.default === undefined;
-      rows.push(`| \`${p}\` | ${typeOf(child)} | ${defaultOf(child)} | ${cell(child.description ?? c.description ?? "")}${required ? " **Required.**" : ""} |`);
+      rows.push(
+        `| \`${p}\` | ${typeOf(child)} | ${defaultOf(child)} | ${cell(child.description ?? c.description ?? "")}${required ? " **Required.**" : ""} |`,
+      );
       if (c.properties) walk(c, p, rows);
       else if (c.type === "array" && c.items) {
         const item = c.items;
@@ -69,7 +71,8 @@ function typeOf(s: JsonSchema): string {
   if (u.const !== undefined) t = `\`${JSON.stringify(u.const)}\``;
   else if (u.enum) t = u.enum.map((e) => `\`${JSON.stringify(e)}\``).join(" \\| ");
   else if (u.type === "array") t = `list of ${u.items ? typeOf(u.items) : "any"}`;
-  else if (u.type === "object" && typeof u.additionalProperties === "object" && !u.properties) t = `map of ${typeOf(u.additionalProperties)}`;
+  else if (u.type === "object" && typeof u.additionalProperties === "object" && !u.properties)
+    t = `map of ${typeOf(u.additionalProperties)}`;
   else if (u.pattern === "^(0|([0-9]+(ms|s|m|h|d))+)$") t = "duration";
   else if (u.oneOf || u.anyOf) t = "one of";
   else t = Array.isArray(u.type) ? u.type.join(" \\| ") : (u.type ?? "any");

@@ -36,7 +36,10 @@ export const HttpConfig = z.strictObject({
   headers_timeout: Duration.default("15s"),
   body_timeout: Duration.default("30s"),
   request_timeout: Duration.default("60s"),
-  max_body_bytes: z.int().min(1024).default(20 * 1024 * 1024),
+  max_body_bytes: z
+    .int()
+    .min(1024)
+    .default(20 * 1024 * 1024),
   retries: z.int().min(0).max(10).default(3),
   max_retry_wait: Duration.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
   retry_base: Duration.default("500ms"),
@@ -100,7 +103,12 @@ export const LogSink = z.strictObject({
 export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink]);
 
 export const AlertsConfig = z.strictObject({
-  flap_cycles: z.int().min(1).max(100).default(2).describe("Consecutive cycles a finding must persist before alerting."),
+  flap_cycles: z
+    .int()
+    .min(1)
+    .max(100)
+    .default(2)
+    .describe("Consecutive cycles a finding must persist before alerting."),
   remind_every: Duration.default("4h"),
   retry_base: Duration.default("5s"),
   retry_max: Duration.default("10m"),
@@ -140,7 +148,10 @@ const PypiChannel = z.strictObject({
     .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
     .describe("Wheel filename glob; {wheel_platform} maps darwin_arm64 to macosx_*_arm64 and so on."),
   platforms: z.array(PlatformId).optional().describe("Wheel platforms; defaults to the manifest's pypi official ones."),
-  wheel_platforms: z.record(PlatformId, z.string()).default({}).describe("Override the platform to wheel-tag glob map."),
+  wheel_platforms: z
+    .record(PlatformId, z.string())
+    .default({})
+    .describe("Override the platform to wheel-tag glob map."),
 });
 const HomebrewChannel = z.strictObject({
   tap: RepoSlug,
@@ -196,5 +207,5 @@ export type SettingsConfig = z.infer<typeof SettingsConfig>;
 export type SinkConfig = z.infer<typeof SinkConfig>;
 
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(MonitorConfig, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+  return z.toJSONSchema(MonitorConfig, { io: "input", target: "draft-2020-12" });
 }

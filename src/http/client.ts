@@ -115,7 +115,10 @@ export interface HttpClientOptions {
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** GET a body as a stream (not buffered, not cached): `onChunk` sees every byte. For hashing large assets. */
-  stream(req: HttpRequest, onChunk: (chunk: Uint8Array) => void): Promise<{ url: string; status: number; bytes: number }>;
+  stream(
+    req: HttpRequest,
+    onChunk: (chunk: Uint8Array) => void,
+  ): Promise<{ url: string; status: number; bytes: number }>;
   /** A fetch-compatible function over this client (for Octokit's `request.fetch`). */
   readonly fetch: typeof globalThis.fetch;
   /** A client sharing agent, limits and cache that also appends each exchange to `evidence`. */
@@ -234,7 +237,8 @@ class Client implements HttpClient {
         return res;
       } catch (err) {
         if (err instanceof RetryableStatus) {
-          if (err.waitMs !== null && err.waitMs > settings.max_retry_wait_ms) throw new AbortError(rateLimitError(err, req.url, this.#s.secrets));
+          if (err.waitMs !== null && err.waitMs > settings.max_retry_wait_ms)
+            throw new AbortError(rateLimitError(err, req.url, this.#s.secrets));
           throw err;
         }
         const app = toAppError(err, req.url, this.#s.secrets);
@@ -287,13 +291,23 @@ class Client implements HttpClient {
         );
       } catch (err) {
         const app = toAppError(err, url, this.#s.secrets);
-        this.#record({ url, status: null, method: "GET", at, duration_ms: Date.now() - started, error: app.code }, host, false, hop > 0);
+        this.#record(
+          { url, status: null, method: "GET", at, duration_ms: Date.now() - started, error: app.code },
+          host,
+          false,
+          hop > 0,
+        );
         throw app;
       }
       const location = headerValue(res.headers, "location");
       if (REDIRECT.has(res.statusCode) && location) {
         await res.body.dump();
-        this.#record({ url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started }, host, false, hop > 0);
+        this.#record(
+          { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started },
+          host,
+          false,
+          hop > 0,
+        );
         const next = new URL(location, url);
         if (!allowed.has(next.host)) throw redirectError(url, next, this.#s.secrets);
         if (next.host !== host) headers = withoutAuth(headers);
@@ -308,10 +322,20 @@ class Client implements HttpClient {
         }
       } catch (err) {
         const app = toAppError(err, url, this.#s.secrets);
-        this.#record({ url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started, error: app.code }, host, false, hop > 0);
+        this.#record(
+          { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started, error: app.code },
+          host,
+          false,
+          hop > 0,
+        );
         throw app;
       }
-      this.#record({ url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started }, host, false, hop > 0);
+      this.#record(
+        { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started },
+        host,
+        false,
+        hop > 0,
+      );
       return { url, status: res.statusCode, bytes };
     }
     throw new AppError("E_HTTP_REDIRECT", `too many redirects for ${this.#s.secrets.redact(req.url)}`);
@@ -342,9 +366,13 @@ class Client implements HttpClient {
       let resHeaders: Record<string, string>;
       let body: Buffer;
       try {
-        ({ status, headers: resHeaders, body } = await this.#s.throttled(host, async () => {
+        ({
+          status,
+          headers: resHeaders,
+          body,
+        } = await this.#s.throttled(host, async () => {
           const res = await undiciRequest(url, {
-            method: method as Dispatcher.HttpMethod,
+            method: method,
             headers: sendHeaders,
             body: req.body ?? null,
             dispatcher: this.#s.dispatcher,
@@ -355,7 +383,10 @@ class Client implements HttpClient {
           res.body.on("error", () => {});
           if (Number.isFinite(declared) && declared > maxBytes) {
             res.body.destroy();
-            throw new AppError("E_HTTP_TOO_LARGE", `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`);
+            throw new AppError(
+              "E_HTTP_TOO_LARGE",
+              `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`,
+            );
           }
           const chunks: Buffer[] = [];
           let size = 0;
@@ -363,23 +394,42 @@ class Client implements HttpClient {
             size += chunk.byteLength;
             if (size > maxBytes) {
               res.body.destroy();
-              throw new AppError("E_HTTP_TOO_LARGE", `response from ${this.#s.secrets.redact(url)} exceeded the ${maxBytes}-byte cap`);
+              throw new AppError(
+                "E_HTTP_TOO_LARGE",
+                `response from ${this.#s.secrets.redact(url)} exceeded the ${maxBytes}-byte cap`,
+              );
             }
             chunks.push(chunk);
           }
           return { status: res.statusCode, headers: h, body: Buffer.concat(chunks) };
         }));
       } catch (err) {
-        const app = signal.aborted && !req.signal?.aborted
-          ? new AppError("E_HTTP_TIMEOUT", `request to ${this.#s.secrets.redact(url)} timed out after ${this.#s.settings.request_timeout_ms} ms`, { cause: err })
-          : toAppError(err, url, this.#s.secrets);
-        this.#record({ url, status: null, method, at, duration_ms: Date.now() - started, error: app.code }, host, false, hop > 0);
+        const app =
+          signal.aborted && !req.signal?.aborted
+            ? new AppError(
+                "E_HTTP_TIMEOUT",
+                `request to ${this.#s.secrets.redact(url)} timed out after ${this.#s.settings.request_timeout_ms} ms`,
+                { cause: err },
+              )
+            : toAppError(err, url, this.#s.secrets);
+        this.#record(
+          { url, status: null, method, at, duration_ms: Date.now() - started, error: app.code },
+          host,
+          false,
+          hop > 0,
+        );
         throw app;
       }
       const duration = Date.now() - started;
       if (status === 304 && cached) {
         this.#record({ url, status: 304, method, at, duration_ms: duration, revalidated: true }, host, true, hop > 0);
-        return makeResponse(url, cached.status, { ...cached.headers, ...pickRateHeaders(resHeaders) }, cached.body, true);
+        return makeResponse(
+          url,
+          cached.status,
+          { ...cached.headers, ...pickRateHeaders(resHeaders) },
+          cached.body,
+          true,
+        );
       }
       this.#record({ url, status, method, at, duration_ms: duration }, host, false, hop > 0);
       const location = resHeaders["location"];
@@ -424,7 +474,9 @@ class Client implements HttpClient {
     new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).forEach((v, k) => {
       headers[k] = v;
     });
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase() as HttpRequest["method"] & string;
+    const method = (
+      init?.method ?? (input instanceof Request ? input.method : "GET")
+    ).toUpperCase() as HttpRequest["method"] & string;
     const body = init?.body;
     const res = await this.request({
       url,
@@ -435,13 +487,22 @@ class Client implements HttpClient {
       followRedirects: init?.redirect !== "manual",
     });
     const nullBody = res.status === 204 || res.status === 205 || res.status === 304 || method === "HEAD";
-    const response = new Response(nullBody ? null : new Uint8Array(res.body), { status: res.status, headers: res.headers });
+    const response = new Response(nullBody ? null : new Uint8Array(res.body), {
+      status: res.status,
+      headers: res.headers,
+    });
     Object.defineProperty(response, "url", { value: res.url });
     return response;
   }
 }
 
-function makeResponse(url: string, status: number, headers: Record<string, string>, body: Buffer, revalidated: boolean): HttpResponse {
+function makeResponse(
+  url: string,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+  revalidated: boolean,
+): HttpResponse {
   return {
     url,
     status,
@@ -541,9 +602,13 @@ function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppErro
   if ((err as { name?: string }).name === "AbortError" || (err as { name?: string }).name === "TimeoutError") {
     return new AppError("E_HTTP_TIMEOUT", `${where}: aborted (${secrets.redact(errorMessage(err))})`, { cause: err });
   }
-  return new AppError("E_HTTP_NETWORK", `${where}: ${secrets.redact(errorMessage(err))}${typeof code === "string" ? ` (${code})` : ""}`, {
-    cause: err,
-  });
+  return new AppError(
+    "E_HTTP_NETWORK",
+    `${where}: ${secrets.redact(errorMessage(err))}${typeof code === "string" ? ` (${code})` : ""}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError {

@@ -11,6 +11,7 @@ import { buildPlan } from "../plan/build-plan.ts";
 import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-manifest.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import { PROBES } from "../probes/registry.ts";
+import { readRepoFile } from "../http/github-contents.ts";
 import type { ChannelProbeResult, Evidence, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
 import { REPORT_SCHEMA, type ChannelReport, type Report } from "../report/types.ts";
 
@@ -133,24 +134,15 @@ async function fetchManifest(
 ): Promise<TargetsManifest> {
   const path = project.targets_manifest ?? "";
   const [owner = "", repo = ""] = project.repo.split("/");
-  const octokit = deps.github(deps.http);
-  try {
-    const res = await octokit.rest.repos.getContent({
-      owner,
-      repo,
-      path,
-      ref: tag,
-      headers: { accept: "application/vnd.github.raw" },
-      request: { signal },
-    });
-    return parseTargetsManifest(String(res.data as unknown as string), `${project.repo}:${path}@${tag}`);
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    const status = (err as { status?: number }).status;
-    throw new AppError(
-      "E_PROBE_FAILED",
-      `cannot read ${project.repo}:${path} at ${tag}${status ? ` (HTTP ${status})` : ""}: ${errorMessage(err)}`,
-      { cause: err },
-    );
-  }
+  const where = `${project.repo}:${path}@${tag}`;
+  const text = await readRepoFile(deps.github(deps.http), {
+    owner,
+    repo,
+    path,
+    ref: tag,
+    signal,
+    maxBytes: 1024 * 1024,
+  });
+  if (text === null) throw new AppError("E_PROBE_FAILED", `${where} does not exist (settings: targets_manifest)`);
+  return parseTargetsManifest(text, where);
 }

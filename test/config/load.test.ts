@@ -24,7 +24,9 @@ function issuesOf(text: string, env: NodeJS.ProcessEnv = {}, source = "/x/monito
 
 describe("config loading", () => {
   it("loads the shipped plasmite example", () => {
-    const loaded = loadConfigFile("examples/plasmite.yaml", { env: { NPM_CONFIG_REGISTRY: "http://mirror.example/npm" } });
+    const loaded = loadConfigFile("examples/plasmite.yaml", {
+      env: { NPM_CONFIG_REGISTRY: "http://mirror.example/npm" },
+    });
     const p = loaded.config.projects[0];
     assert.equal(p?.name, "plasmite");
     assert.deepEqual(p?.channels.homebrew?.platforms, ["darwin_arm64", "darwin_amd64", "linux_amd64"]);
@@ -40,8 +42,14 @@ describe("config loading", () => {
 
   it("names bad values", () => {
     const issues = issuesOf(`settings:\n  http:\n    retries: many\n  grace:\n    npm: soon\n${minimal()}`);
-    assert.ok(issues.some((i) => i.startsWith("settings.http.retries:")), issues.join("\n"));
-    assert.ok(issues.some((i) => i.startsWith("settings.grace.npm: must be a duration")), issues.join("\n"));
+    assert.ok(
+      issues.some((i) => i.startsWith("settings.http.retries:")),
+      issues.join("\n"),
+    );
+    assert.ok(
+      issues.some((i) => i.startsWith("settings.grace.npm: must be a duration")),
+      issues.join("\n"),
+    );
   });
 
   it("interpolates ${ENV} and ${ENV:-default}, and registers secret values", () => {

@@ -2,8 +2,13 @@ import { strict as assert } from "node:assert";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { AppError } from "../../src/errors.ts";
-import { createHttpClient, DEFAULT_HTTP_SETTINGS, MemoryValidatorCache, type HttpSettings } from "../../src/http/client.ts";
+import type { AppError } from "../../src/errors.ts";
+import {
+  createHttpClient,
+  DEFAULT_HTTP_SETTINGS,
+  MemoryValidatorCache,
+  type HttpSettings,
+} from "../../src/http/client.ts";
 import type { Evidence } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 
@@ -16,7 +21,15 @@ async function serve(handler: Handler): Promise<{ url: string; host: string; ser
   return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, server };
 }
 
-const fast: HttpSettings = { ...DEFAULT_HTTP_SETTINGS, retries: 2, retry_base_ms: 5, max_retry_wait_ms: 2_000, request_timeout_ms: 500, headers_timeout_ms: 400, body_timeout_ms: 400 };
+const fast: HttpSettings = {
+  ...DEFAULT_HTTP_SETTINGS,
+  retries: 2,
+  retry_base_ms: 5,
+  max_retry_wait_ms: 2_000,
+  request_timeout_ms: 500,
+  headers_timeout_ms: 400,
+  body_timeout_ms: 400,
+};
 
 describe("http client", () => {
   const hits = new Map<string, number>();
@@ -51,7 +64,12 @@ describe("http client", () => {
       } else if (path === "/long-retry-after") {
         res.writeHead(429, { "retry-after": "3600" }).end();
       } else if (path === "/gh-ratelimit") {
-        res.writeHead(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 7200) }).end('{"message":"API rate limit exceeded"}');
+        res
+          .writeHead(403, {
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 7200),
+          })
+          .end('{"message":"API rate limit exceeded"}');
       } else if (path === "/always-500") {
         count(path);
         res.writeHead(500).end("<html>oops</html>");
@@ -101,31 +119,52 @@ describe("http client", () => {
   });
 
   it("gives up with E_HTTP_RATE_LIMITED when the requested wait is too long", async () => {
-    await assert.rejects(client().request({ url: `${api.url}/long-retry-after` }), (e: AppError) => e.code === "E_HTTP_RATE_LIMITED");
-    await assert.rejects(client().request({ url: `${api.url}/gh-ratelimit` }), (e: AppError) => e.code === "E_HTTP_RATE_LIMITED");
+    await assert.rejects(
+      client().request({ url: `${api.url}/long-retry-after` }),
+      (e: AppError) => e.code === "E_HTTP_RATE_LIMITED",
+    );
+    await assert.rejects(
+      client().request({ url: `${api.url}/gh-ratelimit` }),
+      (e: AppError) => e.code === "E_HTTP_RATE_LIMITED",
+    );
   });
 
   it("fails with E_HTTP_STATUS after exhausting retries on 500", async () => {
     const before = hits.get("/always-500") ?? 0;
-    await assert.rejects(client().request({ url: `${api.url}/always-500` }), (e: AppError) => e.code === "E_HTTP_STATUS");
+    await assert.rejects(
+      client().request({ url: `${api.url}/always-500` }),
+      (e: AppError) => e.code === "E_HTTP_STATUS",
+    );
     assert.equal((hits.get("/always-500") ?? 0) - before, 3);
   });
 
   it("times out a silent server with E_HTTP_TIMEOUT", async () => {
-    await assert.rejects(client({ retries: 0 }).request({ url: `${api.url}/hang` }), (e: AppError) => e.code === "E_HTTP_TIMEOUT");
+    await assert.rejects(
+      client({ retries: 0 }).request({ url: `${api.url}/hang` }),
+      (e: AppError) => e.code === "E_HTTP_TIMEOUT",
+    );
   });
 
   it("caps the response size", async () => {
-    await assert.rejects(client({ max_body_bytes: 1024 }).request({ url: `${api.url}/big` }), (e: AppError) => e.code === "E_HTTP_TOO_LARGE");
+    await assert.rejects(
+      client({ max_body_bytes: 1024 }).request({ url: `${api.url}/big` }),
+      (e: AppError) => e.code === "E_HTTP_TOO_LARGE",
+    );
   });
 
   it("reports a truncated body as a network failure, never as data", async () => {
-    await assert.rejects(client({ retries: 0 }).request({ url: `${api.url}/truncated` }), (e: AppError) => e.code === "E_HTTP_NETWORK");
+    await assert.rejects(
+      client({ retries: 0 }).request({ url: `${api.url}/truncated` }),
+      (e: AppError) => e.code === "E_HTTP_NETWORK",
+    );
   });
 
   it("follows redirects only to allowed hosts and drops Authorization across hosts", async () => {
     const c = client();
-    await assert.rejects(c.request({ url: `${api.url}/redirect-other` }), (e: AppError) => e.code === "E_HTTP_REDIRECT");
+    await assert.rejects(
+      c.request({ url: `${api.url}/redirect-other` }),
+      (e: AppError) => e.code === "E_HTTP_REDIRECT",
+    );
     const evidence: Evidence[] = [];
     const res = await c.recording(evidence).request({
       url: `${api.url}/redirect-other`,
@@ -134,7 +173,10 @@ describe("http client", () => {
     });
     assert.equal(res.text(), "bytes-from-download-host");
     assert.equal(seenAuth.at(-1), undefined);
-    assert.deepEqual(evidence.map((e) => e.status), [302, 200]);
+    assert.deepEqual(
+      evidence.map((e) => e.status),
+      [302, 200],
+    );
     assert.ok(!evidence.some((e) => e.url.includes("SECRETSIG")), "signed query strings stay out of evidence");
   });
 
@@ -147,7 +189,10 @@ describe("http client", () => {
     assert.deepEqual(second.json(), { a: 1 });
     assert.equal(second.revalidated, true);
     assert.equal(second.status, 200);
-    assert.deepEqual(evidence.map((e) => e.status), [200, 304]);
+    assert.deepEqual(
+      evidence.map((e) => e.status),
+      [200, 304],
+    );
   });
 
   it("returns 404 as data", async () => {
@@ -160,7 +205,10 @@ describe("http client", () => {
     secrets.add("supersecret-token-value");
     await assert.rejects(
       client({ retries: 0 }, secrets).request({ url: "http://127.0.0.1:1/x?token=supersecret-token-value" }),
-      (e: AppError) => e.code === "E_HTTP_NETWORK" && !e.message.includes("supersecret-token-value") && e.message.includes("[REDACTED]"),
+      (e: AppError) =>
+        e.code === "E_HTTP_NETWORK" &&
+        !e.message.includes("supersecret-token-value") &&
+        e.message.includes("[REDACTED]"),
     );
   });
 

@@ -6,7 +6,10 @@ import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.t
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { HomebrewPlan, ReleasePlan } from "../../src/plan/types.ts";
-import { FORMULA_MAX_BYTES, formulaText, homebrewProbe } from "../../src/probes/homebrew/index.ts";
+import { FORMULA_MAX_BYTES, homebrewProbe } from "../../src/probes/homebrew/index.ts";
+import { contentsText } from "../../src/http/github-contents.ts";
+
+const formulaText = (data: unknown, where: string) => contentsText(data, where, FORMULA_MAX_BYTES);
 import type { Evidence, HomebrewObservation, ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import { startFixtureServer, type FixtureResponse, type FixtureServer } from "../helpers/fixture-server.ts";
@@ -236,7 +239,7 @@ describe("homebrewProbe (contract, loopback fake)", () => {
         "over the formula size cap",
         { status: 200, headers: RAW_HEADERS, body: `# ${"x".repeat(FORMULA_MAX_BYTES)}\n` },
         "E_HTTP_TOO_LARGE",
-        /formula cap/,
+        /byte cap/,
       ],
       [
         "a JSON answer of another shape",

@@ -17,7 +17,9 @@ export function registerConfig(program: Command): void {
         const channels = Object.entries(p.channels)
           .filter(([, v]) => v !== undefined)
           .map(([k]) => k);
-        lines.push(`  ${p.name} (${p.repo}): ${channels.join(", ")}${p.targets_manifest ? `; platforms from ${p.targets_manifest}` : ""}`);
+        lines.push(
+          `  ${p.name} (${p.repo}): ${channels.join(", ")}${p.targets_manifest ? `; platforms from ${p.targets_manifest}` : ""}`,
+        );
       }
       lines.push(`  npm registry: ${loaded.npmRegistry}`);
       lines.push(`  github api: ${c.settings.github.api_url} (token: ${loaded.githubToken ? "set" : "not set"})`);

@@ -5,4 +5,9 @@ import { registerWatch } from "./watch.ts";
 import { registerSilence } from "./silence.ts";
 
 /** One line per command. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerVerify, registerConfig, registerWatch, registerSilence];
+export const COMMANDS: readonly ((program: Command) => void)[] = [
+  registerVerify,
+  registerConfig,
+  registerWatch,
+  registerSilence,
+];

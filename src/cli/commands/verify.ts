@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { ChannelId } from "../../channels.ts";
 import { CHANNELS, isChannelId } from "../../channels.ts";
 import { parseDuration, formatDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
@@ -42,7 +41,8 @@ export function registerVerify(program: Command): void {
       const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
       if (waitMs === null) throw new UsageError(`--wait: "${flags.wait}" is not a duration (e.g. 90s, 30m, 1h)`);
       const pollMs = parseDuration(flags.pollInterval);
-      if (pollMs === null || pollMs <= 0) throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
+      if (pollMs === null || pollMs <= 0)
+        throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
       const channels = (flags.channel ?? []).map((c) => {
         if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
         return c;
@@ -57,13 +57,15 @@ export function registerVerify(program: Command): void {
           verifyRelease(rt, session.loaded, project, tag, {
             deep: Boolean(flags.deep),
             expectLatest: latest,
-            ...(channels.length ? { channels: channels as ChannelId[] } : {}),
+            ...(channels.length ? { channels: channels } : {}),
           });
         let report = await run();
         if (waitMs > 0) report = await waitForSettle(report, run, waitMs, pollMs);
         await rt.close();
         const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
-        process.stdout.write(`${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`);
+        process.stdout.write(
+          `${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`,
+        );
         process.exitCode = exitCodeFor([report]);
       } finally {
         await session.close();
@@ -72,7 +74,12 @@ export function registerVerify(program: Command): void {
 }
 
 /** Unsettled = some channel still pending or unknown. Backoff doubles from `pollMs` up to 60 s. */
-async function waitForSettle(first: Report, run: () => Promise<Report>, waitMs: number, pollMs: number): Promise<Report> {
+async function waitForSettle(
+  first: Report,
+  run: () => Promise<Report>,
+  waitMs: number,
+  pollMs: number,
+): Promise<Report> {
   const deadline = Date.now() + waitMs;
   const tty = process.stderr.isTTY;
   let report = first;
@@ -80,7 +87,9 @@ async function waitForSettle(first: Report, run: () => Promise<Report>, waitMs: 
   let attempt = 1;
   while (!settled(report) && Date.now() < deadline) {
     const pause = Math.min(delay, Math.max(0, deadline - Date.now()));
-    const waiting = report.channels.filter((c) => c.status === "pending" || c.status === "unknown").map((c) => `${c.channel}:${c.status}`);
+    const waiting = report.channels
+      .filter((c) => c.status === "pending" || c.status === "unknown")
+      .map((c) => `${c.channel}:${c.status}`);
     const line = `waiting ${formatDuration(pause)} (attempt ${attempt}, ${formatDuration(Math.max(0, deadline - Date.now()))} left): ${waiting.join(" ")}`;
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
     await sleep(pause);
