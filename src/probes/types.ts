@@ -238,11 +238,7 @@ export interface HomebrewObservation {
 }
 
 export type ChannelObservation =
-  | GithubObservation
-  | CratesObservation
-  | NpmObservation
-  | PypiObservation
-  | HomebrewObservation;
+  GithubObservation | CratesObservation | NpmObservation | PypiObservation | HomebrewObservation;
 
 export type ObservationOf<C extends ChannelId> = Extract<ChannelObservation, { channel: C }>;
 

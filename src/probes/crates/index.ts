@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import type { HttpResponse } from "../../http/client.ts";
 import type { ReleasePlan } from "../../plan/types.ts";
 import type { CratesIndexEntry, CratesObservation, DownloadedAsset, Probe, ProbeContext } from "../types.ts";
+import { describeIssues, excerpt, parseJsonBody } from "../upstream.ts";
 
 /**
  * crates.io: the API version object (checksum, yanked + message, created_at) and the sparse index file (every
@@ -74,7 +75,7 @@ async function fetchApiVersion(
   // Both "crate `x` does not exist" and "crate `x` does not have a version `v`" are 404.
   if (res.status === 404) return null;
   if (res.status !== 200) throw unexpectedStatus(res);
-  const { version: v } = parseJson(res, ApiVersionBody);
+  const { version: v } = parseJsonBody(res, ApiVersionBody);
   return {
     num: v.num,
     checksum: v.checksum,
@@ -201,37 +202,6 @@ function unexpectedStatus(res: HttpResponse): AppError {
   );
 }
 
-function parseJson<T>(res: HttpResponse, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = res.json();
-  } catch (err) {
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: body is not JSON (${excerpt(res.text())})`, {
-      cause: err,
-      details: { url: res.url },
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: ${describeIssues(parsed.error)}`, {
-      details: { url: res.url },
-    });
-  }
-  return parsed.data;
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
-    .join("; ");
-}
-
 function firstLine(text: string): string {
   return text.split("\n")[0]?.trim() ?? "";
-}
-
-function excerpt(text: string): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
 }

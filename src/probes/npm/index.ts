@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import type { HttpResponse } from "../../http/client.ts";
 import type { ReleasePlan } from "../../plan/types.ts";
 import type { NpmObservation, NpmVersionDoc, Probe, ProbeContext } from "../types.ts";
+import { parseJsonBody, unexpectedStatus } from "../upstream.ts";
 
 /**
  * npm: the abbreviated packument (dist-tags, versions, deprecations; CDN-cached for up to 5 minutes and not purged
@@ -86,8 +87,8 @@ async function fetchPackument(ctx: ProbeContext, name: string): Promise<Packumen
   const res = await ctx.http.request({ url, headers: { accept: ABBREVIATED_ACCEPT }, signal: ctx.signal });
   // 404 bodies have varied ({}, {"error":"Not found"}, an unpublished stub): the status alone decides.
   if (res.status === 404) return notFound();
-  if (res.status !== 200) throw unexpectedStatus(res);
-  const body = parseJson(res, PackumentBody);
+  if (res.status !== 200) throw refused(res);
+  const body = parseJsonBody(res, PackumentBody);
   const entries = Object.entries(body.versions ?? {});
   // A fully unpublished package keeps a stub with time.unpublished and no versions.
   if (body.time?.unpublished !== undefined && entries.length === 0) return notFound();
@@ -105,8 +106,8 @@ async function fetchVersionDoc(ctx: ProbeContext, name: string, version: string)
   const url = `${ctx.endpoints.npmRegistry}${encodePackageName(name)}/${encodeURIComponent(version)}`;
   const res = await ctx.http.request({ url, headers: { accept: "application/json" }, signal: ctx.signal });
   if (res.status === 404) return null;
-  if (res.status !== 200) throw unexpectedStatus(res);
-  return toVersionDoc(parseJson(res, VersionDocBody));
+  if (res.status !== 200) throw refused(res);
+  return toVersionDoc(parseJsonBody(res, VersionDocBody));
 }
 
 function toVersionDoc(v: z.infer<typeof VersionDocBody>): NpmVersionDoc {
@@ -139,38 +140,11 @@ async function downloadTarball(ctx: ProbeContext, tarball: string): Promise<NonN
 
 // ---------------------------------------------------------------- errors and parsing
 
-function unexpectedStatus(res: HttpResponse): AppError {
-  const hint =
+function refused(res: HttpResponse): AppError {
+  return unexpectedStatus(
+    res,
     res.status === 401 || res.status === 403
       ? " (the registry wants authentication or refuses access to this package)"
-      : "";
-  return new AppError("E_HTTP_STATUS", `${res.url} answered HTTP ${res.status}${hint}`, {
-    details: { status: res.status, url: res.url },
-  });
-}
-
-function parseJson<T>(res: HttpResponse, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = res.json();
-  } catch (err) {
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: body is not JSON (${excerpt(res.text())})`, {
-      cause: err,
-      details: { url: res.url },
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
-      .join("; ");
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: ${issues}`, { details: { url: res.url } });
-  }
-  return parsed.data;
-}
-
-function excerpt(text: string): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
+      : "",
+  );
 }

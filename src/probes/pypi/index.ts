@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
-import type { HttpResponse } from "../../http/client.ts";
 import type { ReleasePlan } from "../../plan/types.ts";
 import type { DownloadedAsset, Probe, ProbeContext, PypiFile, PypiObservation } from "../types.ts";
+import { parseJsonBody, unexpectedStatus } from "../upstream.ts";
 
 /**
  * PyPI: the project JSON (latest version, every release with its files' yanked flags) and the release JSON (that
@@ -112,7 +112,7 @@ async function fetchProject(ctx: ProbeContext, project: string): Promise<Project
   });
   if (res.status === 404) return null;
   if (res.status !== 200) throw unexpectedStatus(res);
-  const body = parseJson(res, ProjectBody);
+  const body = parseJsonBody(res, ProjectBody);
   const versions = Object.entries(body.releases ?? {}).map(([version, files]) => ({
     version,
     // A release is yanked when all its files are; releases without files are listed as not yanked.
@@ -129,7 +129,7 @@ async function fetchRelease(ctx: ProbeContext, project: string, version: string)
   });
   if (res.status === 404) return null;
   if (res.status !== 200) throw unexpectedStatus(res);
-  const body = parseJson(res, ReleaseBody);
+  const body = parseJsonBody(res, ReleaseBody);
   const files = body.urls.map(toFile);
   return {
     url: res.url,
@@ -189,35 +189,3 @@ async function downloadFile(ctx: ProbeContext, url: string): Promise<DownloadedA
 }
 
 // ---------------------------------------------------------------- errors and parsing
-
-function unexpectedStatus(res: HttpResponse): AppError {
-  return new AppError("E_HTTP_STATUS", `${res.url} answered HTTP ${res.status}`, {
-    details: { status: res.status, url: res.url },
-  });
-}
-
-function parseJson<T>(res: HttpResponse, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = res.json();
-  } catch (err) {
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: body is not JSON (${excerpt(res.text())})`, {
-      cause: err,
-      details: { url: res.url },
-    });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
-      .join("; ");
-    throw new AppError("E_UPSTREAM_MALFORMED", `${res.url}: ${issues}`, { details: { url: res.url } });
-  }
-  return parsed.data;
-}
-
-function excerpt(text: string): string {
-  const t = text.replace(/\s+/g, " ").trim();
-  return t.length > 80 ? `${t.slice(0, 80)}…` : t;
-}
