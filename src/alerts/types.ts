@@ -1,0 +1,92 @@
+import type { ChannelId } from "../channels.ts";
+import type { FindingCode } from "../drift/types.ts";
+import type { Logger } from "../log.ts";
+
+/** An incident is one (project, tag, channel, finding code, subject). */
+export interface IncidentKey {
+  project: string;
+  tag: string;
+  channel: ChannelId;
+  code: FindingCode | "registry-degraded";
+  /** Asset, file or platform; "" when the finding has none. */
+  subject: string;
+}
+
+export function incidentId(k: IncidentKey): string {
+  return [k.project, k.tag, k.channel, k.code, k.subject].join("|");
+}
+
+export type IncidentState = "candidate" | "open" | "resolved";
+
+/** Durable incident record (state/ persists it; alerts/lifecycle.ts computes it). */
+export interface Incident extends IncidentKey {
+  id: string;
+  state: IncidentState;
+  message: string;
+  expected: string | null;
+  actual: string | null;
+  /** Evidence URLs of the channel when last seen. */
+  evidence: string[];
+  first_seen: string;
+  last_seen: string;
+  /** Consecutive cycles the finding has been seen (flap suppression). */
+  consecutive: number;
+  opened_at: string | null;
+  last_notified_at: string | null;
+  resolved_at: string | null;
+  /** How many times it re-opened after a resolve. */
+  reopen_count: number;
+}
+
+export type AlertKind = "open" | "remind" | "resolve" | "reopen" | "degraded" | "recovered";
+
+/** What a sink is asked to deliver. Built by the lifecycle core; bodies never contain secrets. */
+export interface AlertMessage {
+  /** Stable id of this message (outbox row id as text); sinks may use it for idempotency. */
+  id: string;
+  kind: AlertKind;
+  incident: Incident;
+  /** One-line summary, e.g. "npm is missing plasmite 0.8.0". */
+  summary: string;
+  /** Resolution text for resolve/recovered. */
+  resolution: string | null;
+  /** Link to the status page for this project, when the server is enabled. */
+  status_url: string | null;
+  created_at: string;
+}
+
+/** Thrown by sinks: `retryable` failures are retried with backoff; permanent ones dead-letter the message. */
+export class SinkError extends Error {
+  readonly retryable: boolean;
+  readonly code: "E_SINK_RETRYABLE" | "E_SINK_PERMANENT";
+  /** Server-requested delay before the next attempt (e.g. Slack 429 Retry-After). */
+  readonly retryAfterMs: number | null;
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SinkError";
+    this.retryable = options.retryable;
+    this.code = options.retryable ? "E_SINK_RETRYABLE" : "E_SINK_PERMANENT";
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
+/** Key-value memory a sink keeps across restarts (e.g. ergo: incident -> task id, tag -> epic id). */
+export interface SinkMemory {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+}
+
+export interface SinkContext {
+  log: Logger;
+  memory: SinkMemory;
+  signal: AbortSignal;
+}
+
+/** One alert destination. A new sink is one folder under alerts/sinks/ plus one line in alerts/sinks/registry.ts. */
+export interface Sink {
+  readonly name: string;
+  readonly type: string;
+  /** Minimum spacing between deliveries (Slack: 1 s). */
+  readonly minIntervalMs: number;
+  deliver(message: AlertMessage, ctx: SinkContext): Promise<void>;
+}

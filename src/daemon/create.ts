@@ -1,0 +1,79 @@
+import { closeSink, createSink } from "../alerts/sinks/registry.ts";
+import type { Sink } from "../alerts/types.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { createRuntime, type Runtime } from "../cli/runtime.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { openStateStore, stateDbPath } from "../state/sqlite.ts";
+import type { StateStore } from "../state/types.ts";
+import { Daemon, type DaemonOptions } from "./daemon.ts";
+
+export interface CreateDaemonOptions {
+  logLevel?: string;
+  logDestination?: { write(line: string): void };
+  /** Use these sinks instead of settings.alerts.sinks (tests). */
+  sinks?: readonly Sink[];
+  /** Daemon tuning (drain bounds, clock, jitter source). */
+  daemon?: Partial<
+    Pick<DaemonOptions, "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "statusUrl" | "verify">
+  >;
+}
+
+export interface DaemonBundle {
+  daemon: Daemon;
+  store: StateStore;
+  runtime: Runtime;
+}
+
+/**
+ * Wires a Daemon from a loaded config: the state db at `<config dir>/<state_dir>/monitor.db`, a runtime whose HTTP
+ * client revalidates through the persistent validator cache (steady-state cycles cost 304s), the configured sinks.
+ * The daemon owns them all: stop() / runOnce() close sinks, HTTP client and db.
+ */
+export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): DaemonBundle {
+  const store = openStateStore(stateDbPath(loaded.baseDir, loaded.config.settings.state_dir));
+  let daemon: Daemon | null = null;
+  let runtime: Runtime | null = null;
+  try {
+    runtime = createRuntime(loaded, {
+      cache: store.validatorCache,
+      onExchange: (e) => daemon?.recordExchange(e),
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    });
+    const rt = runtime;
+    const sinks = options.sinks ?? buildSinks(loaded, rt.log);
+    daemon = new Daemon({
+      loaded,
+      runtime: rt,
+      store,
+      sinks,
+      log: rt.log,
+      ...options.daemon,
+      cleanup: async () => {
+        await Promise.allSettled(sinks.map((s) => closeSink(s)));
+        await rt.close();
+        store.close();
+      },
+    });
+    return { daemon, store, runtime: rt };
+  } catch (err) {
+    void runtime?.close();
+    store.close();
+    throw err;
+  }
+}
+
+/** settings.alerts.sinks -> Sink instances. Names key the outbox, so they must be unique. */
+export function buildSinks(loaded: LoadedConfig, log: Logger): Sink[] {
+  const configs = loaded.config.settings.alerts.sinks;
+  const seen = new Set<string>();
+  const issues: string[] = [];
+  configs.forEach((c, i) => {
+    if (seen.has(c.name))
+      issues.push(`settings.alerts.sinks[${i}].name: duplicate sink name "${c.name}" (set name: to tell them apart)`);
+    seen.add(c.name);
+  });
+  if (issues.length) throw new ConfigError(issues, loaded.source);
+  return configs.map((c) => createSink(c, { log: log.child({ sink: c.name }), secrets: loaded.secrets }));
+}

@@ -1,0 +1,123 @@
+import { strict as assert } from "node:assert";
+import { after, describe, it } from "node:test";
+import { plasmiteProject } from "../../src/sim/index.ts";
+import { Scene } from "./harness.ts";
+
+const HOUR = 3_600_000;
+const scenes: Scene[] = [];
+after(async () => {
+  await Promise.all(scenes.map((s) => s.close()));
+});
+
+async function scene(): Promise<Scene> {
+  const s = await Scene.start();
+  scenes.push(s);
+  return s;
+}
+
+/** plasmite 0.7.2 everywhere; 0.8.0 published at `publishedAt`, visible on every channel but npm. */
+function npmMissing(s: Scene, publishedAt: number): void {
+  s.sim.world.addProject(plasmiteProject());
+  s.sim.world.publish("plasmite", "0.7.2", { publishedAt: publishedAt - 26 * HOUR });
+  s.sim.world.publish("plasmite", "0.8.0", { publishedAt });
+  s.sim.world.setHidden("npm", "plasmite", "0.8.0", true);
+}
+
+describe("monitor watch (child process): alert lifecycle", () => {
+  it("a partial release gives one Slack alert and one ergo task after the grace window; the fix resolves both; a restart duplicates nothing", async () => {
+    const s = await scene();
+    npmMissing(s, Date.now());
+    s.writeConfig({ projects: [Scene.plasmite()], grace: "3s", flapCycles: 2 });
+    const first = s.startDaemon();
+
+    // Inside the grace window npm is pending: nothing is sent.
+    await s.until(
+      () =>
+        s.withState(
+          (st) => st.latestReport("plasmite")?.channels.find((c) => c.channel === "npm")?.status === "pending",
+        ),
+      "npm pending inside the grace window",
+    );
+    assert.deepEqual(s.slack.received, []);
+
+    await s.until(
+      () => s.slackDelivered().length >= 1 && s.ergoTasks().length >= 1,
+      "the open alert on Slack and ergo",
+    );
+    const opened = s.cycles();
+    await s.until(() => s.cycles() >= opened + 2, "two more cycles");
+    assert.deepEqual(
+      s.slackDelivered().map((a) => a.kind),
+      ["open"],
+      "one alert, not one per cycle",
+    );
+    assert.match(s.slackDelivered()[0]?.text ?? "", /npm has no plasmite@0\.8\.0/);
+    const tasks = s.ergoTasks();
+    assert.equal(tasks.length, 1);
+    assert.notEqual(tasks[0]?.state, "done");
+    const incident = s.withState((st) => st.openIncidents());
+    assert.deepEqual(
+      incident.map((i) => i.id),
+      ["plasmite|v0.8.0|npm|version-missing|0.8.0"],
+    );
+
+    // The fix: npm gets 0.8.0.
+    s.sim.world.setHidden("npm", "plasmite", "0.8.0", false);
+    await s.until(
+      () => s.slackDelivered().some((a) => a.kind === "resolve") && s.ergoTasks()[0]?.state === "done",
+      "the resolve message and the ergo task done",
+    );
+    assert.deepEqual(
+      s.slackDelivered().map((a) => a.kind),
+      ["open", "resolve"],
+    );
+    assert.equal(
+      s.withState((st) => st.channelStates("plasmite", "v0.8.0").find((c) => c.channel === "npm")?.live_at !== null),
+      true,
+    );
+
+    // Graceful stop (SIGTERM -> exit 0), then a restart: no duplicate alerts, no duplicate tasks.
+    assert.equal(await first.stop(), 0);
+    const before = s.cycles();
+    const second = s.startDaemon();
+    await s.until(() => s.cycles() >= before + 2, "two cycles after the restart");
+    assert.equal(await second.stop(), 0);
+    assert.deepEqual(
+      s.slackDelivered().map((a) => a.kind),
+      ["open", "resolve"],
+    );
+    assert.equal(s.ergoTasks().length, 1);
+    assert.equal(s.slack.received.length, 2, "no Slack request at all after the restart");
+  });
+
+  it("a flapping channel gives no alert (watch --once, one cycle per run)", async () => {
+    const s = await scene();
+    s.scenario("clean");
+    s.writeConfig({ projects: [Scene.plasmite()], flapCycles: 2 });
+    const hidden = (yes: boolean) => s.sim.world.setHidden("npm", "plasmite", "0.8.0", yes);
+    for (const flap of [true, false, true, false]) {
+      hidden(flap);
+      const run = await s.once();
+      assert.equal(run.code, 0, JSON.stringify(run.logs.slice(-5)));
+    }
+    assert.equal(s.cycles(), 4);
+    assert.deepEqual(s.slack.received, []);
+    assert.deepEqual(s.ergoTasks(), []);
+    assert.deepEqual(
+      s.withState((st) => st.incidents("plasmite")),
+      [],
+      "cleared candidates leave nothing behind",
+    );
+
+    // Control: the same finding in two consecutive cycles does alert.
+    hidden(true);
+    await s.once();
+    assert.deepEqual(s.slack.received, []);
+    await s.once();
+    assert.deepEqual(
+      s.slackDelivered().map((a) => a.kind),
+      ["open"],
+    );
+    assert.equal(s.ergoTasks().length, 1);
+  });
+});

@@ -1,0 +1,75 @@
+import { strict as assert } from "node:assert";
+import { after, describe, it } from "node:test";
+import { plasmiteProject } from "../../src/sim/index.ts";
+import { Scene } from "./harness.ts";
+
+const HOUR = 3_600_000;
+const scenes: Scene[] = [];
+after(async () => {
+  await Promise.all(scenes.map((s) => s.close()));
+});
+
+async function scene(): Promise<Scene> {
+  const s = await Scene.start();
+  scenes.push(s);
+  return s;
+}
+
+/** plasmite 0.7.2 everywhere; 0.8.0 published at `publishedAt`, visible on every channel but npm. */
+function npmMissing(s: Scene, publishedAt: number): void {
+  s.sim.world.addProject(plasmiteProject());
+  s.sim.world.publish("plasmite", "0.7.2", { publishedAt: publishedAt - 26 * HOUR });
+  s.sim.world.publish("plasmite", "0.8.0", { publishedAt });
+  s.sim.world.setHidden("npm", "plasmite", "0.8.0", true);
+}
+
+describe("monitor silence + monitor watch (child processes)", () => {
+  it("monitor silence (written while the daemon runs) mutes alerts, not state; --list marks expired ones; --remove lifts it", async () => {
+    const s = await scene();
+    npmMissing(s, Date.now() - 2 * HOUR);
+    s.writeConfig({ projects: [Scene.plasmite()], flapCycles: 1, sinks: ["slack"] });
+    const add = await s.cli([
+      "silence",
+      "plasmite",
+      "--channel",
+      "npm",
+      "--for",
+      "1h",
+      "--reason",
+      "npm outage",
+      "--config",
+      s.configPath,
+      "--json",
+    ]);
+    assert.equal(add.code, 0, JSON.stringify(add.logs));
+    const silence = JSON.parse(add.stdout) as { id: number; channel: string; active: boolean };
+    assert.deepEqual([silence.channel, silence.active], ["npm", true]);
+
+    const daemon = s.startDaemon();
+    await s.until(() => s.withState((st) => st.openIncidents().length === 1), "the npm incident open");
+    const opened = s.cycles();
+    // A second writer while the daemon runs (WAL + busy timeout).
+    const brief = await s.cli(["silence", "*", "--for", "1s", "--config", s.configPath]);
+    assert.equal(brief.code, 0);
+    const until = /^silenced every project for 1s, until (\S+) \(id 2\)\n$/.exec(brief.stdout)?.[1];
+    assert.ok(until, brief.stdout);
+    await s.until(() => s.cycles() >= opened + 2, "two more cycles");
+    assert.deepEqual(s.slack.received, [], "muted");
+
+    await s.until(() => Date.now() > Date.parse(until), "the 1s silence to expire", 5_000);
+    const list = await s.cli(["silence", "--list", "--config", s.configPath]);
+    assert.match(list.stdout, /^2\s+\*\s+\*\s+\S+\s+expired\s*$/m);
+    assert.match(list.stdout, /^1\s+plasmite\s+npm\s+\S+\s+active \(\S+ left\)\s+npm outage$/m);
+
+    const removed = await s.cli(["silence", "--remove", String(silence.id), "--config", s.configPath]);
+    assert.equal(removed.code, 0);
+    await s.until(() => s.slackDelivered().length === 1, "the opening announced once the silence is gone");
+    assert.deepEqual(
+      s.slackDelivered().map((a) => a.kind),
+      ["open"],
+    );
+    assert.equal(await daemon.stop(), 0);
+    const bad = await s.cli(["silence", "nope", "--for", "1h", "--config", s.configPath]);
+    assert.equal(bad.code, 2, "unknown project is a usage error");
+  });
+});
