@@ -5,6 +5,8 @@ export const ExitCode = {
   usage: 2,
   unknown: 3,
   pending: 4,
+  /** `monitor release` stopped by SIGINT after writing a consistent checkpoint (128 + 2). */
+  interrupted: 130,
   internal: 70,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { loadConfigFile, type LoadedConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
-import { applySimOverlay, startSimForScenario } from "./sim-session.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -32,6 +31,8 @@ export function resolveConfigPath(flag: string | undefined): string {
 export async function loadForCommand(globals: GlobalOptions): Promise<CommandSession> {
   const loaded = loadConfigFile(resolveConfigPath(globals.config));
   if (!globals.sim) return { loaded, close: async () => {} };
+  // The simulated registries (and their byte generators) load only under --sim: start-up cost for everyone else.
+  const { applySimOverlay, startSimForScenario } = await import("./sim-session.ts");
   const sim = await startSimForScenario(globals.sim, loaded);
   applySimOverlay(loaded, sim.sim);
   return { loaded, close: () => sim.sim.close() };

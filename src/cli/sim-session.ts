@@ -6,6 +6,8 @@ import { applyScenario, isScenarioName, SCENARIOS, type ScenarioOptions } from "
 import { startSim, type Sim } from "../sim/index.ts";
 import type { ProjectSpec } from "../sim/spec.ts";
 
+const SIM_TOKEN = "sim-token-not-a-secret";
+
 export interface SimSession {
   sim: Sim;
 }
@@ -64,4 +66,7 @@ export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
   s.pypi = { ...s.pypi, url: overlay.pypi.url };
   loaded.config.settings = SettingsConfig.parse(s);
   loaded.npmRegistry = overlay.npm.registry;
+  // The sim accepts any token; with one, steady-state revalidations (304) are free, as on real GitHub.
+  loaded.githubToken ??= SIM_TOKEN;
+  loaded.secrets.add(loaded.githubToken);
 }

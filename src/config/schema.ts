@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.ts";
+import { ReleaseConfig } from "./release-schema.ts";
 
 /**
  * The monitor config file (YAML or JSON). Strict: an unknown key is an error naming its path.
@@ -130,6 +131,7 @@ export const RetentionConfig = z
 export const ServerConfig = z.strictObject({
   listen: z.string().default("127.0.0.1:8080").describe("host:port for the status page, API and metrics."),
   token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
+  public_url: HttpUrl.optional().describe("Base URL put in alert links to the status page (default: http://<listen>)."),
   stale_after: Duration.default("30m").describe("/readyz fails when the last cycle is older."),
 });
 
@@ -180,6 +182,7 @@ export const ProjectConfig = z.strictObject({
   grace: GraceConfig.optional(),
   channels: ChannelsConfig,
   watch: WatchConfig.partial().optional(),
+  release: ReleaseConfig.optional(),
 });
 
 export const SettingsConfig = z.strictObject({

@@ -147,7 +147,16 @@ export class Scene {
 
   /** Starts `monitor watch` as a child process. */
   startDaemon(extraArgs: string[] = []): DaemonProcess {
-    const child = this.#spawn(["watch", "--config", this.configPath, "--drain-timeout", "3s", ...extraArgs]);
+    const child = this.#spawn([
+      "watch",
+      "--config",
+      this.configPath,
+      "--drain-timeout",
+      "3s",
+      "--listen",
+      "127.0.0.1:0",
+      ...extraArgs,
+    ]);
     this.children.push(child);
     return child;
   }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.ts";
+import { registerRelease } from "./release.ts";
 import { registerVerify } from "./verify.ts";
 import { registerWatch } from "./watch.ts";
 import { registerSilence } from "./silence.ts";
+import { registerDemo } from "./demo.ts";
 
 /** One line per command. */
 export const COMMANDS: readonly ((program: Command) => void)[] = [
@@ -10,4 +12,6 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   registerConfig,
   registerWatch,
   registerSilence,
+  registerDemo,
+  registerRelease,
 ];

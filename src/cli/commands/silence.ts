@@ -3,7 +3,6 @@ import { CHANNELS, isChannelId } from "../../channels.ts";
 import { formatDuration, parseDuration } from "../../config/duration.ts";
 import { loadConfigFile } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
-import { openStateStore, stateDbPath } from "../../state/sqlite.ts";
 import type { Silence } from "../../state/types.ts";
 import { resolveConfigPath, type GlobalOptions } from "../load.ts";
 
@@ -31,11 +30,13 @@ export function registerSilence(program: Command): void {
     .option("--list", "list silences, expired ones marked as such")
     .option("--remove <id>", "delete the silence with this id")
     .option("--json", "print JSON")
-    .action((projectArg: string | undefined, flags: SilenceFlags, cmd: Command) => {
+    .action(async (projectArg: string | undefined, flags: SilenceFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<SilenceFlags>();
       const modes = [flags.list, flags.remove !== undefined, projectArg !== undefined].filter(Boolean).length;
       if (modes !== 1) throw new UsageError("give a project to silence, or --list, or --remove <id> (exactly one)");
       const loaded = loadConfigFile(resolveConfigPath(globals.config));
+      // node:sqlite and the state store load only for this command, not on every CLI start.
+      const { openStateStore, stateDbPath } = await import("../../state/sqlite.ts");
       const store = openStateStore(stateDbPath(loaded.baseDir, loaded.config.settings.state_dir));
       const now = new Date();
       try {

@@ -2,10 +2,9 @@ import type { Command } from "commander";
 import { CHANNELS, isChannelId } from "../../channels.ts";
 import { parseDuration, formatDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
-import { sleep } from "../../http/client.ts";
 import { REPORTERS } from "../../report/registry.ts";
-import type { Report } from "../../report/types.ts";
 import { verifyRelease } from "../../verify/run.ts";
+import { waitForSettle } from "../../verify/wait.ts";
 import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
@@ -60,7 +59,18 @@ export function registerVerify(program: Command): void {
             ...(channels.length ? { channels: channels } : {}),
           });
         let report = await run();
-        if (waitMs > 0) report = await waitForSettle(report, run, waitMs, pollMs);
+        if (waitMs > 0) {
+          const tty = process.stderr.isTTY;
+          report = await waitForSettle(report, run, {
+            waitMs,
+            pollMs,
+            onWait: (w) => {
+              const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
+              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+            },
+          });
+          if (tty) process.stderr.write("\r\x1b[2K");
+        }
         await rt.close();
         const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
         process.stdout.write(
@@ -71,36 +81,4 @@ export function registerVerify(program: Command): void {
         await session.close();
       }
     });
-}
-
-/** Unsettled = some channel still pending or unknown. Backoff doubles from `pollMs` up to 60 s. */
-async function waitForSettle(
-  first: Report,
-  run: () => Promise<Report>,
-  waitMs: number,
-  pollMs: number,
-): Promise<Report> {
-  const deadline = Date.now() + waitMs;
-  const tty = process.stderr.isTTY;
-  let report = first;
-  let delay = pollMs;
-  let attempt = 1;
-  while (!settled(report) && Date.now() < deadline) {
-    const pause = Math.min(delay, Math.max(0, deadline - Date.now()));
-    const waiting = report.channels
-      .filter((c) => c.status === "pending" || c.status === "unknown")
-      .map((c) => `${c.channel}:${c.status}`);
-    const line = `waiting ${formatDuration(pause)} (attempt ${attempt}, ${formatDuration(Math.max(0, deadline - Date.now()))} left): ${waiting.join(" ")}`;
-    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-    await sleep(pause);
-    delay = Math.min(delay * 2, 60_000);
-    attempt++;
-    report = await run();
-  }
-  if (tty) process.stderr.write("\r\x1b[2K");
-  return report;
-}
-
-function settled(r: Report): boolean {
-  return !r.channels.some((c) => c.status === "pending" || c.status === "unknown");
 }

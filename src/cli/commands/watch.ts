@@ -4,12 +4,16 @@ import { createDaemon } from "../../daemon/create.ts";
 import type { Daemon } from "../../daemon/daemon.ts";
 import { UsageError, errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import { startServer } from "../../server/index.ts";
+import type { RunningServer } from "../../server/types.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 
 interface WatchFlags extends GlobalOptions {
   once?: boolean;
   drainTimeout: string;
+  listen?: string;
+  server: boolean;
 }
 
 /** After a graceful stop, a lingering handle (a sink's socket) must not keep the process alive. */
@@ -28,6 +32,8 @@ export function registerWatch(program: Command): void {
       "on shutdown: wait this long for in-flight cycles (then abort them), and as long again for pending alerts",
       "10s",
     )
+    .option("--listen <host:port>", "serve the status page, API and metrics here (default settings.server.listen)")
+    .option("--no-server", "do not serve the status page, API and metrics")
     .action(async (flags: WatchFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<WatchFlags>();
       const drainMs = parseDuration(flags.drainTimeout);
@@ -35,17 +41,36 @@ export function registerWatch(program: Command): void {
         throw new UsageError(`--drain-timeout: "${flags.drainTimeout}" is not a duration (e.g. 10s)`);
       const session = await loadForCommand(globals);
       try {
-        const { daemon, runtime } = createDaemon(session.loaded, {
+        const loaded = session.loaded;
+        let serverUrl: string | null = null;
+        const { daemon, store, runtime } = createDaemon(loaded, {
           ...(globals.logLevel ? { logLevel: globals.logLevel } : {}),
-          daemon: { cycleDrainMs: drainMs, flushMs: drainMs },
+          daemon: {
+            cycleDrainMs: drainMs,
+            flushMs: drainMs,
+            statusUrl: (project) => {
+              const base = loaded.config.settings.server.public_url ?? serverUrl;
+              return base ? `${base.replace(/\/+$/, "")}/projects/${encodeURIComponent(project)}` : null;
+            },
+          },
         });
         if (flags.once) {
           const results = await daemon.runOnce();
           process.exitCode = results.some((r) => r.error !== null) ? ExitCode.unknown : ExitCode.ok;
           return;
         }
+        const server = flags.server
+          ? await startServer({
+              daemon,
+              store,
+              loaded,
+              log: runtime.log,
+              ...(flags.listen ? { listen: flags.listen } : {}),
+            })
+          : null;
+        serverUrl = server?.url ?? null;
         await daemon.start();
-        process.exitCode = await untilSignal(daemon, runtime.log);
+        process.exitCode = await untilSignal(daemon, runtime.log, server);
         setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
       } finally {
         await session.close();
@@ -54,7 +79,7 @@ export function registerWatch(program: Command): void {
 }
 
 /** Resolves with the exit code once SIGTERM/SIGINT has stopped the daemon; a second signal exits at once. */
-function untilSignal(daemon: Daemon, log: Logger): Promise<number> {
+function untilSignal(daemon: Daemon, log: Logger, server: RunningServer | null): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -64,17 +89,19 @@ function untilSignal(daemon: Daemon, log: Logger): Promise<number> {
       }
       stopping = true;
       log.info({ signal }, "signal received: stopping");
-      daemon.stop().then(
-        () => {
-          process.off("SIGTERM", onSignal);
-          process.off("SIGINT", onSignal);
-          resolve(ExitCode.ok);
-        },
-        (err: unknown) => {
-          log.error({ err: errorMessage(err) }, "shutdown failed");
-          resolve(ExitCode.internal);
-        },
-      );
+      Promise.allSettled([server?.close()])
+        .then(() => daemon.stop())
+        .then(
+          () => {
+            process.off("SIGTERM", onSignal);
+            process.off("SIGINT", onSignal);
+            resolve(ExitCode.ok);
+          },
+          (err: unknown) => {
+            log.error({ err: errorMessage(err) }, "shutdown failed");
+            resolve(ExitCode.internal);
+          },
+        );
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);

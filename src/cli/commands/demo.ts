@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { loadConfigText } from "../../config/load.ts";
+import { parseDuration } from "../../config/duration.ts";
+import { createDaemon } from "../../daemon/create.ts";
+import { UsageError } from "../../errors.ts";
+import type { AlertMessage, Sink } from "../../alerts/types.ts";
+import type { Report } from "../../report/types.ts";
+import { startServer } from "../../server/index.ts";
+import { REPORTERS } from "../../report/registry.ts";
+import { useColor } from "../output.ts";
+import { applySimOverlay, startSimForScenario } from "../sim-session.ts";
+
+interface DemoFlags {
+  listen: string;
+  healAfter: string;
+  interval: string;
+  duration?: string;
+}
+
+/** Alerts as plain lines on stdout, so the demo shows what Slack or ergo would receive. */
+const consoleSink: Sink = {
+  name: "console",
+  type: "console",
+  minIntervalMs: 0,
+  deliver(message: AlertMessage) {
+    const time = message.created_at.slice(11, 19);
+    const extra = message.resolution ? ` (${message.resolution})` : "";
+    process.stdout.write(`${time}  alert ${message.kind.toUpperCase()}: ${message.summary}${extra}\n`);
+    return Promise.resolve();
+  },
+};
+
+/** examples/ ships with the package; from src/cli/commands or dist/cli/commands it is three levels up. */
+const EXAMPLE = new URL("../../../examples/plasmite.yaml", import.meta.url);
+
+/**
+ * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
+ * published to GitHub and crates.io only: npm, PyPI and the tap formula are missing (drift, an alert on the log
+ * sink). They arrive after --heal-after; the next cycle resolves the incidents and every channel turns ok.
+ */
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description("offline demo: the daemon + status page on simulated registries, with a partial release that heals")
+    .option("--listen <host:port>", "where to serve the status page", "127.0.0.1:8080")
+    .option("--heal-after <duration>", "when the missing channels arrive", "60s")
+    .option("--interval <duration>", "how often the daemon checks", "10s")
+    .option("--duration <duration>", "stop by itself after this long (default: run until Ctrl-C)")
+    .action(async (flags: DemoFlags) => {
+      const healMs = parseDuration(flags.healAfter);
+      const intervalMs = parseDuration(flags.interval);
+      const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration);
+      if (healMs === null) throw new UsageError(`--heal-after: "${flags.healAfter}" is not a duration`);
+      if (intervalMs === null || intervalMs < 1000 || intervalMs % 1000 !== 0 || intervalMs > 59_000) {
+        throw new UsageError(`--interval: "${flags.interval}" must be whole seconds between 1s and 59s`);
+      }
+      if (durationMs === null && flags.duration !== undefined)
+        throw new UsageError(`--duration: "${flags.duration}" is not a duration`);
+
+      const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));
+      const loaded = loadConfigText(readFileSync(EXAMPLE, "utf8"), EXAMPLE.pathname, stateDir, { env: {} });
+      const s = loaded.config.settings;
+      s.state_dir = stateDir;
+      s.watch = { ...s.watch, schedule: `*/${intervalMs / 1000} * * * * *`, jitter: "0", hot_for: "0" };
+      s.alerts = { ...s.alerts, flap_cycles: 1 };
+      const { sim } = await startSimForScenario("healing", loaded, { healAfterMs: healMs });
+      applySimOverlay(loaded, sim);
+
+      let serverUrl: string | null = null;
+      const { daemon, store, runtime } = createDaemon(loaded, {
+        logLevel: "error",
+        sinks: [consoleSink],
+        daemon: {
+          statusUrl: (p) => (serverUrl ? `${serverUrl}/projects/${p}` : null),
+          cycleDrainMs: 2000,
+          flushMs: 2000,
+        },
+      });
+      const server = await startServer({ daemon, store, loaded, log: runtime.log, listen: flags.listen });
+      serverUrl = server.url;
+      const color = useColor(process.stdout);
+      let last = "";
+      daemon.onCycle((report: Report) => {
+        const line = report.channels.map((c) => `${c.channel} ${c.status}`).join(" · ");
+        const time = report.checked_at.slice(11, 19);
+        if (line === last) {
+          process.stdout.write(`${time}  ${report.project} ${report.tag}: unchanged (${report.status})\n`);
+          return;
+        }
+        last = line;
+        process.stdout.write(`\n${time}  ${REPORTERS.text.render([report], { color })}\n\n`);
+      });
+      process.stdout.write(
+        [
+          `release-monitor demo (offline: simulated GitHub, crates.io, npm, PyPI and Homebrew tap)`,
+          `  status page  ${server.url}/`,
+          `  JSON API     ${server.url}/api/v1/status`,
+          `  metrics      ${server.url}/metrics`,
+          `plasmite v0.8.0 is out on GitHub and crates.io only; npm, PyPI and the tap formula arrive in ${flags.healAfter}.`,
+          `Checking every ${flags.interval}. Ctrl-C to stop.`,
+          "",
+        ].join("\n"),
+      );
+      await daemon.start();
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        if (durationMs !== null) setTimeout(stop, durationMs).unref();
+      });
+      await server.close();
+      await daemon.stop();
+      await sim.close();
+      rmSync(stateDir, { recursive: true, force: true });
+      process.stdout.write("demo stopped\n");
+    });
+}

@@ -1,0 +1,42 @@
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import { it } from "node:test";
+import { CLI, REPO_ROOT } from "../helpers/cli.ts";
+
+it("monitor demo: a partial release drifts, alerts, heals and resolves, with the status page up meanwhile", async () => {
+  const child = spawn(
+    process.execPath,
+    [CLI, "demo", "--listen", "127.0.0.1:0", "--heal-after", "4s", "--interval", "1s", "--duration", "9s"],
+    { cwd: REPO_ROOT, env: { PATH: process.env["PATH"], NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  let page: string | null = null;
+  const fetched = new Promise<void>((resolve) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const url = /status page\s+(http:\/\/\S+)\//.exec(out)?.[1];
+      if (url && page === null && out.includes("alert OPEN")) {
+        page = "";
+        void fetch(`${url}/`)
+          .then((r) => r.text())
+          .then((t) => {
+            page = t;
+            resolve();
+          });
+      }
+    });
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await Promise.race([fetched, new Promise((r) => setTimeout(r, 1000))]);
+  assert.equal(code, 0, err);
+  const drift = out.indexOf("DRIFT");
+  const open = out.indexOf("alert OPEN: plasmite v0.8.0: npm has no plasmite@0.8.0");
+  const ok = out.indexOf("plasmite v0.8.0  OK");
+  const resolved = out.indexOf("alert RESOLVE: plasmite v0.8.0: npm has no plasmite@0.8.0");
+  assert.ok(drift >= 0 && open > drift && ok > open && resolved > ok, out);
+  assert.match(page ?? "", /plasmite/);
+  assert.match(page ?? "", /drift/i);
+  assert.match(out, /demo stopped/);
+});
