@@ -53,7 +53,14 @@ export function buildPlan(input: PlanInput): ReleasePlan {
   const { project: p, settings, tag, manifest } = input;
   const version = versionFromTag(tag, p.tag_prefix);
   const [owner = "", repo = ""] = p.repo.split("/");
-  const base = { version, tag, repo: p.repo, project: p.name, name: p.name, project_underscore: p.name.replace(/-/g, "_") };
+  const base = {
+    version,
+    tag,
+    repo: p.repo,
+    project: p.name,
+    name: p.name,
+    project_underscore: p.name.replace(/-/g, "_"),
+  };
   const platformsFor = (explicit: string[] | undefined, manifestChannel: string): string[] =>
     explicit ?? (manifest ? manifestPlatforms(manifest, manifestChannel) : []);
 
@@ -87,13 +94,21 @@ export function buildPlan(input: PlanInput): ReleasePlan {
   const py = p.channels.pypi;
   let pypi: ReleasePlan["pypi"] = null;
   if (py) {
-    const pyBase = { ...base, project: py.project, project_underscore: py.project.replace(/[-.]+/g, "_").toLowerCase() };
+    const pyBase = {
+      ...base,
+      project: py.project,
+      project_underscore: py.project.replace(/[-.]+/g, "_").toLowerCase(),
+    };
     const files: ExpectedPypiFile[] = [];
     if (py.sdist) files.push({ kind: "sdist", pattern: renderTemplate(py.sdist, pyBase), platform: null });
     if (py.wheel) {
       for (const platform of platformsFor(py.platforms, "pypi")) {
         const wheel_platform = py.wheel_platforms[platform] ?? WHEEL_PLATFORMS[platform] ?? platform;
-        files.push({ kind: "wheel", pattern: renderTemplate(py.wheel, { ...pyBase, platform, wheel_platform }), platform });
+        files.push({
+          kind: "wheel",
+          pattern: renderTemplate(py.wheel, { ...pyBase, platform, wheel_platform }),
+          platform,
+        });
       }
     }
     pypi = { project: py.project, files };

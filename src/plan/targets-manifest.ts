@@ -27,12 +27,19 @@ export function parseTargetsManifest(text: string, where: string): TargetsManife
   const r = TargetsManifest.safeParse(json);
   if (!r.success) {
     const first = r.error.issues[0];
-    throw new AppError("E_UPSTREAM_MALFORMED", `${where}: ${first ? `${first.path.join(".")}: ${first.message}` : "invalid"}`);
+    throw new AppError(
+      "E_UPSTREAM_MALFORMED",
+      `${where}: ${first ? `${first.path.join(".")}: ${first.message}` : "invalid"}`,
+    );
   }
   return r.data;
 }
 
 /** `release_channel_targets.sh <channel> official sdk_platform`. */
-export function manifestPlatforms(manifest: TargetsManifest, channel: string, tier: "official" | "preview" = "official"): string[] {
+export function manifestPlatforms(
+  manifest: TargetsManifest,
+  channel: string,
+  tier: "official" | "preview" = "official",
+): string[] {
   return manifest.targets.filter((t) => t.channels[channel] === tier).map((t) => t.sdk_platform);
 }
