@@ -23,6 +23,8 @@ export type {
   WorldOptions,
 } from "./spec.ts";
 export { SimStats } from "./stats.ts";
+export { ActionsStore, plasmiteWorkflows } from "./model-actions.ts";
+export type { ScriptedOutcome, WorkflowDef, WorkflowRunRecord } from "./model-actions.ts";
 export type { RequestLogEntry, ServiceCounters } from "./stats.ts";
 export { FAULT_KINDS, FaultSet } from "./faults.ts";
 export type { FaultHandle, FaultKind, FaultSpec } from "./faults.ts";

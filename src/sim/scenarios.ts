@@ -1,5 +1,6 @@
 import { toMs } from "./time.ts";
-import type { ProjectSpec, World } from "./world.ts";
+import type { ProjectSpec } from "./spec.ts";
+import type { World } from "./world.ts";
 
 /**
  * plasmite as the reference describes it (plasmite-release.md §10, §11): repo sandover/plasmite, tap

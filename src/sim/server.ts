@@ -38,6 +38,8 @@ export interface SimRequest {
   header(name: string): string | undefined;
   /** An Authorization header is present. */
   authenticated: boolean;
+  /** Request body (read for methods other than GET/HEAD, capped at 1 MiB); empty otherwise. */
+  body: Buffer;
 }
 
 export interface ServiceDef {
@@ -135,7 +137,21 @@ function toSimRequest(service: ServiceName, req: IncomingMessage, base: string):
       return Array.isArray(v) ? v.join(", ") : v;
     },
     authenticated: req.headers.authorization !== undefined,
+    body: Buffer.alloc(0),
   };
+}
+
+const MAX_REQUEST_BODY = 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_REQUEST_BODY) break;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function writeReply(res: ServerResponse, reply: Reply, head: boolean): Promise<void> {
@@ -227,6 +243,7 @@ async function onRequest(
     });
   });
   try {
+    if (sreq.method !== "GET" && sreq.method !== "HEAD") sreq.body = await readBody(req);
     const latency = rt.latency();
     if (latency > 0) await sleep(latency);
     if (res.destroyed) return;

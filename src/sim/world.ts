@@ -1,4 +1,5 @@
 import { CHANNELS, type ChannelId } from "../channels.ts";
+import { ActionsStore } from "./model-actions.ts";
 import { Content, hashId } from "./content.ts";
 import { FaultSet } from "./faults.ts";
 import { placeholderSha, renderFormula } from "./formula.ts";
@@ -19,17 +20,6 @@ import type {
 } from "./spec.ts";
 import { toMs } from "./time.ts";
 import { isPrerelease, toPep440 } from "./versions.ts";
-
-export type {
-  ExtraAsset,
-  FormulaMode,
-  PlannedAsset,
-  ProjectSpec,
-  PublishOptions,
-  ResolvedProject,
-  VersionArtifacts,
-  WorldOptions,
-} from "./spec.ts";
 
 const DEFAULT_GITHUB_PLATFORMS = ["linux_amd64", "darwin_amd64", "darwin_arm64"];
 const DEFAULT_HOMEBREW_PLATFORMS = ["darwin_arm64", "darwin_amd64", "linux_amd64"];
@@ -57,6 +47,8 @@ export class World {
   readonly npm = new NpmStore();
   readonly pypi = new PypiStore();
   readonly faults = new FaultSet();
+  /** GitHub Actions: workflows, runs, jobs, artifacts, secrets (model-actions.ts). */
+  readonly actions: ActionsStore = new ActionsStore(this);
   /** Mutable: how long the npm packument lags behind a change. */
   npmPackumentStaleMs: number;
   readonly githubRateLimit: { authenticated: number; anonymous: number };

@@ -153,6 +153,7 @@ function summaryJson(r: DriveResult): Record<string, unknown> {
     verify: cp.facts.verify ?? null,
     blocker: r.blocker,
     recovery: cp.recovery,
+    alternatives: cp.alternatives,
     decisions: cp.decisions,
     evidence_report: r.evidencePath,
     checkpoint: r.checkpointPath,
@@ -194,8 +195,10 @@ function summaryText(r: DriveResult): string {
         : `blocker: NOT filed (${r.blocker.error ?? "?"})`,
     );
   }
-  for (const [i, c] of cp.recovery.entries())
-    lines.push(`${i === 0 ? (r.outcome === "planned" ? "next" : "recovery") : "      or"}: ${c}`);
+  for (const [i, c] of cp.recovery.entries()) {
+    lines.push(`${i === 0 ? (r.outcome === "planned" ? "next" : "recovery") : "    then"}: ${c}`);
+  }
+  for (const a of cp.alternatives) lines.push(`      or: ${a}`);
   lines.push(`evidence: ${r.evidencePath}`, `checkpoint: ${r.checkpointPath}`);
   return `${lines.join("\n")}\n`;
 }

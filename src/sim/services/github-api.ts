@@ -5,6 +5,7 @@ import type { SimUrls } from "../services.ts";
 import { isoSeconds } from "../time.ts";
 import { authenticatedUser, renderAsset, renderCommit, renderRelease, renderRepo, repoApi } from "./github-render.ts";
 import { signedAssetUrl } from "./github-download.ts";
+import { actionsRoute, isActionsWrite, simControlRoute } from "./github-actions.ts";
 
 const DOCS = "https://docs.github.com/rest";
 const SUPPORTED_API_VERSIONS = new Set(["2022-11-28", "2026-03-10"]);
@@ -314,6 +315,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
     }
 
     if (a === "contents") return contents(req, repo, rest.slice(1));
+    if (a === "actions") return actionsRoute(req, repo, rest.slice(1), world);
     return notFound("repos");
   };
 
@@ -363,7 +365,9 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
           note: "none",
         };
       }
-      if (req.method !== "GET" && req.method !== "HEAD") return { ...notFound("rest"), note: "count" };
+      if (req.segments[0] === "_sim") return { ...simControlRoute(req, world), note: "none" };
+      if (req.method !== "GET" && req.method !== "HEAD" && !isActionsWrite(req))
+        return { ...notFound("rest"), note: "count" };
       const [first, ...rest] = req.segments;
       if (first === "rate_limit" && rest.length === 0) {
         const reply = json(200, rateLimitBody(req), { "cache-control": "no-cache" });

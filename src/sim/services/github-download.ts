@@ -3,6 +3,7 @@ import type { ReleaseAsset, Repo } from "../model-github.ts";
 import { text, type Reply, type ServiceDef, type ServiceRuntime } from "../server.ts";
 import { httpDate, isoSeconds } from "../time.ts";
 import type { World } from "../world.ts";
+import { actionsResultsDownload } from "./github-actions.ts";
 
 /** Signed URLs expire after five minutes, like the real CDN's short-lived `se=` links. */
 const URL_TTL_MS = 5 * 60_000;
@@ -46,6 +47,7 @@ export function githubDownloadService(rt: ServiceRuntime): ServiceDef {
   return {
     service: "github-download",
     handle(req) {
+      if (req.segments[0] === "actions-results") return actionsResultsDownload(req, world);
       const [root, repoId, uuid] = req.segments;
       if (req.segments.length !== 3 || root !== "github-production-release-asset" || !repoId || !uuid) {
         return azureError(404, "ResourceNotFound", "The specified resource does not exist.", "");
