@@ -17,7 +17,8 @@ export interface Progress {
   end(): void;
 }
 
-const MARK: Record<StepStatus, string> = {
+/** One-character mark per step status, shared by the live progress and the final summary. */
+export const MARK: Record<StepStatus, string> = {
   pending: "·",
   running: "▸",
   done: "✔",

@@ -1,27 +1,10 @@
 import { strict as assert } from "node:assert";
-import { after, describe, it } from "node:test";
-import { plasmiteProject } from "../../src/sim/index.ts";
-import { Scene } from "./harness.ts";
+import { describe, it } from "node:test";
+import { Scene, sceneFactory, publishHiddenOn } from "./harness.ts";
 
-const HOUR = 3_600_000;
-const scenes: Scene[] = [];
-after(async () => {
-  await Promise.all(scenes.map((s) => s.close()));
-});
+const scene = sceneFactory();
 
-async function scene(): Promise<Scene> {
-  const s = await Scene.start();
-  scenes.push(s);
-  return s;
-}
-
-/** plasmite 0.7.2 everywhere; 0.8.0 published at `publishedAt`, visible on every channel but npm. */
-function npmMissing(s: Scene, publishedAt: number): void {
-  s.sim.world.addProject(plasmiteProject());
-  s.sim.world.publish("plasmite", "0.7.2", { publishedAt: publishedAt - 26 * HOUR });
-  s.sim.world.publish("plasmite", "0.8.0", { publishedAt });
-  s.sim.world.setHidden("npm", "plasmite", "0.8.0", true);
-}
+const npmMissing = (s: Scene, publishedAt: number) => publishHiddenOn(s, publishedAt, ["npm"]);
 
 describe("monitor watch (child process): alert lifecycle", () => {
   it("a partial release gives one Slack alert and one ergo task after the grace window; the fix resolves both; a restart duplicates nothing", async () => {

@@ -1,30 +1,12 @@
 import { strict as assert } from "node:assert";
 import { DatabaseSync } from "node:sqlite";
-import { after, describe, it } from "node:test";
-import { plasmiteProject } from "../../src/sim/index.ts";
+import { describe, it } from "node:test";
 import { stateDbPath } from "../../src/state/sqlite.ts";
-import { Scene, TOKEN } from "./harness.ts";
+import { Scene, TOKEN, sceneFactory, publishHiddenOn, HOUR } from "./harness.ts";
 
-const HOUR = 3_600_000;
-const scenes: Scene[] = [];
-after(async () => {
-  await Promise.all(scenes.map((s) => s.close()));
-});
+const scene = sceneFactory();
 
-async function scene(): Promise<Scene> {
-  const s = await Scene.start();
-  scenes.push(s);
-  return s;
-}
-
-/** plasmite 0.8.0 published two hours ago (grace long over), hidden on the given channels. */
-function missingOn(s: Scene, channels: ("npm" | "pypi")[]): void {
-  const now = Date.now();
-  s.sim.world.addProject(plasmiteProject());
-  s.sim.world.publish("plasmite", "0.7.2", { publishedAt: now - 26 * HOUR });
-  s.sim.world.publish("plasmite", "0.8.0", { publishedAt: now - 2 * HOUR });
-  for (const c of channels) s.sim.world.setHidden(c, "plasmite", "0.8.0", true);
-}
+const missingOn = (s: Scene, channels: ("npm" | "pypi")[]) => publishHiddenOn(s, Date.now() - 2 * HOUR, channels);
 
 describe("monitor watch (child process): durable alert delivery", () => {
   it("Slack down (500, then 429) for several cycles: every alert arrives after recovery, in order, none lost, none duplicated", async () => {

@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
+import { after } from "node:test";
 import { stringify } from "yaml";
 import { KIND_HEADER } from "../../src/alerts/sinks/slack/message.ts";
 import type { AlertKind } from "../../src/alerts/types.ts";
-import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
+import { applyScenario, plasmiteProject, startSim, type Sim } from "../../src/sim/index.ts";
 import { openStateStore, stateDbPath } from "../../src/state/sqlite.ts";
 import type { StateStore } from "../../src/state/types.ts";
 import { FAKE_ERGO_BIN, initFakeErgo, readFakeStore, type FakeTask } from "../fakes/ergo.ts";
@@ -313,4 +314,27 @@ function toSlackAlert(body: unknown, status: number | null): SlackAlert {
   const kind = LABEL_TO_KIND.get(label);
   if (!kind) throw new Error(`cannot tell the alert kind of Slack text ${JSON.stringify(text.slice(0, 120))}`);
   return { kind, text, status };
+}
+
+export const HOUR = 3_600_000;
+
+/** A `scene()` starter for one test file: every scene it starts is closed after the file's tests. */
+export function sceneFactory(): () => Promise<Scene> {
+  const scenes: Scene[] = [];
+  after(async () => {
+    await Promise.all(scenes.map((s) => s.close()));
+  });
+  return async () => {
+    const s = await Scene.start();
+    scenes.push(s);
+    return s;
+  };
+}
+
+/** plasmite 0.7.2 everywhere; 0.8.0 published at `publishedAt` on every channel, hidden on `hidden`. */
+export function publishHiddenOn(s: Scene, publishedAt: number, hidden: readonly ("npm" | "pypi")[]): void {
+  s.sim.world.addProject(plasmiteProject());
+  s.sim.world.publish("plasmite", "0.7.2", { publishedAt: publishedAt - 26 * HOUR });
+  s.sim.world.publish("plasmite", "0.8.0", { publishedAt });
+  for (const c of hidden) s.sim.world.setHidden(c, "plasmite", "0.8.0", true);
 }

@@ -1,18 +1,8 @@
 import { strict as assert } from "node:assert";
-import { after, describe, it } from "node:test";
-import { Scene } from "./harness.ts";
+import { describe, it } from "node:test";
+import { Scene, sceneFactory, HOUR } from "./harness.ts";
 
-const HOUR = 3_600_000;
-const scenes: Scene[] = [];
-after(async () => {
-  await Promise.all(scenes.map((s) => s.close()));
-});
-
-async function scene(): Promise<Scene> {
-  const s = await Scene.start();
-  scenes.push(s);
-  return s;
-}
+const scene = sceneFactory();
 
 describe("monitor watch (child process): registry outages and steady state", () => {
   it("an npm outage for every project gives ONE degraded notice (no per-release noise), then ONE recovered", async () => {

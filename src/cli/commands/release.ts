@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { RELEASE_STEP_NAMES } from "../../config/release-schema.ts";
 import { formatArgv } from "../../drive/exec.ts";
 import { runRelease, type DriveResult } from "../../drive/pipeline.ts";
-import { createProgress } from "../../drive/progress.ts";
+import { createProgress, MARK } from "../../drive/progress.ts";
 import type { DriveMode, DriveOutcome } from "../../drive/types.ts";
 import { AppError, UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
@@ -160,17 +160,6 @@ function summaryJson(r: DriveResult): Record<string, unknown> {
   };
 }
 
-const MARK: Record<string, string> = {
-  done: "✔",
-  ok: "✔",
-  planned: "○",
-  skipped: "–",
-  failed: "✘",
-  unknown: "?",
-  interrupted: "⏸",
-  pending: "·",
-  running: "▸",
-};
 
 function summaryText(r: DriveResult): string {
   const cp = r.checkpoint;
