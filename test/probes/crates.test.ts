@@ -1,17 +1,24 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { AppError } from "../../src/errors.ts";
-import { createHttpClient, DEFAULT_HTTP_SETTINGS, type HttpClient } from "../../src/http/client.ts";
-import { githubClientFactory } from "../../src/http/github.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { ReleasePlan } from "../../src/plan/types.ts";
+import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
 import { cratesIndexPath, cratesProbe, parseIndexFile } from "../../src/probes/crates/index.ts";
-import type { Evidence, ProbeContext, ProbeEndpoints } from "../../src/probes/types.ts";
+import type { ProbeEndpoints } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
+import {
+  planFor,
+  probeContext,
+  rejects,
+  serve,
+  type Reply,
+  type Handler,
+  trackClient,
+} from "../helpers/probe-harness.ts";
+
+const context = (endpoints: ProbeEndpoints, deep = false) => probeContext(endpoints, deep);
+const plan = (crate: string, version: string) => planFor(version, { crates: { crate } });
 
 // ---------------------------------------------------------------- fixtures (see test/fixtures/cratesio/README.md)
 
@@ -33,101 +40,19 @@ const NOT_FOUND = JSON.parse(text("not-found-bodies.json")) as Record<"crate_mis
 
 // ---------------------------------------------------------------- loopback server
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-}
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer | object;
-}
-type Handler = (req: Seen) => Reply;
-
-async function serve(handler: Handler): Promise<{ base: string; host: string; seen: Seen[]; close(): Promise<void> }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const r: Seen = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers };
-    seen.push(r);
-    const reply = handler(r);
-    const isRaw = typeof reply.body === "string" || Buffer.isBuffer(reply.body);
-    const body = reply.body === undefined ? "" : isRaw ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      ...(reply.body !== undefined && !isRaw ? { "content-type": "application/json; charset=utf-8" } : {}),
-      ...reply.headers,
-    });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closed ??= new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-  openServers.push(close);
-  return {
-    base: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    seen,
-    close,
-  };
-}
-
 /** Like crates.io: API paths (except `…/download`) need a non-empty User-Agent. */
 function requireUserAgent(next: Handler): Handler {
-  return (req) => {
+  return (req, base) => {
     const ua = req.headers["user-agent"];
     if (!req.path.endsWith("/download") && (!ua || ua.trim() === "")) return { status: 403, body: UA_REQUIRED };
-    return next(req);
+    return next(req, base);
   };
 }
 
 // ---------------------------------------------------------------- harness
 
-const clients: HttpClient[] = [];
-/** Closed here too, so a failing assertion cannot leave a server holding the process open. */
-const openServers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of openServers) await close();
-  for (const c of clients) await c.close();
-});
-
 function endpointsFor(api: string, index: string): ProbeEndpoints {
   return { githubApi: api, cratesApi: api, cratesIndex: index, npmRegistry: `${api}/`, pypi: api };
-}
-
-function context(endpoints: ProbeEndpoints, deep = false): { ctx: ProbeContext; evidence: Evidence[] } {
-  const root = createHttpClient({
-    settings: { ...DEFAULT_HTTP_SETTINGS, retries: 1, retry_base_ms: 1 },
-    secrets: new SecretRegistry(),
-  });
-  clients.push(root);
-  const evidence: Evidence[] = [];
-  const http = root.recording(evidence);
-  const octokit = githubClientFactory({ api_url: endpoints.githubApi, token: null, user_agent: "test" })(http);
-  return {
-    ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },
-    evidence,
-  };
-}
-
-function plan(crate: string, version: string): ReleasePlan {
-  return {
-    project: "demo",
-    repo: "owner/demo",
-    tag: `v${version}`,
-    version,
-    expect_latest: "auto",
-    grace_ms: { github: 0, crates: 0, npm: 0, pypi: 0, homebrew: 0 },
-    github: null,
-    crates: { crate },
-    npm: null,
-    pypi: null,
-    homebrew: null,
-  };
 }
 
 /** One server for API and index (index under /index), like the two crates.io hosts. */
@@ -140,19 +65,6 @@ async function registry(routes: Record<string, Reply | (() => Reply)>) {
     }),
   );
   return { srv, endpoints: endpointsFor(srv.base, `${srv.base}/index`) };
-}
-
-async function rejects(p: Promise<unknown>, code: string, pattern: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.match(caught.message, pattern);
-  return caught;
 }
 
 // ---------------------------------------------------------------- tests
@@ -283,7 +195,7 @@ describe("crates probe: API version object", () => {
       settings: { ...DEFAULT_HTTP_SETTINGS, user_agent: "", retries: 0 },
       secrets: new SecretRegistry(),
     });
-    clients.push(root);
+    trackClient(root);
     const { ctx } = context(endpoints);
     await rejects(cratesProbe.observe(plan("mypkg", "0.1.0"), { ...ctx, http: root }), "E_HTTP_STATUS", /User-Agent/);
     await srv.close();

@@ -1,17 +1,21 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
-import { after, describe, it } from "node:test";
-import { AppError } from "../../src/errors.ts";
-import { createHttpClient, DEFAULT_HTTP_SETTINGS, type HttpClient } from "../../src/http/client.ts";
-import { githubClientFactory } from "../../src/http/github.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { ReleasePlan } from "../../src/plan/types.ts";
+import { type IncomingHttpHeaders } from "node:http";
+import { describe, it } from "node:test";
 import { ABBREVIATED_ACCEPT, encodePackageName, npmProbe } from "../../src/probes/npm/index.ts";
-import type { Evidence, ProbeContext, ProbeEndpoints } from "../../src/probes/types.ts";
-import { SecretRegistry } from "../../src/secrets.ts";
+import {
+  endpointsAt,
+  planFor,
+  probeContext,
+  rejects,
+  serve,
+  type Reply,
+  type Handler,
+} from "../helpers/probe-harness.ts";
+
+const context = (base: string, deep = false) => probeContext(endpointsAt(base), deep);
+const plan = (pkg: string, version: string) => planFor(version, { npm: { package: pkg } });
 
 // ---------------------------------------------------------------- fixtures (see test/fixtures/npm/README.md)
 
@@ -62,48 +66,6 @@ function withTarball(doc: Doc, tarball: string): Doc {
 
 // ---------------------------------------------------------------- loopback server
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-}
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer | object;
-}
-type Handler = (req: Seen) => Reply;
-
-async function serve(handler: Handler): Promise<{ base: string; seen: Seen[]; close(): Promise<void> }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const r: Seen = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers };
-    seen.push(r);
-    const reply = handler(r);
-    const isRaw = typeof reply.body === "string" || Buffer.isBuffer(reply.body);
-    const body = reply.body === undefined ? "" : isRaw ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      ...(reply.body !== undefined && !isRaw ? { "content-type": "application/json" } : {}),
-      ...reply.headers,
-    });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closed ??= new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-  openServers.push(close);
-  return {
-    base: `http://127.0.0.1:${port}`,
-    seen,
-    close,
-  };
-}
-
 const isAbbreviated = (h: IncomingHttpHeaders) =>
   String(h.accept ?? "").includes("application/vnd.npm.install-v1+json");
 
@@ -128,65 +90,6 @@ function registryHandler(
 }
 
 // ---------------------------------------------------------------- harness
-
-const clients: HttpClient[] = [];
-/** Closed here too, so a failing assertion cannot leave a server holding the process open. */
-const openServers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of openServers) await close();
-  for (const c of clients) await c.close();
-});
-
-function context(base: string, deep = false): { ctx: ProbeContext; evidence: Evidence[] } {
-  const endpoints: ProbeEndpoints = {
-    githubApi: base,
-    cratesApi: base,
-    cratesIndex: base,
-    npmRegistry: `${base}/`,
-    pypi: base,
-  };
-  const root = createHttpClient({
-    settings: { ...DEFAULT_HTTP_SETTINGS, retries: 1, retry_base_ms: 1 },
-    secrets: new SecretRegistry(),
-  });
-  clients.push(root);
-  const evidence: Evidence[] = [];
-  const http = root.recording(evidence);
-  const octokit = githubClientFactory({ api_url: base, token: null, user_agent: "test" })(http);
-  return {
-    ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },
-    evidence,
-  };
-}
-
-function plan(pkg: string, version: string): ReleasePlan {
-  return {
-    project: "demo",
-    repo: "owner/demo",
-    tag: `v${version}`,
-    version,
-    expect_latest: "auto",
-    grace_ms: { github: 0, crates: 0, npm: 0, pypi: 0, homebrew: 0 },
-    github: null,
-    crates: null,
-    npm: { package: pkg },
-    pypi: null,
-    homebrew: null,
-  };
-}
-
-async function rejects(p: Promise<unknown>, code: string, pattern: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.match(caught.message, pattern);
-  return caught;
-}
 
 const TINY_DOC = {
   version: "1.0.0",
@@ -429,13 +332,11 @@ describe("npm probe", () => {
 
 describe("npm probe: --deep", () => {
   it("streams the tarball and computes sha512 (base64) and sha1 (hex)", async () => {
-    let base = "";
-    const srv = await serve((req) => {
+    const srv = await serve((req, base) => {
       if (req.path === "/-/tiny-tarball-1.0.0.tgz") return { status: 200, body: "abc" };
       const doc = withTarball(TINY_V1, `${base}/-/tiny-tarball-1.0.0.tgz`);
-      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req);
+      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req, base);
     });
-    base = srv.base;
     const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base, true).ctx);
     await srv.close();
     // Known digests of "abc" (FIPS 180 test vectors).
@@ -449,13 +350,11 @@ describe("npm probe: --deep", () => {
   it("hashes a multi-chunk tarball exactly", async () => {
     const big = Buffer.alloc(2 * 1024 * 1024 + 5);
     for (let i = 0; i < big.length; i++) big[i] = (i * 13 + 1) & 0xff;
-    let base = "";
-    const srv = await serve((req) => {
+    const srv = await serve((req, base) => {
       if (req.path === "/t.tgz") return { status: 200, body: big };
       const doc = withTarball(TINY_V1, `${base}/t.tgz`);
-      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req);
+      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req, base);
     });
-    base = srv.base;
     const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base, true).ctx);
     await srv.close();
     assert.deepEqual(obs.download, {
@@ -466,13 +365,11 @@ describe("npm probe: --deep", () => {
   });
 
   it("a tarball 404 for a listed version is an AppError", async () => {
-    let base = "";
-    const srv = await serve((req) => {
+    const srv = await serve((req, base) => {
       if (req.path === "/t.tgz") return { status: 404, body: {} };
       const doc = withTarball(TINY_V1, `${base}/t.tgz`);
-      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req);
+      return registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": doc } } })(req, base);
     });
-    base = srv.base;
     await rejects(
       npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base, true).ctx),
       "E_HTTP_STATUS",

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
-import { after, describe, it } from "node:test";
-import { AppError } from "../../src/errors.ts";
-import { createHttpClient, DEFAULT_HTTP_SETTINGS, type HttpClient } from "../../src/http/client.ts";
-import { githubClientFactory } from "../../src/http/github.ts";
-import { silentLogger } from "../../src/log.ts";
-import type { ReleasePlan } from "../../src/plan/types.ts";
+import { describe, it } from "node:test";
 import { nameFromUrl, pypiProbe } from "../../src/probes/pypi/index.ts";
-import type { Evidence, ProbeContext, ProbeEndpoints } from "../../src/probes/types.ts";
-import { SecretRegistry } from "../../src/secrets.ts";
+import { endpointsAt, planFor, probeContext, rejects, serve, type Handler } from "../helpers/probe-harness.ts";
+
+const context = (base: string, deep = false) => probeContext(endpointsAt(base), deep);
+const plan = (project: string, version: string) => planFor(version, { pypi: { project, files: [] } });
 
 // ---------------------------------------------------------------- fixtures (see test/fixtures/pypi/README.md)
 
@@ -51,50 +46,6 @@ const NOT_FOUND = { message: "Not Found" };
 
 // ---------------------------------------------------------------- loopback PyPI
 
-interface Seen {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-}
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string | Buffer | object;
-}
-type Handler = (req: Seen, base: string) => Reply;
-
-async function serve(handler: Handler): Promise<{ base: string; seen: Seen[]; close(): Promise<void> }> {
-  const seen: Seen[] = [];
-  let base = "";
-  const server = createServer((req, res) => {
-    const r: Seen = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers };
-    seen.push(r);
-    const reply = handler(r, base);
-    const isRaw = typeof reply.body === "string" || Buffer.isBuffer(reply.body);
-    const body = reply.body === undefined ? "" : isRaw ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      ...(reply.body !== undefined && !isRaw ? { "content-type": "application/json" } : {}),
-      ...reply.headers,
-    });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  let closed: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closed ??= new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }));
-  openServers.push(close);
-  base = `http://127.0.0.1:${port}`;
-  return {
-    base,
-    seen,
-    close,
-  };
-}
-
 /** PEP 503 normalization, as warehouse applies it before redirecting. */
 const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
@@ -120,65 +71,6 @@ function pypi(projects: Record<string, { project?: ProjectDoc; releases?: Record
 }
 
 // ---------------------------------------------------------------- harness
-
-const clients: HttpClient[] = [];
-/** Closed here too, so a failing assertion cannot leave a server holding the process open. */
-const openServers: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const close of openServers) await close();
-  for (const c of clients) await c.close();
-});
-
-function context(base: string, deep = false): { ctx: ProbeContext; evidence: Evidence[] } {
-  const endpoints: ProbeEndpoints = {
-    githubApi: base,
-    cratesApi: base,
-    cratesIndex: base,
-    npmRegistry: `${base}/`,
-    pypi: base,
-  };
-  const root = createHttpClient({
-    settings: { ...DEFAULT_HTTP_SETTINGS, retries: 1, retry_base_ms: 1 },
-    secrets: new SecretRegistry(),
-  });
-  clients.push(root);
-  const evidence: Evidence[] = [];
-  const http = root.recording(evidence);
-  const octokit = githubClientFactory({ api_url: base, token: null, user_agent: "test" })(http);
-  return {
-    ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },
-    evidence,
-  };
-}
-
-function plan(project: string, version: string): ReleasePlan {
-  return {
-    project: "demo",
-    repo: "owner/demo",
-    tag: `v${version}`,
-    version,
-    expect_latest: "auto",
-    grace_ms: { github: 0, crates: 0, npm: 0, pypi: 0, homebrew: 0 },
-    github: null,
-    crates: null,
-    npm: null,
-    pypi: { project, files: [] },
-    homebrew: null,
-  };
-}
-
-async function rejects(p: Promise<unknown>, code: string, pattern: RegExp): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await p;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.match(caught.message, pattern);
-  return caught;
-}
 
 // ---------------------------------------------------------------- tests
 
