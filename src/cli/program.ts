@@ -7,7 +7,7 @@ import { COMMANDS } from "./commands/registry.ts";
  * `monitor`: the single entry point. The only place errors become exit codes: usage and config errors exit 2,
  * anything unexpected 70 (a bug in us). Commands set process.exitCode for their verdicts.
  */
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("monitor")
     .description("Keep multi-channel releases honest: GitHub Releases, crates.io, npm, PyPI and Homebrew.")
     .version("0.1.0", "-V, --version")
@@ -16,12 +16,40 @@ export function buildProgram(): Command {
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, trace")
     .showHelpAfterError()
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  const wanted = requestedCommand(argv.slice(2));
+  const entries = COMMANDS.filter((c) => wanted === null || c.name === wanted);
+  for (const register of await Promise.all(entries.map((c) => c.load()))) register(program);
   return program;
 }
 
+/** Global options that take a value (skipped when looking for the command name). */
+const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config", "--sim", "--log-level"]);
+
+/**
+ * The command named on the command line, so only its module loads; null (load them all) for help, unknown names
+ * or anything we cannot tell, so commander's help and errors still list every command.
+ */
+export function requestedCommand(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") return null;
+    if (arg.startsWith("-")) {
+      if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+      continue;
+    }
+    return COMMANDS.some((c) => c.name === arg) ? arg : null;
+  }
+  return null;
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  let program: Command;
+  try {
+    program = await buildProgram(argv);
+  } catch (err) {
+    process.exitCode = exitCodeForError(err);
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -51,6 +51,17 @@ export interface HttpRequest {
   conditional?: boolean;
   /** Retry transient failures (default true for GET/HEAD, false otherwise). */
   retry?: boolean;
+  /**
+   * Serve a cached 200 for this GET without any request while it is younger than this (ms), counted from when it
+   * was stored or last revalidated. The response is stored even without validators. Only for documents that do
+   * not change (or whose changes the caller detects otherwise); default: always ask the server.
+   */
+  cacheTtlMs?: number;
+  /**
+   * With `cacheTtlMs`: keep the final 200 under this key instead of its URL, for content identified by something
+   * other than where it is served (a release asset behind short-lived signed redirects: id, size, digest).
+   */
+  cacheKey?: string;
   signal?: AbortSignal;
 }
 
@@ -62,6 +73,8 @@ export interface HttpResponse {
   body: Buffer;
   /** True when the server answered 304 and the cached body was reused. */
   revalidated: boolean;
+  /** True when the cached body was served without any request (`cacheTtlMs`). */
+  fromCache?: boolean;
   text(): string;
   json(): unknown;
 }
@@ -128,6 +141,8 @@ export interface HttpClient {
 }
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
+/** Added to a host's min_interval (at most 5% of it), so jitter cannot bring two requests closer at its end. */
+const SPACING_MARGIN_MS = 50;
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
@@ -175,8 +190,12 @@ class SharedState {
       });
   }
 
-  /** Run `fn` under the host's concurrency limit and minimum spacing between request starts. */
-  async throttled<T>(host: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` under the host's concurrency limit and minimum spacing between request starts. A request whose signal
+   * aborts while it waits for its turn leaves the queue without using a slot (a timed-out cycle must not spend the
+   * crates.io API's one request per second).
+   */
+  async throttled<T>(host: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     let slot = this.#limits.get(host);
     if (!slot) {
       const cfg = this.settings.host_limits[host];
@@ -189,12 +208,15 @@ class SharedState {
     }
     const s = slot;
     return s.limit(async () => {
-      if (s.minInterval > 0) {
-        const now = Date.now();
-        const wait = s.next - now;
-        s.next = Math.max(now, s.next) + s.minInterval;
-        if (wait > 0) await sleep(wait);
+      // Claim the spacing only once it is due: an abort while waiting leaves `next` untouched for the others.
+      for (;;) {
+        signal?.throwIfAborted();
+        const wait = s.next - Date.now();
+        if (wait <= 0) break;
+        await sleep(wait, signal);
       }
+      // A small margin: the host sees our requests through network and event-loop jitter, never closer than this.
+      if (s.minInterval > 0) s.next = Date.now() + s.minInterval + Math.min(SPACING_MARGIN_MS, s.minInterval * 0.05);
       return fn();
     });
   }
@@ -286,8 +308,16 @@ class Client implements HttpClient {
       const signal = req.signal ? AbortSignal.any([req.signal]) : undefined;
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.#s.throttled(host, () =>
-          undiciRequest(url, { method: "GET", headers, dispatcher: this.#s.dispatcher, ...(signal ? { signal } : {}) }),
+        res = await this.#s.throttled(
+          host,
+          () =>
+            undiciRequest(url, {
+              method: "GET",
+              headers,
+              dispatcher: this.#s.dispatcher,
+              ...(signal ? { signal } : {}),
+            }),
+          req.signal,
         );
       } catch (err) {
         const app = toAppError(err, url, this.#s.secrets);
@@ -351,17 +381,35 @@ class Client implements HttpClient {
     const allowed = new Set([new URL(url).host, ...(req.redirectHosts ?? [])]);
     let headers: Record<string, string> = { ...this.#baseHeaders(), ...lowerKeys(req.headers ?? {}) };
     const maxBytes = req.maxBytes ?? this.#s.settings.max_body_bytes;
+    const ttl = method === "GET" && req.cacheTtlMs !== undefined && req.cacheTtlMs > 0 ? req.cacheTtlMs : 0;
+    const pinnedKey = ttl > 0 && req.cacheKey && conditional && this.#s.cache ? `${method} key=${req.cacheKey}` : null;
     for (let hop = 0; hop < 6; hop++) {
       const cacheKey = conditional && this.#s.cache ? cacheKeyFor(method, url, headers) : null;
       const cached = cacheKey ? this.#s.cache?.get(cacheKey) : undefined;
+      const fresh = hop === 0 && ttl > 0 ? (pinnedKey ? this.#s.cache?.get(pinnedKey) : cached) : undefined;
+      if (fresh && fresh.status === 200) {
+        const age = Date.now() - fresh.stored_at;
+        if (age >= 0 && age < ttl) {
+          // No exchange happened: evidence says where the body came from, metrics see nothing.
+          this.#evidence?.push({
+            url: evidenceUrl(url, false, this.#s.secrets),
+            status: fresh.status,
+            method,
+            at: this.#s.now().toISOString(),
+            duration_ms: 0,
+            cache_age_ms: age,
+          });
+          return makeResponse(url, fresh.status, fresh.headers, fresh.body, false, true);
+        }
+      }
       const sendHeaders = { ...headers };
       if (cached?.etag) sendHeaders["if-none-match"] = cached.etag;
       if (cached?.last_modified) sendHeaders["if-modified-since"] = cached.last_modified;
       const host = new URL(url).host;
-      const at = this.#s.now().toISOString();
-      const started = Date.now();
-      const timeout = AbortSignal.timeout(this.#s.settings.request_timeout_ms);
-      const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+      let at = this.#s.now().toISOString();
+      let started = Date.now();
+      // The attempt's deadline starts when the request leaves the host's queue, not while it waits for its turn.
+      let signal: AbortSignal | null = null;
       let status: number;
       let resHeaders: Record<string, string>;
       let body: Buffer;
@@ -370,42 +418,61 @@ class Client implements HttpClient {
           status,
           headers: resHeaders,
           body,
-        } = await this.#s.throttled(host, async () => {
-          const res = await undiciRequest(url, {
-            method: method,
-            headers: sendHeaders,
-            body: req.body ?? null,
-            dispatcher: this.#s.dispatcher,
-            signal,
-          });
-          const h = flattenHeaders(res.headers);
-          const declared = Number(h["content-length"] ?? NaN);
-          res.body.on("error", () => {});
-          if (Number.isFinite(declared) && declared > maxBytes) {
-            res.body.destroy();
-            throw new AppError(
-              "E_HTTP_TOO_LARGE",
-              `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`,
+        } = await this.#s.throttled(
+          host,
+          async () => {
+            at = this.#s.now().toISOString();
+            started = Date.now();
+            // A timer we clear when the attempt ends: AbortSignal.timeout() would keep every request's signal and
+            // timer alive for the whole request_timeout after it finished (memory grows with the request rate).
+            const limitMs = this.#s.settings.request_timeout_ms;
+            const deadline = new AbortController();
+            const timer = setTimeout(
+              () => deadline.abort(new DOMException(`timed out after ${limitMs} ms`, "TimeoutError")),
+              limitMs,
             );
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          for await (const chunk of res.body as AsyncIterable<Buffer>) {
-            size += chunk.byteLength;
-            if (size > maxBytes) {
-              res.body.destroy();
-              throw new AppError(
-                "E_HTTP_TOO_LARGE",
-                `response from ${this.#s.secrets.redact(url)} exceeded the ${maxBytes}-byte cap`,
-              );
+            signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
+            try {
+              const res = await undiciRequest(url, {
+                method: method,
+                headers: sendHeaders,
+                body: req.body ?? null,
+                dispatcher: this.#s.dispatcher,
+                signal,
+              });
+              const h = flattenHeaders(res.headers);
+              const declared = Number(h["content-length"] ?? NaN);
+              res.body.on("error", () => {});
+              if (Number.isFinite(declared) && declared > maxBytes) {
+                res.body.destroy();
+                throw new AppError(
+                  "E_HTTP_TOO_LARGE",
+                  `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`,
+                );
+              }
+              const chunks: Buffer[] = [];
+              let size = 0;
+              for await (const chunk of res.body as AsyncIterable<Buffer>) {
+                size += chunk.byteLength;
+                if (size > maxBytes) {
+                  res.body.destroy();
+                  throw new AppError(
+                    "E_HTTP_TOO_LARGE",
+                    `response from ${this.#s.secrets.redact(url)} exceeded the ${maxBytes}-byte cap`,
+                  );
+                }
+                chunks.push(chunk);
+              }
+              return { status: res.statusCode, headers: h, body: Buffer.concat(chunks) };
+            } finally {
+              clearTimeout(timer);
             }
-            chunks.push(chunk);
-          }
-          return { status: res.statusCode, headers: h, body: Buffer.concat(chunks) };
-        }));
+          },
+          req.signal,
+        ));
       } catch (err) {
         const app =
-          signal.aborted && !req.signal?.aborted
+          (signal as AbortSignal | null)?.aborted && !req.signal?.aborted
             ? new AppError(
                 "E_HTTP_TIMEOUT",
                 `request to ${this.#s.secrets.redact(url)} timed out after ${this.#s.settings.request_timeout_ms} ms`,
@@ -423,6 +490,8 @@ class Client implements HttpClient {
       const duration = Date.now() - started;
       if (status === 304 && cached) {
         this.#record({ url, status: 304, method, at, duration_ms: duration, revalidated: true }, host, true, hop > 0);
+        // Revalidated: the copy is as good as new, so a time-to-live starts again.
+        if (ttl > 0 && !pinnedKey && cacheKey) this.#s.cache?.set(cacheKey, { ...cached, stored_at: Date.now() });
         return makeResponse(
           url,
           cached.status,
@@ -440,8 +509,9 @@ class Client implements HttpClient {
         url = next.toString();
         continue;
       }
-      if (cacheKey && status === 200 && (resHeaders["etag"] || resHeaders["last-modified"])) {
-        this.#s.cache?.set(cacheKey, {
+      const storeKey = pinnedKey ?? (ttl > 0 || resHeaders["etag"] || resHeaders["last-modified"] ? cacheKey : null);
+      if (storeKey && status === 200) {
+        this.#s.cache?.set(storeKey, {
           etag: resHeaders["etag"] ?? null,
           last_modified: resHeaders["last-modified"] ?? null,
           status,
@@ -502,6 +572,7 @@ function makeResponse(
   headers: Record<string, string>,
   body: Buffer,
   revalidated: boolean,
+  fromCache = false,
 ): HttpResponse {
   return {
     url,
@@ -509,6 +580,7 @@ function makeResponse(
     headers,
     body,
     revalidated,
+    ...(fromCache ? { fromCache } : {}),
     text: () => body.toString("utf8"),
     json: () => JSON.parse(body.toString("utf8")) as unknown,
   };

@@ -14,6 +14,8 @@ export interface Evidence {
   duration_ms: number;
   /** True when a 304 let us reuse the cached body. */
   revalidated?: boolean;
+  /** Served from the local cache without any request (a time-to-live); how old the cached copy was. */
+  cache_age_ms?: number;
   error?: string;
 }
 

@@ -7,16 +7,31 @@ import type { CratesIndexEntry, CratesObservation, DownloadedAsset, Probe, Probe
 import { describeIssues, excerpt, parseJsonBody } from "../upstream.ts";
 
 /**
+ * How long a cached API version document may stand in for a request: between half and all of this, spread per URL
+ * so documents fetched together (a daemon's first cycle, at one per second) do not all expire in the same cycle.
+ * Safe because the document is immutable apart from its yank status and message, and a cached copy is only used
+ * while the freshly read sparse index agrees with it (see `corroborates`).
+ */
+export const API_DOC_TTL_MS = 24 * 3_600_000;
+
+/**
  * crates.io: the API version object (checksum, yanked + message, created_at) and the sparse index file (every
  * published version with cksum and yanked flag), fetched concurrently. `--deep` downloads the .crate and hashes it.
- * Contract: /work/shared/reference/registry-contracts.md §2.
+ * The API allows one request per second, the index has no limit: the index is always read fresh, the API document
+ * may come from the cache (API_DOC_TTL_MS; never under `--deep`). Contract: registry-contracts.md §2.
  */
 export const cratesProbe: Probe<CratesObservation> = {
   channel: "crates",
   async observe(plan: ReleasePlan, ctx: ProbeContext): Promise<CratesObservation> {
     if (!plan.crates) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no crates channel`);
     const crate = plan.crates.crate;
-    const [api_version, index] = await Promise.all([fetchApiVersion(ctx, crate, plan.version), fetchIndex(ctx, crate)]);
+    const ttl = ctx.deep ? 0 : apiDocTtl(apiVersionUrl(ctx, crate, plan.version));
+    const [api, index] = await Promise.all([fetchApiVersion(ctx, crate, plan.version, ttl), fetchIndex(ctx, crate)]);
+    // A cached document the index does not bear out (a yank, an unyank, a deleted version): ask the API again.
+    const api_version =
+      api.fromCache && !corroborates(api.value, index)
+        ? (await fetchApiVersion(ctx, crate, plan.version, 0)).value
+        : api.value;
     // The download endpoint needs the version as published (it may carry build metadata the plan lacks).
     const published = api_version?.num ?? index.entries.find((e) => sameVersion(e.vers, plan.version))?.vers ?? null;
     const download = ctx.deep && published !== null ? await downloadCrate(ctx, crate, published) : null;
@@ -48,6 +63,19 @@ function apiVersionUrl(ctx: ProbeContext, crate: string, version: string): strin
   return `${ctx.endpoints.cratesApi}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
 }
 
+/** API_DOC_TTL_MS scaled into [1/2, 1] by a hash of the URL (stable per document, spread across documents). */
+export function apiDocTtl(url: string): number {
+  const spread = createHash("sha256").update(url).digest().readUInt32BE(0) / 0x1_0000_0000;
+  return Math.round(API_DOC_TTL_MS * (0.5 + 0.5 * spread));
+}
+
+/** The fresh index says what the cached document says: same version present, same checksum, neither yanked. */
+function corroborates(api: CratesObservation["api_version"], index: CratesObservation["index"]): boolean {
+  if (api === null) return false;
+  const entry = index.entries.find((e) => sameVersion(e.vers, api.num));
+  return entry !== undefined && entry.cksum === api.checksum && !entry.yanked && !api.yanked;
+}
+
 /** Build metadata (`+…`) does not distinguish crates.io versions: `1.0.0+a` and `1.0.0` cannot both exist. */
 function sameVersion(a: string, b: string): boolean {
   return a === b || a.split("+")[0] === b.split("+")[0];
@@ -69,19 +97,29 @@ async function fetchApiVersion(
   ctx: ProbeContext,
   crate: string,
   version: string,
-): Promise<CratesObservation["api_version"]> {
+  cacheTtlMs: number,
+): Promise<{ value: CratesObservation["api_version"]; fromCache: boolean }> {
   const url = apiVersionUrl(ctx, crate, version);
-  const res = await ctx.http.request({ url, headers: { accept: "application/json" }, signal: ctx.signal });
+  const res = await ctx.http.request({
+    url,
+    headers: { accept: "application/json" },
+    signal: ctx.signal,
+    ...(cacheTtlMs > 0 ? { cacheTtlMs } : {}),
+  });
+  const fromCache = res.fromCache === true;
   // Both "crate `x` does not exist" and "crate `x` does not have a version `v`" are 404.
-  if (res.status === 404) return null;
+  if (res.status === 404) return { value: null, fromCache };
   if (res.status !== 200) throw unexpectedStatus(res);
   const { version: v } = parseJsonBody(res, ApiVersionBody);
   return {
-    num: v.num,
-    checksum: v.checksum,
-    yanked: v.yanked,
-    yank_message: v.yank_message ?? null,
-    created_at: v.created_at ?? null,
+    value: {
+      num: v.num,
+      checksum: v.checksum,
+      yanked: v.yanked,
+      yank_message: v.yank_message ?? null,
+      created_at: v.created_at ?? null,
+    },
+    fromCache,
   };
 }
 

@@ -17,6 +17,13 @@ import { GitRefBody, GitTagBody, LatestReleaseBody, ReleaseBody, parseUpstream }
 
 /** The checksum file is a few lines of text; anything bigger is not what we think it is. */
 export const CHECKSUM_MAX_BYTES = 1024 * 1024;
+/**
+ * How long the daemon reuses a downloaded checksum file instead of fetching it again. The copy is keyed by the
+ * asset's identity (API URL with its id, updated_at, size, digest): uploaded assets never change in place, a
+ * re-upload is a new asset. Downloading it every cycle would also bump the release's download_count, which changes
+ * the ETag of every release document, so no conditional request could answer 304. Never under `--deep`.
+ */
+export const CHECKSUM_CACHE_TTL_MS = 24 * 3_600_000;
 /** Parallel asset downloads under `--deep` (each one streams; memory stays bounded whatever the sizes). */
 export const DEEP_DOWNLOAD_CONCURRENCY = 3;
 /** Annotated tags may point at other tags; peel at most this many levels. */
@@ -32,14 +39,16 @@ export const githubProbe: Probe<GithubObservation> = {
   async observe(plan: ReleasePlan, ctx: ProbeContext): Promise<GithubObservation> {
     const gh = plan.github;
     if (!gh) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no github channel`);
+    // A Map, not an object: asset names are upstream data (`__proto__` is a valid asset name).
+    const downloads: Map<string, DownloadedAsset> | null = ctx.deep ? new Map() : null;
     const tagP = observeTag(ctx, gh, plan.tag);
     const releaseP = observeRelease(ctx, gh, plan.tag);
     const latestP = observeLatest(ctx, gh);
-    await settleAll<unknown>([tagP, releaseP, latestP]);
-    const [tag, release, latest_release_tag] = [await tagP, await releaseP, await latestP];
-    // A Map, not an object: asset names are upstream data (`__proto__` is a valid asset name).
-    const downloads: Map<string, DownloadedAsset> | null = ctx.deep ? new Map() : null;
-    const checksums = await observeChecksums(ctx, gh, release, downloads);
+    // The checksum file depends on the release only: fetch it while the tag is still being peeled (the longest
+    // chain is release -> checksum 302 -> download host, not tag ref -> tag object -> checksum -> …).
+    const checksumsP = releaseP.then((release) => observeChecksums(ctx, gh, release, downloads));
+    await settleAll<unknown>([tagP, releaseP, latestP, checksumsP]);
+    const [tag, release, latest_release_tag, checksums] = [await tagP, await releaseP, await latestP, await checksumsP];
     if (downloads && release && !release.draft) await hashAssets(ctx, gh, release.assets, downloads);
     return {
       channel: "github",
@@ -182,6 +191,12 @@ async function observeChecksums(
     redirectHosts: gh.download_hosts,
     maxBytes: CHECKSUM_MAX_BYTES,
     signal: ctx.signal,
+    ...(ctx.deep
+      ? {}
+      : {
+          cacheTtlMs: CHECKSUM_CACHE_TTL_MS,
+          cacheKey: `github-asset ${asset.url} ${asset.updated_at ?? "-"} ${asset.size} ${asset.digest ?? "-"}`,
+        }),
   });
   if (res.status !== 200) {
     throw new AppError(
