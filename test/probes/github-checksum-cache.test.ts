@@ -46,7 +46,11 @@ function plan(): ReleasePlan {
 }
 
 function context(cache: MemoryValidatorCache, deep: boolean): { ctx: ProbeContext; evidence: Evidence[] } {
-  const root = createHttpClient({ settings: { ...DEFAULT_HTTP_SETTINGS, retries: 0 }, secrets: new SecretRegistry(), cache });
+  const root = createHttpClient({
+    settings: { ...DEFAULT_HTTP_SETTINGS, retries: 0 },
+    secrets: new SecretRegistry(),
+    cache,
+  });
   const evidence: Evidence[] = [];
   const http = root.recording(evidence);
   const octokit = githubClientFactory({ api_url: sim.urls.githubApi, token: null, user_agent: "test" })(http);
@@ -57,7 +61,10 @@ function context(cache: MemoryValidatorCache, deep: boolean): { ctx: ProbeContex
     npmRegistry: `${sim.urls.npm}/`,
     pypi: sim.urls.pypi,
   };
-  return { ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep }, evidence };
+  return {
+    ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },
+    evidence,
+  };
 }
 
 describe("github probe: checksum file reuse", () => {

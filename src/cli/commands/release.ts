@@ -160,7 +160,6 @@ function summaryJson(r: DriveResult): Record<string, unknown> {
   };
 }
 
-
 function summaryText(r: DriveResult): string {
   const cp = r.checkpoint;
   const head: Record<DriveOutcome, string> = {
