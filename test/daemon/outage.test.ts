@@ -43,31 +43,21 @@ describe("monitor watch (child process): registry outages and steady state", () 
 
   it("steady state: after the first cycle GitHub answers only 304s (no billable request with a token)", async () => {
     const s = await scene();
-    // No checksum asset: downloading one bumps its download_count, which changes every release document's ETag.
-    s.sim.world.addProject({
-      name: "steady",
-      repo: "acme/steady",
-      checksumsName: "",
-      npm: "steady",
-      crate: null,
-      pypi: null,
-      tap: null,
-      targetsManifest: null,
-    });
-    s.sim.world.publish("steady", "1.0.0", { publishedAt: Date.now() - 2 * HOUR });
-    s.writeConfig({
-      projects: [{ name: "steady", repo: "acme/steady", channels: ["github", "npm"], checksums: null }],
-      sinks: [],
-    });
+    // The full plasmite release on all five channels, sha256sums.txt included: downloading the checksum asset bumps
+    // its download_count (so every release document's ETag changes) unless the probe reuses the pinned copy.
+    s.scenario("clean");
+    s.writeConfig({ projects: [Scene.plasmite()], sinks: [] });
     const daemon = s.startDaemon();
-    await s.until(() => s.cycles("steady") >= 1, "the first cycle");
-    const report = s.withState((st) => st.latestReport("steady"));
+    // Cycle 1 downloads sha256sums.txt, which bumps its download_count: cycle 2 sees changed release documents (200)
+    // once. From then on nothing changes, and every GitHub answer must be a 304.
+    await s.until(() => s.cycles("plasmite") >= 2, "the first two cycles");
+    const report = s.withState((st) => st.latestReport("plasmite"));
     assert.equal(report?.status, "ok", JSON.stringify(report?.channels.map((c) => [c.channel, c.findings])));
     const billable = s.sim.stats.githubBillable;
     assert.ok(billable > 0, "the first cycle fetched bodies");
     const githubBefore = s.sim.stats.services["github-api"].requests;
     const seen = s.sim.stats.log.length;
-    await s.until(() => s.cycles("steady") >= 4, "three more cycles");
+    await s.until(() => s.cycles("plasmite") >= 5, "three more cycles");
     assert.equal(await daemon.stop(), 0);
 
     assert.equal(s.sim.stats.githubBillable, billable, "steady-state cycles cost no primary quota");
