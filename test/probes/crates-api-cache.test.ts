@@ -94,7 +94,7 @@ const plan: ReleasePlan = {
   npm: null,
   pypi: null,
   homebrew: null,
-} as unknown as ReleasePlan;
+};
 
 describe("crates probe: cached API version document", () => {
   it("reuses the document while the fresh index agrees; the index is read every time", async () => {

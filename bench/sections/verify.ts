@@ -1,0 +1,319 @@
+/**
+ * 1. `monitor verify` latency against the sim at 50 and 200 ms per request, side by side with the critical-path
+ * lower bound and two sequential curl baselines. Every variant runs once per round, in a rotating order.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { SimUrls } from "../../src/sim/index.ts";
+import { plasmiteProject, writeConfig } from "../lib/config.ts";
+import { BENCH_TOKEN, type BenchContext, type SectionResult } from "../lib/context.ts";
+import { execTimed, runNode } from "../lib/proc.ts";
+import { REPO_ROOT, startSimServer } from "../lib/sim-client.ts";
+import { roundSummary, summarize, type Summary } from "../lib/stats.ts";
+import { ms, row, times, type TargetRow } from "../lib/table.ts";
+import type { InprocRun } from "../workers/verify-inproc.ts";
+
+const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
+const CURL = "/usr/bin/curl";
+const TAG = "v0.8.0";
+const VERSION = "0.8.0";
+/**
+ * The longest chain of dependent requests in the probes' request graph (no targets manifest configured):
+ * github: GET releases/tags/v0.8.0 -> GET sha256sums.txt on github.com (302) -> GET the signed URL on the download
+ * host. The tag chain (git/ref -> git/tags/<sha>) is 2; crates, npm, PyPI and the tap formula are 1 each.
+ */
+export const CRITICAL_PATH_HOPS = 3;
+export const LATENCIES = [50, 200];
+
+interface Variant {
+  name: string;
+  run(): Promise<number>;
+}
+
+export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
+  const rounds = ctx.quick ? 4 : 9;
+  const sim = await startSimServer({ world: { kind: "plasmite" }, latencyMs: 0, token: BENCH_TOKEN });
+  const rows: TargetRow[] = [];
+  const data: Record<string, unknown> = { rounds, critical_path_hops: CRITICAL_PATH_HOPS, by_latency: {} };
+  const inproc = startInproc();
+  try {
+    const config = writeConfig(ctx.tmp, "verify.yaml", sim.ready.overlay, [plasmiteProject()]);
+    const urls = sim.ready.urls;
+    const compileCache = join(ctx.tmp, "compile-cache");
+    const cli = (env: NodeJS.ProcessEnv) => async (): Promise<number> => {
+      const r = await runNode([CLI, "-c", config, "verify", TAG, "--json"], { env });
+      if (r.code !== 0) throw new Error(`monitor verify exited ${r.code}: ${r.stderr.slice(0, 500)}`);
+      return r.wall_ms;
+    };
+    let lastInproc: InprocRun | null = null;
+    const variants: Variant[] = [
+      { name: "cli", run: cli({ NODE_COMPILE_CACHE: compileCache }) },
+      { name: "cli_no_compile_cache", run: cli({ NODE_DISABLE_COMPILE_CACHE: "1" }) },
+      {
+        name: "in_process",
+        run: async () => {
+          lastInproc = await inproc.run(config);
+          if (lastInproc.status !== "ok") throw new Error(`in-process verify: status ${lastInproc.status}`);
+          return lastInproc.ms;
+        },
+      },
+      { name: "sequential_seed", run: () => seedChecks(urls) },
+      { name: "sequential_full", run: () => fullChecks(urls) },
+      {
+        name: "startup_verify_help",
+        run: async () =>
+          (await runNode([CLI, "verify", "--help"], { env: { NODE_COMPILE_CACHE: compileCache } })).wall_ms,
+      },
+      { name: "startup_bare_node", run: async () => (await runNode(["-e", "0"])).wall_ms },
+    ];
+    for (const latency of LATENCIES) {
+      await sim.setLatency(latency);
+      ctx.log(`verify: ${latency} ms per request, ${rounds} rounds`);
+      const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
+      const hops: number[] = [];
+      for (const v of variants) await v.run(); // warm-up: compile cache, connections, JIT of the worker
+      for (let r = 0; r < rounds; r++) {
+        const order = variants.map((_, i) => variants[(i + r) % variants.length] as Variant);
+        for (const v of order) {
+          samples[v.name]?.push(await v.run());
+          if (v.name === "in_process" && lastInproc) hops.push((lastInproc as InprocRun).hops);
+        }
+      }
+      const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)])) as Record<
+        string,
+        Summary
+      >;
+      const bound = CRITICAL_PATH_HOPS * latency;
+      const med = (k: string) => (s[k] as Summary).median;
+      const result = {
+        latency_ms: latency,
+        lower_bound_ms: bound,
+        observed_hops: summarize(hops),
+        summaries: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, roundSummary(v)])),
+        ratios: {
+          in_process_vs_bound: med("in_process") / bound,
+          cli_vs_bound: med("cli") / bound,
+          cli_no_compile_cache_vs_bound: med("cli_no_compile_cache") / bound,
+          seed_vs_in_process: med("sequential_seed") / med("in_process"),
+          seed_vs_cli: med("sequential_seed") / med("cli"),
+          full_vs_in_process: med("sequential_full") / med("in_process"),
+          full_vs_cli: med("sequential_full") / med("cli"),
+        },
+        cli_startup_overhead_ms: med("cli") - med("in_process"),
+      };
+      (data["by_latency"] as Record<string, unknown>)[String(latency)] = result;
+      const r = result.ratios;
+      const at = `@${latency}ms`;
+      rows.push(
+        row(
+          "verify",
+          `lower bound ${at} (${CRITICAL_PATH_HOPS} hops)`,
+          ms(bound),
+          "-",
+          bound,
+          `observed hops ${summarize(hops).median}`,
+          null,
+        ),
+        row(
+          "verify",
+          `in-process ${at}`,
+          spread(s["in_process"]),
+          `<= 1.25x bound`,
+          r.in_process_vs_bound,
+          times(r.in_process_vs_bound),
+          r.in_process_vs_bound <= 1.25,
+        ),
+        row(
+          "verify",
+          `CLI ${at}`,
+          spread(s["cli"]),
+          `<= 1.25x bound`,
+          r.cli_vs_bound,
+          times(r.cli_vs_bound),
+          r.cli_vs_bound <= 1.25,
+        ),
+        row(
+          "verify",
+          `CLI, no compile cache ${at}`,
+          spread(s["cli_no_compile_cache"]),
+          "-",
+          r.cli_no_compile_cache_vs_bound,
+          times(r.cli_no_compile_cache_vs_bound),
+          null,
+        ),
+        row(
+          "verify",
+          `seed checks, sequential (5 req) ${at}`,
+          spread(s["sequential_seed"]),
+          "-",
+          med("sequential_seed"),
+          "-",
+          null,
+        ),
+        row(
+          "verify",
+          `speed-up vs seed, in-process ${at}`,
+          times(r.seed_vs_in_process),
+          ">= 4x",
+          r.seed_vs_in_process,
+          times(r.seed_vs_in_process / 4),
+          r.seed_vs_in_process >= 4,
+        ),
+        row(
+          "verify",
+          `speed-up vs seed, CLI ${at}`,
+          times(r.seed_vs_cli),
+          ">= 4x",
+          r.seed_vs_cli,
+          times(r.seed_vs_cli / 4),
+          r.seed_vs_cli >= 4,
+        ),
+        row(
+          "verify",
+          `same checks, sequential (13 req) ${at}`,
+          spread(s["sequential_full"]),
+          "-",
+          med("sequential_full"),
+          "-",
+          null,
+        ),
+        row(
+          "verify",
+          `speed-up vs same checks, in-process ${at}`,
+          times(r.full_vs_in_process),
+          ">= 4x",
+          r.full_vs_in_process,
+          times(r.full_vs_in_process / 4),
+          r.full_vs_in_process >= 4,
+        ),
+        row(
+          "verify",
+          `speed-up vs same checks, CLI ${at}`,
+          times(r.full_vs_cli),
+          ">= 4x",
+          r.full_vs_cli,
+          times(r.full_vs_cli / 4),
+          r.full_vs_cli >= 4,
+        ),
+      );
+    }
+    const startup = (data["by_latency"] as Record<string, { summaries: Record<string, Summary> }>)["50"]?.summaries;
+    if (startup) {
+      rows.push(
+        row(
+          "verify",
+          "start-up: bare node -e 0",
+          spread(startup["startup_bare_node"]),
+          "-",
+          startup["startup_bare_node"]?.median ?? null,
+          "-",
+          null,
+        ),
+        row(
+          "verify",
+          "start-up: monitor verify --help",
+          spread(startup["startup_verify_help"]),
+          "-",
+          startup["startup_verify_help"]?.median ?? null,
+          "-",
+          null,
+        ),
+      );
+    }
+  } finally {
+    inproc.close();
+    await sim.close();
+  }
+  return { rows, data };
+}
+
+function spread(s: Summary | undefined): string {
+  if (!s) return "-";
+  return `${ms(s.median)} (p90 ${ms(s.p90)}, min ${ms(s.min)})`;
+}
+
+/** The in-process worker: one verifyRelease per "run" line, fresh runtime each time, modules loaded once. */
+function startInproc(): { run(config: string): Promise<InprocRun>; close(): void } {
+  let child: ReturnType<typeof spawn> | null = null;
+  let lines: AsyncIterator<string> | null = null;
+  return {
+    async run(config) {
+      if (!child) {
+        child = spawn(
+          process.execPath,
+          [join(REPO_ROOT, "bench", "workers", "verify-inproc.ts"), config, "plasmite", TAG],
+          {
+            stdio: ["pipe", "pipe", "inherit"],
+          },
+        );
+        lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      }
+      child.stdin!.write("run\n");
+      const next = await lines!.next();
+      if (next.done) throw new Error("verify-inproc worker exited");
+      return JSON.parse(next.value) as InprocRun;
+    },
+    close() {
+      child?.stdin?.end("quit\n");
+    },
+  };
+}
+
+async function curl(args: readonly string[]): Promise<string> {
+  return (await execTimed(CURL, ["-sS", "-f", ...args])).stdout;
+}
+
+const GH = ["-H", `Authorization: Bearer ${BENCH_TOKEN}`, "-H", "Accept: application/vnd.github+json"];
+
+/**
+ * The seed's "Post-Release Verification", one command after another, as curl against the same sim endpoints:
+ * `gh release view` (release by tag), `cargo info` (crates API), `npm view` (packument), PyPI JSON, the formula
+ * through the contents API (raw).
+ */
+async function seedChecks(u: SimUrls): Promise<number> {
+  const t0 = performance.now();
+  await curl([...GH, `${u.githubApi}/repos/sandover/plasmite/releases/tags/${TAG}`]);
+  await curl([`${u.cratesApi}/api/v1/crates/plasmite`]);
+  await curl(["-H", "Accept: application/json", `${u.npm}/plasmite`]);
+  await curl([`${u.pypi}/pypi/plasmite/json`]);
+  await curl([
+    "-H",
+    `Authorization: Bearer ${BENCH_TOKEN}`,
+    "-H",
+    "Accept: application/vnd.github.raw",
+    `${u.githubApi}/repos/sandover/homebrew-tap/contents/Formula/plasmite.rb?ref=main`,
+  ]);
+  return performance.now() - t0;
+}
+
+/** Every request `monitor verify` makes (13), one after another, parsing what the next one needs. */
+async function fullChecks(u: SimUrls): Promise<number> {
+  const t0 = performance.now();
+  const repo = `${u.githubApi}/repos/sandover/plasmite`;
+  const ref = JSON.parse(await curl([...GH, `${repo}/git/ref/tags/${TAG}`])) as {
+    object: { sha: string; type: string };
+  };
+  if (ref.object.type === "tag") await curl([...GH, `${repo}/git/tags/${ref.object.sha}`]);
+  const release = JSON.parse(await curl([...GH, `${repo}/releases/tags/${TAG}`])) as {
+    assets: { name: string; browser_download_url: string }[];
+  };
+  await curl([...GH, `${repo}/releases/latest`]);
+  const sums = release.assets.find((a) => a.name === "sha256sums.txt");
+  if (!sums) throw new Error("the sim release has no sha256sums.txt");
+  await curl(["-L", "-H", "Accept: application/octet-stream", sums.browser_download_url]);
+  await curl([`${u.cratesApi}/api/v1/crates/plasmite/${VERSION}`]);
+  await curl([`${u.cratesIndex}/pl/as/plasmite`]);
+  await curl(["-H", "Accept: application/vnd.npm.install-v1+json", `${u.npm}/plasmite`]);
+  await curl([`${u.npm}/plasmite/${VERSION}`]);
+  await curl([`${u.pypi}/pypi/plasmite/json`]);
+  await curl([`${u.pypi}/pypi/plasmite/${VERSION}/json`]);
+  await curl([
+    "-H",
+    `Authorization: Bearer ${BENCH_TOKEN}`,
+    "-H",
+    "Accept: application/vnd.github.raw",
+    `${u.githubApi}/repos/sandover/homebrew-tap/contents/Formula/plasmite.rb?ref=main`,
+  ]);
+  return performance.now() - t0;
+}

@@ -1,0 +1,162 @@
+/**
+ * Daemon cycles in one process: `createDaemon(loaded)` (state db with the persistent validator cache, the real HTTP
+ * limits), then rounds of `runCycleNow` for every project, as one cron tick without jitter would start them. Between
+ * rounds it resets / reads the sim's counters through the sim-server's control API.
+ *
+ *   node [--expose-gc] bench/workers/daemon-cycles.ts '<DaemonCyclesJob JSON>'
+ *
+ * Prints one JSON line (DaemonCyclesResult) on stdout; progress on stderr.
+ */
+import { openSync, readFileSync, writeSync } from "node:fs";
+import pLimit from "p-limit";
+import { loadConfigFile } from "../../src/config/load.ts";
+import { createDaemon } from "../../src/daemon/create.ts";
+import type { Report } from "../../src/report/types.ts";
+import type { SimStatsSnapshot } from "../lib/sim-protocol.ts";
+
+export interface DaemonCyclesJob {
+  config: string;
+  control: string;
+  /** Rounds over every project (cold first); each reports wall time, statuses, RSS and the sim's counters. */
+  rounds: number;
+  /** Concurrent cycles (0: all projects at once, like one cron tick). */
+  concurrency: number;
+  /** Leak check: after the rounds, this many more back-to-back rounds, RSS sampled after a forced GC. */
+  leak?: { rounds: number; sampleEvery: number };
+}
+
+export interface RoundResult {
+  round: number;
+  wall_ms: number;
+  cycles: number;
+  statuses: Record<string, number>;
+  errors: string[];
+  rss_mb: number;
+  heap_mb: number;
+  /** After a forced GC (only with --expose-gc): what stays live. */
+  after_gc: { rss_mb: number; heap_mb: number; external_mb: number } | null;
+  sim: SimStatsSnapshot;
+}
+
+export interface DaemonCyclesResult {
+  projects: number;
+  rounds: RoundResult[];
+  leak: {
+    cycle: number;
+    rss_mb: number;
+    heap_mb: number;
+    heap_total_mb: number;
+    external_mb: number;
+    rss_anon_mb: number | null;
+    rss_file_mb: number | null;
+  }[];
+  leak_wall_ms: number | null;
+  max_rss_mb: number;
+}
+
+const job = JSON.parse(process.argv[2] ?? "{}") as DaemonCyclesJob;
+const devNull = openSync("/dev/null", "w");
+// pino at info, as the daemon runs; the lines are serialized but not kept.
+const logDestination = { write: (line: string) => void writeSync(devNull, line) };
+
+async function control(method: "GET" | "POST", path: string): Promise<unknown> {
+  const res = await fetch(`${job.control}${path}`, { method });
+  if (!res.ok) throw new Error(`sim control ${path}: HTTP ${res.status}`);
+  return res.json();
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** RssAnon / RssFile of this process (MB), from /proc/self/status. */
+function procStatus(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync("/proc/self/status", "utf8").split("\n")) {
+    const m = /^(RssAnon|RssFile):\s+(\d+) kB/.exec(line);
+    if (m) out[m[1] as string] = Math.round((Number(m[2]) / 1024) * 10) / 10;
+  }
+  return out;
+}
+
+const loaded = loadConfigFile(job.config);
+const names = loaded.config.projects.map((p) => p.name);
+const { daemon } = createDaemon(loaded, { logDestination, daemon: { flushMs: 1_000 } });
+
+async function round(): Promise<{ wall: number; reports: (Report | Error)[] }> {
+  const limit = pLimit(job.concurrency > 0 ? job.concurrency : names.length);
+  const t0 = performance.now();
+  const reports = await Promise.all(
+    names.map((name) =>
+      limit(() =>
+        daemon.runCycleNow(name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+      ),
+    ),
+  );
+  return { wall: performance.now() - t0, reports };
+}
+
+const result: DaemonCyclesResult = { projects: names.length, rounds: [], leak: [], leak_wall_ms: null, max_rss_mb: 0 };
+for (let r = 1; r <= job.rounds; r++) {
+  await control("POST", "/reset");
+  const { wall, reports } = await round();
+  const sim = (await control("GET", "/stats")) as SimStatsSnapshot;
+  const statuses: Record<string, number> = {};
+  const errors: string[] = [];
+  for (const rep of reports) {
+    const key = rep instanceof Error ? "error" : rep.status;
+    statuses[key] = (statuses[key] ?? 0) + 1;
+    if (rep instanceof Error && errors.length < 5) errors.push(rep.message);
+  }
+  const mem = process.memoryUsage();
+  let after_gc: RoundResult["after_gc"] = null;
+  const gcNow = (globalThis as { gc?: () => void }).gc;
+  if (gcNow) {
+    gcNow();
+    gcNow();
+    const m = process.memoryUsage();
+    after_gc = { rss_mb: mb(m.rss), heap_mb: mb(m.heapUsed), external_mb: mb(m.external) };
+  }
+  result.rounds.push({
+    round: r,
+    wall_ms: Math.round(wall),
+    cycles: reports.length,
+    statuses,
+    errors,
+    rss_mb: mb(mem.rss),
+    heap_mb: mb(mem.heapUsed),
+    after_gc,
+    sim,
+  });
+  process.stderr.write(`round ${r}: ${Math.round(wall)} ms ${JSON.stringify(statuses)}\n`);
+}
+
+if (job.leak) {
+  const gc = (globalThis as { gc?: (o?: object) => void }).gc;
+  if (!gc) throw new Error("the leak check needs node --expose-gc");
+  const t0 = performance.now();
+  for (let c = 1; c <= job.leak.rounds; c++) {
+    const { reports } = await round();
+    const failed = reports.find((r) => r instanceof Error);
+    if (failed) throw failed;
+    if (c % job.leak.sampleEvery === 0) {
+      // A "last resort" GC also gives unused heap pages back to the OS, so RSS shows what stays live.
+      gc({ type: "major", execution: "sync", flavor: "last-resort" });
+      const mem = process.memoryUsage();
+      const status = procStatus();
+      result.leak.push({
+        cycle: c,
+        rss_mb: mb(mem.rss),
+        heap_mb: mb(mem.heapUsed),
+        heap_total_mb: mb(mem.heapTotal),
+        external_mb: mb(mem.external),
+        rss_anon_mb: status["RssAnon"] ?? null,
+        rss_file_mb: status["RssFile"] ?? null,
+      });
+      process.stderr.write(`leak: cycle ${c} rss ${mb(mem.rss)} MB heap ${mb(mem.heapUsed)} MB\n`);
+    }
+  }
+  result.leak_wall_ms = Math.round(performance.now() - t0);
+}
+
+await daemon.stop();
+result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 102.4) / 10;
+process.stdout.write(`${JSON.stringify(result)}\n`);
