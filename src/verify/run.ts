@@ -2,7 +2,6 @@ import type { ChannelId } from "../channels.ts";
 import { CHANNELS } from "../channels.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
-import { evaluate, summarizeObservation } from "../drift/evaluate.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { GithubClientFactory } from "../http/github.ts";
@@ -13,7 +12,8 @@ import type { ReleasePlan } from "../plan/types.ts";
 import { PROBES } from "../probes/registry.ts";
 import { readRepoFile } from "../http/github-contents.ts";
 import type { ChannelProbeResult, Evidence, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
-import { REPORT_SCHEMA, type ChannelReport, type Report } from "../report/types.ts";
+import { assembleReport } from "../report/assemble.ts";
+import type { Report } from "../report/types.ts";
 
 export interface VerifyDeps {
   http: HttpClient;
@@ -62,32 +62,7 @@ export async function verifyRelease(
   const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
   for (const r of results) (byChannel as Record<string, ChannelProbeResult>)[r.channel] = r;
 
-  const checkedAt = deps.now();
-  const evaluation = evaluate({ plan, results: byChannel, now: checkedAt });
-  const channels: ChannelReport[] = evaluation.channels.map((v) => {
-    const r = byChannel[v.channel] as ChannelProbeResult | undefined;
-    return {
-      channel: v.channel,
-      status: v.status,
-      observed: r?.observation ? summarizeObservation(r.observation) : null,
-      findings: v.findings,
-      evidence: r?.evidence ?? [],
-      ...(v.grace_until ? { grace_until: v.grace_until } : {}),
-      duration_ms: r?.duration_ms ?? 0,
-    };
-  });
-  const report: Report = {
-    schema: REPORT_SCHEMA,
-    project: project.name,
-    repo: project.repo,
-    tag,
-    version: plan.version,
-    checked_at: checkedAt.toISOString(),
-    status: evaluation.status,
-    published_at: evaluation.published_at,
-    channels,
-    duration_ms: Date.now() - started,
-  };
+  const report = assembleReport(plan, byChannel, deps.now(), Date.now() - started);
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   return report;
 }

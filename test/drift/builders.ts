@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ChannelId } from "../../src/channels.ts";
-import { evaluate, summarizeObservation, type Evaluation } from "../../src/drift/evaluate.ts";
+import { evaluate, type Evaluation } from "../../src/drift/evaluate.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
 import type {
   ChannelProbeResult,
@@ -17,7 +17,8 @@ import type {
   ObservationOf,
   PypiObservation,
 } from "../../src/probes/types.ts";
-import { REPORT_SCHEMA, type ChannelReport, type Report } from "../../src/report/types.ts";
+import { assembleReport } from "../../src/report/assemble.ts";
+import type { Report } from "../../src/report/types.ts";
 
 export const TAG = "v0.8.0";
 export const VERSION = "0.8.0";
@@ -317,31 +318,7 @@ export function run(results: Results, now: Date = LATER, p: ReleasePlan = plan()
 
 /** report@1 the way src/verify/run.ts assembles it. */
 export function report(results: Results, now: Date = LATER, p: ReleasePlan = plan()): Report {
-  const evaluation = evaluate({ plan: p, results, now });
-  const channels: ChannelReport[] = evaluation.channels.map((v) => {
-    const r = results[v.channel];
-    return {
-      channel: v.channel,
-      status: v.status,
-      observed: r?.observation ? summarizeObservation(r.observation) : null,
-      findings: v.findings,
-      evidence: r?.evidence ?? [],
-      ...(v.grace_until ? { grace_until: v.grace_until } : {}),
-      duration_ms: r?.duration_ms ?? 0,
-    };
-  });
-  return {
-    schema: REPORT_SCHEMA,
-    project: p.project,
-    repo: p.repo,
-    tag: p.tag,
-    version: p.version,
-    checked_at: now.toISOString(),
-    status: evaluation.status,
-    published_at: evaluation.published_at,
-    channels,
-    duration_ms: 321,
-  };
+  return assembleReport(p, results, now, 321);
 }
 
 /** `code:severity` of one channel's findings, in order. */
