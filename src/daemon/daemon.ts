@@ -145,6 +145,8 @@ export class Daemon {
   #stopping: Promise<void> | null = null;
   #timers: NodeJS.Timeout[] = [];
   #locked = false;
+  /** Latest report per watched project, read from the store once and kept current by #commit (degraded checks). */
+  #latestByProject: Map<string, Report> | null = null;
   #closed = false;
   readonly #instance = randomUUID();
 
@@ -547,6 +549,19 @@ export class Daemon {
   }
 
   /** Synchronous from reading the incidents to committing them: no other cycle can interleave. */
+  #latestReports(): Map<string, Report> {
+    if (this.#latestByProject === null) {
+      const watched = new Set(this.#watched.map((w) => w.project));
+      this.#latestByProject = new Map(
+        this.#store
+          .latestReports()
+          .filter((r) => watched.has(r.project))
+          .map((r) => [r.project, r]),
+      );
+    }
+    return this.#latestByProject;
+  }
+
   #commit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): number {
     const now = this.#now();
     const store = this.#store;
@@ -560,13 +575,7 @@ export class Daemon {
       now,
       status_url: statusUrl,
     });
-    const watchedNames = new Set(this.#watched.map((w) => w.project));
-    const latest = new Map(
-      store
-        .latestReports()
-        .filter((r) => watchedNames.has(r.project))
-        .map((r) => [r.project, r]),
-    );
+    const latest = new Map(this.#latestReports());
     latest.set(report.project, report);
     const degraded = evaluateDegraded({
       previous: store.incidents("*"),
@@ -587,6 +596,7 @@ export class Daemon {
       cycle,
       next_check_at: this.#nextFor(slot, trigger),
     });
+    this.#latestReports().set(report.project, report);
     for (const m of messages) {
       this.#log.info(
         { project: m.incident.project, kind: m.kind, incident: m.incident.id, summary: m.summary },
