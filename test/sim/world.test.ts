@@ -14,7 +14,10 @@ describe("sim: world", () => {
     world.addProject(plasmiteProject());
     const art = world.publish("plasmite", "0.8.0");
     const sha = (platform: string): string => art.assets.find((a) => a.platform === platform)?.content.sha256() ?? "";
-    const real = fixture("sandover-tap_plasmite_0.8.0_handwritten.rb")
+    const real = readFileSync(
+      new URL("../fixtures/homebrew/sandover-tap_plasmite_0.8.0_handwritten.rb", import.meta.url),
+      "utf8",
+    )
       .replace("90f37f90678cc0ffec07d2997a1299bdbcc1a49ed23d80decec47ebc46c89a77", sha("darwin_arm64"))
       .replace("eec00a10b41b01b14fd2b04d01b11b4bd0e327ff675f3763b76a2445e0207b30", sha("darwin_amd64"))
       .replace("71d447fb869f82925ab09d1a9baa4fd236243ab129218b0d0ec41091dd55aef0", sha("linux_amd64"));
