@@ -24,6 +24,8 @@ export const FINDING_CODES = [
   "formula-platform-missing",
   "formula-ahead",
   "version-missing",
+  /** npm: the version (or the whole package) was unpublished; permanent. */
+  "version-unpublished",
   "version-not-latest",
   "yanked",
   "deprecated",

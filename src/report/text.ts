@@ -86,10 +86,12 @@ function cratesSummary(report: Report, ch: ChannelReport, o: Obj): string {
 }
 
 function npmSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
+  const from = str(o["registry"]) ? ` (${str(o["registry"])})` : "";
+  if (has(ch.findings, "version-unpublished")) return `unpublished ${report.version}${from}`;
+  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}${from}`;
   const deprecated = has(ch.findings, "deprecated") ? " DEPRECATED" : "";
   const sha = has(ch.findings, "sha-mismatch") ? ", integrity MISMATCH" : "";
-  return `${versionWithLatest(report.version, str(o["latest"]), deprecated)}${sha}`;
+  return `${versionWithLatest(report.version, str(o["latest"]), deprecated)}${sha}${from}`;
 }
 
 function pypiSummary(report: Report, ch: ChannelReport, o: Obj): string {

@@ -28,7 +28,10 @@ after(() => sim.close());
 
 /** A monitor config on the sim for github, with no npm registry of its own (npm's configuration decides). */
 export function configWithoutNpmRegistry(s: Sim, opts: { pkg?: string; npm?: string; settings?: string } = {}): string {
-  let yaml = simConfigYaml(s, opts.settings ? { settings: opts.settings } : {}).replace(/ {2}npm:\n {4}registry: .*\n/, "");
+  let yaml = simConfigYaml(s, opts.settings ? { settings: opts.settings } : {}).replace(
+    / {2}npm:\n {4}registry: .*\n/,
+    "",
+  );
   if (opts.npm) yaml = yaml.replace("  pypi:\n", `  npm:\n${opts.npm}  pypi:\n`);
   if (opts.pkg) yaml = yaml.replace("npm: { package: plasmite }", `npm: { package: "${opts.pkg}" }`);
   return yaml;
@@ -70,7 +73,11 @@ function npmConfigGet(key: string, box: Sandbox): Promise<string> {
   });
 }
 
-async function verify(box: Sandbox, config: string, args: string[] = []): Promise<{ result: CliResult; report: Report }> {
+async function verify(
+  box: Sandbox,
+  config: string,
+  args: string[] = [],
+): Promise<{ result: CliResult; report: Report }> {
   const result = await runCli(
     ["verify", "v0.8.0", "--config", config, "--json", "--channel", "github", "npm", ...args],
     { cwd: box.cwd, env: box.env },
@@ -185,7 +192,12 @@ describe("npm registry resolution matches `npm config get registry`", () => {
         assert.equal(npm.status, "ok", `${JSON.stringify(npm.findings)}\n${result.stderr}`);
         assert.ok(chosen.requests.length > 0, `the monitor asked the registry npm uses (${npmSays})`);
         const other = servers.filter((x) => x !== chosen);
-        for (const o of other) assert.deepEqual(o.requests.map((r) => r.rawPath), [], "no request to the other registry");
+        for (const o of other)
+          assert.deepEqual(
+            o.requests.map((r) => r.rawPath),
+            [],
+            "no request to the other registry",
+          );
         assert.equal(result.code, 0, result.stderr);
       } finally {
         await target.close();

@@ -39,7 +39,8 @@ export function npmPackage(name: string, o: NpmPackageOptions): Record<string, F
     },
   });
   const versions: Record<string, unknown> = {};
-  for (const v of o.packumentVersions ?? [version]) versions[v] = doc(v, v === version ? o.packumentDeprecated : undefined);
+  for (const v of o.packumentVersions ?? [version])
+    versions[v] = doc(v, v === version ? o.packumentDeprecated : undefined);
   const distTags = { latest: o.latest ?? version };
   const packument = {
     name,
@@ -51,7 +52,9 @@ export function npmPackage(name: string, o: NpmPackageOptions): Record<string, F
   return {
     [`GET /${name}`]: { status: 200, body: packument },
     [`GET /${name}/${version}`]:
-      o.versionDoc === false ? { status: 404, body: { error: "Not found" } } : { status: 200, body: doc(version, o.docDeprecated) },
+      o.versionDoc === false
+        ? { status: 404, body: { error: "Not found" } }
+        : { status: 200, body: doc(version, o.docDeprecated) },
     [`GET /-/package/${name}/dist-tags`]: { status: 200, body: distTags },
     [`GET /${name}/-/${unscoped}-${version}.tgz`]: { status: 200, body: TARBALL },
   };

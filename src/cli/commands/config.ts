@@ -21,7 +21,7 @@ export function registerConfig(program: Command): void {
           `  ${p.name} (${p.repo}): ${channels.join(", ")}${p.targets_manifest ? `; platforms from ${p.targets_manifest}` : ""}`,
         );
       }
-      lines.push(`  npm registry: ${loaded.npmRegistry}`);
+      lines.push(`  npm registry: ${loaded.npmRegistry ?? "from npm's configuration (.npmrc, npm_config_*)"}`);
       lines.push(`  github api: ${c.settings.github.api_url} (token: ${loaded.githubToken ? "set" : "not set"})`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });
