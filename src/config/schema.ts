@@ -64,8 +64,13 @@ export const CratesEndpoint = z.strictObject({
 });
 
 export const NpmEndpoint = z.strictObject({
-  registry: HttpUrl.optional().describe("Defaults to the registry npm itself uses (.npmrc, NPM_CONFIG_REGISTRY)."),
-  token: z.string().optional(),
+  registry: HttpUrl.optional().describe(
+    "Wins for unscoped packages (an .npmrc @scope:registry wins for its scope); default: npm's own configuration.",
+  ),
+  token: z
+    .string()
+    .optional()
+    .describe("Bearer token sent to the package's npm registry only; default: the .npmrc credential for it."),
 });
 
 export const PypiEndpoint = z.strictObject({

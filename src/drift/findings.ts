@@ -46,6 +46,11 @@ export function pending(code: FindingCode, message: string, detail: FindingDetai
   return make(code, "pending", message, detail);
 }
 
+/** Could not tell (a document that did not answer): the channel is `unknown`, never ok, never drift. */
+export function unknown(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return make(code, "unknown", message, detail);
+}
+
 /** Worth recording; never changes the channel status. */
 export function info(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
   return make(code, "info", message, detail);

@@ -1,4 +1,4 @@
-import { drift, info, lag, type CheckInput, type Draft } from "./findings.ts";
+import { drift, info, lag, unknown, type CheckInput, type Draft } from "./findings.ts";
 import { latestGap, parseVersion, sameVersion } from "./versions.ts";
 
 /** The base64 sha512 of an SRI string (`sha512-<base64>`, possibly among other space-separated hashes). */
@@ -39,7 +39,14 @@ export function checkNpm(input: CheckInput<"npm">): Draft[] {
     );
   }
 
-  if (input.expectLatest) {
+  if (input.expectLatest && obs.packument_error !== null && obs.dist_tags["latest"] === undefined) {
+    out.push(
+      unknown("probe-failed", `npm dist-tags of ${name} could not be read: ${obs.packument_error}`, {
+        subject: "latest",
+        expected: version,
+      }),
+    );
+  } else if (input.expectLatest) {
     const latest = obs.dist_tags["latest"] ?? null;
     if (!(latest !== null && sameVersion(latest, version)) && !prereleaseBehindRelease(version, latest)) {
       const text = `npm dist-tag latest of ${name} is ${latest ?? "unset"}, expected ${version}`;

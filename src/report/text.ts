@@ -86,12 +86,11 @@ function cratesSummary(report: Report, ch: ChannelReport, o: Obj): string {
 }
 
 function npmSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  const from = str(o["registry"]) ? ` (${str(o["registry"])})` : "";
-  if (has(ch.findings, "version-unpublished")) return `unpublished ${report.version}${from}`;
-  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}${from}`;
+  if (has(ch.findings, "version-unpublished")) return `unpublished ${report.version}`;
+  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
   const deprecated = has(ch.findings, "deprecated") ? " DEPRECATED" : "";
   const sha = has(ch.findings, "sha-mismatch") ? ", integrity MISMATCH" : "";
-  return `${versionWithLatest(report.version, str(o["latest"]), deprecated)}${sha}${from}`;
+  return `${versionWithLatest(report.version, str(o["latest"]), deprecated)}${sha}`;
 }
 
 function pypiSummary(report: Report, ch: ChannelReport, o: Obj): string {
