@@ -35,7 +35,7 @@ declare module "@npmcli/config/lib/definitions/index.js" {
     definitions: Record<string, unknown>;
     shorthands: Record<string, string[]>;
     nerfDarts: string[];
-    flatten(obj: Record<string, unknown>, flat?: Record<string, unknown>): Record<string, unknown>;
+    flatten: (obj: Record<string, unknown>, flat?: Record<string, unknown>) => Record<string, unknown>;
   };
   export default npmDefinitions;
 }
