@@ -6,8 +6,9 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createHttpsServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startSim, type Sim } from "../../src/sim/index.ts";
@@ -358,6 +359,62 @@ describe("npm TLS: cafile and strict-ssl from .npmrc", () => {
         else assert.equal(reg.paths.length, 0, "no request got through the TLS handshake");
       } finally {
         await reg.close();
+      }
+    });
+  }
+});
+
+// ---------------------------------------------------------------- proxy
+
+/** A loopback forward proxy that tunnels CONNECT and records each target. */
+async function startProxy() {
+  const targets: string[] = [];
+  const server = createHttpServer((_req, res) => {
+    targets.push("plain");
+    res.writeHead(502).end();
+  });
+  server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+    targets.push(req.url ?? "");
+    const [host = "", port = "0"] = (req.url ?? "").split(":");
+    const upstream = connect(Number(port), host, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    targets,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+describe("npm proxy and noproxy from .npmrc", () => {
+  for (const c of [
+    { name: "proxy= tunnels the registry requests through the proxy", noproxy: "", via: true },
+    { name: "noproxy= naming the registry host connects directly", noproxy: "noproxy=127.0.0.1\n", via: false },
+  ]) {
+    it(c.name, async () => {
+      const proxy = await startProxy();
+      try {
+        await withRegistry(npmPackage("plasmite", { tarballBase: "" }), async (reg) => {
+          const box = sandbox(`registry=${reg.url}/\nproxy=${proxy.url}/\n${c.noproxy}`);
+          const { npm, why } = await verify(box, config(), "v0.8.0");
+          assert.equal(npm.status, "ok", why);
+          assert.ok(reg.requests.length > 0);
+          const tunnelled = proxy.targets.filter((t) => t === new URL(reg.url).host).length;
+          assert.equal(tunnelled > 0, c.via, `proxy saw ${JSON.stringify(proxy.targets)}`);
+        });
+      } finally {
+        await proxy.close();
       }
     });
   }
