@@ -31,7 +31,8 @@ export const ergoMemoryKeys = {
  * Files one ergo task per incident in the epic `Release blockers: <tag>`:
  * open -> create (or adopt the existing task), remind -> `ergo result`, resolve -> `ergo done -m`,
  * reopen -> `ergo open` (or a fresh task when the old one is finished), degraded/recovered -> log only.
- * Deliveries are serialized so two incidents of a new tag cannot create two epics.
+ * Deliveries are serialized in this process, and each holds the monitor's ergo lock (ergo/lock.ts) across its
+ * find-or-create, so neither two incidents nor two processes (daemons, `monitor release`) create two epics.
  */
 export function createErgoSink(config: ErgoSinkConfig, deps: SinkDeps): Sink {
   const dir = ergoSinkDir(config, deps);
