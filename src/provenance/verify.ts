@@ -162,7 +162,7 @@ function toIdentity(
 /** Fulcio's v2 extensions hold a DER UTF8String; the value is its content. */
 function derUtf8(sig: Sigstore, value: Buffer): string {
   try {
-    return sig.core.ASN1Obj.parseBuffer(value).value.toString("utf8");
+    return sig.core.ASN1Obj.parseBuffer(Buffer.from(value)).value.toString("utf8");
   } catch {
     return value.toString("utf8");
   }

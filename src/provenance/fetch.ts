@@ -1,0 +1,199 @@
+/**
+ * The fetch edge: one function per registry endpoint, each taking an injected HTTP function (no global client).
+ * "None" (404, 422, an empty list, PyPI's "No provenance available") is `none`; anything that could not be read
+ * (a thrown transport error, 5xx, 401, a malformed body) is `unknown`, never `none`.
+ */
+import {
+  CratesVersionProvenance,
+  GithubAttestationsResponse,
+  NpmAttestationsResponse,
+  PypiNoProvenance,
+  PypiProvenance,
+  SigstoreBundle,
+  type CratesTrustpubData,
+  type PypiPublisher,
+} from "./schemas.ts";
+import { pep740ToBundle } from "./pypi.ts";
+
+export interface ProvenanceHttpRequest {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+export interface ProvenanceHttpResponse {
+  readonly status: number;
+  readonly body: Uint8Array;
+}
+/** Throws on transport failure (that is `unknown`). */
+export type ProvenanceHttp = (req: ProvenanceHttpRequest) => Promise<ProvenanceHttpResponse>;
+
+export type Fetched<T> =
+  | { readonly kind: "found"; readonly value: T }
+  | { readonly kind: "none" }
+  | { readonly kind: "unknown"; readonly reason: string };
+
+/** A bundle's decompressed size is capped (a GitHub bundle is a few KB). */
+export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+
+async function get(http: ProvenanceHttp, req: ProvenanceHttpRequest): Promise<ProvenanceHttpResponse | string> {
+  try {
+    return await http(req);
+  } catch (err) {
+    return `${new URL(req.url).host}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function unknownStatus(url: string, status: number): { kind: "unknown"; reason: string } {
+  return { kind: "unknown", reason: `${new URL(url).host} answered HTTP ${status}` };
+}
+
+export interface GithubAttestation {
+  readonly bundle: SigstoreBundle;
+  readonly initiator: string | undefined;
+}
+
+export interface GithubAttestationsQuery {
+  /** e.g. `https://api.github.com` (or the sim's). */
+  readonly apiBase: string;
+  readonly repository: string;
+  readonly sha256: string;
+  /** Authorization etc. for the API; never sent to the bundle host. */
+  readonly apiHeaders?: Readonly<Record<string, string>>;
+  /** Hosts `bundle_url` may point to (the allowed download hosts). */
+  readonly bundleHosts: readonly string[];
+}
+
+/** `GET /repos/{o}/{r}/attestations/sha256:<hex>`, resolving `bundle: null` through `bundle_url` (Snappy JSON). */
+export async function fetchGithubAttestations(
+  http: ProvenanceHttp,
+  q: GithubAttestationsQuery,
+): Promise<Fetched<GithubAttestation[]>> {
+  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/attestations/sha256:${q.sha256}`;
+  const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
+  if (typeof res === "string") return { kind: "unknown", reason: res };
+  if (res.status === 404 || res.status === 422) return { kind: "none" };
+  if (res.status !== 200) return unknownStatus(url, res.status);
+  const parsed = GithubAttestationsResponse.safeParse(parseJson(res.body));
+  if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed attestations response` };
+  if (parsed.data.attestations.length === 0) return { kind: "none" };
+  const out: GithubAttestation[] = [];
+  for (const a of parsed.data.attestations) {
+    const bundle = a.bundle ?? (await fetchBundleUrl(http, a.bundle_url ?? undefined, q.bundleHosts));
+    if (typeof bundle === "string") return { kind: "unknown", reason: bundle };
+    out.push({ bundle, initiator: a.initiator });
+  }
+  return { kind: "found", value: out };
+}
+
+/** Fetch a `bundle_url` blob without any credentials; its host must be allowed. */
+export async function fetchBundleUrl(
+  http: ProvenanceHttp,
+  bundleUrl: string | undefined,
+  allowedHosts: readonly string[],
+): Promise<SigstoreBundle | string> {
+  if (bundleUrl === undefined) return "the attestation has neither bundle nor bundle_url";
+  let host: string;
+  try {
+    host = new URL(bundleUrl).host;
+  } catch {
+    return "bundle_url is not a URL";
+  }
+  if (!allowedHosts.includes(host)) return `bundle_url host ${host} is not an allowed download host`;
+  const res = await get(http, { url: bundleUrl, headers: { accept: "application/x-snappy" } });
+  if (typeof res === "string") return res;
+  if (res.status !== 200) return `${host} answered HTTP ${res.status} for bundle_url`;
+  const json = await decodeSnappyJson(res.body);
+  return json ?? `${host}: bundle_url is not Snappy-compressed JSON`;
+}
+
+/** Decompress a raw Snappy block holding a Sigstore bundle; undefined when it is not one. */
+export async function decodeSnappyJson(body: Uint8Array): Promise<SigstoreBundle | undefined> {
+  const { uncompress } = await import("snappyjs");
+  let raw: Uint8Array;
+  try {
+    raw = uncompress(Buffer.from(body), MAX_BUNDLE_BYTES);
+  } catch {
+    return undefined;
+  }
+  const parsed = SigstoreBundle.safeParse(parseJson(raw));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Re-base npm's `dist.attestations.url` onto the registry in use: mirrors serve the attestations endpoint at their
+ * own origin. Only the path from `/-/npm/v1/attestations/` on is kept.
+ */
+export function rebaseNpmAttestationUrl(url: string, registry: string): string | undefined {
+  const at = url.indexOf("/-/npm/v1/attestations/");
+  if (at < 0) return undefined;
+  return `${registry.replace(/\/$/, "")}${url.slice(at)}`;
+}
+
+export async function fetchNpmAttestations(
+  http: ProvenanceHttp,
+  url: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Fetched<NpmAttestationsResponse["attestations"]>> {
+  const res = await get(http, { url, headers: { accept: "application/json", ...headers } });
+  if (typeof res === "string") return { kind: "unknown", reason: res };
+  if (res.status === 404) return { kind: "none" };
+  if (res.status !== 200) return unknownStatus(url, res.status);
+  const parsed = NpmAttestationsResponse.safeParse(parseJson(res.body));
+  if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed attestations response` };
+  return parsed.data.attestations.length === 0 ? { kind: "none" } : { kind: "found", value: parsed.data.attestations };
+}
+
+export interface PypiBundle {
+  readonly publisher: PypiPublisher;
+  /** Each PEP 740 attestation converted to a Sigstore bundle. */
+  readonly bundles: readonly Record<string, unknown>[];
+}
+
+/** `GET /integrity/<project>/<version>/<file>/provenance`. */
+export async function fetchPypiProvenance(
+  http: ProvenanceHttp,
+  q: { readonly base: string; readonly project: string; readonly version: string; readonly filename: string },
+): Promise<Fetched<PypiBundle[]>> {
+  const path = [q.project, q.version, q.filename].map(encodeURIComponent).join("/");
+  const url = `${q.base.replace(/\/$/, "")}/integrity/${path}/provenance`;
+  const res = await get(http, { url, headers: { accept: "application/vnd.pypi.integrity.v1+json" } });
+  if (typeof res === "string") return { kind: "unknown", reason: res };
+  // PyPI answers a file without provenance with 404 {"message":"No provenance available for <file>"}.
+  if (res.status === 404) return { kind: "none" };
+  if (res.status !== 200) return unknownStatus(url, res.status);
+  return parsePypiProvenance(parseJson(res.body), new URL(url).host);
+}
+
+export function parsePypiProvenance(json: unknown, host: string): Fetched<PypiBundle[]> {
+  if (PypiNoProvenance.safeParse(json).success) return { kind: "none" };
+  const parsed = PypiProvenance.safeParse(json);
+  if (!parsed.success) return { kind: "unknown", reason: `${host}: malformed provenance object` };
+  const value = parsed.data.attestation_bundles.map((b) => ({
+    publisher: b.publisher,
+    bundles: b.attestations.map(pep740ToBundle),
+  }));
+  return value.length === 0 ? { kind: "none" } : { kind: "found", value };
+}
+
+export interface CratesPublish {
+  readonly trustpub: CratesTrustpubData | null;
+  /** The publishing user's login, or null for a trusted publish. */
+  readonly publishedBy: string | null;
+}
+
+/** Read `version.trustpub_data` / `published_by` from `GET /api/v1/crates/{name}/{version}`. */
+export function parseCratesPublish(json: unknown): CratesPublish | undefined {
+  const parsed = CratesVersionProvenance.safeParse(json);
+  if (!parsed.success) return undefined;
+  return {
+    trustpub: parsed.data.version.trustpub_data ?? null,
+    publishedBy: parsed.data.version.published_by?.login ?? null,
+  };
+}
