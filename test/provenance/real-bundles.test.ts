@@ -210,6 +210,13 @@ describe("real bundles against the public-good trusted root", () => {
     assert.equal(verifier.verify(demo, "github-build").status, "invalid");
   });
 
+  it("does not verify the rfc8785 wheel attestation, whose certificate chains to a CA outside the public-good root", () => {
+    const wheel = pep740("pypi/pypi-attestations_rfc8785-0.1.2-py3-none-any.whl.publish.attestation");
+    const out = verifier.verify(wheel, "pypi-publish");
+    assert.equal(out.status, "invalid");
+    assert.match(out.status === "invalid" ? out.reason : "", /certificate chain/);
+  });
+
   it("rejects a key-signed bundle where the table wants a certificate, and the reverse", () => {
     const publish = fixtureJson("npm/sigstore-go_examples_bundle-publish.json");
     assert.equal(verifier.verify(publish, "npm-provenance").status, "invalid");
