@@ -4,6 +4,10 @@
  * checked by `@sigstore/verify` against a `trusted_root.json`, and the signer identity is read from the certificate
  * the library returns.
  */
+import type * as SigstoreBundleLib from "@sigstore/bundle";
+import type * as SigstoreCore from "@sigstore/core";
+import type * as SigstoreSpecs from "@sigstore/protobuf-specs";
+import type * as SigstoreVerify from "@sigstore/verify";
 import type { AttestationKind } from "./identity.ts";
 import { requirementsFor } from "./identity.ts";
 
@@ -57,10 +61,10 @@ export interface NpmRegistryKey {
 }
 
 type Sigstore = {
-  verify: typeof import("@sigstore/verify");
-  bundle: typeof import("@sigstore/bundle");
-  specs: typeof import("@sigstore/protobuf-specs");
-  core: typeof import("@sigstore/core");
+  verify: typeof SigstoreVerify;
+  bundle: typeof SigstoreBundleLib;
+  specs: typeof SigstoreSpecs;
+  core: typeof SigstoreCore;
 };
 
 let loading: Promise<Sigstore> | undefined;
@@ -138,8 +142,8 @@ function verifyWith(
 
 function toIdentity(
   sig: Sigstore,
-  key: import("@sigstore/verify").SignedEntity["key"],
-  signer: import("@sigstore/verify").Signer,
+  key: SigstoreVerify.SignedEntity["key"],
+  signer: SigstoreVerify.Signer,
 ): SignerIdentity {
   if (key.$case === "public-key") {
     return { kind: "public-key", san: undefined, issuer: undefined, extensions: {}, keyHint: key.hint };

@@ -24,12 +24,11 @@ type Route = { status: number; body: Uint8Array } | Error;
 
 function fakeHttp(routes: Record<string, Route>): { http: ProvenanceHttp; seen: ProvenanceHttpRequest[] } {
   const seen: ProvenanceHttpRequest[] = [];
-  const http: ProvenanceHttp = async (req) => {
+  const http: ProvenanceHttp = (req) => {
     seen.push(req);
     const key = Object.keys(routes).find((k) => req.url.startsWith(k));
     const route = key === undefined ? { status: 599, body: new Uint8Array() } : routes[key]!;
-    if (route instanceof Error) throw route;
-    return route;
+    return route instanceof Error ? Promise.reject(route) : Promise.resolve(route);
   };
   return { http, seen };
 }

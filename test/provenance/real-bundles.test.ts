@@ -29,7 +29,7 @@ interface Case {
 const sha = (alg: "sha256" | "sha512", file: string) => createHash(alg).update(fixtureBytes(file)).digest("hex");
 const npmBundles = (file: string) =>
   (fixtureJson(file)["attestations"] as { predicateType: string; bundle: Json }[]).map((a) => ({
-    kind: (a.predicateType.includes("/publish/") ? "npm-publish" : "npm-provenance") as AttestationKind,
+    kind: a.predicateType.includes("/publish/") ? ("npm-publish" as const) : ("npm-provenance" as const),
     bundle: a.bundle,
   }));
 const pep740 = (file: string) => pep740ToBundle(Pep740Attestation.parse(fixtureJson(file)));

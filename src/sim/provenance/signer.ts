@@ -9,7 +9,7 @@ import { json } from "@sigstore/core";
 import { FULCIO_OIDS } from "../../provenance/verify.ts";
 import { IN_TOTO_PAYLOAD_TYPE } from "../../provenance/statement.ts";
 import { loadSimMaterial, npmKeyId, tlogId, type SimMaterial } from "./ca.ts";
-import { EC_P256, loadX509 } from "./x509.ts";
+import { EC_P256, loadX509, type X509 } from "./x509.ts";
 
 export const BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1";
 
@@ -108,11 +108,11 @@ export function createSimSigner(m: SimMaterial = loadSimMaterial()): SimSigner {
         entry,
       );
     },
-    async signWithRegistryKey(statement) {
+    signWithRegistryKey(statement) {
       const env = dsse(statement, pkcs8(m.npm.privateKey));
       const pem = `-----BEGIN PUBLIC KEY-----\n${m.npm.publicKey}\n-----END PUBLIC KEY-----\n`;
       const entry = tlogEntry(env, pem);
-      return bundle({ publicKey: { hint: npmKeyId(m.npm.publicKey) } }, env, entry);
+      return Promise.resolve(bundle({ publicKey: { hint: npmKeyId(m.npm.publicKey) } }, env, entry));
     },
   };
 }
@@ -148,7 +148,7 @@ async function issueLeaf(m: SimMaterial, identity: SimIdentity) {
 }
 
 /** A Fulcio v2 extension: a DER UTF8String. */
-function utf8Extension(x509: typeof import("@peculiar/x509"), name: string, value: string) {
+function utf8Extension(x509: X509, name: string, value: string) {
   const oid = FULCIO_OIDS[name as keyof typeof FULCIO_OIDS];
   const bytes = Buffer.from(value, "utf8");
   if (bytes.length > 0x7f_ff) throw new Error(`extension ${name} too long`);
