@@ -1,10 +1,12 @@
 /**
  * Regenerate the sim's Sigstore material (src/sim/provenance/material.json): a CA key and self-signed root
- * certificate, a transparency-log key and an npm registry key. Run: `node scripts/gen-sim-provenance.ts`.
+ * certificate, a transparency-log key and an npm registry key; and the matching trusted root
+ * (src/sim/provenance/trusted_root.json). Run: `node scripts/gen-sim-provenance.ts`.
  * Every sim attestation made before a regeneration stops verifying (the root changes); tests sign at run time, so
  * nothing else needs regenerating. See docs/provenance.md.
  */
 import { writeFileSync } from "node:fs";
+import { SimMaterial, simTrustedRoot } from "../src/sim/provenance/ca.ts";
 import { EC_P256, loadX509 } from "../src/sim/provenance/x509.ts";
 
 const EPOCH = "2026-01-01T00:00:00.000Z";
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
   };
   const out = new URL("../src/sim/provenance/material.json", import.meta.url);
   writeFileSync(out, `${JSON.stringify(material, null, 2)}\n`);
-  process.stdout.write(`wrote ${out.pathname}\n`);
+  const rootFile = new URL("../src/sim/provenance/trusted_root.json", import.meta.url);
+  writeFileSync(rootFile, `${JSON.stringify(simTrustedRoot(SimMaterial.parse(material)), null, 2)}\n`);
+  process.stdout.write(`wrote ${out.pathname} and ${rootFile.pathname}\n`);
 }
 
 await main();

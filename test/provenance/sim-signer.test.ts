@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import {
   compareAttestation,
@@ -133,5 +134,14 @@ describe("sim Sigstore instance", () => {
     const other = await createBundleVerifier({ name: "swapped", trustedRoot: root });
     const bundle = await signer.signWithCertificate(statement(randomBytes(32).toString("hex")), identity);
     assert.equal(other.verify(bundle, "github-build").status, "invalid");
+  });
+});
+
+describe("sim trusted_root.json", () => {
+  it("the committed file is the root derived from the committed material (regenerate both with the script)", () => {
+    const committed: unknown = JSON.parse(
+      readFileSync(new URL("../../src/sim/provenance/trusted_root.json", import.meta.url), "utf8"),
+    );
+    assert.deepEqual(committed, simTrustedRoot());
   });
 });

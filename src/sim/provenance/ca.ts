@@ -4,9 +4,9 @@
  * only sign the sim's attestations, which verify against the sim's own `trusted_root.json` and nothing else.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { NpmRegistryKey, TrustRoot } from "../../provenance/verify.ts";
+import material from "./material.json" with { type: "json" };
 
 export const SimMaterial = z.object({
   /** Every sim certificate and log entry is dated from here, so bundles verify whatever the wall clock says. */
@@ -17,10 +17,9 @@ export const SimMaterial = z.object({
 });
 export type SimMaterial = z.infer<typeof SimMaterial>;
 
-const MATERIAL_URL = new URL("./material.json", import.meta.url);
-
+/** The committed material (a JSON import, so the build copies it into dist/). */
 export function loadSimMaterial(): SimMaterial {
-  return SimMaterial.parse(JSON.parse(readFileSync(MATERIAL_URL, "utf8")));
+  return SimMaterial.parse(material);
 }
 
 /** `SHA256:<base64 sha256 of the SPKI, unpadded>`: npm's key id form. */
