@@ -3,6 +3,7 @@
  * No I/O. The caller maps findings onto severities by policy (`required` → drift, `warn` → warning); "could not tell"
  * is never a finding here, it is `signature: "unknown"` with no claim checked.
  */
+import semver from "semver";
 import { parseWorkflowSan, signerProblem, type AttestationKind } from "./identity.ts";
 import type { DecodedStatement } from "./statement.ts";
 import type { SignerIdentity } from "./verify.ts";
@@ -434,4 +435,12 @@ export function compareDowngrade(
       },
     ),
   ];
+}
+
+/** "Previous" for the downgrade rule: the highest version on the channel lower than `current` (semver order). */
+export function previousVersion(versions: readonly string[], current: string): string | undefined {
+  const lower = versions.filter(
+    (v) => semver.valid(v) !== null && semver.valid(current) !== null && semver.lt(v, current),
+  );
+  return lower.sort(semver.rcompare)[0];
 }

@@ -38,7 +38,9 @@ async function get(http: ProvenanceHttp, req: ProvenanceHttpRequest): Promise<Pr
   try {
     return await http(req);
   } catch (err) {
-    return `${new URL(req.url).host}: ${err instanceof Error ? err.message : String(err)}`;
+    // bundle_url is pre-signed (its query is a credential): no URL query ever reaches a reason.
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\?\S*/g, "?…");
+    return `${new URL(req.url).host}: ${message}`;
   }
 }
 

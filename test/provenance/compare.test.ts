@@ -7,6 +7,7 @@ import {
   compareNpmPublisher,
   compareReleaseAttestation,
   compareTrustpub,
+  previousVersion,
   PROVENANCE_FINDING_CODES,
   type Evidence,
   type ExpectedIdentity,
@@ -326,6 +327,14 @@ describe("compareNpmPublisher and compareDowngrade", () => {
       compareDowngrade("npm", undefined, { version: "0.1.0", provenance: false, trustedPublisher: false }),
       [],
     ));
+});
+
+describe("previousVersion", () => {
+  it("is the highest lower version, in semver order, ignoring invalid ones", () => {
+    assert.equal(previousVersion(["0.7.0", "0.10.0", "0.9.1", "0.8.1", "junk", "0.8.0-rc.1"], "0.8.1"), "0.8.0-rc.1");
+    assert.equal(previousVersion(["0.7.0", "0.10.0", "0.9.1"], "0.10.0"), "0.9.1");
+    assert.equal(previousVersion(["0.8.0"], "0.8.0"), undefined);
+  });
 });
 
 describe("finding codes", () => {

@@ -78,6 +78,18 @@ describe("GitHub attestations response", () => {
     assert.equal(seen.length, 1);
   });
 
+  it("keeps the pre-signed bundle_url query out of a transport error's reason", async () => {
+    const sas = "https://tmaproduction.blob.core.windows.net/attestations/1.json.sn?sv=2025&sig=SECRETSIG";
+    const body = json({ attestations: [{ bundle: null, bundle_url: sas, repository_id: 1 }] });
+    const { http } = fakeHttp({
+      [LIST]: { status: 200, body },
+      [`https://${BLOB}/`]: new Error(`connect ETIMEDOUT ${sas}`),
+    });
+    const got = await fetchGithubAttestations(http, query);
+    assert.equal(got.kind, "unknown");
+    assert.doesNotMatch(got.kind === "unknown" ? got.reason : "", /SECRETSIG/);
+  });
+
   it("treats a bundle_url blob that is not Snappy JSON as unknown", async () => {
     const { http } = fakeHttp({
       [LIST]: { status: 200, body: response },
