@@ -14,7 +14,8 @@ import {
   type ExpectedIdentity,
 } from "../../src/provenance/index.ts";
 import { simTrustedRoot, simTrustRoot } from "../../src/sim/provenance/ca.ts";
-import { createSimSigner, type SimSigner } from "../../src/sim/provenance/signer.ts";
+import { createSimSigner, toPep740, type SimSigner } from "../../src/sim/provenance/signer.ts";
+import { parsePypiProvenance } from "../../src/provenance/fetch.ts";
 import { publicGoodRoot, tamperPayload, tamperSignature } from "./helpers.ts";
 
 const COMMIT = randomBytes(20).toString("hex");
@@ -100,6 +101,35 @@ describe("sim Sigstore instance", () => {
       ).findings.map((f) => f.code);
       assert.deepEqual(codes, ["provenance-signature-invalid"]);
     }
+  });
+
+  it("a tampered checkpoint (inclusion proof) does not verify", async () => {
+    const bundle = await signer.signWithCertificate(statement(randomBytes(32).toString("hex")), identity);
+    const bad = structuredClone(bundle) as {
+      verificationMaterial: { tlogEntries: { inclusionProof: { checkpoint: { envelope: string } } }[] };
+    };
+    const cp = bad.verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint;
+    cp.envelope = cp.envelope.replace("\n1\n", "\n2\n");
+    assert.equal(sim.verify(bad, "github-build").status, "invalid");
+  });
+
+  it("serves PyPI's Integrity API form: PEP 740 objects that convert back to bundles that verify", async () => {
+    const digest = randomBytes(32).toString("hex");
+    const bundle = await signer.signWithCertificate(statement(digest), identity);
+    const body = {
+      version: 1,
+      attestation_bundles: [
+        {
+          publisher: { kind: "GitHub", repository: REPO, workflow: "release.yml", environment: null },
+          attestations: [toPep740(bundle)],
+        },
+      ],
+    };
+    const got = parsePypiProvenance(body, "pypi.sim");
+    assert.equal(got.kind, "found");
+    if (got.kind !== "found") return;
+    const ev = toEvidence(got.value[0]!.bundles[0], "pypi-publish", sim);
+    assert.equal(ev.kind === "attestation" ? ev.signature : "", "verified");
   });
 
   it("signs an npm publish attestation with the sim registry key (no certificate)", async () => {

@@ -1,8 +1,9 @@
 /**
  * The sim's attestation signer: real Sigstore bundles for arbitrary statements, made at run time with Node crypto
  * against the sim's CA and transparency log (ca.ts). Certificates are issued per identity (SAN + Fulcio extensions)
- * and dated at the material's epoch, with a transparency-log entry whose signed entry timestamp (inclusion promise)
- * is signed by the sim's log key: bundle media type v0.1, the layout that carries an inclusion promise alone.
+ * and dated at the material's epoch, with a transparency-log entry that carries both an inclusion promise (a signed
+ * entry timestamp) and an inclusion proof (a one-leaf Merkle tree under a checkpoint signed by the sim's log key),
+ * so the bundles use the current media type v0.3, as production does.
  */
 import { createHash, createPrivateKey, sign as nodeSign, webcrypto } from "node:crypto";
 import { json } from "@sigstore/core";
@@ -11,7 +12,7 @@ import { IN_TOTO_PAYLOAD_TYPE } from "../../provenance/statement.ts";
 import { loadSimMaterial, npmKeyId, tlogId, type SimMaterial } from "./ca.ts";
 import { EC_P256, loadX509, type X509 } from "./x509.ts";
 
-export const BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1";
+export const BUNDLE_V03_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 export interface SimIdentity {
   /** The certificate SAN: `https://github.com/<repo>/<workflow path>@<ref>` or `https://dotcom.releases.github.com`. */
@@ -75,8 +76,21 @@ export function createSimSigner(m: SimMaterial = loadSimMaterial()): SimSigner {
       kindVersion: { kind: "dsse", version: "0.0.1" },
       integratedTime: String(integratedTime),
       inclusionPromise: { signedEntryTimestamp: set.toString("base64") },
+      inclusionProof: inclusionProof(canonicalizedBody, logID),
       canonicalizedBody: canonicalizedBody.toString("base64"),
     };
+  }
+
+  /** RFC 6962 proof in a one-leaf tree (root = leaf hash, no sibling hashes) under a signed checkpoint note. */
+  function inclusionProof(canonicalizedBody: Buffer, logID: Buffer) {
+    const root = createHash("sha256")
+      .update(Buffer.concat([Buffer.from([0]), canonicalizedBody]))
+      .digest();
+    const origin = new URL(m.tlog.baseUrl).host;
+    const note = `${origin}\n1\n${root.toString("base64")}\n`;
+    const sig = nodeSign("sha256", Buffer.from(note, "utf8"), pkcs8(m.tlog.privateKey));
+    const envelope = `${note}\n\u2014 ${origin} ${Buffer.concat([logID.subarray(0, 4), sig]).toString("base64")}\n`;
+    return { logIndex: "0", rootHash: root.toString("base64"), treeSize: "1", hashes: [], checkpoint: { envelope } };
   }
 
   function dsse(statement: unknown, key: ReturnType<typeof pkcs8>) {
@@ -87,7 +101,7 @@ export function createSimSigner(m: SimMaterial = loadSimMaterial()): SimSigner {
 
   function bundle(material: Record<string, unknown>, env: { payload: Buffer; sig: Buffer }, entry: object) {
     return {
-      mediaType: BUNDLE_V01_MEDIA_TYPE,
+      mediaType: BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial: { ...material, tlogEntries: [entry], timestampVerificationData: { rfc3161Timestamps: [] } },
       dsseEnvelope: {
         payload: env.payload.toString("base64"),
@@ -102,11 +116,7 @@ export function createSimSigner(m: SimMaterial = loadSimMaterial()): SimSigner {
       const leaf = await issueLeaf(m, identity);
       const env = dsse(statement, leaf.privateKey);
       const entry = tlogEntry(env, leaf.pem);
-      return bundle(
-        { x509CertificateChain: { certificates: [{ rawBytes: leaf.der.toString("base64") }] } },
-        env,
-        entry,
-      );
+      return bundle({ certificate: { rawBytes: leaf.der.toString("base64") } }, env, entry);
     },
     signWithRegistryKey(statement) {
       const env = dsse(statement, pkcs8(m.npm.privateKey));
@@ -159,4 +169,15 @@ function utf8Extension(x509: X509, name: string, value: string) {
         ? Buffer.from([0x81, bytes.length])
         : Buffer.from([0x82, bytes.length >> 8, bytes.length & 0xff]);
   return new x509.Extension(oid, false, Buffer.concat([Buffer.from([0x0c]), len, bytes]));
+}
+
+/** A certificate-signed sim bundle as a PEP 740 attestation object (what PyPI's Integrity API serves). */
+export function toPep740(bundle: Record<string, unknown>): Record<string, unknown> {
+  const vm = bundle["verificationMaterial"] as { certificate: { rawBytes: string }; tlogEntries: unknown[] };
+  const env = bundle["dsseEnvelope"] as { payload: string; signatures: { sig: string }[] };
+  return {
+    version: 1,
+    verification_material: { certificate: vm.certificate.rawBytes, transparency_entries: vm.tlogEntries },
+    envelope: { statement: env.payload, signature: env.signatures[0]?.sig ?? "" },
+  };
 }
