@@ -1,12 +1,12 @@
 /**
  * The sim's own Sigstore instance: a Fulcio-like CA, a Rekor-like transparency log key and an npm-like registry key.
- * Their keys are committed in `material.json` (made by `scripts/gen-sim-provenance.ts`). They are NOT secrets: they
+ * Their keys are committed in `material.ts` (made by `scripts/gen-sim-provenance.ts`). They are NOT secrets: they
  * only sign the sim's attestations, which verify against the sim's own `trusted_root.json` and nothing else.
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { NpmRegistryKey, TrustRoot } from "../../provenance/verify.ts";
-import material from "./material.json" with { type: "json" };
+import { SIM_MATERIAL } from "./material.ts";
 
 export const SimMaterial = z.object({
   /** Every sim certificate and log entry is dated from here, so bundles verify whatever the wall clock says. */
@@ -17,9 +17,9 @@ export const SimMaterial = z.object({
 });
 export type SimMaterial = z.infer<typeof SimMaterial>;
 
-/** The committed material (a JSON import, so the build copies it into dist/). */
+/** The committed material (a module, so the build compiles it into dist/). */
 export function loadSimMaterial(): SimMaterial {
-  return SimMaterial.parse(material);
+  return SimMaterial.parse(SIM_MATERIAL);
 }
 
 /** `SHA256:<base64 sha256 of the SPKI, unpadded>`: npm's key id form. */
