@@ -1,7 +1,7 @@
 /**
  * Regenerate the sim's Sigstore material (src/sim/provenance/material.ts): a CA key and self-signed root
  * certificate, a transparency-log key and an npm registry key; and the matching trusted root
- * (src/sim/provenance/trusted_root.json). Run: `node scripts/gen-sim-provenance.ts`.
+ * (src/sim/provenance/trusted_root.json). Run: `node scripts/gen-sim-provenance.ts && npx prettier --write src/sim/provenance`.
  * Every sim attestation made before a regeneration stops verifying (the root changes); tests sign at run time, so
  * nothing else needs regenerating. See docs/provenance.md.
  */
