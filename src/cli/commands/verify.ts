@@ -9,6 +9,11 @@ import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
 
+const DEFAULT_TIMEOUT = "45s";
+const DEFAULT_DEEP_TIMEOUT = "30m";
+/** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
+const MIN_ROUND_MS = 10_000;
+
 interface VerifyFlags extends GlobalOptions {
   project?: string;
   json?: boolean;
@@ -16,6 +21,7 @@ interface VerifyFlags extends GlobalOptions {
   wait?: string;
   pollInterval: string;
   deep?: boolean;
+  timeout?: string;
   channel?: string[];
   latest?: boolean;
 }
@@ -31,6 +37,10 @@ export function registerVerify(program: Command): void {
     .option("--wait <duration>", "re-poll with backoff until no channel is pending/unknown, up to this long (e.g. 30m)")
     .option("--poll-interval <duration>", "first re-poll delay for --wait (doubles up to 60s)", "10s")
     .option("--deep", "download every artifact and hash it (bounded memory)")
+    .option(
+      "--timeout <duration>",
+      `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
+    )
     .option("--channel <name...>", `only these channels (${CHANNELS.join(", ")})`)
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
@@ -42,6 +52,10 @@ export function registerVerify(program: Command): void {
       const pollMs = parseDuration(flags.pollInterval);
       if (pollMs === null || pollMs <= 0)
         throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
+      const timeoutText = flags.timeout ?? (flags.deep ? DEFAULT_DEEP_TIMEOUT : DEFAULT_TIMEOUT);
+      const timeoutMs = parseDuration(timeoutText);
+      if (timeoutMs === null || timeoutMs <= 0)
+        throw new UsageError(`--timeout: "${timeoutText}" is not a positive duration (e.g. 45s, 30m)`);
       const channels = (flags.channel ?? []).map((c) => {
         if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
         return c;
@@ -51,19 +65,23 @@ export function registerVerify(program: Command): void {
         const project = selectProject(session.loaded, flags.project);
         const tag = normalizeTag(project, tagArg);
         const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
+        const waitStarted = Date.now();
         const latest = flags.latest === undefined ? "auto" : flags.latest;
-        const run = () =>
+        // Under --wait each round gets --timeout, but never more than what is left of --wait.
+        const run = (leftMs = timeoutMs) =>
           verifyRelease(rt, session.loaded, project, tag, {
             deep: Boolean(flags.deep),
+            timeoutMs: Math.min(timeoutMs, leftMs),
             expectLatest: latest,
             ...(channels.length ? { channels: channels } : {}),
           });
-        let report = await run();
+        let report = await run(waitMs > 0 ? waitMs : timeoutMs);
         if (waitMs > 0) {
           const tty = process.stderr.isTTY;
           report = await waitForSettle(report, run, {
-            waitMs,
+            waitMs: Math.max(0, waitMs - (Date.now() - waitStarted)),
             pollMs,
+            minRoundMs: Math.min(timeoutMs, MIN_ROUND_MS),
             onWait: (w) => {
               const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
               process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
