@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { AppError, ConfigError, errorMessage } from "../errors.ts";
+import { escapeControlsKeepLines } from "../quote.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
@@ -15,6 +16,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .option("--sim <scenario>", "run against the built-in simulated registries with this scenario (offline)")
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, trace")
     .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeControlsKeepLines(text)) })
     .exitOverride();
   const wanted = requestedCommand(argv.slice(2));
   const entries = COMMANDS.filter((c) => wanted === null || c.name === wanted);
@@ -66,15 +68,20 @@ function exitCodeForError(err: unknown): number {
     err instanceof ConfigError ||
     (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))
   ) {
-    process.stderr.write(`error: ${err.message}\n`);
+    writeError(`error: ${err.message}`);
     return ExitCode.usage;
   }
   if (err instanceof AppError) {
-    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+    writeError(`error [${err.code}]: ${err.message}`);
     return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED"
       ? ExitCode.unknown
       : ExitCode.internal;
   }
-  process.stderr.write(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}\n`);
+  writeError(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}`);
   return ExitCode.internal;
+}
+
+/** Every error line the CLI prints: control and bidi characters escaped, whatever a message echoes. */
+function writeError(text: string): void {
+  process.stderr.write(`${escapeControlsKeepLines(text)}\n`);
 }

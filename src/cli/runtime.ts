@@ -2,6 +2,7 @@ import { parseDuration } from "../config/duration.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { quote } from "../quote.ts";
 import {
   createHttpClient,
   type ExchangeEvent,
@@ -100,7 +101,7 @@ export function selectProject(loaded: LoadedConfig, name: string | undefined): P
     const p = projects.find((x) => x.name === name);
     if (!p)
       throw new UsageError(
-        `--project: no project named "${name}" in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`,
+        `--project: no project named ${quote(name)} in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`,
       );
     return p;
   }
@@ -113,7 +114,9 @@ export function selectProject(loaded: LoadedConfig, name: string | undefined): P
 /** Validates a tag argument; a bare version gets the project's tag prefix. */
 export function normalizeTag(project: ProjectConfig, input: string): string {
   if (!isSafeTag(input)) {
-    throw new UsageError(`tag: "${input}" is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`);
+    throw new UsageError(
+      `tag: ${quote(input)} is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`,
+    );
   }
   if (project.tag_prefix && !input.startsWith(project.tag_prefix) && /^[0-9]/.test(input))
     return `${project.tag_prefix}${input}`;

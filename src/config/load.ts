@@ -5,8 +5,10 @@ import type { z } from "zod";
 import cron from "node-cron";
 import registryUrl from "registry-url";
 import { AppError, ConfigError } from "../errors.ts";
+import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { MonitorConfig } from "./schema.ts";
+import { redactSyntaxError } from "./syntax-error.ts";
 
 export interface LoadedConfig {
   config: MonitorConfig;
@@ -51,11 +53,12 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
     raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
     const detail = err instanceof YAMLParseError ? err.message : (err as Error).message;
-    throw new ConfigError([`syntax: ${detail}`], source);
+    throw new ConfigError([`syntax: ${redactSyntaxError(detail, text, env, secrets)}`], source);
   }
   const envIssues: string[] = [];
   const interpolated = interpolate(raw, [], env, secrets, envIssues);
   if (envIssues.length) throw new ConfigError(envIssues, source);
+  registerUrlCredentials(interpolated, secrets);
 
   const parsed = MonitorConfig.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
@@ -69,11 +72,13 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   secrets.add(config.settings.server.token);
   for (const sink of config.settings.alerts.sinks) if (sink.type === "slack") secrets.add(sink.webhook_url);
 
+  const npmRegistry = normalizeRegistry(config.settings.npm.registry ?? npmConfiguredRegistry(env));
+  secrets.addUrlCredentials(npmRegistry);
   return {
     config,
     source,
     baseDir,
-    npmRegistry: normalizeRegistry(config.settings.npm.registry ?? npmConfiguredRegistry(env)),
+    npmRegistry,
     githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
     secrets,
   };
@@ -88,6 +93,12 @@ export function npmConfiguredRegistry(env: NodeJS.ProcessEnv = process.env): str
 
 function normalizeRegistry(url: string): string {
   return url.endsWith("/") ? url : `${url}/`;
+}
+
+/** Credentials inside any configured URL (`https://user:password@host/`) are secrets. */
+function registerUrlCredentials(value: unknown, secrets: SecretRegistry): void {
+  if (typeof value === "string") secrets.addUrlCredentials(value);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) registerUrlCredentials(v, secrets);
 }
 
 /** `${VAR}`, `${VAR:-default}`; `$${` escapes a literal `${`. Applied to string values after parsing. */
@@ -156,12 +167,12 @@ function checkRules(config: MonitorConfig): string[] {
   const issues: string[] = [];
   const seen = new Set<string>();
   const checkCron = (expr: string | undefined, path: string) => {
-    if (expr !== undefined && !cron.validate(expr)) issues.push(`${path}: invalid cron expression "${expr}"`);
+    if (expr !== undefined && !cron.validate(expr)) issues.push(`${path}: invalid cron expression ${quote(expr)}`);
   };
   checkCron(config.settings.watch.schedule, "settings.watch.schedule");
   config.projects.forEach((p, i) => {
     const at = `projects[${i}]`;
-    if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name "${p.name}"`);
+    if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name ${quote(p.name)}`);
     seen.add(p.name);
     checkCron(p.watch?.schedule, `${at}.watch.schedule`);
     const templates: [string, string | null | undefined][] = [
@@ -174,7 +185,8 @@ function checkRules(config: MonitorConfig): string[] {
     for (const [path, t] of templates) {
       if (!t) continue;
       for (const m of t.matchAll(/\{([^}]*)\}/g)) {
-        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? "")) issues.push(`${path}: unknown placeholder {${m[1]}}`);
+        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? ""))
+          issues.push(`${path}: unknown placeholder {${escapeControls(m[1] ?? "")}}`);
       }
     }
     const gh = p.channels.github;
@@ -195,10 +207,12 @@ function checkRules(config: MonitorConfig): string[] {
   const server = config.settings.server;
   const host = server.listen.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
-    issues.push(`settings.server.listen: must be host:port, got "${server.listen}"`);
+    issues.push(`settings.server.listen: must be host:port, got ${quote(server.listen)}`);
   }
   if (!["127.0.0.1", "localhost", "::1"].includes(host) && !server.token) {
-    issues.push(`settings.server.token: required when settings.server.listen (${server.listen}) is not loopback`);
+    issues.push(
+      `settings.server.token: required when settings.server.listen (${quote(server.listen)}) is not loopback`,
+    );
   }
   return issues;
 }

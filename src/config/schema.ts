@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.ts";
+import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 
 /**
@@ -141,10 +142,10 @@ const GithubChannel = z.strictObject({
   checksums: z.string().nullable().default("sha256sums.txt"),
 });
 
-const CratesChannel = z.strictObject({ crate: z.string().min(1) });
-const NpmChannel = z.strictObject({ package: z.string().min(1) });
+const CratesChannel = z.strictObject({ crate: CrateName });
+const NpmChannel = z.strictObject({ package: NpmPackageName });
 const PypiChannel = z.strictObject({
-  project: z.string().min(1),
+  project: PypiProjectName,
   sdist: Template.nullable().default("{project}-{version}.tar.gz"),
   wheel: Template.nullable()
     .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
@@ -157,7 +158,7 @@ const PypiChannel = z.strictObject({
 });
 const HomebrewChannel = z.strictObject({
   tap: RepoSlug,
-  formula: z.string().default("Formula/{name}.rb"),
+  formula: FormulaPath.default("Formula/{name}.rb"),
   branch: z.string().default("main"),
   platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
   url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),

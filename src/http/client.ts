@@ -250,7 +250,9 @@ class Client implements HttpClient {
     const idempotent = method === "GET" || method === "HEAD";
     const retry = req.retry ?? idempotent;
     const settings = this.#s.settings;
+    let attempts = 0;
     const attempt = async (): Promise<HttpResponse> => {
+      attempts++;
       try {
         const res = await this.#follow(req, method, idempotent && req.conditional !== false);
         if (RETRY_STATUS.has(res.status) || isGithubRateLimit(res)) {
@@ -272,7 +274,7 @@ class Client implements HttpClient {
       try {
         return await attempt();
       } catch (err) {
-        throw finalError(err, req.url, this.#s.secrets);
+        throw finalError(err, req.url, this.#s.secrets, attempts);
       }
     }
     try {
@@ -290,7 +292,7 @@ class Client implements HttpClient {
         },
       });
     } catch (err) {
-      throw finalError(err, req.url, this.#s.secrets);
+      throw finalError(err, req.url, this.#s.secrets, attempts);
     }
   }
 
@@ -384,7 +386,8 @@ class Client implements HttpClient {
     const ttl = method === "GET" && req.cacheTtlMs !== undefined && req.cacheTtlMs > 0 ? req.cacheTtlMs : 0;
     const pinnedKey = ttl > 0 && req.cacheKey && conditional && this.#s.cache ? `${method} key=${req.cacheKey}` : null;
     for (let hop = 0; hop < 6; hop++) {
-      const cacheKey = conditional && this.#s.cache ? cacheKeyFor(method, url, headers) : null;
+      const cacheKey =
+        conditional && this.#s.cache ? cacheKeyFor(method, this.#s.secrets.redactUrl(url), headers) : null;
       const cached = cacheKey ? this.#s.cache?.get(cacheKey) : undefined;
       const fresh = hop === 0 && ttl > 0 ? (pinnedKey ? this.#s.cache?.get(pinnedKey) : cached) : undefined;
       if (fresh && fresh.status === 200) {
@@ -653,15 +656,22 @@ function rateLimitError(err: RetryableStatus, url: string, secrets: SecretRegist
   );
 }
 
-function finalError(err: unknown, url: string, secrets: SecretRegistry): AppError {
+/** The error a request ends with, saying how many attempts were made (one when retries are off). */
+function finalError(err: unknown, url: string, secrets: SecretRegistry, attempts: number): AppError {
+  const tried = attempts > 1 ? ` (${attempts} attempts)` : "";
   if (err instanceof RetryableStatus) {
     if (err.status === 429 || err.status === 403) return rateLimitError(err, url, secrets);
-    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} after retries`, {
-      details: { status: err.status },
+    const what = attempts > 1 ? `on all ${attempts} attempts` : "(not retried)";
+    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} ${what}`, {
+      details: { status: err.status, attempts },
     });
   }
-  if (err instanceof AppError) return err;
-  return toAppError(err, url, secrets);
+  const app = err instanceof AppError ? err : toAppError(err, url, secrets);
+  if (!tried || (app.code !== "E_HTTP_TIMEOUT" && app.code !== "E_HTTP_NETWORK")) return app;
+  return new AppError(app.code, `${app.message}${tried}`, {
+    cause: app.cause ?? app,
+    details: { ...app.details, attempts },
+  });
 }
 
 function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppError {
@@ -691,12 +701,15 @@ function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError
   );
 }
 
-/** Redirect targets carry short-lived signed query strings: keep them out of reports. */
+/**
+ * The URL recorded in evidence (reports, the state database, the API): through `redactUrl` (no userinfo, no
+ * registered secret), and for redirect targets without their short-lived signed query strings.
+ */
 function evidenceUrl(url: string, viaRedirect: boolean, secrets: SecretRegistry): string {
-  if (!viaRedirect) return secrets.redact(url);
+  if (!viaRedirect) return secrets.redactUrl(url);
   const u = new URL(url);
   if (u.search) u.search = "?signed";
-  return secrets.redact(u.toString());
+  return secrets.redactUrl(u.toString());
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,6 +6,7 @@ import { loadConfigText } from "../../config/load.ts";
 import { parseDuration } from "../../config/duration.ts";
 import { createDaemon } from "../../daemon/create.ts";
 import { UsageError } from "../../errors.ts";
+import { quote } from "../../quote.ts";
 import type { AlertMessage, Sink } from "../../alerts/types.ts";
 import type { Report } from "../../report/types.ts";
 import { startServer } from "../../server/index.ts";
@@ -53,12 +54,12 @@ export function registerDemo(program: Command): void {
       const healMs = parseDuration(flags.healAfter);
       const intervalMs = parseDuration(flags.interval);
       const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration);
-      if (healMs === null) throw new UsageError(`--heal-after: "${flags.healAfter}" is not a duration`);
+      if (healMs === null) throw new UsageError(`--heal-after: ${quote(flags.healAfter)} is not a duration`);
       if (intervalMs === null || intervalMs < 1000 || intervalMs % 1000 !== 0 || intervalMs > 59_000) {
-        throw new UsageError(`--interval: "${flags.interval}" must be whole seconds between 1s and 59s`);
+        throw new UsageError(`--interval: ${quote(flags.interval)} must be whole seconds between 1s and 59s`);
       }
       if (durationMs === null && flags.duration !== undefined)
-        throw new UsageError(`--duration: "${flags.duration}" is not a duration`);
+        throw new UsageError(`--duration: ${quote(flags.duration)} is not a duration`);
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));
       const loaded = loadConfigText(readFileSync(EXAMPLE, "utf8"), EXAMPLE.pathname, stateDir, { env: {} });

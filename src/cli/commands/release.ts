@@ -7,6 +7,7 @@ import { runRelease, type DriveResult } from "../../drive/pipeline.ts";
 import { createProgress, MARK } from "../../drive/progress.ts";
 import type { DriveMode, DriveOutcome } from "../../drive/types.ts";
 import { AppError, UsageError } from "../../errors.ts";
+import { quote } from "../../quote.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
@@ -50,7 +51,7 @@ export function registerRelease(program: Command): void {
           "--sim is not supported by release: point the config at the registries (or a sim) instead",
         );
       if (flags.mode !== "dry-run" && flags.mode !== "live")
-        throw new UsageError(`--mode: "${flags.mode}" is not dry-run or live`);
+        throw new UsageError(`--mode: ${quote(flags.mode)} is not dry-run or live`);
       const mode: DriveMode = flags.mode;
       const session = await loadForCommand(globals);
       try {
@@ -60,7 +61,7 @@ export function registerRelease(program: Command): void {
         const tag = normalizeTag(project, tagArg);
         const version = tag.startsWith(project.tag_prefix) ? tag.slice(project.tag_prefix.length) : "";
         if (!tag.startsWith(project.tag_prefix) || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) {
-          throw new UsageError(`tag: "${tagArg}" is not a release target ${project.tag_prefix}X.Y.Z`);
+          throw new UsageError(`tag: ${quote(tagArg)} is not a release target ${project.tag_prefix}X.Y.Z`);
         }
         if (mode === "live" && !flags.yes) await confirmLive(tag, project.name);
         const prefix = formatArgv([
@@ -121,7 +122,7 @@ async function confirmLive(tag: string, project: string): Promise<void> {
       `Live release of ${project} ${tag}: tags, pushes and publishes for real.\nType ${tag} to continue: `,
     );
     if (answer.trim() !== tag)
-      throw new UsageError(`confirmation "${answer.trim()}" does not match ${tag}: nothing was done`);
+      throw new UsageError(`confirmation ${quote(answer.trim())} does not match ${tag}: nothing was done`);
   } finally {
     rl.close();
   }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { CHANNELS, isChannelId } from "../../channels.ts";
 import { parseDuration, formatDuration } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
+import { quote } from "../../quote.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { verifyRelease } from "../../verify/run.ts";
 import { waitForSettle } from "../../verify/wait.ts";
@@ -38,12 +39,14 @@ export function registerVerify(program: Command): void {
       const globals = cmd.optsWithGlobals<VerifyFlags>();
       if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
       const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
-      if (waitMs === null) throw new UsageError(`--wait: "${flags.wait}" is not a duration (e.g. 90s, 30m, 1h)`);
+      if (waitMs === null)
+        throw new UsageError(`--wait: ${quote(flags.wait ?? "")} is not a duration (e.g. 90s, 30m, 1h)`);
       const pollMs = parseDuration(flags.pollInterval);
       if (pollMs === null || pollMs <= 0)
-        throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
+        throw new UsageError(`--poll-interval: ${quote(flags.pollInterval)} is not a positive duration`);
       const channels = (flags.channel ?? []).map((c) => {
-        if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
+        if (!isChannelId(c))
+          throw new UsageError(`--channel: unknown channel ${quote(c)} (one of ${CHANNELS.join(", ")})`);
         return c;
       });
       const session = await loadForCommand(globals);

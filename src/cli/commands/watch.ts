@@ -3,6 +3,7 @@ import { parseDuration } from "../../config/duration.ts";
 import { createDaemon } from "../../daemon/create.ts";
 import type { Daemon } from "../../daemon/daemon.ts";
 import { UsageError, errorMessage } from "../../errors.ts";
+import { quote } from "../../quote.ts";
 import type { Logger } from "../../log.ts";
 import { startServer } from "../../server/index.ts";
 import type { RunningServer } from "../../server/types.ts";
@@ -38,7 +39,7 @@ export function registerWatch(program: Command): void {
       const globals = cmd.optsWithGlobals<WatchFlags>();
       const drainMs = parseDuration(flags.drainTimeout);
       if (drainMs === null)
-        throw new UsageError(`--drain-timeout: "${flags.drainTimeout}" is not a duration (e.g. 10s)`);
+        throw new UsageError(`--drain-timeout: ${quote(flags.drainTimeout)} is not a duration (e.g. 10s)`);
       const session = await loadForCommand(globals);
       try {
         const loaded = session.loaded;
