@@ -41,8 +41,13 @@ export async function buildBundle(): Promise<void> {
   rmSync(join(ROOT, "dist"), { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: ["src/cli/main.ts"],
-    outfile: BUNDLE,
+    // One file per entry. The Homebrew formula parser's worker thread is its own entry: parse-off-thread.ts finds it
+    // beside the module that starts it, which in the bundle is dist/cli/main.js.
+    entryPoints: [
+      { in: "src/cli/main.ts", out: "cli/main" },
+      { in: "src/probes/homebrew/parse-worker.ts", out: "cli/parse-worker" },
+    ],
+    outdir: join(ROOT, "dist"),
     bundle: true,
     platform: "node",
     format: "esm",
