@@ -10,6 +10,7 @@ export type ErrorCode =
   | "E_HTTP_TIMEOUT"
   | "E_HTTP_NETWORK"
   | "E_HTTP_STATUS"
+  | "E_HTTP_AUTH"
   | "E_HTTP_TOO_LARGE"
   | "E_HTTP_RATE_LIMITED"
   | "E_HTTP_REDIRECT"

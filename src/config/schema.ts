@@ -68,8 +68,13 @@ export const CratesEndpoint = z.strictObject({
 });
 
 export const NpmEndpoint = z.strictObject({
-  registry: HttpUrl.optional().describe("Defaults to the registry npm itself uses (.npmrc, NPM_CONFIG_REGISTRY)."),
-  token: z.string().optional(),
+  registry: HttpUrl.optional().describe(
+    "Wins for unscoped packages (an .npmrc @scope:registry wins for its scope); default: npm's own configuration.",
+  ),
+  token: z
+    .string()
+    .optional()
+    .describe("Bearer token sent to the package's npm registry only; default: the .npmrc credential for it."),
 });
 
 export const PypiEndpoint = z.strictObject({
@@ -95,7 +100,12 @@ export const SlackSink = z.strictObject({
 export const ErgoSink = z.strictObject({
   type: z.literal("ergo"),
   name: z.string().default("ergo"),
-  repo_dir: z.string().min(1).describe("Directory holding (or under) the .ergo repository."),
+  repo_dir: z
+    .string()
+    .min(1)
+    .describe(
+      "Directory holding (or under) the .ergo repository (relative to the config file); watch and config check exit 2 when it is missing or has no .ergo.",
+    ),
   binary: z.string().default("ergo"),
   agent: z.string().optional(),
 });

@@ -267,7 +267,10 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
       cp.recovery = failure.recovery;
       cp.alternatives = failure.alternative ? [failure.alternative] : [];
       if (failure.failed_jobs) facts.failed_jobs = failure.failed_jobs;
-      if (o.mode === "live") {
+      if (failure.open_blockers && failure.open_blockers.length > 0) {
+        const ids = failure.open_blockers.map((b) => b.id).join(", ");
+        cp.decisions.push(`no new blocker filed: ${o.tag} is already blocked by open blocker(s) ${ids}`);
+      } else if (o.mode === "live") {
         deps.progress.status("filing a release blocker");
         blocker = await fileBlocker(ctx, name, failure);
         facts.blockers = [...(facts.blockers ?? []), blocker];

@@ -213,6 +213,11 @@ export interface FailureEvidence {
   recovery: string[];
   /** An equivalent way to do the same (e.g. the `gh` command for a publish-only rerun). */
   alternative?: string;
+  /**
+   * The release is already blocked by these open blocker tasks: report them and stop, but file no new blocker
+   * (a blocker about the blockers would itself block the next run).
+   */
+  open_blockers?: { id: string; title: string; state: string }[];
 }
 
 /** A step failed (exit 1): carries the evidence for the blocker. */

@@ -1,6 +1,6 @@
 /**
  * End-to-end setup for `monitor release`: real git (a project repo and a Homebrew tap, each a clone of a bare
- * origin), the simulated registries with GitHub Actions, the fake ergo 6 initialised in the project checkout, and a
+ * origin), the simulated registries with GitHub Actions, the real ergo 6.0.0 initialised in the project checkout, and a
  * config pointing at all of it. The CLI runs as a child process.
  *
  * Tag pushes reach the sim through a `post-receive` hook in the project's bare origin: a small Node script that
@@ -14,8 +14,8 @@ import { join } from "node:path";
 import { startSim, type Sim } from "../../src/sim/index.ts";
 import { plasmiteProject } from "../../src/sim/scenarios.ts";
 import { PLASMITE_TARGETS_MANIFEST } from "../../src/sim/targets-manifest.ts";
-import { FAKE_ERGO_BIN, initFakeErgo } from "../fakes/ergo.ts";
 import { CLI, REPO_ROOT, runCli, simConfigYaml, tempDir, writeConfig, type CliResult } from "../helpers/cli.ts";
+import { initRealErgo, REAL_ERGO } from "../helpers/real-ergo.ts";
 
 export const REPO = "sandover/plasmite";
 export const TAG = "v0.9.0";
@@ -132,7 +132,7 @@ const input = require("node:fs").readFileSync(0, "utf8");
 `,
   );
   chmodSync(hook, 0o755);
-  initFakeErgo(work);
+  initRealErgo(work);
 
   // tap: bare origin + clone with the 0.8.0 formula the sim serves
   const tapOrigin = join(root, "homebrew-tap.git");
@@ -159,7 +159,7 @@ ${gates.map((g) => `        - name: ${g.name}\n          run: ${j(g.run)}`).join
       run_appear_timeout: 10s
       run_timeout: 60s
       verify_wait: ${options.verifyWait ?? "20s"}
-      ergo: { binary: ${j(FAKE_ERGO_BIN)} }
+      ergo: { binary: ${j(REAL_ERGO)} }
 `;
   const config = writeConfig(root, simConfigYaml(sim, { token: "ghp_release_test", project: release }));
   const env = { ...GIT_ENV };
