@@ -64,7 +64,6 @@ export interface DriveResult {
   checkpointPath: string;
 }
 
-
 export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag: string): ResolvedRelease {
   const config = project.release;
   if (!config) throw new UsageError(`project ${project.name} has no release section in ${loaded.source}`);

@@ -144,7 +144,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           sendJson(res, 200, report);
         } catch (err) {
           if (err instanceof AppError && err.code === "E_RATE_LIMITED") {
-            res.setHeader("Retry-After", String(err.details?.["retry_after_s"] ?? 60));
+            const retry = err.details?.["retry_after_s"];
+            res.setHeader("Retry-After", typeof retry === "number" ? String(retry) : "60");
             return sendJsonError(res, 429, "rate_limited", errorMessage(err));
           }
           const [status, code] = checkFailure(err);
