@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { parseDuration } from "../../config/duration.ts";
+import { parseDurationFlag } from "../../config/duration.ts";
 import { createDaemon } from "../../daemon/create.ts";
 import type { Daemon } from "../../daemon/daemon.ts";
-import { UsageError, errorMessage } from "../../errors.ts";
+import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { startServer } from "../../server/index.ts";
 import type { RunningServer } from "../../server/types.ts";
@@ -36,9 +36,7 @@ export function registerWatch(program: Command): void {
     .option("--no-server", "do not serve the status page, API and metrics")
     .action(async (flags: WatchFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<WatchFlags>();
-      const drainMs = parseDuration(flags.drainTimeout);
-      if (drainMs === null)
-        throw new UsageError(`--drain-timeout: "${flags.drainTimeout}" is not a duration (e.g. 10s)`);
+      const drainMs = parseDurationFlag("--drain-timeout", flags.drainTimeout, "1h", { allowZero: true });
       const session = await loadForCommand(globals);
       try {
         const loaded = session.loaded;
