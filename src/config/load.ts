@@ -7,6 +7,7 @@ import { AppError, ConfigError } from "../errors.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
 import { MonitorConfig } from "./schema.ts";
+import { tokenRuleIssue } from "./listen.ts";
 
 export interface LoadedConfig {
   config: MonitorConfig;
@@ -198,12 +199,11 @@ function checkRules(config: MonitorConfig): string[] {
     }
   });
   const server = config.settings.server;
-  const host = server.listen.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
     issues.push(`settings.server.listen: must be host:port, got "${server.listen}"`);
-  }
-  if (!["127.0.0.1", "localhost", "::1"].includes(host) && !server.token) {
-    issues.push(`settings.server.token: required when settings.server.listen (${server.listen}) is not loopback`);
+  } else {
+    const issue = tokenRuleIssue(server.listen, server.token, "settings.server.listen");
+    if (issue) issues.push(issue);
   }
   return issues;
 }

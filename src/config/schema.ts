@@ -147,6 +147,21 @@ export const ServerConfig = z.strictObject({
   token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
   public_url: HttpUrl.optional().describe("Base URL put in alert links to the status page (default: http://<listen>)."),
   stale_after: Timeout.default("30m").describe("/readyz fails when the last cycle is older."),
+  allowed_hosts: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Without a token: Host names (besides loopback addresses and localhost) the server answers; other Hosts get 421 (DNS rebinding guard). Ignored with a token.",
+    ),
+  manual_checks_per_minute: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(6)
+    .describe(
+      "Cycles per project per minute that POST /api/v1/projects/<name>/check may start; concurrent requests share one cycle, beyond the limit 429 with Retry-After.",
+    ),
 });
 
 const GithubChannel = z.strictObject({
