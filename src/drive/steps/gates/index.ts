@@ -131,7 +131,7 @@ export const gatesStep: Step = {
     const skipped = results.filter((g) => g.status === "skipped");
     return {
       status: "ok",
-      detail: `${passed.length} gates passed: ${passed.map((g) => g.name).join(", ")}${
+      detail: `${passed.length > 0 ? `${passed.length} gates passed: ${passed.map((g) => g.name).join(", ")}` : "no gate ran"}${
         skipped.length > 0 ? `; skipped (no matching changes): ${skipped.map((g) => g.name).join(", ")}` : ""
       }`,
     };
