@@ -37,7 +37,9 @@ export const ReleaseGate = z
     run: z
       .array(ArgvWord)
       .min(1)
-      .describe("Program and arguments (argv), spawned without a shell, e.g. [cargo, test]."),
+      .describe(
+        "Program and arguments (argv), spawned without a shell, e.g. [cargo, test]; {tag}, {version} and {base_tag} are replaced.",
+      ),
     cwd: z.string().optional().describe("Working directory, relative to repo_dir (default repo_dir)."),
     timeout: Duration.default("1h").describe("The gate fails when it runs longer."),
     when: z

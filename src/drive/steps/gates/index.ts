@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseDuration } from "../../../config/duration.ts";
+import { renderTemplate } from "../../../plan/build-plan.ts";
 import { execToLog, formatArgv } from "../../exec.ts";
 import { Git } from "../../git.ts";
 import {
@@ -59,7 +60,13 @@ export const gatesStep: Step = {
       return { status: "ok", detail: "no gates configured" };
     }
     let changes: ChangedFiles | null = null;
-    for (const [i, gate] of gates.entries()) {
+    const vars = {
+      tag: ctx.tag,
+      version: ctx.version,
+      ...(ctx.facts.base_tag ? { base_tag: ctx.facts.base_tag } : {}),
+    };
+    for (const [i, g] of gates.entries()) {
+      const gate = { ...g, run: g.run.map((a) => renderTemplate(a, vars)) };
       const command = formatArgv(gate.run);
       const log = path.join(ctx.release.logsDir, `${gate.name}.log`);
       let condition: string | undefined;
