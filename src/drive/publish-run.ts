@@ -161,7 +161,7 @@ export function makePublishStep(kind: Kind): Step {
           details: [
             `gh run view ${done.id} --repo ${ctx.project.repo} --log-failed`,
             kind === "publish"
-              ? "publish-only rerun: fix the cause (credentials, tap), close this blocker, then resume: no re-tag, no rebuild"
+              ? `publish-only rerun: fix the cause (credentials, tap), close this blocker, then resume (no re-tag, no rebuild) or rerun publish from this build: ${ctx.command(`--mode live --build-run-id ${ctx.facts.build_run?.id ?? "<build-run-id>"}`)}`
               : "rehearsal failed before any registry write",
           ],
           recovery,
