@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import { BYPASS_REASON_PREFIX } from "../alerts/bypass.ts";
 import { CHANNELS, isChannelId, type ChannelId } from "../channels.ts";
 import { UsageError } from "../errors.ts";
 import { PUBLISH_SKIP_INPUT as CRATES_SKIP } from "../probes/crates/publish-flag.ts";
@@ -86,5 +87,5 @@ export async function planBypass(
 }
 
 export function bypassReason(agent: string): string {
-  return `bypassed by maintainer: ${agent}`;
+  return `${BYPASS_REASON_PREFIX}${agent}`;
 }
