@@ -4,12 +4,16 @@
  * between runs and read its Actions directly.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { plasmiteWorkflowsWithPartialRelease } from "../../src/sim/model-actions.ts";
 import { readFakeStore } from "../fakes/ergo.ts";
-import { createHarness, gitAsync, REPO, TAG, type Harness } from "./harness.ts";
+import { CLI } from "../helpers/cli.ts";
+import { createHarness, GIT_ENV, gitAsync, REPO, TAG, type Harness } from "./harness.ts";
+
+const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
 
 interface Summary {
   outcome: string;
@@ -98,6 +102,35 @@ describe("monitor release: publish-only rerun (--build-run-id)", { timeout: 180_
       const report = readFileSync(h.evidence, "utf8");
       assert.match(report, /\*\*Mode: live · Path: publish-only · Result: complete\*\*/);
       assert.match(report, new RegExp(`- Path: publish-only — --build-run-id ${buildId}: publish-only rerun`));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("verifies tap alignment and never rewrites the tap: an unaligned tap stops the rerun before any dispatch", async () => {
+    const h = await createHarness();
+    try {
+      h.sim.world.actions.script("release-publish.yml", [
+        { conclusion: "failure", failJob: "publish-preflight", rehearsal: false },
+      ]);
+      const first = parse((await h.cli(["--mode", "live", "--yes", "--json"])).stdout);
+      assert.equal(first.failed_step, "publish");
+      closeBlocker(first);
+      // someone reverts the tap formula on the tap's origin
+      h.git(h.tapWork, ["reset", "--quiet", "--hard", "HEAD~1"]);
+      h.git(h.tapWork, ["push", "--quiet", "--force", "origin", "main"]);
+      const tapHead = h.tapOriginHead();
+      const dispatched = h.sim.world.actions.dispatchCount("release-publish.yml");
+      const r = await h.cli(["--mode", "live", "--yes", "--json", "--build-run-id", String(first.runs.build!.id)]);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      const s = parse(r.stdout);
+      assert.equal(s.failed_step, "homebrew");
+      assert.match(
+        step(s, "homebrew").detail,
+        /publish-only rerun from build run \d+: the tap formula is not aligned with 0\.9\.0/,
+      );
+      assert.equal(h.tapOriginHead(), tapHead, "the tap is not rewritten");
+      assert.equal(h.sim.world.actions.dispatchCount("release-publish.yml"), dispatched);
     } finally {
       await h.close();
     }
@@ -192,4 +225,54 @@ describe("monitor release: immutable release check", { timeout: 120_000 }, () =>
       await h.close();
     }
   });
+});
+
+describe("monitor release: bypass confirmation on a terminal", { timeout: 120_000 }, () => {
+  it(
+    "live asks to type the channel list back after the tag; a mismatch refuses (exit 2) before any step",
+    { skip: !HAS_SCRIPT && "needs script(1) for a pty" },
+    async () => {
+      const h = await createHarness({ workflows: plasmiteWorkflowsWithPartialRelease() });
+      try {
+        const command = [
+          process.execPath,
+          CLI,
+          "release",
+          TAG,
+          "--config",
+          h.config,
+          "--mode",
+          "live",
+          "--skip-channel",
+          "pypi",
+          "--allow-partial",
+        ].join(" ");
+        const child = spawn("script", ["-qec", command, "/dev/null"], {
+          env: { ...process.env, ...GIT_ENV },
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        let answered = 0;
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString("utf8");
+          if (answered === 0 && out.includes(`Type ${TAG} to continue`)) {
+            answered = 1;
+            child.stdin.write(`${TAG}\r`);
+          }
+          if (answered === 1 && out.includes("Type pypi to confirm the bypass")) {
+            answered = 2;
+            child.stdin.write("npm\r");
+          }
+        });
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        assert.equal(code, 2, out);
+        assert.match(out, /Partial release: pypi will NOT get v0\.9\.0 \(allow_partial_release=true\)/);
+        assert.match(out, /bypass confirmation "npm" does not match pypi: nothing was done/);
+        assert.equal(h.sim.world.actions.pushes.length, 0);
+        assert.ok(!existsSync(h.checkpoint), "no step ran");
+      } finally {
+        await h.close();
+      }
+    },
+  );
 });

@@ -266,6 +266,7 @@ export function summaryText(r: DriveResult): string {
     interrupted: `interrupted at ${r.failedStep ?? "?"}`,
   };
   const lines = [`release ${cp.tag} (${cp.project}, ${cp.mode}, path ${cp.path ?? "normal"}): ${head[r.outcome]}`];
+  if (cp.path && cp.path !== "normal") lines.push(`  why: ${cp.path_reason ?? "?"}`);
   for (const n of RELEASE_STEP_NAMES) {
     const s = cp.steps[n];
     if (!s) continue;
