@@ -1,11 +1,12 @@
 import { Command, CommanderError } from "commander";
-import { AppError, ConfigError, errorMessage } from "../errors.ts";
-import { ExitCode } from "./exit-codes.ts";
+import { AppError, errorMessage } from "../errors.ts";
+import { ExitCode, exitCodeForErrorCode } from "./exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
 /**
- * `monitor`: the single entry point. The only place errors become exit codes: usage and config errors exit 2,
- * anything unexpected 70 (a bug in us). Commands set process.exitCode for their verdicts.
+ * `monitor`: the single entry point. The only place errors become exit codes, through the table in exit-codes.ts:
+ * usage, config and environment errors exit 2, anything unexpected 70 (a bug in us). Commands set
+ * process.exitCode for their verdicts.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("monitor")
@@ -62,18 +63,10 @@ function exitCodeForError(err: unknown): number {
     // help/version are "errors" to commander with exit code 0
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (
-    err instanceof ConfigError ||
-    (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))
-  ) {
-    process.stderr.write(`error: ${err.message}\n`);
-    return ExitCode.usage;
-  }
   if (err instanceof AppError) {
-    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-    return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED"
-      ? ExitCode.unknown
-      : ExitCode.internal;
+    const code = exitCodeForErrorCode(err.code);
+    process.stderr.write(code === ExitCode.usage ? `error: ${err.message}\n` : `error [${err.code}]: ${err.message}\n`);
+    return code;
   }
   process.stderr.write(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}\n`);
   return ExitCode.internal;

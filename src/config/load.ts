@@ -3,10 +3,11 @@ import { resolve, dirname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import cron from "node-cron";
-import registryUrl from "registry-url";
 import { AppError, ConfigError } from "../errors.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
+import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
 import { MonitorConfig } from "./schema.ts";
+import { tokenRuleIssue } from "./listen.ts";
 
 export interface LoadedConfig {
   config: MonitorConfig;
@@ -14,8 +15,12 @@ export interface LoadedConfig {
   source: string;
   /** Directory relative paths in the config (state_dir, repo_dir) resolve against. */
   baseDir: string;
-  /** Resolved npm registry (config, else npm's own configuration). */
-  npmRegistry: string;
+  /** settings.npm.registry (ends with "/"), or null: npm's own configuration decides. */
+  npmRegistry: string | null;
+  /** settings.npm.token, or null. */
+  npmToken: string | null;
+  /** npm's own configuration, read once on first use (null: not consulted, as under --sim). */
+  npmrc: (() => Promise<NpmrcView>) | null;
   /** GitHub token from config or $GITHUB_TOKEN, or null. */
   githubToken: string | null;
   secrets: SecretRegistry;
@@ -73,17 +78,18 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
     config,
     source,
     baseDir,
-    npmRegistry: normalizeRegistry(config.settings.npm.registry ?? npmConfiguredRegistry(env)),
+    npmRegistry: config.settings.npm.registry ? normalizeRegistry(config.settings.npm.registry) : null,
+    npmToken: config.settings.npm.token ?? null,
+    npmrc: once(() => loadNpmrc({ env, cwd: process.cwd() })),
     githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
     secrets,
   };
 }
 
-/** The registry npm itself is configured to use (.npmrc found upward from cwd, or NPM_CONFIG_REGISTRY). */
-export function npmConfiguredRegistry(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env["npm_config_registry"] ?? env["NPM_CONFIG_REGISTRY"];
-  if (fromEnv) return fromEnv;
-  return registryUrl();
+/** npm reads its configuration once per process; so does the monitor (the daemon included). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | null = null;
+  return () => (loaded ??= load());
 }
 
 function normalizeRegistry(url: string): string {
@@ -193,12 +199,11 @@ function checkRules(config: MonitorConfig): string[] {
     }
   });
   const server = config.settings.server;
-  const host = server.listen.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
     issues.push(`settings.server.listen: must be host:port, got "${server.listen}"`);
-  }
-  if (!["127.0.0.1", "localhost", "::1"].includes(host) && !server.token) {
-    issues.push(`settings.server.token: required when settings.server.listen (${server.listen}) is not loopback`);
+  } else {
+    const issue = tokenRuleIssue(server.listen, server.token, "settings.server.listen");
+    if (issue) issues.push(issue);
   }
   return issues;
 }

@@ -4,6 +4,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ReleaseStepName } from "../config/release-schema.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { AppError, errorMessage, UsageError } from "../errors.ts";
+import { ExitCode, exitCodeForErrorCode } from "../cli/exit-codes.ts";
 import { versionFromTag } from "../plan/build-plan.ts";
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from "./checkpoint.ts";
 import { openStateStore, stateDbPath } from "../state/sqlite.ts";
@@ -70,18 +71,6 @@ export interface DriveResult {
   evidencePath: string;
   checkpointPath: string;
 }
-
-const UNKNOWN_CODES = new Set([
-  "E_HTTP_TIMEOUT",
-  "E_HTTP_NETWORK",
-  "E_HTTP_STATUS",
-  "E_HTTP_TOO_LARGE",
-  "E_HTTP_RATE_LIMITED",
-  "E_HTTP_REDIRECT",
-  "E_UPSTREAM_MALFORMED",
-  "E_PROBE_FAILED",
-  "E_ERGO",
-]);
 
 export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag: string): ResolvedRelease {
   const config = project.release;
@@ -265,7 +254,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
         rec.detail = err.message;
         outcome = "unknown";
         cp.recovery = err.recovery;
-      } else if (err instanceof AppError && UNKNOWN_CODES.has(err.code)) {
+      } else if (err instanceof AppError && exitCodeForErrorCode(err.code) === ExitCode.unknown) {
         rec.status = "unknown";
         rec.detail = `could not tell: ${errorMessage(err)}`;
         outcome = "unknown";
@@ -293,7 +282,10 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
       cp.recovery = failure.recovery;
       cp.alternatives = failure.alternative ? [failure.alternative] : [];
       if (failure.failed_jobs) facts.failed_jobs = failure.failed_jobs;
-      if (o.mode === "live") {
+      if (failure.open_blockers && failure.open_blockers.length > 0) {
+        const ids = failure.open_blockers.map((b) => b.id).join(", ");
+        cp.decisions.push(`no new blocker filed: ${o.tag} is already blocked by open blocker(s) ${ids}`);
+      } else if (o.mode === "live") {
         deps.progress.status("filing a release blocker");
         blocker = await fileBlocker(ctx, name, failure);
         facts.blockers = [...(facts.blockers ?? []), blocker];

@@ -249,6 +249,11 @@ export interface FailureEvidence {
   alternative?: string;
   /** The operator's input cannot be used (e.g. --build-run-id of another workflow): refused (exit 2), no blocker. */
   refused?: boolean;
+  /**
+   * The release is already blocked by these open blocker tasks: report them and stop, but file no new blocker
+   * (a blocker about the blockers would itself block the next run).
+   */
+  open_blockers?: { id: string; title: string; state: string }[];
 }
 
 /** A step failed (exit 1): carries the evidence for the blocker. */

@@ -1,6 +1,6 @@
 /**
  * End-to-end setup for `monitor release`: real git (a project repo and a Homebrew tap, each a clone of a bare
- * origin), the simulated registries with GitHub Actions, the fake ergo 6 initialised in the project checkout, and a
+ * origin), the simulated registries with GitHub Actions, the real ergo 6.0.0 initialised in the project checkout, and a
  * config pointing at all of it. The CLI runs as a child process.
  *
  * Tag pushes reach the sim through a `post-receive` hook in the project's bare origin: a small Node script that
@@ -14,8 +14,8 @@ import { join } from "node:path";
 import type { Sim } from "../../src/sim/index.ts";
 import type { WorkflowDef } from "../../src/sim/model-actions.ts";
 import { createRehearsal, git, GIT_ENV, REHEARSAL_REPO, type RehearsalGate } from "../../src/sim/release-rehearsal.ts";
-import { FAKE_ERGO_BIN, initFakeErgo } from "../fakes/ergo.ts";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.ts";
+import { initRealErgo, REAL_ERGO } from "../helpers/real-ergo.ts";
 
 export { git, GIT_ENV };
 export const REPO = REHEARSAL_REPO;
@@ -76,13 +76,13 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const gates = options.gates ?? [passing("fmt", "fmt ok"), passing("unit-tests", "12 tests passed")];
   const r = await createRehearsal({
     gates,
-    ergoBinary: FAKE_ERGO_BIN,
+    ergoBinary: REAL_ERGO,
     token: "ghp_release_test",
     ...(options.verifyWait ? { verifyWait: options.verifyWait } : {}),
     ...(options.workflows ? { workflows: options.workflows } : {}),
     ...(options.releaseChanges ? { releaseChanges: options.releaseChanges } : {}),
   });
-  initFakeErgo(r.work);
+  initRealErgo(r.work);
   const env = { ...GIT_ENV };
   const evidenceDir = join(r.work, ".scratch/release");
   return {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CHANNELS, isChannelId } from "../../channels.ts";
-import { parseDuration, formatDuration } from "../../config/duration.ts";
+import { formatDuration, parseDurationFlag } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { verifyRelease } from "../../verify/run.ts";
@@ -37,11 +37,8 @@ export function registerVerify(program: Command): void {
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<VerifyFlags>();
       if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
-      const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
-      if (waitMs === null) throw new UsageError(`--wait: "${flags.wait}" is not a duration (e.g. 90s, 30m, 1h)`);
-      const pollMs = parseDuration(flags.pollInterval);
-      if (pollMs === null || pollMs <= 0)
-        throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
+      const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
+      const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
       const channels = (flags.channel ?? []).map((c) => {
         if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
         return c;
