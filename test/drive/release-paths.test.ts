@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { plasmiteWorkflowsWithPartialRelease } from "../../src/sim/model-actions.ts";
-import { readFakeStore } from "../fakes/ergo.ts";
 import { CLI } from "../helpers/cli.ts";
+import { listAll } from "../helpers/real-ergo.ts";
 import { createHarness, GIT_ENV, gitAsync, REPO, TAG, type Harness } from "./harness.ts";
 
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
@@ -56,7 +56,7 @@ describe("monitor release: publish-only rerun (--build-run-id)", { timeout: 180_
       closeBlocker(s1);
       const tagObject = h.originTags()[TAG];
       const dispatched = h.sim.world.actions.dispatchCount("release-publish.yml");
-      const tasks = readFakeStore(h.work).tasks.length;
+      const tasks = listAll(h.work).length;
 
       // the mistake the seed describes: the failed release-publish run's id instead of the release build's
       const wrong = s1.runs.publish!.id;
@@ -78,7 +78,7 @@ describe("monitor release: publish-only rerun (--build-run-id)", { timeout: 180_
         s2.decisions.join("\n"),
       );
       assert.equal(s2.blocker, null, "a refused input is not an incident: no blocker");
-      assert.equal(readFakeStore(h.work).tasks.length, tasks);
+      assert.equal(listAll(h.work).length, tasks);
       assert.equal(h.sim.world.actions.dispatchCount("release-publish.yml"), dispatched, "nothing dispatched");
       assert.match(readFileSync(h.evidence, "utf8"), /\*\*Mode: live · Path: publish-only · Result: refused\*\*/);
 

@@ -2,16 +2,16 @@
  * `monitor release <tag> --sim <scenario>`: the offline rehearsal, as a CLI child process. Each scenario builds its
  * own temp repositories with bare origins and runs the driver against the simulated GitHub (Actions included);
  * `--keep --json` leaves the repositories for these assertions (the bare origin's tags, the tap commit) and reports
- * the dispatch calls the sim's Actions received. Blockers go to the fake ergo 6, first on PATH.
+ * the dispatch calls the sim's Actions received. Blockers go to the real ergo 6.0.0, first on PATH.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { openStateStore } from "../../src/state/sqlite.ts";
-import { FAKE_ERGO_BIN_DIR, readFakeStore } from "../fakes/ergo.ts";
 import { runCli, type CliResult } from "../helpers/cli.ts";
+import { listAll, REAL_ERGO } from "../helpers/real-ergo.ts";
 
 const TAG = "v0.9.0";
 
@@ -56,7 +56,7 @@ async function rehearse(
   const r = await runCli(
     ["release", TAG, "--sim", scenario, ...(keep ? ["--keep"] : []), "--json", "--agent", "tester@ci", ...extra],
     {
-      env: { PATH: `${FAKE_ERGO_BIN_DIR}:${process.env["PATH"] ?? ""}` },
+      env: { PATH: `${dirname(REAL_ERGO)}:${process.env["PATH"] ?? ""}` },
       cwd: "/tmp",
       timeoutMs: 150_000,
     },
@@ -175,7 +175,7 @@ describe("monitor release --sim", { timeout: 300_000 }, () => {
       assert.equal(tapSubject(out.sim.root), "plasmite: update to 0.8.0");
       const task = out.phases[0].blocker?.task_id;
       assert.ok(task, "a blocker was filed");
-      assert.ok(readFakeStore(join(out.sim.root, "plasmite")).tasks.some((t) => t.id === task));
+      assert.ok(listAll(join(out.sim.root, "plasmite")).some((t) => t.id === task && t.kind === "task"));
       const text = evidence(out);
       const anchor = `blocker-${task.toLowerCase()}`;
       assert.ok(section(text, "QA Gate Evidence").includes(`- Blocker filed: [ergo ${task}](#${anchor})`), text);
