@@ -7,7 +7,6 @@ import { AppError, errorMessage, UsageError } from "../errors.ts";
 import { ExitCode, exitCodeForErrorCode } from "../cli/exit-codes.ts";
 import { versionFromTag } from "../plan/build-plan.ts";
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from "./checkpoint.ts";
-import { openStateStore, stateDbPath } from "../state/sqlite.ts";
 import { renderEvidence } from "./evidence.ts";
 import { formatArgv } from "./exec.ts";
 import { bypassReason } from "./bypass.ts";
@@ -197,7 +196,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
 
   const names = release.config.steps;
   for (const n of names) cp.steps[n] = { status: "pending", detail: "" };
-  if (bypass) recordBypass(deps, ctx, bypass);
+  if (bypass) await recordBypass(deps, ctx, bypass);
   deps.progress.begin(
     `release ${o.tag} · ${deps.project.name} (${deps.project.repo}) · ${o.mode}${o.resume ? " · resume" : ""} · agent ${o.agent}\nevidence: ${release.evidencePath}`,
     names.map((n) => ({ name: n, title: steps[n].title })),
@@ -346,7 +345,7 @@ function pathReason(buildRunId: number | null, bypass: BypassPlan | null, agent:
  * A bypass is a maintainer's decision: recorded in the evidence, and (live) as a silence per channel in the
  * project's state store, so the daemon does not alert on a channel that was skipped on purpose.
  */
-function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPlan): void {
+async function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPlan): Promise<void> {
   const reason = bypassReason(ctx.agent);
   const flags = Object.entries(bypass.inputs)
     .map(([k, v]) => `${k}=${v}`)
@@ -361,6 +360,8 @@ function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPlan): vo
     return;
   }
   if (bypass.silence_ids.length > 0) return;
+  // node:sqlite and the state store load only when a bypass is recorded, not on every CLI start.
+  const { openStateStore, stateDbPath } = await import("../state/sqlite.ts");
   const settings = deps.loaded.config.settings;
   const store = openStateStore(stateDbPath(deps.loaded.baseDir, settings.state_dir));
   try {
