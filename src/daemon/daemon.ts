@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
+import { caughtUpBypasses } from "../alerts/bypass.ts";
 import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
 import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
@@ -627,6 +628,11 @@ export class Daemon {
       next_check_at: this.#nextFor(slot, trigger),
     });
     this.#latestReports().set(report.project, report);
+    for (const id of caughtUpBypasses(silences, report)) {
+      // A bypassed channel caught up with the release: its silence has done its job.
+      if (store.removeSilence(id))
+        this.#log.info({ project: report.project, silence: id }, "bypass silence ended: channel caught up");
+    }
     for (const m of messages) {
       this.#log.info(
         { project: m.incident.project, kind: m.kind, incident: m.incident.id, summary: m.summary },
