@@ -1,12 +1,13 @@
 import { Command, CommanderError } from "commander";
-import { AppError, ConfigError, errorMessage } from "../errors.ts";
+import { AppError, errorMessage } from "../errors.ts";
 import { escapeControlsKeepLines } from "../quote.ts";
-import { ExitCode } from "./exit-codes.ts";
+import { ExitCode, exitCodeForErrorCode } from "./exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
 /**
- * `monitor`: the single entry point. The only place errors become exit codes: usage and config errors exit 2,
- * anything unexpected 70 (a bug in us). Commands set process.exitCode for their verdicts.
+ * `monitor`: the single entry point. The only place errors become exit codes, through the table in exit-codes.ts:
+ * usage, config and environment errors exit 2, anything unexpected 70 (a bug in us). Commands set
+ * process.exitCode for their verdicts.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("monitor")
@@ -64,18 +65,10 @@ function exitCodeForError(err: unknown): number {
     // help/version are "errors" to commander with exit code 0
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (
-    err instanceof ConfigError ||
-    (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))
-  ) {
-    writeError(`error: ${err.message}`);
-    return ExitCode.usage;
-  }
   if (err instanceof AppError) {
-    writeError(`error [${err.code}]: ${err.message}`);
-    return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED"
-      ? ExitCode.unknown
-      : ExitCode.internal;
+    const code = exitCodeForErrorCode(err.code);
+    writeError(code === ExitCode.usage ? `error: ${err.message}` : `error [${err.code}]: ${err.message}`);
+    return code;
   }
   writeError(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}`);
   return ExitCode.internal;

@@ -87,6 +87,8 @@ export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}
       cratesApi: s.crates.api_url.replace(/\/+$/, ""),
       cratesIndex: s.crates.index_url.replace(/\/+$/, ""),
       npmRegistry: loaded.npmRegistry,
+      npmrc: loaded.npmrc,
+      npmToken: loaded.npmToken,
       pypi: s.pypi.url.replace(/\/+$/, ""),
     },
     now: () => new Date(),

@@ -3,12 +3,13 @@ import { resolve, dirname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import cron from "node-cron";
-import registryUrl from "registry-url";
 import { AppError, ConfigError } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
+import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
 import { MonitorConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
+import { tokenRuleIssue } from "./listen.ts";
 
 export interface LoadedConfig {
   config: MonitorConfig;
@@ -16,8 +17,12 @@ export interface LoadedConfig {
   source: string;
   /** Directory relative paths in the config (state_dir, repo_dir) resolve against. */
   baseDir: string;
-  /** Resolved npm registry (config, else npm's own configuration). */
-  npmRegistry: string;
+  /** settings.npm.registry (ends with "/"), or null: npm's own configuration decides. */
+  npmRegistry: string | null;
+  /** settings.npm.token, or null. */
+  npmToken: string | null;
+  /** npm's own configuration, read once on first use (null: not consulted, as under --sim). */
+  npmrc: (() => Promise<NpmrcView>) | null;
   /** GitHub token from config or $GITHUB_TOKEN, or null. */
   githubToken: string | null;
   secrets: SecretRegistry;
@@ -72,23 +77,22 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   secrets.add(config.settings.server.token);
   for (const sink of config.settings.alerts.sinks) if (sink.type === "slack") secrets.add(sink.webhook_url);
 
-  const npmRegistry = normalizeRegistry(config.settings.npm.registry ?? npmConfiguredRegistry(env));
-  secrets.addUrlCredentials(npmRegistry);
   return {
     config,
     source,
     baseDir,
-    npmRegistry,
+    npmRegistry: config.settings.npm.registry ? normalizeRegistry(config.settings.npm.registry) : null,
+    npmToken: config.settings.npm.token ?? null,
+    npmrc: once(() => loadNpmrc({ env, cwd: process.cwd() })),
     githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
     secrets,
   };
 }
 
-/** The registry npm itself is configured to use (.npmrc found upward from cwd, or NPM_CONFIG_REGISTRY). */
-export function npmConfiguredRegistry(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env["npm_config_registry"] ?? env["NPM_CONFIG_REGISTRY"];
-  if (fromEnv) return fromEnv;
-  return registryUrl();
+/** npm reads its configuration once per process; so does the monitor (the daemon included). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | null = null;
+  return () => (loaded ??= load());
 }
 
 function normalizeRegistry(url: string): string {
@@ -205,14 +209,11 @@ function checkRules(config: MonitorConfig): string[] {
     }
   });
   const server = config.settings.server;
-  const host = server.listen.replace(/:[0-9]+$/, "").replace(/^\[|\]$/g, "");
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
     issues.push(`settings.server.listen: must be host:port, got ${quote(server.listen)}`);
-  }
-  if (!["127.0.0.1", "localhost", "::1"].includes(host) && !server.token) {
-    issues.push(
-      `settings.server.token: required when settings.server.listen (${quote(server.listen)}) is not loopback`,
-    );
+  } else {
+    const issue = tokenRuleIssue(server.listen, server.token, "settings.server.listen");
+    if (issue) issues.push(issue);
   }
   return issues;
 }

@@ -1,4 +1,4 @@
-import { Agent, request as undiciRequest, type Dispatcher } from "undici";
+import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "undici";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { AppError, errorMessage } from "../errors.ts";
@@ -63,6 +63,17 @@ export interface HttpRequest {
    */
   cacheKey?: string;
   signal?: AbortSignal;
+  /** Send through this dispatcher (a registry's own TLS or proxy, from `HttpClient.agent`) instead of the shared one. */
+  dispatcher?: Dispatcher;
+}
+
+/** TLS trust and proxy of one registry (npm's `ca`/`cafile`, `strict-ssl`, `proxy`/`https-proxy`). */
+export interface AgentOptions {
+  /** PEM certificates to trust instead of the system store; null keeps the system store. */
+  ca: readonly string[] | null;
+  rejectUnauthorized: boolean;
+  /** Proxy URL, or null to connect directly. */
+  proxy: string | null;
 }
 
 export interface HttpResponse {
@@ -137,6 +148,8 @@ export interface HttpClient {
   /** A client sharing agent, limits and cache that also appends each exchange to `evidence`. */
   recording(evidence: Evidence[]): HttpClient;
   readonly dispatcher: Dispatcher;
+  /** A dispatcher with this TLS trust / proxy and the client's timeouts (one per distinct options; closed with it). */
+  agent(options: AgentOptions): Dispatcher;
   close(): Promise<void>;
 }
 
@@ -171,6 +184,7 @@ class SharedState {
   readonly onExchange: ((e: ExchangeEvent) => void) | undefined;
   readonly now: () => Date;
   readonly #limits = new Map<string, { limit: LimitFunction; minInterval: number; next: number }>();
+  readonly agents = new Map<string, Dispatcher>();
 
   constructor(o: HttpClientOptions) {
     this.settings = o.settings;
@@ -241,7 +255,34 @@ class Client implements HttpClient {
     return new Client(this.#s, evidence);
   }
 
+  agent(options: AgentOptions): Dispatcher {
+    const key = JSON.stringify(options);
+    let agent = this.#s.agents.get(key);
+    if (!agent) {
+      const st = this.#s.settings;
+      const tls = { ...(options.ca ? { ca: [...options.ca] } : {}), rejectUnauthorized: options.rejectUnauthorized };
+      const common = {
+        headersTimeout: st.headers_timeout_ms,
+        bodyTimeout: st.body_timeout_ms,
+        keepAliveTimeout: 4_000,
+        connections: 64,
+      };
+      agent = options.proxy
+        ? new ProxyAgent({
+            ...common,
+            uri: options.proxy,
+            requestTls: tls,
+            connect: { timeout: st.connect_timeout_ms },
+          })
+        : new Agent({ ...common, connect: { timeout: st.connect_timeout_ms, ...tls } });
+      this.#s.agents.set(key, agent);
+    }
+    return agent;
+  }
+
   async close(): Promise<void> {
+    for (const agent of this.#s.agents.values()) await agent.close();
+    this.#s.agents.clear();
     if (this.#s.ownsDispatcher) await this.#s.dispatcher.close();
   }
 
@@ -316,7 +357,7 @@ class Client implements HttpClient {
             undiciRequest(url, {
               method: "GET",
               headers,
-              dispatcher: this.#s.dispatcher,
+              dispatcher: req.dispatcher ?? this.#s.dispatcher,
               ...(signal ? { signal } : {}),
             }),
           req.signal,
@@ -440,7 +481,7 @@ class Client implements HttpClient {
                 method: method,
                 headers: sendHeaders,
                 body: req.body ?? null,
-                dispatcher: this.#s.dispatcher,
+                dispatcher: req.dispatcher ?? this.#s.dispatcher,
                 signal,
               });
               const h = flattenHeaders(res.headers);

@@ -1,9 +1,8 @@
 import type { Command } from "commander";
 import { CHANNELS, isChannelId } from "../../channels.ts";
-import { formatDuration, parseDuration } from "../../config/duration.ts";
+import { formatDuration, parseDurationFlag } from "../../config/duration.ts";
 import { loadConfigFile } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
-import { quote } from "../../quote.ts";
 import type { Silence } from "../../state/types.ts";
 import { resolveConfigPath, type GlobalOptions } from "../load.ts";
 
@@ -56,8 +55,7 @@ export function registerSilence(program: Command): void {
         }
         if (flags.remove !== undefined) {
           const id = Number(flags.remove);
-          if (!Number.isInteger(id) || id <= 0)
-            throw new UsageError(`--remove: ${quote(flags.remove)} is not a silence id`);
+          if (!Number.isInteger(id) || id <= 0) throw new UsageError(`--remove: "${flags.remove}" is not a silence id`);
           if (!store.removeSilence(id))
             throw new UsageError(`--remove: no silence with id ${id} (see monitor silence --list)`);
           process.stdout.write(flags.json ? `${JSON.stringify({ removed: id })}\n` : `removed silence ${id}\n`);
@@ -67,16 +65,14 @@ export function registerSilence(program: Command): void {
         const names = loaded.config.projects.map((p) => p.name);
         if (project !== "*" && !names.includes(project)) {
           throw new UsageError(
-            `project: no project named ${quote(project)} in ${loaded.source} (have: ${names.join(", ")}, or "*")`,
+            `project: no project named "${project}" in ${loaded.source} (have: ${names.join(", ")}, or "*")`,
           );
         }
         if (flags.channel !== undefined && !isChannelId(flags.channel)) {
-          throw new UsageError(`--channel: unknown channel ${quote(flags.channel)} (one of ${CHANNELS.join(", ")})`);
+          throw new UsageError(`--channel: unknown channel "${flags.channel}" (one of ${CHANNELS.join(", ")})`);
         }
         if (flags.for === undefined) throw new UsageError("--for <duration> is required (e.g. --for 2h)");
-        const ms = parseDuration(flags.for);
-        if (ms === null || ms <= 0)
-          throw new UsageError(`--for: ${quote(flags.for)} is not a positive duration (e.g. 30m, 2h)`);
+        const ms = parseDurationFlag("--for", flags.for, "3650d");
         const s = store.addSilence({
           project,
           channel: flags.channel !== undefined && isChannelId(flags.channel) ? flags.channel : null,

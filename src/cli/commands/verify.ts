@@ -1,25 +1,7 @@
+/** `monitor verify`: its options; the work is in verify-action.ts, loaded when the command runs. */
 import type { Command } from "commander";
-import { CHANNELS, isChannelId } from "../../channels.ts";
-import { parseDuration, formatDuration } from "../../config/duration.ts";
-import { UsageError } from "../../errors.ts";
-import { quote } from "../../quote.ts";
-import { REPORTERS } from "../../report/registry.ts";
-import { verifyRelease } from "../../verify/run.ts";
-import { waitForSettle } from "../../verify/wait.ts";
-import { exitCodeFor, useColor } from "../output.ts";
-import { loadForCommand, type GlobalOptions } from "../load.ts";
-import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
-
-interface VerifyFlags extends GlobalOptions {
-  project?: string;
-  json?: boolean;
-  markdown?: boolean;
-  wait?: string;
-  pollInterval: string;
-  deep?: boolean;
-  channel?: string[];
-  latest?: boolean;
-}
+import { CHANNELS } from "../../channels.ts";
+import type { VerifyFlags } from "./verify-action.ts";
 
 export function registerVerify(program: Command): void {
   program
@@ -36,52 +18,9 @@ export function registerVerify(program: Command): void {
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<VerifyFlags>();
-      if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
-      const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
-      if (waitMs === null)
-        throw new UsageError(`--wait: ${quote(flags.wait ?? "")} is not a duration (e.g. 90s, 30m, 1h)`);
-      const pollMs = parseDuration(flags.pollInterval);
-      if (pollMs === null || pollMs <= 0)
-        throw new UsageError(`--poll-interval: ${quote(flags.pollInterval)} is not a positive duration`);
-      const channels = (flags.channel ?? []).map((c) => {
-        if (!isChannelId(c))
-          throw new UsageError(`--channel: unknown channel ${quote(c)} (one of ${CHANNELS.join(", ")})`);
-        return c;
-      });
-      const session = await loadForCommand(globals);
-      try {
-        const project = selectProject(session.loaded, flags.project);
-        const tag = normalizeTag(project, tagArg);
-        const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
-        const latest = flags.latest === undefined ? "auto" : flags.latest;
-        const run = () =>
-          verifyRelease(rt, session.loaded, project, tag, {
-            deep: Boolean(flags.deep),
-            expectLatest: latest,
-            ...(channels.length ? { channels: channels } : {}),
-          });
-        let report = await run();
-        if (waitMs > 0) {
-          const tty = process.stderr.isTTY;
-          report = await waitForSettle(report, run, {
-            waitMs,
-            pollMs,
-            onWait: (w) => {
-              const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
-              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-            },
-          });
-          if (tty) process.stderr.write("\r\x1b[2K");
-        }
-        await rt.close();
-        const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
-        process.stdout.write(
-          `${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`,
-        );
-        process.exitCode = exitCodeFor([report]);
-      } finally {
-        await session.close();
-      }
+      // The probes, the HTTP client (undici), Octokit, pino and the config loader load only when verify runs:
+      // `monitor verify --help` stays at commander's cost (start-up, docs/benchmarks.md).
+      const { runVerify } = await import("./verify-action.ts");
+      await runVerify(tagArg, flags, cmd.optsWithGlobals<VerifyFlags>());
     });
 }
