@@ -10,6 +10,7 @@ export type ErrorCode =
   | "E_HTTP_TIMEOUT"
   | "E_HTTP_NETWORK"
   | "E_HTTP_STATUS"
+  | "E_HTTP_AUTH"
   | "E_HTTP_TOO_LARGE"
   | "E_HTTP_RATE_LIMITED"
   | "E_HTTP_REDIRECT"
@@ -18,10 +19,12 @@ export type ErrorCode =
   | "E_UPSTREAM_MALFORMED"
   | "E_PROBE_FAILED"
   | "E_FORMULA_PARSE"
+  /** The state directory or database cannot be used (not a directory, read-only, full, locked by a daemon). */
   | "E_STATE"
   | "E_SINK_RETRYABLE"
   | "E_SINK_PERMANENT"
   | "E_ERGO"
+  | "E_RATE_LIMITED"
   | "E_STEP_FAILED"
   | "E_ABORTED"
   | "E_INTERNAL";

@@ -15,6 +15,7 @@ type JsonSchema = {
   required?: string[];
   minimum?: number;
   maximum?: number;
+  "x-max-duration"?: string;
 };
 
 /**
@@ -73,7 +74,8 @@ function typeOf(s: JsonSchema): string {
   else if (u.type === "array") t = `list of ${u.items ? typeOf(u.items) : "any"}`;
   else if (u.type === "object" && typeof u.additionalProperties === "object" && !u.properties)
     t = `map of ${typeOf(u.additionalProperties)}`;
-  else if (u.pattern === "^(0|([0-9]+(ms|s|m|h|d))+)$") t = "duration";
+  else if (u.pattern === "^(0|([0-9]+(ms|s|m|h|d))+)$")
+    t = u["x-max-duration"] ? `duration ≤ ${u["x-max-duration"]}` : "duration";
   else if (u.oneOf || u.anyOf) t = "one of";
   else t = Array.isArray(u.type) ? u.type.join(" \\| ") : (u.type ?? "any");
   return nullable ? `${t} or null` : t;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DURATION_PATTERN } from "./duration.ts";
+import { boundedDuration } from "./duration.ts";
 
 /**
  * The `release:` section of a project: how `monitor release <tag>` drives that project's release (src/drive).
@@ -21,7 +21,9 @@ export const RELEASE_STEP_NAMES = [
 ] as const;
 export type ReleaseStepName = (typeof RELEASE_STEP_NAMES)[number];
 
-const Duration = z.string().regex(new RegExp(DURATION_PATTERN), "must be a duration like 90s, 10m, 1h30m or 0");
+/** Every one of these ends up in a timer: far below Node's 24.8-day limit. */
+const Duration = boundedDuration("7d");
+const Interval = boundedDuration("1h");
 const SecretName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an Actions secret name like NPM_TOKEN");
 const WorkflowFile = z.string().regex(/^[A-Za-z0-9_.-]+\.ya?ml$/, "must be a workflow file name like release.yml");
 const ArgvWord = z.string().min(1);
@@ -37,9 +39,22 @@ export const ReleaseGate = z
     run: z
       .array(ArgvWord)
       .min(1)
-      .describe("Program and arguments (argv), spawned without a shell, e.g. [cargo, test]."),
+      .describe(
+        "Program and arguments (argv), spawned without a shell, e.g. [cargo, test]; {tag}, {version} and {base_tag} are replaced.",
+      ),
     cwd: z.string().optional().describe("Working directory, relative to repo_dir (default repo_dir)."),
     timeout: Duration.default("1h").describe("The gate fails when it runs longer."),
+    when: z
+      .strictObject({
+        changed: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe("Globs (path.matchesGlob) over the files `git diff --name-only <base_tag> HEAD` lists."),
+      })
+      .optional()
+      .describe(
+        "Conditional gate: runs only when a file matching one of the globs changed since base_tag (always on a first release).",
+      ),
   })
   .describe("One required QA gate.");
 
@@ -99,7 +114,7 @@ export const ReleaseConfig = z
       .default(["HOMEBREW_TAP_TOKEN"])
       .describe("Actions secrets that must also exist for a live release."),
     verify_wait: Duration.default("30m").describe("How long the verify step re-polls until every channel is ok."),
-    poll_interval: Duration.default("10s").describe(
+    poll_interval: Interval.default("10s").describe(
       "First poll delay for workflow runs and verify (doubles, max 60s).",
     ),
     run_timeout: Duration.default("2h").describe("Longest wait for one workflow run to complete."),

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { DURATION_PATTERN } from "./duration.ts";
+import { boundedDuration } from "./duration.ts";
+import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 
 /**
@@ -8,7 +9,11 @@ import { ReleaseConfig } from "./release-schema.ts";
  * from it too (kept in sync by a test).
  */
 
-const Duration = z.string().regex(new RegExp(DURATION_PATTERN), "must be a duration like 90s, 10m, 1h30m or 0");
+/** Upper bounds: timers stay far below Node's 24.8-day limit; ages and retention get a sanity bound. */
+const Grace = boundedDuration("30d");
+const Spacing = boundedDuration("1h");
+const Timeout = boundedDuration("24h");
+const Age = boundedDuration("3650d");
 const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 const RepoSlug = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name");
 const Host = z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, "must be a host name, optionally with :port");
@@ -17,26 +22,26 @@ const PlatformId = z.string().regex(/^[a-z0-9]+_[a-z0-9]+$/, "must look like dar
 
 export const GraceConfig = z
   .strictObject({
-    github: Duration.optional(),
-    crates: Duration.optional(),
-    npm: Duration.optional(),
-    pypi: Duration.optional(),
-    homebrew: Duration.optional(),
+    github: Grace.optional(),
+    crates: Grace.optional(),
+    npm: Grace.optional(),
+    pypi: Grace.optional(),
+    homebrew: Grace.optional(),
   })
   .describe("Propagation grace per channel, counted from the GitHub release's published_at.");
 export type GraceConfig = z.infer<typeof GraceConfig>;
 
 export const HostLimit = z.strictObject({
   concurrency: z.int().min(1).max(256).default(8),
-  min_interval: Duration.default("0"),
+  min_interval: Spacing.default("0"),
 });
 
 export const HttpConfig = z.strictObject({
   user_agent: z.string().min(1).optional().describe("Sent on every request; crates.io requires a descriptive one."),
-  connect_timeout: Duration.default("10s"),
-  headers_timeout: Duration.default("15s"),
-  body_timeout: Duration.default("30s"),
-  request_timeout: Duration.default("60s"),
+  connect_timeout: Timeout.default("10s"),
+  headers_timeout: Timeout.default("15s"),
+  body_timeout: Timeout.default("30s"),
+  request_timeout: Timeout.default("60s"),
   max_body_bytes: z
     .int()
     .min(1024)
@@ -47,8 +52,8 @@ export const HttpConfig = z.strictObject({
     .default(4 * 1024 ** 3)
     .describe("Cap on one artifact download under --deep (default 4 GiB); larger is unknown."),
   retries: z.int().min(0).max(10).default(3),
-  max_retry_wait: Duration.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
-  retry_base: Duration.default("500ms"),
+  max_retry_wait: Timeout.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
+  retry_base: Spacing.default("500ms"),
   host_concurrency: z.int().min(1).max(256).default(8).describe("Default concurrent requests per host."),
   host_limits: z.record(Host, HostLimit).default({}).describe("Per-host concurrency and minimum spacing."),
 });
@@ -65,12 +70,17 @@ export const GithubEndpoint = z.strictObject({
 export const CratesEndpoint = z.strictObject({
   api_url: HttpUrl.default("https://crates.io"),
   index_url: HttpUrl.default("https://index.crates.io").describe("Sparse index base."),
-  api_min_interval: Duration.default("1s").describe("crates.io allows at most one API request per second."),
+  api_min_interval: Spacing.default("1s").describe("crates.io allows at most one API request per second."),
 });
 
 export const NpmEndpoint = z.strictObject({
-  registry: HttpUrl.optional().describe("Defaults to the registry npm itself uses (.npmrc, NPM_CONFIG_REGISTRY)."),
-  token: z.string().optional(),
+  registry: HttpUrl.optional().describe(
+    "Wins for unscoped packages (an .npmrc @scope:registry wins for its scope); default: npm's own configuration.",
+  ),
+  token: z
+    .string()
+    .optional()
+    .describe("Bearer token sent to the package's npm registry only; default: the .npmrc credential for it."),
 });
 
 export const PypiEndpoint = z.strictObject({
@@ -79,10 +89,10 @@ export const PypiEndpoint = z.strictObject({
 
 export const WatchConfig = z.strictObject({
   schedule: z.string().default("*/5 * * * *").describe("node-cron expression (5 or 6 fields)."),
-  hot_interval: Duration.default("1m").describe("Polling interval right after a new tag appears."),
-  hot_for: Duration.default("6h").describe("How long the hot interval lasts after a new tag."),
-  jitter: Duration.default("10s").describe("Random delay added before each cycle."),
-  cycle_timeout: Duration.default("5m"),
+  hot_interval: Timeout.default("1m").describe("Polling interval right after a new tag appears."),
+  hot_for: Grace.default("6h").describe("How long the hot interval lasts after a new tag."),
+  jitter: Spacing.default("10s").describe("Random delay added before each cycle."),
+  cycle_timeout: Timeout.default("5m"),
   include_prereleases: z.boolean().default(false),
 });
 
@@ -90,13 +100,18 @@ export const SlackSink = z.strictObject({
   type: z.literal("slack"),
   name: z.string().default("slack"),
   webhook_url: HttpUrl.describe("Incoming webhook URL (a secret; use ${SLACK_WEBHOOK_URL})."),
-  min_interval: Duration.default("1s"),
+  min_interval: Spacing.default("1s"),
 });
 
 export const ErgoSink = z.strictObject({
   type: z.literal("ergo"),
   name: z.string().default("ergo"),
-  repo_dir: z.string().min(1).describe("Directory holding (or under) the .ergo repository."),
+  repo_dir: z
+    .string()
+    .min(1)
+    .describe(
+      "Directory holding (or under) the .ergo repository (relative to the config file); watch and config check exit 2 when it is missing or has no .ergo.",
+    ),
   binary: z.string().default("ergo"),
   agent: z.string().optional(),
 });
@@ -115,21 +130,21 @@ export const AlertsConfig = z.strictObject({
     .max(100)
     .default(2)
     .describe("Consecutive cycles a finding must persist before alerting."),
-  remind_every: Duration.default("4h"),
-  retry_base: Duration.default("5s"),
-  retry_max: Duration.default("10m"),
+  remind_every: Grace.default("4h"),
+  retry_base: Spacing.default("5s"),
+  retry_max: Timeout.default("10m"),
   sinks: z.array(SinkConfig).default([]),
 });
 
 export const RetentionConfig = z
   .strictObject({
-    history: Duration.default("90d").describe("Channel status history, and channel rows of tags no longer watched."),
-    resolved_incidents: Duration.default("30d"),
-    sent_alerts: Duration.default("7d").describe("Delivered outbox rows."),
-    dead_alerts: Duration.default("30d").describe("Dead-lettered outbox rows, kept for inspection."),
-    http_cache: Duration.default("7d").describe("Cached HTTP validators not used for this long."),
-    cycles: Duration.default("14d").describe("Per-cycle records (time, duration, error)."),
-    expired_silences: Duration.default("7d"),
+    history: Age.default("90d").describe("Channel status history, and channel rows of tags no longer watched."),
+    resolved_incidents: Age.default("30d"),
+    sent_alerts: Age.default("7d").describe("Delivered outbox rows."),
+    dead_alerts: Age.default("30d").describe("Dead-lettered outbox rows, kept for inspection."),
+    http_cache: Age.default("7d").describe("Cached HTTP validators not used for this long."),
+    cycles: Age.default("14d").describe("Per-cycle records (time, duration, error)."),
+    expired_silences: Age.default("7d"),
   })
   .describe("How long the daemon's state keeps things (pruned at startup and daily).");
 
@@ -137,7 +152,22 @@ export const ServerConfig = z.strictObject({
   listen: z.string().default("127.0.0.1:8080").describe("host:port for the status page, API and metrics."),
   token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
   public_url: HttpUrl.optional().describe("Base URL put in alert links to the status page (default: http://<listen>)."),
-  stale_after: Duration.default("30m").describe("/readyz fails when the last cycle is older."),
+  stale_after: Timeout.default("30m").describe("/readyz fails when the last cycle is older."),
+  allowed_hosts: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Without a token: Host names (besides loopback addresses and localhost) the server answers; other Hosts get 421 (DNS rebinding guard). Ignored with a token.",
+    ),
+  manual_checks_per_minute: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(6)
+    .describe(
+      "Cycles per project per minute that POST /api/v1/projects/<name>/check may start; concurrent requests share one cycle, beyond the limit 429 with Retry-After.",
+    ),
 });
 
 const GithubChannel = z.strictObject({
@@ -146,10 +176,10 @@ const GithubChannel = z.strictObject({
   checksums: z.string().nullable().default("sha256sums.txt"),
 });
 
-const CratesChannel = z.strictObject({ crate: z.string().min(1) });
-const NpmChannel = z.strictObject({ package: z.string().min(1) });
+const CratesChannel = z.strictObject({ crate: CrateName });
+const NpmChannel = z.strictObject({ package: NpmPackageName });
 const PypiChannel = z.strictObject({
-  project: z.string().min(1),
+  project: PypiProjectName,
   sdist: Template.nullable().default("{project}-{version}.tar.gz"),
   wheel: Template.nullable()
     .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
@@ -162,7 +192,7 @@ const PypiChannel = z.strictObject({
 });
 const HomebrewChannel = z.strictObject({
   tap: RepoSlug,
-  formula: z.string().default("Formula/{name}.rb"),
+  formula: FormulaPath.default("Formula/{name}.rb"),
   branch: z.string().default("main"),
   platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
   url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),

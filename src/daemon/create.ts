@@ -1,4 +1,4 @@
-import { closeSink, createSink } from "../alerts/sinks/registry.ts";
+import { closeSink, createSink, sinkConfigIssues } from "../alerts/sinks/registry.ts";
 import type { Sink } from "../alerts/types.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { createRuntime, type Runtime } from "../cli/runtime.ts";
@@ -31,6 +31,7 @@ export interface DaemonBundle {
  * The daemon owns them all: stop() / runOnce() close sinks, HTTP client and db.
  */
 export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): DaemonBundle {
+  if (options.sinks === undefined) checkSinks(loaded);
   const store = openStateStore(stateDbPath(loaded.baseDir, loaded.config.settings.state_dir));
   let daemon: Daemon | null = null;
   let runtime: Runtime | null = null;
@@ -64,6 +65,12 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
   }
 }
 
+/** A sink that could never deliver (a missing ergo directory) is a config error at start (exit 2). */
+export function checkSinks(loaded: LoadedConfig): void {
+  const issues = sinkConfigIssues(loaded.config.settings.alerts.sinks, loaded.baseDir);
+  if (issues.length) throw new ConfigError(issues, loaded.source);
+}
+
 /** settings.alerts.sinks -> Sink instances. Names key the outbox, so they must be unique. */
 export function buildSinks(loaded: LoadedConfig, log: Logger): Sink[] {
   const configs = loaded.config.settings.alerts.sinks;
@@ -75,5 +82,7 @@ export function buildSinks(loaded: LoadedConfig, log: Logger): Sink[] {
     seen.add(c.name);
   });
   if (issues.length) throw new ConfigError(issues, loaded.source);
-  return configs.map((c) => createSink(c, { log: log.child({ sink: c.name }), secrets: loaded.secrets }));
+  return configs.map((c) =>
+    createSink(c, { log: log.child({ sink: c.name }), secrets: loaded.secrets, baseDir: loaded.baseDir }),
+  );
 }

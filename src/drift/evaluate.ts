@@ -52,10 +52,12 @@ function githubView(plan: ReleasePlan, results: EvaluateInput["results"]): Githu
   return { state: "observed", observation: r.observation };
 }
 
+/** Windows count from the release's `published_at`; a draft has none, so its window counts from `created_at`. */
 function graceStart(github: GithubView): GraceStart {
   if (github.state === "failed") return { kind: "unknown" };
   if (github.state !== "observed") return { kind: "none" };
-  const at = github.observation.release?.published_at ?? null;
+  const release = github.observation.release;
+  const at = (release?.draft ? release.created_at : release?.published_at) ?? null;
   const ms = at === null ? Number.NaN : Date.parse(at);
   return Number.isFinite(ms) ? { kind: "at", ms } : { kind: "none" };
 }
@@ -104,6 +106,7 @@ function verdict<C extends ChannelId>(
     };
   }
 
+  const graceUntil = start.kind === "at" ? start.ms + plan.grace_ms[channel] : null;
   const check = CHECKS[channel] as Check<C>;
   const drafts = check({
     plan,
@@ -111,8 +114,8 @@ function verdict<C extends ChannelId>(
     observation: result.observation,
     expectLatest,
     github,
+    inGrace: graceUntil !== null && now.getTime() < graceUntil,
   });
-  const graceUntil = start.kind === "at" ? start.ms + plan.grace_ms[channel] : null;
   const findings = drafts.map((d) => settle(d, start, graceUntil, now.getTime()));
   const out: ChannelVerdict = { channel, status: statusOf(findings), findings };
   if (graceUntil !== null && findings.some((f) => f.in_grace)) out.grace_until = new Date(graceUntil).toISOString();

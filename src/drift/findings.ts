@@ -41,9 +41,14 @@ export function lag(code: FindingCode, message: string, detail: FindingDetail = 
   return { ...make(code, "drift", message, detail), lag: true };
 }
 
-/** Pending regardless of grace (a known transient state such as a tap updated before its release). */
+/** Pending regardless of grace (a tap that points at a GitHub release that does not exist yet). */
 export function pending(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
   return make(code, "pending", message, detail);
+}
+
+/** Could not tell (a document that did not answer): the channel is `unknown`, never ok, never drift. */
+export function unknown(code: FindingCode, message: string, detail: FindingDetail = {}): Draft {
+  return make(code, "unknown", message, detail);
 }
 
 /** Worth recording; never changes the channel status. */
@@ -68,6 +73,11 @@ export interface CheckInput<C extends ChannelId> {
   /** Resolved `plan.expect_latest` ("auto" already decided). */
   expectLatest: boolean;
   github: GithubView;
+  /**
+   * True while this channel's grace window is open (the clock is the evaluation's `now`). Checks that report a
+   * different finding once the window closes (not merely a different severity) read it; others use `lag()`.
+   */
+  inGrace: boolean;
 }
 
 export type Check<C extends ChannelId> = (input: CheckInput<C>) => Draft[];

@@ -102,7 +102,16 @@ export function checkGithub(input: CheckInput<"github">): Draft[] {
   const sumsName = expected.checksum_file;
   if (sumsName !== null) {
     const sums = obs.checksums;
-    if (!assets.has(sumsName) || !sums) {
+    if (release.draft && assets.has(sumsName) && !sums) {
+      // The probe does not download a draft's assets (their public URLs answer 404): present, not read.
+      out.push(
+        info("checksum-file-unread", `checksum file ${sumsName} is on draft release ${tag} but was not read`, {
+          subject: sumsName,
+          expected: sumsName,
+          actual: "on the draft, not read",
+        }),
+      );
+    } else if (!assets.has(sumsName) || !sums) {
       out.push(
         lag("checksum-file-missing", `checksum file ${sumsName} is not on release ${tag}`, {
           subject: sumsName,

@@ -82,11 +82,14 @@ export function artifactFor(formula: ParsedFormula, platform: string): FormulaAr
 /**
  * Homebrew tap: the formula exists, is at this version, has a URL for every expected platform, real sha256s,
  * and those sha256s equal GitHub's (checksum line, asset digest, downloaded bytes) for the same asset.
- * A formula that points at this version before the GitHub release (or asset) exists is `formula-ahead`:
- * plasmite pushes its tap minutes before publishing, so that state is pending, not drift.
+ * A formula that points at this version before the GitHub release exists is `formula-ahead`, pending: plasmite
+ * pushes its tap minutes before publishing. Once the release exists, a formula URL naming an asset the release
+ * lacks is `formula-ahead` (pending) only inside the homebrew grace window, then `asset-missing` (drift). A draft
+ * release is not a release: every formula URL answers 404 to users, so it is `release-draft`, pending inside the
+ * window (counted from the draft's `created_at`) and drift after it.
  */
 export function checkHomebrew(input: CheckInput<"homebrew">): Draft[] {
-  const { plan, expected, observation: obs, github } = input;
+  const { plan, expected, observation: obs, github, inGrace } = input;
   const out: Draft[] = [];
   const where = `${obs.tap}:${obs.path}@${obs.ref}`;
   const formula = obs.formula;
@@ -127,6 +130,15 @@ export function checkHomebrew(input: CheckInput<"homebrew">): Draft[] {
         "formula-ahead",
         `formula already points at ${want} but GitHub has no release ${plan.tag} yet; its URLs 404 until the release is published`,
         { subject: plan.tag, expected: `release ${plan.tag}`, actual: "not published yet" },
+      ),
+    );
+  }
+  if (release?.draft) {
+    out.push(
+      lag(
+        "release-draft",
+        `formula points at release ${plan.tag}, which is still a draft: its URLs answer 404 to users until it is published`,
+        { subject: plan.tag, expected: `published release ${plan.tag}`, actual: "draft" },
       ),
     );
   }
@@ -178,17 +190,7 @@ export function checkHomebrew(input: CheckInput<"homebrew">): Draft[] {
     const asset = art.asset_name;
     if (!urlOk || sha === null || asset === null || !ghObs || !release) continue;
     if (!release.assets.some((a) => a.name === asset)) {
-      out.push(
-        pending(
-          "formula-ahead",
-          `formula for ${platform} points at ${asset}, which is not on release ${plan.tag} yet`,
-          {
-            subject: asset,
-            expected: asset,
-            actual: "not on release",
-          },
-        ),
-      );
+      out.push(missingAsset(plan.tag, platform, asset, inGrace));
       continue;
     }
     const claims = githubHashClaims(ghObs, asset);
@@ -217,4 +219,17 @@ export function checkHomebrew(input: CheckInput<"homebrew">): Draft[] {
   }
 
   return out;
+}
+
+/** A formula URL naming an asset the (existing) release lacks: not there yet inside the grace window, drift after. */
+function missingAsset(tag: string, platform: string, asset: string, inGrace: boolean): Draft {
+  const detail = { subject: platform, expected: asset, actual: "not on release" };
+  if (inGrace) {
+    return lag(
+      "formula-ahead",
+      `formula for ${platform} points at ${asset}, which is not on release ${tag} yet`,
+      detail,
+    );
+  }
+  return lag("asset-missing", `formula for ${platform} points at ${asset}, which release ${tag} does not have`, detail);
 }

@@ -1,5 +1,5 @@
-import { drift, info, lag, type CheckInput, type Draft } from "./findings.ts";
-import { latestGap } from "./versions.ts";
+import { drift, info, lag, unknown, type CheckInput, type Draft } from "./findings.ts";
+import { latestGap, parseVersion, sameVersion } from "./versions.ts";
 
 /** The base64 sha512 of an SRI string (`sha512-<base64>`, possibly among other space-separated hashes). */
 export function sriSha512(integrity: string | null): string | null {
@@ -19,19 +19,16 @@ export function checkNpm(input: CheckInput<"npm">): Draft[] {
   const name = expected.package;
   const doc = obs.version_doc;
 
-  if (!doc && !obs.versions.includes(version)) {
-    const where = obs.packument_found ? "" : " (the package itself is not found)";
-    out.push(
-      lag("version-missing", `npm has no ${name}@${version}${where}`, {
-        subject: version,
-        expected: version,
-        actual: "not found",
-      }),
-    );
+  if (!doc && !obs.versions.some((v) => sameVersion(v, version))) {
+    out.push(missing(name, version, obs));
     return out;
   }
 
-  const deprecated = doc?.deprecated ?? obs.deprecated[version] ?? null;
+  // The fresh version document wins over the CDN-cached packument, both ways (deprecated and un-deprecated).
+  const deprecated =
+    obs.version_doc_source === "version-endpoint"
+      ? (doc?.deprecated ?? null)
+      : (doc?.deprecated ?? packumentDeprecation(obs, version));
   if (deprecated !== null) {
     out.push(
       drift("deprecated", `${name}@${version} is deprecated on npm: ${deprecated}`, {
@@ -42,9 +39,16 @@ export function checkNpm(input: CheckInput<"npm">): Draft[] {
     );
   }
 
-  if (input.expectLatest) {
+  if (input.expectLatest && obs.packument_error !== null && obs.dist_tags["latest"] === undefined) {
+    out.push(
+      unknown("probe-failed", `npm dist-tags of ${name} could not be read: ${obs.packument_error}`, {
+        subject: "latest",
+        expected: version,
+      }),
+    );
+  } else if (input.expectLatest) {
     const latest = obs.dist_tags["latest"] ?? null;
-    if (latest !== version) {
+    if (!(latest !== null && sameVersion(latest, version)) && !prereleaseBehindRelease(version, latest)) {
       const text = `npm dist-tag latest of ${name} is ${latest ?? "unset"}, expected ${version}`;
       const detail = { subject: "latest", expected: version, actual: latest ?? "unset" };
       out.push(
@@ -99,4 +103,38 @@ export function checkNpm(input: CheckInput<"npm">): Draft[] {
   }
 
   return out;
+}
+
+/** Not there: unpublished (permanent drift, the cause named), or not (yet) visible (lag). */
+function missing(name: string, version: string, obs: CheckInput<"npm">["observation"]): Draft {
+  const u = obs.unpublished;
+  if (u) {
+    const what = u.scope === "package" ? `the package ${name} was unpublished` : `${name}@${version} was unpublished`;
+    return drift("version-unpublished", `npm has no ${name}@${version}: ${what}${u.at ? ` (${u.at})` : ""}`, {
+      subject: version,
+      expected: version,
+      actual: "unpublished",
+    });
+  }
+  const where =
+    obs.packument_found === false
+      ? "the package itself is not found (or not visible with the configured credentials)"
+      : "not found (or not visible with the configured credentials)";
+  return lag("version-missing", `npm has no ${name}@${version}: ${where}`, {
+    subject: version,
+    expected: version,
+    actual: "not found",
+  });
+}
+
+function packumentDeprecation(obs: CheckInput<"npm">["observation"], version: string): string | null {
+  for (const [v, message] of Object.entries(obs.deprecated)) if (sameVersion(v, version)) return message;
+  return null;
+}
+
+/** A prerelease is never `latest` while `latest` is a release: that is how npm publishes prereleases. */
+function prereleaseBehindRelease(version: string, latest: string | null): boolean {
+  const v = parseVersion(version);
+  const l = latest === null ? null : parseVersion(latest);
+  return v !== null && l !== null && v.prerelease.length > 0 && l.prerelease.length === 0;
 }

@@ -38,7 +38,10 @@ export interface CratesObserved {
 /** report@1 `observed` for npm. */
 export interface NpmObserved {
   package: string;
-  found: boolean;
+  /** The registry that answered (no credentials). */
+  registry: string;
+  /** null when the packument could not be read (the version document answered alone). */
+  found: boolean | null;
   latest: string | null;
   version: string | null;
   version_present: boolean;
@@ -136,6 +139,7 @@ function npm(o: NpmObservation): NpmObserved {
   const doc = o.version_doc;
   return {
     package: o.package,
+    registry: o.registry,
     found: o.packument_found,
     latest: o.dist_tags["latest"] ?? null,
     version: doc?.version ?? null,
@@ -143,7 +147,11 @@ function npm(o: NpmObservation): NpmObserved {
     integrity: doc?.integrity ?? null,
     shasum: doc?.shasum ?? null,
     tarball: doc?.tarball ? publicUrl(doc.tarball) : null,
-    deprecated: doc ? (doc.deprecated ?? o.deprecated[doc.version] ?? null) : null,
+    deprecated: doc
+      ? o.version_doc_source === "version-endpoint"
+        ? doc.deprecated
+        : (doc.deprecated ?? o.deprecated[doc.version] ?? null)
+      : null,
     download: o.download ? { sha512: o.download.sha512_base64, sha1: o.download.sha1_hex } : null,
   };
 }

@@ -24,6 +24,8 @@ export const FINDING_CODES = [
   "formula-platform-missing",
   "formula-ahead",
   "version-missing",
+  /** npm: the version (or the whole package) was unpublished; permanent. */
+  "version-unpublished",
   "version-not-latest",
   "yanked",
   "deprecated",
@@ -31,6 +33,8 @@ export const FINDING_CODES = [
   "probe-failed",
   /** Info: a cross-channel comparison could not run because the other channel's data is unavailable. */
   "cross-check-skipped",
+  /** Info: the checksum file is on a draft release, whose assets are not downloaded. */
+  "checksum-file-unread",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

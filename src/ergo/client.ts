@@ -16,9 +16,11 @@ import {
   type NewEpicOutput,
   type ShowFrontMatter,
 } from "./parse.ts";
+import { withErgoLock } from "./lock.ts";
 import { describeCommand, ErgoError, runErgo, type ErgoOutput } from "./run.ts";
 
 export { ErgoError } from "./run.ts";
+export { findErgoDir, withErgoLock } from "./lock.ts";
 export type { ErgoListItem, LifecycleReceipt, NewEpicOutput, ShowFrontMatter } from "./parse.ts";
 export { FINISHED_STATES } from "./parse.ts";
 
@@ -161,7 +163,8 @@ export class ErgoClient {
       if (/^---$/m.test(t.body))
         throw new TypeError(`task body of "${t.title}" contains a '---' line (chunk separator)`);
     }
-    const file = tasks.map((t) => `# ${oneLine(t.title, 300)}\n\n${t.body.trimEnd()}\n`).join("\n---\n\n");
+    // ergo keeps everything after the `# Title` line as the body (blank lines included) and trims its end.
+    const file = tasks.map((t) => `# ${oneLine(t.title, 300)}\n${t.body.trim()}\n`).join("---\n");
     const tmp = await mkdtemp(path.join(tmpdir(), "ergo-epic-"));
     try {
       const md = path.join(tmp, "tasks.md");
@@ -260,7 +263,7 @@ export async function findBlockerEpics(client: ErgoClient, tag: string): Promise
 }
 
 /**
- * Create a blocker task. With `epicId` it goes into that epic. Otherwise into an existing `Release blockers: <tag>`
+ * Create a blocker task (callers hold `withErgoLock` across their lookup and this call). With `epicId` it goes into that epic. Otherwise into an existing `Release blockers: <tag>`
  * epic, or a root task of that title left by an interrupted two-step creation (adding a child promotes it), or a
  * new epic created together with the task (`new epic --file`, one atomic ergo write).
  */
@@ -330,12 +333,22 @@ function clientFor(o: ReleaseBlockerOptions): ErgoClient {
 /**
  * File a release blocker for `tag`: task `[release-blocker][<tag>] <title>` in epic `Release blockers: <tag>`
  * (found with `list --all --json`, created when missing). Idempotent: an unfinished task with the same title in
- * that epic is returned instead (`created: false`).
+ * that epic is returned instead (`created: false`). The monitor's ergo lock is held across the lookup and the
+ * creation, so concurrent filers (daemons, `monitor release`) leave one epic.
  */
-export async function fileReleaseBlocker(
+export function fileReleaseBlocker(
   options: ReleaseBlockerOptions & { title: string; body: string },
 ): Promise<{ epicId: string; taskId: string; created: boolean }> {
   const client = clientFor(options);
+  return withErgoLock(client.dir, () => findOrFileBlocker(client, options), {
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+}
+
+async function findOrFileBlocker(
+  client: ErgoClient,
+  options: ReleaseBlockerOptions & { title: string; body: string },
+): Promise<{ epicId: string; taskId: string; created: boolean }> {
   const title = blockerTaskTitle(options.tag, options.title);
   const epics = await findBlockerEpics(client, options.tag);
   for (const epic of epics) {

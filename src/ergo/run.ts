@@ -28,7 +28,9 @@ export interface ErgoOutput {
 
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
-export type ErgoFailure = "exit" | "spawn" | "not-found" | "timeout" | "aborted" | "signal" | "output" | "too-large";
+/** `locked`: the monitor's own lock beside `.ergo` (lock.ts) stayed taken. */
+export type ErgoFailure =
+  "exit" | "spawn" | "not-found" | "timeout" | "aborted" | "signal" | "output" | "too-large" | "locked";
 
 /** An ergo invocation failed. `ergoMessage`/`hint` are the `error:`/`hint:` lines ergo printed on stderr. */
 export class ErgoError extends AppError {
@@ -74,9 +76,15 @@ export class ErgoError extends AppError {
     return this.ergoMessage !== null && /^lock busy\b/.test(this.ergoMessage);
   }
 
-  /** Worth retrying later: lock busy, timeout, aborted, killed by a signal. */
+  /** Worth retrying later: lock busy (ergo's or the monitor's), timeout, aborted, killed by a signal. */
   get transient(): boolean {
-    return this.lockBusy || this.failure === "timeout" || this.failure === "aborted" || this.failure === "signal";
+    return (
+      this.lockBusy ||
+      this.failure === "locked" ||
+      this.failure === "timeout" ||
+      this.failure === "aborted" ||
+      this.failure === "signal"
+    );
   }
 
   /** `unknown task id X` / `no such epic: X`. */

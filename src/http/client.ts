@@ -1,4 +1,4 @@
-import { Agent, request as undiciRequest, type Dispatcher } from "undici";
+import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "undici";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { AppError, errorMessage } from "../errors.ts";
@@ -66,6 +66,17 @@ export interface HttpRequest {
    */
   cacheKey?: string;
   signal?: AbortSignal;
+  /** Send through this dispatcher (a registry's own TLS or proxy, from `HttpClient.agent`) instead of the shared one. */
+  dispatcher?: Dispatcher;
+}
+
+/** TLS trust and proxy of one registry (npm's `ca`/`cafile`, `strict-ssl`, `proxy`/`https-proxy`). */
+export interface AgentOptions {
+  /** PEM certificates to trust instead of the system store; null keeps the system store. */
+  ca: readonly string[] | null;
+  rejectUnauthorized: boolean;
+  /** Proxy URL, or null to connect directly. */
+  proxy: string | null;
 }
 
 export interface HttpResponse {
@@ -145,6 +156,8 @@ export interface HttpClient {
    */
   recording(evidence: Evidence[], deadline?: number): HttpClient;
   readonly dispatcher: Dispatcher;
+  /** A dispatcher with this TLS trust / proxy and the client's timeouts (one per distinct options; closed with it). */
+  agent(options: AgentOptions): Dispatcher;
   close(): Promise<void>;
 }
 
@@ -195,6 +208,7 @@ class SharedState {
   readonly now: () => Date;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #limits = new Map<string, { limit: LimitFunction; minInterval: number; next: number }>();
+  readonly agents = new Map<string, Dispatcher>();
 
   constructor(o: HttpClientOptions) {
     this.settings = o.settings;
@@ -268,7 +282,34 @@ class Client implements HttpClient {
     return new Client(this.#s, evidence, deadline ?? this.#deadline);
   }
 
+  agent(options: AgentOptions): Dispatcher {
+    const key = JSON.stringify(options);
+    let agent = this.#s.agents.get(key);
+    if (!agent) {
+      const st = this.#s.settings;
+      const tls = { ...(options.ca ? { ca: [...options.ca] } : {}), rejectUnauthorized: options.rejectUnauthorized };
+      const common = {
+        headersTimeout: st.headers_timeout_ms,
+        bodyTimeout: st.body_timeout_ms,
+        keepAliveTimeout: 4_000,
+        connections: 64,
+      };
+      agent = options.proxy
+        ? new ProxyAgent({
+            ...common,
+            uri: options.proxy,
+            requestTls: tls,
+            connect: { timeout: st.connect_timeout_ms },
+          })
+        : new Agent({ ...common, connect: { timeout: st.connect_timeout_ms, ...tls } });
+      this.#s.agents.set(key, agent);
+    }
+    return agent;
+  }
+
   async close(): Promise<void> {
+    for (const agent of this.#s.agents.values()) await agent.close();
+    this.#s.agents.clear();
     if (this.#s.ownsDispatcher) await this.#s.dispatcher.close();
   }
 
@@ -277,7 +318,9 @@ class Client implements HttpClient {
     const idempotent = method === "GET" || method === "HEAD";
     const retry = req.retry ?? idempotent;
     const settings = this.#s.settings;
+    let attempts = 0;
     const attempt = async (): Promise<HttpResponse> => {
+      attempts++;
       try {
         const res = await this.#follow(req, method, idempotent && req.conditional !== false);
         if (RETRY_STATUS.has(res.status) || isGithubRateLimit(res)) {
@@ -299,7 +342,7 @@ class Client implements HttpClient {
       try {
         return await attempt();
       } catch (err) {
-        throw finalError(err, req.url, this.#s.secrets);
+        throw finalError(err, req.url, this.#s.secrets, attempts);
       }
     }
     try {
@@ -319,7 +362,7 @@ class Client implements HttpClient {
         },
       });
     } catch (err) {
-      throw finalError(err, req.url, this.#s.secrets);
+      throw finalError(err, req.url, this.#s.secrets, attempts);
     }
   }
 
@@ -352,7 +395,7 @@ class Client implements HttpClient {
             undiciRequest(url, {
               method: "GET",
               headers,
-              dispatcher: this.#s.dispatcher,
+              dispatcher: req.dispatcher ?? this.#s.dispatcher,
               ...(signal ? { signal } : {}),
             }),
           req.signal,
@@ -437,7 +480,8 @@ class Client implements HttpClient {
     const ttl = method === "GET" && req.cacheTtlMs !== undefined && req.cacheTtlMs > 0 ? req.cacheTtlMs : 0;
     const pinnedKey = ttl > 0 && req.cacheKey && conditional && this.#s.cache ? `${method} key=${req.cacheKey}` : null;
     for (let hop = 0; hop < 6; hop++) {
-      const cacheKey = conditional && this.#s.cache ? cacheKeyFor(method, url, headers) : null;
+      const cacheKey =
+        conditional && this.#s.cache ? cacheKeyFor(method, this.#s.secrets.redactUrl(url), headers) : null;
       const cached = cacheKey ? this.#s.cache?.get(cacheKey) : undefined;
       const fresh = hop === 0 && ttl > 0 ? (pinnedKey ? this.#s.cache?.get(pinnedKey) : cached) : undefined;
       if (fresh && fresh.status === 200) {
@@ -490,7 +534,7 @@ class Client implements HttpClient {
                 method: method,
                 headers: sendHeaders,
                 body: req.body ?? null,
-                dispatcher: this.#s.dispatcher,
+                dispatcher: req.dispatcher ?? this.#s.dispatcher,
                 signal,
               });
               const h = flattenHeaders(res.headers);
@@ -706,15 +750,22 @@ function rateLimitError(err: RetryableStatus, url: string, secrets: SecretRegist
   );
 }
 
-function finalError(err: unknown, url: string, secrets: SecretRegistry): AppError {
+/** The error a request ends with, saying how many attempts were made (one when retries are off). */
+function finalError(err: unknown, url: string, secrets: SecretRegistry, attempts: number): AppError {
+  const tried = attempts > 1 ? ` (${attempts} attempts)` : "";
   if (err instanceof RetryableStatus) {
     if (err.status === 429 || err.status === 403) return rateLimitError(err, url, secrets);
-    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} after retries`, {
-      details: { status: err.status },
+    const what = attempts > 1 ? `on all ${attempts} attempts` : "(not retried)";
+    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} ${what}`, {
+      details: { status: err.status, attempts },
     });
   }
-  if (err instanceof AppError) return err;
-  return toAppError(err, url, secrets);
+  const app = err instanceof AppError ? err : toAppError(err, url, secrets);
+  if (!tried || (app.code !== "E_HTTP_TIMEOUT" && app.code !== "E_HTTP_NETWORK")) return app;
+  return new AppError(app.code, `${app.message}${tried}`, {
+    cause: app.cause ?? app,
+    details: { ...app.details, attempts },
+  });
 }
 
 function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppError {
@@ -747,12 +798,15 @@ function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError
   );
 }
 
-/** Redirect targets carry short-lived signed query strings: keep them out of reports. */
+/**
+ * The URL recorded in evidence (reports, the state database, the API): through `redactUrl` (no userinfo, no
+ * registered secret), and for redirect targets without their short-lived signed query strings.
+ */
 function evidenceUrl(url: string, viaRedirect: boolean, secrets: SecretRegistry): string {
-  if (!viaRedirect) return secrets.redact(url);
+  if (!viaRedirect) return secrets.redactUrl(url);
   const u = new URL(url);
   if (u.search) u.search = "?signed";
-  return secrets.redact(u.toString());
+  return secrets.redactUrl(u.toString());
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,6 +3,7 @@ import type { HttpClient } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import type { Octokit } from "@octokit/rest";
+import type { NpmrcView } from "../config/npmrc.ts";
 
 /** One HTTP exchange a verdict rests on. Part of report@1 (`evidence[]`). */
 export interface Evidence {
@@ -24,7 +25,12 @@ export interface ProbeEndpoints {
   githubApi: string;
   cratesApi: string;
   cratesIndex: string;
-  npmRegistry: string;
+  /** settings.npm.registry (or the sim's): wins for unscoped packages; null lets npm's configuration decide. */
+  npmRegistry: string | null;
+  /** npm's own configuration (.npmrc files, npm_config_* variables); absent for the sim. */
+  npmrc?: (() => Promise<NpmrcView>) | null;
+  /** settings.npm.token: sent to the package's registry only. */
+  npmToken?: string | null;
   pypi: string;
 }
 
@@ -156,15 +162,23 @@ export interface NpmVersionDoc {
 export interface NpmObservation {
   channel: "npm";
   package: string;
+  /** The registry that answered (no credentials), ends with "/". */
   registry: string;
-  /** false when the packument answers 404. */
-  packument_found: boolean;
+  /** false when the packument answers 404; null when it could not be read (over the size cap, 5xx) */
+  packument_found: boolean | null;
+  /** From the packument, else `/-/package/{name}/dist-tags`; empty when neither answered. */
   dist_tags: Record<string, string>;
   versions: string[];
   /** Deprecation message per version, from the packument. */
   deprecated: Record<string, string>;
   /** The version document: from `/{name}/{version}` (fresh), falling back to the packument entry. */
   version_doc: NpmVersionDoc | null;
+  /** Where `version_doc` came from: the fresh version endpoint, or the (CDN-cached) packument. */
+  version_doc_source: "version-endpoint" | "packument" | null;
+  /** The package, or this version, was unpublished (`time.unpublished`, or listed in `time` but not in `versions`). */
+  unpublished: { scope: "package" | "version"; at: string | null } | null;
+  /** Why the packument could not be read, when it could not (the version document answered alone). */
+  packument_error: string | null;
   /** `--deep`: hashes of the downloaded tarball. */
   download: { sha512_base64: string; sha1_hex: string; bytes: number } | null;
 }

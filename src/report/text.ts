@@ -63,7 +63,8 @@ function githubSummary(report: Report, ch: ChannelReport, o: Obj): string {
   const latest = str(o["latest"]);
   const head = `${report.tag}${flags} ${latest === report.tag ? "latest" : `not latest (latest ${latest ?? "none"})`}`;
   const sums = obj(o["checksums"]);
-  const sumsName = str(sums?.["name"]);
+  const unread = ch.findings.find((f) => f.code === "checksum-file-unread");
+  const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;
   const unexpected = new Set(ch.findings.filter((f) => f.code === "asset-unexpected").map((f) => f.subject));
   const names = list(o["assets"]).map((a) => str(obj(a)?.["name"]));
   const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n)).length;
@@ -73,6 +74,7 @@ function githubSummary(report: Report, ch: ChannelReport, o: Obj): string {
   if (has(ch.findings, "sha-mismatch")) sumsText = "sha256 MISMATCH";
   else if (has(ch.findings, "checksum-file-missing")) sumsText = "no sums file";
   else if (has(ch.findings, "checksum-missing") || has(ch.findings, "checksum-invalid")) sumsText = "sums incomplete";
+  else if (unread) sumsText = "sums not read (draft)";
   else if (!sums) sumsText = "no sums";
   return `${head}, ${present}/${present + missing} assets${extra}, ${sumsText}`;
 }
@@ -86,6 +88,7 @@ function cratesSummary(report: Report, ch: ChannelReport, o: Obj): string {
 }
 
 function npmSummary(report: Report, ch: ChannelReport, o: Obj): string {
+  if (has(ch.findings, "version-unpublished")) return `unpublished ${report.version}`;
   if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
   const deprecated = has(ch.findings, "deprecated") ? " DEPRECATED" : "";
   const sha = has(ch.findings, "sha-mismatch") ? ", integrity MISMATCH" : "";

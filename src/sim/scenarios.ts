@@ -51,6 +51,10 @@ export const SCENARIOS = [
   { name: "null-digest", description: "clean, but GitHub advertises digest: null (pre-2025 assets): hash by download" },
   { name: "npm-deprecated", description: "clean, then npm plasmite@0.8.0 deprecated" },
   { name: "formula-placeholder", description: "clean, but the formula for 0.8.0 carries PLACEHOLDER sha256 values" },
+  {
+    name: "draft",
+    description: "0.8.0 uploaded as a draft release two hours ago and never published; registries and tap updated",
+  },
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number]["name"];
@@ -135,6 +139,9 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       break;
     case "formula-placeholder":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "placeholder" });
+      break;
+    case "draft":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, draft: true });
       break;
   }
   return result;

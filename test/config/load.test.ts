@@ -1,4 +1,7 @@
 import { strict as assert } from "node:assert";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError } from "../../src/errors.ts";
 import { loadConfigFile, loadConfigText } from "../../src/config/load.ts";
@@ -23,14 +26,22 @@ function issuesOf(text: string, env: NodeJS.ProcessEnv = {}, source = "/x/monito
 }
 
 describe("config loading", () => {
-  it("loads the shipped plasmite example", () => {
+  it("loads the shipped plasmite example", async () => {
+    const home = mkdtempSync(join(tmpdir(), "rm-load-"));
     const loaded = loadConfigFile("examples/plasmite.yaml", {
-      env: { NPM_CONFIG_REGISTRY: "http://mirror.example/npm" },
+      env: {
+        NPM_CONFIG_REGISTRY: "http://mirror.example/npm",
+        HOME: home,
+        NPM_CONFIG_USERCONFIG: join(home, "npmrc"),
+        NPM_CONFIG_GLOBALCONFIG: join(home, "global-npmrc"),
+      },
     });
     const p = loaded.config.projects[0];
     assert.equal(p?.name, "plasmite");
     assert.deepEqual(p?.channels.homebrew?.platforms, ["darwin_arm64", "darwin_amd64", "linux_amd64"]);
-    assert.equal(loaded.npmRegistry, "http://mirror.example/npm/");
+    assert.equal(loaded.npmRegistry, null, "the example leaves the registry to npm's configuration");
+    const npmrc = await loaded.npmrc?.();
+    assert.equal(npmrc?.registryFor("plasmite"), "http://mirror.example/npm/");
     assert.equal(loaded.githubToken, null);
   });
 

@@ -1,10 +1,10 @@
 /**
  * Scenario harness: the daemon runs as a REAL child process (`node src/cli/main.ts watch --config …`) against the
- * simulated registries started in the test process, the fake Slack webhook and the fake ergo CLI. Tests wait on
+ * simulated registries started in the test process, the fake Slack webhook and the real ergo 6.0.0. Tests wait on
  * conditions (state db, fake servers) with deadlines, never on fixed sleeps.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { after } from "node:test";
@@ -14,7 +14,8 @@ import type { AlertKind } from "../../src/alerts/types.ts";
 import { applyScenario, plasmiteProject, startSim, type Sim } from "../../src/sim/index.ts";
 import { openStateStore, stateDbPath } from "../../src/state/sqlite.ts";
 import type { StateStore } from "../../src/state/types.ts";
-import { FAKE_ERGO_BIN, initFakeErgo, readFakeStore, type FakeTask } from "../fakes/ergo.ts";
+import type { ErgoListItem } from "../../src/ergo/parse.ts";
+import { initRealErgo, listAll, REAL_ERGO } from "../helpers/real-ergo.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-server.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -73,7 +74,8 @@ export class Scene {
     this.slack = slack;
     this.ergoDir = join(dir, "ergo-repo");
     this.configPath = join(dir, "monitor.yaml");
-    initFakeErgo(this.ergoDir);
+    mkdirSync(this.ergoDir);
+    initRealErgo(this.ergoDir);
   }
 
   static async start(): Promise<Scene> {
@@ -116,7 +118,7 @@ export class Scene {
     const sinks: Record<string, unknown>[] = [];
     for (const s of o.sinks ?? ["slack", "ergo"]) {
       if (s === "slack") sinks.push({ type: "slack", webhook_url: this.slack.url, min_interval: "50ms" });
-      if (s === "ergo") sinks.push({ type: "ergo", repo_dir: this.ergoDir, binary: FAKE_ERGO_BIN });
+      if (s === "ergo") sinks.push({ type: "ergo", repo_dir: this.ergoDir, binary: REAL_ERGO });
     }
     const grace = o.grace ?? "0";
     const config = {
@@ -243,9 +245,8 @@ export class Scene {
   }
 
   /** ergo tasks filed for incidents (epics excluded). */
-  ergoTasks(): FakeTask[] {
-    const store = readFakeStore(this.ergoDir);
-    return store.tasks.filter((t) => !store.tasks.some((c) => c.epic_id === t.id));
+  ergoTasks(): ErgoListItem[] {
+    return listAll(this.ergoDir).filter((t) => t.kind === "task");
   }
 
   async close(): Promise<void> {

@@ -111,13 +111,19 @@ describe("evaluate: generic rules", () => {
       assert.equal(verdict(e, "npm").grace_until, undefined);
     });
 
-    it("a draft release (published_at null) gives no grace", () => {
-      const gh = github((o) => {
-        o.release!.draft = true;
-        o.release!.published_at = null;
-      });
-      const e = run(cleanResults({ github: ok<"github">(gh), npm: npmMissing() }), SOON);
-      assert.deepEqual(codes(e, "npm"), ["version-missing:drift"]);
+    it("a draft release (published_at null): windows count from its created_at", () => {
+      const draft = (created: Date | null) =>
+        github((o) => {
+          o.release!.draft = true;
+          o.release!.published_at = null;
+          o.release!.created_at = created === null ? null : created.toISOString();
+        });
+      const fresh = run(cleanResults({ github: ok<"github">(draft(at(0))), npm: npmMissing() }), SOON);
+      assert.deepEqual(codes(fresh, "npm"), ["version-missing:pending"]);
+      const old = run(cleanResults({ github: ok<"github">(draft(at(0))), npm: npmMissing() }), LATER);
+      assert.deepEqual(codes(old, "npm"), ["version-missing:drift"]);
+      const noTime = run(cleanResults({ github: ok<"github">(draft(null)), npm: npmMissing() }), SOON);
+      assert.deepEqual(codes(noTime, "npm"), ["version-missing:drift"]);
     });
 
     it("GitHub not part of the run: no grace reference, drift", () => {

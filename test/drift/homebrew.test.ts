@@ -194,14 +194,32 @@ const cases: Case[] = [
     finding: { code: "formula-ahead", subject: TAG },
   },
   {
-    name: "formula points at an asset the release does not have yet: formula-ahead",
+    name: "formula names an asset the release lacks, inside the homebrew grace window: formula-ahead, pending",
     obs: homebrew(),
     results: {
       github: ok<"github">(github((o) => (o.release!.assets = o.release!.assets.filter((a) => a.name !== ARM)))),
     },
+    now: SOON,
     expect: ["formula-ahead:pending"],
     status: "pending",
-    finding: { code: "formula-ahead", subject: ARM },
+    finding: { code: "formula-ahead", subject: "darwin_arm64", expected: ARM },
+  },
+  {
+    name: "formula names an asset the release lacks, after the grace window: asset-missing, drift",
+    obs: homebrew(),
+    results: {
+      github: ok<"github">(github((o) => (o.release!.assets = o.release!.assets.filter((a) => a.name !== ARM)))),
+    },
+    expect: ["asset-missing:drift"],
+    status: "drift",
+    finding: { code: "asset-missing", subject: "darwin_arm64", expected: ARM },
+  },
+  {
+    name: "release is a draft created long ago: release-draft, drift (formula URLs 404 to users)",
+    obs: homebrew(),
+    results: { github: ok<"github">(github((o) => (o.release!.draft = true))) },
+    expect: ["release-draft:drift"],
+    status: "drift",
   },
   {
     name: "GitHub probe failed: no cross-check, an info finding, wrong sha not judged",

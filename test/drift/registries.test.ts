@@ -175,7 +175,10 @@ const npmCases: Case[] = [
     ),
     now: at(15),
     expect: ["version-missing:drift"],
-    finding: { code: "version-missing", includes: ["package itself is not found"] },
+    finding: {
+      code: "version-missing",
+      includes: ["package itself is not found (or not visible with the configured credentials)"],
+    },
   },
   {
     name: "stale packument 404 but fresh version doc: present",
@@ -200,8 +203,13 @@ const npmCases: Case[] = [
     finding: { code: "deprecated", actual: "broken use 0.8.1", includes: ["is deprecated on npm: broken use 0.8.1"] },
   },
   {
-    name: "deprecated (packument map only)",
-    result: ok<"npm">(npm((o) => (o.deprecated = { "0.8.0": "bad" }))),
+    name: "deprecated (packument map only, the version document came from the packument)",
+    result: ok<"npm">(
+      npm((o) => {
+        o.deprecated = { "0.8.0": "bad" };
+        o.version_doc_source = "packument";
+      }),
+    ),
     expect: ["deprecated:drift"],
   },
   {

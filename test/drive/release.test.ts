@@ -1,14 +1,16 @@
 /**
  * `monitor release` end to end: the real CLI as a child process, real git repositories with bare origins (the
- * project and the Homebrew tap), the simulated registries with GitHub Actions, and the fake ergo 6.
+ * project and the Homebrew tap), the simulated registries with GitHub Actions, and the real ergo 6.0.0.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { FAKE_ERGO_BIN, readFakeCalls, readFakeStore, type FakeTask } from "../fakes/ergo.ts";
+import { createBlockerTask, ErgoClient } from "../../src/ergo/client.ts";
+import type { ErgoListItem } from "../../src/ergo/parse.ts";
 import { CLI } from "../helpers/cli.ts";
+import { bodyOf, listAll, REAL_ERGO } from "../helpers/real-ergo.ts";
 import { createHarness, GIT_ENV, gitAsync, keepArtifact, REPO, TAG, until, type Harness } from "./harness.ts";
 
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
@@ -44,10 +46,13 @@ function parse(stdout: string): Summary {
 
 const step = (s: Summary, name: string) => s.steps.find((x) => x.name === name)!;
 
-function blockerTasks(h: Harness): { epic: FakeTask | undefined; tasks: FakeTask[] } {
-  const store = readFakeStore(h.work);
-  const epic = store.tasks.find((t) => t.title === `Release blockers: ${TAG}`);
-  return { epic, tasks: store.tasks.filter((t) => epic !== undefined && t.epic_id === epic.id) };
+type Task = ErgoListItem & { body: string };
+
+function blockerTasks(h: Harness): { epic: ErgoListItem | undefined; tasks: Task[] } {
+  const items = listAll(h.work);
+  const epic = items.find((t) => t.kind === "epic" && t.title === `Release blockers: ${TAG}`);
+  const tasks = items.filter((t) => epic !== undefined && t.epic_id === epic.id);
+  return { epic, tasks: tasks.map((t) => ({ ...t, body: bodyOf(h.work, t.id) })) };
 }
 
 const SECTIONS = [
@@ -85,7 +90,7 @@ describe("monitor release", { timeout: 180_000 }, () => {
       assert.equal(h.sim.world.actions.dispatchCount("release-publish.yml"), 0);
       assert.equal(h.sim.world.actions.pushes.length, 0);
       assert.equal(h.sim.world.actions.runCount("release.yml"), 0);
-      assert.ok(!readFakeCalls(h.work).some((c) => c.argv[0] === "new"), "no ergo writes");
+      assert.deepEqual(listAll(h.work), [], "no ergo writes");
       for (const want of [
         `tag -a ${TAG} -m 'Release ${TAG}'`,
         `push origin ${TAG}`,
@@ -227,6 +232,10 @@ describe("monitor release", { timeout: 180_000 }, () => {
       assert.ok(epic, "epic Release blockers: v0.9.0");
       assert.equal(tasks.length, 1);
       assert.equal(tasks[0]!.title, `[release-blocker][${TAG}] gates: gate unit-tests failed`);
+      assert.ok(
+        tasks[0]!.body.startsWith("## Goal\n"),
+        `no leading blank line: ${JSON.stringify(tasks[0]!.body.slice(0, 20))}`,
+      );
       assert.match(tasks[0]!.body, /failing command: node -e/);
       assert.match(tasks[0]!.body, /log: test queue::overflow \.\.\. FAILED/);
       assert.match(tasks[0]!.body, /## Automated Validation Gates/);
@@ -319,14 +328,14 @@ describe("monitor release", { timeout: 180_000 }, () => {
       // the fix: npm credentials repaired (next publish run succeeds by default) and the blocker closed
       // closed with the exact command the failed run printed (`ergo --dir <repo> done <task>`)
       const close = s1.recovery.find((c) => c.includes(" done "));
-      assert.equal(close, `${FAKE_ERGO_BIN} --dir ${h.work} done ${tasks[0]!.id}`);
+      assert.equal(close, `${REAL_ERGO} --dir ${h.work} done ${tasks[0]!.id}`);
       assert.match(s1.recovery.at(-1) ?? "", /^monitor release v0\.9\.0 --config \S+ --mode live --resume$/);
       assert.deepEqual(s1.alternatives, [
         `gh workflow run release-publish.yml --repo ${REPO} --ref main -f release_tag=${TAG} -f rehearsal=false`,
       ]);
       const [program, ...args] = close.split(" ");
       assert.equal(spawnSync(program!, args, { cwd: h.root, stdio: "ignore" }).status, 0);
-      assert.equal(readFakeStore(h.work).tasks.find((t) => t.id === tasks[0]!.id)?.state, "done");
+      assert.equal(listAll(h.work).find((t) => t.id === tasks[0]!.id)?.state, "done");
       const resumed = await h.cli(["--mode", "live", "--yes", "--resume", "--json"]);
       assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
       const s2 = parse(resumed.stdout);
@@ -478,6 +487,36 @@ describe("monitor release", { timeout: 180_000 }, () => {
       }
     },
   );
+
+  it("open blockers stop the run at preconditions with their ids, and no blocker is filed about them", async () => {
+    const h = await createHarness();
+    try {
+      const client = new ErgoClient({ dir: h.work, binary: REAL_ERGO });
+      const open = await createBlockerTask(client, { tag: TAG, title: "npm token expired", body: "## Goal\n\nx\n" });
+      const before = listAll(h.work);
+      const r = await h.cli(["--mode", "live", "--yes", "--json"]);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      const s = parse(r.stdout);
+      assert.equal(s.failed_step, "preconditions");
+      assert.match(
+        step(s, "preconditions").detail,
+        new RegExp(`release blockers: 1 open: ${open.taskId} \\[release-blocker\\]`),
+      );
+      assert.equal(s.blocker, null, "no new blocker");
+      assert.deepEqual(listAll(h.work), before, "ergo unchanged: no blocker about the blockers");
+      assert.deepEqual(s.recovery, [
+        `${REAL_ERGO} --dir ${h.work} done ${open.taskId}`,
+        `monitor release ${TAG} --config ${h.config} --mode live`,
+      ]);
+      assert.ok(
+        s.decisions.some((d) => d.includes(`already blocked by open blocker(s) ${open.taskId}`)),
+        s.decisions.join("\n"),
+      );
+      assert.equal(h.originTags()[TAG], undefined);
+    } finally {
+      await h.close();
+    }
+  });
 
   it("an upstream that cannot answer makes the run unknown (exit 3), never ok or failed", async () => {
     const h = await createHarness();

@@ -22,6 +22,7 @@ import {
   readFakeCalls,
   readFakeStore,
 } from "../fakes/ergo.ts";
+import { bodyOf, initRealErgo, listAll, REAL_ERGO } from "../helpers/real-ergo.ts";
 
 const dirs: string[] = [];
 function repo(init = true): string {
@@ -29,6 +30,12 @@ function repo(init = true): string {
   dirs.push(dir);
   if (init) initFakeErgo(dir);
   return dir;
+}
+/** A repository of the real ergo 6.0.0 (the fake is kept for lock faults, timeouts and call records). */
+function realRepo(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "ergo-client-"));
+  dirs.push(dir);
+  return initRealErgo(dir);
 }
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -50,7 +57,7 @@ async function ergoError(p: Promise<unknown>): Promise<ErgoError> {
 
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ash"]);
 
-describe("ergo client (against the fake ergo 6)", () => {
+describe("ergo client (real ergo 6.0.0; the fake for faults and call records)", () => {
   it("parses error:/hint: lines", () => {
     assert.deepEqual(parseErgoStderr("error: lock busy after 10s\nhint: try again\n"), {
       error: "lock busy after 10s",
@@ -60,8 +67,8 @@ describe("ergo client (against the fake ergo 6)", () => {
   });
 
   it("creates an epic from a task file, adds tasks and lists them", async () => {
-    const dir = repo();
-    const c = client(dir);
+    const dir = realRepo();
+    const c = client(dir, { binary: REAL_ERGO });
     const epic = await c.newEpic("Release blockers: v1.0.0", [{ title: "First", body: "## Goal\n\nfirst body\n" }], {
       body: "## Goal\n\nepic body\n",
     });
@@ -81,6 +88,7 @@ describe("ergo client (against the fake ergo 6)", () => {
       ].sort((a, b) => (items.find((i) => i.title === a[0])!.id < items.find((i) => i.title === b[0])!.id ? -1 : 1)),
     );
     assert.equal(await c.showBody(second), "second body\n");
+    assert.equal(await c.showBody(epic.tasks[0]!.id), "## Goal\n\nfirst body", "no leading blank line");
     assert.equal(await c.showBody(epic.epicId), "## Goal\n\nepic body\n");
     const fm = await c.task(second);
     assert.deepEqual(fm, { id: second, title: "Second", state: "todo", parent: epic.epicId, epic: false });
@@ -224,19 +232,19 @@ describe("release-driver helpers", () => {
   });
 
   it("files a blocker into a new epic, then reuses epic and task", async () => {
-    const dir = repo();
-    assert.deepEqual(await openBlockers({ dir, binary: FAKE_ERGO_BIN, tag: "v2.0.0" }), []);
+    const dir = realRepo();
+    assert.deepEqual(await openBlockers({ dir, binary: REAL_ERGO, tag: "v2.0.0" }), []);
     const first = await fileReleaseBlocker({
       dir,
-      binary: FAKE_ERGO_BIN,
+      binary: REAL_ERGO,
       tag: "v2.0.0",
       title: "npm publish failed",
       body,
     });
     assert.equal(first.created, true);
-    const store = readFakeStore(dir);
-    const epic = store.tasks.find((t) => t.id === first.epicId)!;
-    const task = store.tasks.find((t) => t.id === first.taskId)!;
+    const items = listAll(dir);
+    const epic = { ...items.find((t) => t.id === first.epicId)!, body: bodyOf(dir, first.epicId) };
+    const task = { ...items.find((t) => t.id === first.taskId)!, body: bodyOf(dir, first.taskId) };
     assert.equal(epic.title, "Release blockers: v2.0.0");
     assert.equal(task.title, "[release-blocker][v2.0.0] npm publish failed");
     assert.equal(task.epic_id, first.epicId);
@@ -253,7 +261,7 @@ describe("release-driver helpers", () => {
 
     const again = await fileReleaseBlocker({
       dir,
-      binary: FAKE_ERGO_BIN,
+      binary: REAL_ERGO,
       tag: "v2.0.0",
       title: "[release-blocker][v2.0.0] npm publish failed",
       body,
@@ -261,33 +269,33 @@ describe("release-driver helpers", () => {
     assert.deepEqual(again, { ...first, created: false });
     const other = await fileReleaseBlocker({
       dir,
-      binary: FAKE_ERGO_BIN,
+      binary: REAL_ERGO,
       tag: "v2.0.0",
       title: "PyPI wheel missing",
       body,
     });
     assert.equal(other.created, true);
     assert.equal(other.epicId, first.epicId);
-    assert.equal(readFakeStore(dir).tasks.length, 3);
+    assert.equal(listAll(dir).length, 3);
 
-    const open = await openBlockers({ dir, binary: FAKE_ERGO_BIN, tag: "v2.0.0" });
+    const open = await openBlockers({ dir, binary: REAL_ERGO, tag: "v2.0.0" });
     assert.deepEqual(open.map((t) => t.id).sort(), [first.taskId, other.taskId].sort());
-    const c = client(dir);
+    const c = client(dir, { binary: REAL_ERGO });
     await c.fail(other.taskId, "wheel build broke");
     await c.done(first.taskId, "published");
-    const left = await openBlockers({ dir, binary: FAKE_ERGO_BIN, tag: "v2.0.0" });
+    const left = await openBlockers({ dir, binary: REAL_ERGO, tag: "v2.0.0" });
     assert.deepEqual(
       left.map((t) => [t.id, t.state]),
       [[other.taskId, "failed"]],
       "failed blockers stay open",
     );
     await c.cancel(other.taskId);
-    assert.deepEqual(await openBlockers({ dir, binary: FAKE_ERGO_BIN, tag: "v2.0.0" }), []);
+    assert.deepEqual(await openBlockers({ dir, binary: REAL_ERGO, tag: "v2.0.0" }), []);
 
     // The epic is now finished (hidden from the default list) but still found: a new blocker reactivates it.
     const late = await fileReleaseBlocker({
       dir,
-      binary: FAKE_ERGO_BIN,
+      binary: REAL_ERGO,
       tag: "v2.0.0",
       title: "npm publish failed",
       body,
@@ -297,16 +305,16 @@ describe("release-driver helpers", () => {
     assert.notEqual(late.taskId, first.taskId);
     const epicRow = (await c.list({ epic: first.epicId }))[0]!;
     assert.equal(epicRow.state, "active");
-    assert.equal(readFakeStore(dir).tasks.filter((t) => t.title === "Release blockers: v2.0.0").length, 1);
+    assert.equal(listAll(dir).filter((t) => t.title === "Release blockers: v2.0.0").length, 1);
   });
 
   it("promotes a root task left by an interrupted two-step creation instead of making a second epic", async () => {
-    const dir = repo();
-    const c = client(dir);
+    const dir = realRepo();
+    const c = client(dir, { binary: REAL_ERGO });
     const root = await c.newTask("Release blockers: v3.0.0");
     const filed = await fileReleaseBlocker({
       dir,
-      binary: FAKE_ERGO_BIN,
+      binary: REAL_ERGO,
       tag: "v3.0.0",
       title: "brew formula stale",
       body,
@@ -316,11 +324,11 @@ describe("release-driver helpers", () => {
   });
 
   it("falls back to task + child when a body contains a '---' line", async () => {
-    const dir = repo();
+    const dir = realRepo();
     const tricky = `${body}\n---\nfooter\n`;
-    const filed = await fileReleaseBlocker({ dir, binary: FAKE_ERGO_BIN, tag: "v4.0.0", title: "x", body: tricky });
-    assert.equal(await client(dir).showBody(filed.taskId), tricky);
-    const epic = readFakeStore(dir).tasks.find((t) => t.id === filed.epicId)!;
+    const filed = await fileReleaseBlocker({ dir, binary: REAL_ERGO, tag: "v4.0.0", title: "x", body: tricky });
+    assert.equal(await client(dir, { binary: REAL_ERGO }).showBody(filed.taskId), tricky);
+    const epic = listAll(dir).find((t) => t.id === filed.epicId)!;
     assert.equal(epic.title, "Release blockers: v4.0.0");
   });
 

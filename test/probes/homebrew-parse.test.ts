@@ -695,6 +695,8 @@ describe("parseFormula: hostile input never throws and stays fast", () => {
       ["interpolation regex bait", `class A < Formula\nurl "#{${" ".repeat(1_000_000)}"\nsha256 "x"\nend\n`],
       ["nested %-literal brackets", `%w[${"[".repeat(300_000)}`],
       ["slashes", "/".repeat(300_000)],
+      ["escaped slashes after an unterminated regex", `x = /${"\\/".repeat(400_000)}`],
+      ["heredoc body line of spaces (regex backtracking bait)", `x = <<EOS\n${" ".repeat(500_000)}x\nEOS\n`],
       ["ends only", "end\n".repeat(200_000)],
       ["over the size cap", `class A < Formula\n${"#".repeat(MAX_FORMULA_CHARS)}\nend\n`],
     ];

@@ -131,6 +131,9 @@ describe("npm probe", () => {
       versions: ["1.0.0"],
       deprecated: {},
       version_doc: TINY_DOC,
+      version_doc_source: "version-endpoint",
+      unpublished: null,
+      packument_error: null,
       download: null,
     });
     const packumentReq = srv.seen.find((s) => s.path === "/tiny-tarball");
@@ -273,7 +276,7 @@ describe("npm probe", () => {
     const srv = await serve(() => ({ status: 401, body: { error: "authentication required" } }));
     await rejects(
       npmProbe.observe(plan("@private/pkg", "1.0.0"), context(srv.base).ctx),
-      "E_HTTP_STATUS",
+      "E_HTTP_AUTH",
       /HTTP 401.*authentication/,
     );
     await srv.close();
@@ -283,8 +286,12 @@ describe("npm probe", () => {
     const srv = await serve((req) =>
       req.path === "/tiny-tarball" ? { status: 503, body: "upstream connect error" } : { status: 200, body: TINY_V1 },
     );
-    await rejects(npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx), "E_HTTP_STATUS", /HTTP 503/);
+    // The version document answered: the observation stands on it, and says why the packument did not.
+    const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);
     await srv.close();
+    assert.equal(obs.version_doc_source, "version-endpoint");
+    assert.equal(obs.packument_found, null);
+    assert.match(obs.packument_error ?? "", /HTTP 503/);
     assert.equal(srv.seen.filter((s) => s.path === "/tiny-tarball").length, 2);
   });
 
@@ -294,12 +301,10 @@ describe("npm probe", () => {
         ? { status: 200, body: "<html>captive portal</html>" }
         : { status: 200, body: TINY_V1 },
     );
-    await rejects(
-      npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx),
-      "E_UPSTREAM_MALFORMED",
-      /\/tiny-tarball: body is not JSON/,
-    );
+    const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);
     await srv.close();
+    assert.equal(obs.version_doc_source, "version-endpoint");
+    assert.match(obs.packument_error ?? "", /\/tiny-tarball: body is not JSON/);
   });
 
   it("a version document without a version field is E_UPSTREAM_MALFORMED naming the field", async () => {
@@ -308,12 +313,11 @@ describe("npm probe", () => {
     const srv = await serve(
       registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, versions: { "1.0.0": broken } } }),
     );
-    await rejects(
-      npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx),
-      "E_UPSTREAM_MALFORMED",
-      /tiny-tarball\/1\.0\.0: version:/,
-    );
+    // The packument still answers for the version (either document can answer).
+    const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);
     await srv.close();
+    assert.equal(obs.version_doc_source, "packument");
+    assert.equal(obs.version_doc?.version, "1.0.0");
   });
 
   it("dist-tags that are not strings are E_UPSTREAM_MALFORMED", async () => {
@@ -321,12 +325,9 @@ describe("npm probe", () => {
     const srv = await serve(
       registryHandler({ "tiny-tarball": { abbreviated: broken, versions: { "1.0.0": TINY_V1 } } }),
     );
-    await rejects(
-      npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx),
-      "E_UPSTREAM_MALFORMED",
-      /dist-tags\.latest/,
-    );
+    const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);
     await srv.close();
+    assert.match(obs.packument_error ?? "", /dist-tags\.latest/);
   });
 });
 

@@ -5,6 +5,11 @@ import type { SecretRegistry } from "../../secrets.ts";
 /** What every sink factory gets besides its own config. */
 export interface SinkDeps {
   log: Logger;
+  /**
+   * Directory of the config file: relative paths in a sink's config (ergo's repo_dir) resolve against it, never
+   * against the working directory. Required by sinks that have such paths when one is relative.
+   */
+  baseDir?: string;
   /** Secrets the sink learns (webhook URLs) are registered here so logs and errors redact them. */
   secrets: SecretRegistry;
   /** HTTP dispatcher for webhook sinks (tests inject one); default: an undici Agent per sink. */

@@ -1,7 +1,7 @@
 import type { SinkConfig } from "../../config/schema.ts";
 import type { Sink } from "../types.ts";
 import type { SinkDeps } from "./deps.ts";
-import { createErgoSink } from "./ergo/ergo-sink.ts";
+import { createErgoSink, ergoSinkIssues } from "./ergo/ergo-sink.ts";
 import { createLogSink } from "./log/log-sink.ts";
 import { createSlackSink } from "./slack/slack-sink.ts";
 
@@ -16,6 +16,23 @@ export const SINK_FACTORIES = {
   ergo: createErgoSink,
   log: createLogSink,
 } satisfies { [T in SinkType]: SinkFactory<T> };
+
+/**
+ * Start-up checks of sinks whose config names something outside the file (ergo's repo_dir). Each issue starts
+ * with the entry's path, `settings.alerts.sinks[<i>]…`; `watch` and `config check` refuse to start on any.
+ */
+export const SINK_CHECKS: {
+  [T in SinkType]?: (config: Extract<SinkConfig, { type: T }>, deps: Pick<SinkDeps, "baseDir">, at: string) => string[];
+} = {
+  ergo: ergoSinkIssues,
+};
+
+export function sinkConfigIssues(configs: readonly SinkConfig[], baseDir: string): string[] {
+  return configs.flatMap((c, i) => {
+    const at = `settings.alerts.sinks[${i}]`;
+    return c.type === "ergo" ? (SINK_CHECKS.ergo?.(c, { baseDir }, at) ?? []) : [];
+  });
+}
 
 /** Build the sink for one `settings.alerts.sinks[]` entry. */
 export function createSink(config: SinkConfig, deps: SinkDeps): Sink {

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadConfigText } from "../../config/load.ts";
-import { parseDuration } from "../../config/duration.ts";
+import { parseDuration, parseDurationFlag } from "../../config/duration.ts";
 import { createDaemon } from "../../daemon/create.ts";
 import { UsageError } from "../../errors.ts";
 import type { AlertMessage, Sink } from "../../alerts/types.ts";
@@ -33,8 +33,17 @@ const consoleSink: Sink = {
   },
 };
 
-/** examples/ ships with the package; from src/cli/commands or dist/cli/commands it is three levels up. */
-const EXAMPLE = new URL("../../../examples/plasmite.yaml", import.meta.url);
+/**
+ * examples/ ships with the package, at its root: three levels above src/cli/commands/demo.ts, two above the bundle
+ * (dist/cli/main.js), so it is found from the nearest directory holding a package.json.
+ */
+const EXAMPLE = packageFile("examples/plasmite.yaml");
+
+function packageFile(path: string): URL {
+  let dir = new URL(".", import.meta.url);
+  while (!existsSync(new URL("package.json", dir)) && dir.pathname !== "/") dir = new URL("..", dir);
+  return new URL(path, dir);
+}
 
 /**
  * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
@@ -50,15 +59,15 @@ export function registerDemo(program: Command): void {
     .option("--interval <duration>", "how often the daemon checks", "10s")
     .option("--duration <duration>", "stop by itself after this long (default: run until Ctrl-C)")
     .action(async (flags: DemoFlags) => {
-      const healMs = parseDuration(flags.healAfter);
+      const healMs = parseDurationFlag("--heal-after", flags.healAfter, "24h", { allowZero: true });
       const intervalMs = parseDuration(flags.interval);
-      const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration);
-      if (healMs === null) throw new UsageError(`--heal-after: "${flags.healAfter}" is not a duration`);
+      const durationMs =
+        flags.duration === undefined
+          ? null
+          : parseDurationFlag("--duration", flags.duration, "7d", { allowZero: true });
       if (intervalMs === null || intervalMs < 1000 || intervalMs % 1000 !== 0 || intervalMs > 59_000) {
         throw new UsageError(`--interval: "${flags.interval}" must be whole seconds between 1s and 59s`);
       }
-      if (durationMs === null && flags.duration !== undefined)
-        throw new UsageError(`--duration: "${flags.duration}" is not a duration`);
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));
       const loaded = loadConfigText(readFileSync(EXAMPLE, "utf8"), EXAMPLE.pathname, stateDir, { env: {} });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CHANNELS, isChannelId } from "../../channels.ts";
-import { formatDuration, parseDuration } from "../../config/duration.ts";
+import { formatDuration, parseDurationFlag } from "../../config/duration.ts";
 import { loadConfigFile } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
 import type { Silence } from "../../state/types.ts";
@@ -72,9 +72,7 @@ export function registerSilence(program: Command): void {
           throw new UsageError(`--channel: unknown channel "${flags.channel}" (one of ${CHANNELS.join(", ")})`);
         }
         if (flags.for === undefined) throw new UsageError("--for <duration> is required (e.g. --for 2h)");
-        const ms = parseDuration(flags.for);
-        if (ms === null || ms <= 0)
-          throw new UsageError(`--for: "${flags.for}" is not a positive duration (e.g. 30m, 2h)`);
+        const ms = parseDurationFlag("--for", flags.for, "3650d");
         const s = store.addSilence({
           project,
           channel: flags.channel !== undefined && isChannelId(flags.channel) ? flags.channel : null,

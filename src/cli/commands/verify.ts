@@ -1,30 +1,10 @@
+/** `monitor verify`: its options; the work is in verify-action.ts, loaded when the command runs. */
 import type { Command } from "commander";
-import { CHANNELS, isChannelId } from "../../channels.ts";
-import { parseDuration, formatDuration } from "../../config/duration.ts";
-import { UsageError } from "../../errors.ts";
-import { REPORTERS } from "../../report/registry.ts";
-import { verifyRelease } from "../../verify/run.ts";
-import { waitForSettle } from "../../verify/wait.ts";
-import { exitCodeFor, useColor } from "../output.ts";
-import { loadForCommand, type GlobalOptions } from "../load.ts";
-import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { CHANNELS } from "../../channels.ts";
+import type { VerifyFlags } from "./verify-action.ts";
 
 const DEFAULT_TIMEOUT = "45s";
 const DEFAULT_DEEP_TIMEOUT = "30m";
-/** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
-const MIN_ROUND_MS = 10_000;
-
-interface VerifyFlags extends GlobalOptions {
-  project?: string;
-  json?: boolean;
-  markdown?: boolean;
-  wait?: string;
-  pollInterval: string;
-  deep?: boolean;
-  timeout?: string;
-  channel?: string[];
-  latest?: boolean;
-}
 
 export function registerVerify(program: Command): void {
   program
@@ -45,58 +25,13 @@ export function registerVerify(program: Command): void {
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<VerifyFlags>();
-      if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
-      const waitMs = flags.wait === undefined ? 0 : parseDuration(flags.wait);
-      if (waitMs === null) throw new UsageError(`--wait: "${flags.wait}" is not a duration (e.g. 90s, 30m, 1h)`);
-      const pollMs = parseDuration(flags.pollInterval);
-      if (pollMs === null || pollMs <= 0)
-        throw new UsageError(`--poll-interval: "${flags.pollInterval}" is not a positive duration`);
-      const timeoutText = flags.timeout ?? (flags.deep ? DEFAULT_DEEP_TIMEOUT : DEFAULT_TIMEOUT);
-      const timeoutMs = parseDuration(timeoutText);
-      if (timeoutMs === null || timeoutMs <= 0)
-        throw new UsageError(`--timeout: "${timeoutText}" is not a positive duration (e.g. 45s, 30m)`);
-      const channels = (flags.channel ?? []).map((c) => {
-        if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
-        return c;
-      });
-      const session = await loadForCommand(globals);
-      try {
-        const project = selectProject(session.loaded, flags.project);
-        const tag = normalizeTag(project, tagArg);
-        const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
-        const waitStarted = Date.now();
-        const latest = flags.latest === undefined ? "auto" : flags.latest;
-        // Under --wait each round gets --timeout, but never more than what is left of --wait.
-        const run = (leftMs = timeoutMs) =>
-          verifyRelease(rt, session.loaded, project, tag, {
-            deep: Boolean(flags.deep),
-            timeoutMs: Math.min(timeoutMs, leftMs),
-            expectLatest: latest,
-            ...(channels.length ? { channels: channels } : {}),
-          });
-        let report = await run(waitMs > 0 ? waitMs : timeoutMs);
-        if (waitMs > 0) {
-          const tty = process.stderr.isTTY;
-          report = await waitForSettle(report, run, {
-            waitMs: Math.max(0, waitMs - (Date.now() - waitStarted)),
-            pollMs,
-            minRoundMs: Math.min(timeoutMs, MIN_ROUND_MS),
-            onWait: (w) => {
-              const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
-              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-            },
-          });
-          if (tty) process.stderr.write("\r\x1b[2K");
-        }
-        await rt.close();
-        const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
-        process.stdout.write(
-          `${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`,
-        );
-        process.exitCode = exitCodeFor([report]);
-      } finally {
-        await session.close();
-      }
+      // The probes, the HTTP client (undici), Octokit, pino and the config loader load only when verify runs:
+      // `monitor verify --help` stays at commander's cost (start-up, docs/benchmarks.md).
+      const { runVerify } = await import("./verify-action.ts");
+      await runVerify(
+        tagArg,
+        { ...flags, timeout: flags.timeout ?? (flags.deep ? DEFAULT_DEEP_TIMEOUT : DEFAULT_TIMEOUT) },
+        cmd.optsWithGlobals<VerifyFlags>(),
+      );
     });
 }

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { parseDuration } from "../../config/duration.ts";
+import { parseDurationFlag } from "../../config/duration.ts";
 import { createDaemon } from "../../daemon/create.ts";
 import type { Daemon } from "../../daemon/daemon.ts";
-import { UsageError, errorMessage } from "../../errors.ts";
+import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { startServer } from "../../server/index.ts";
 import type { RunningServer } from "../../server/types.ts";
@@ -36,9 +36,7 @@ export function registerWatch(program: Command): void {
     .option("--no-server", "do not serve the status page, API and metrics")
     .action(async (flags: WatchFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<WatchFlags>();
-      const drainMs = parseDuration(flags.drainTimeout);
-      if (drainMs === null)
-        throw new UsageError(`--drain-timeout: "${flags.drainTimeout}" is not a duration (e.g. 10s)`);
+      const drainMs = parseDurationFlag("--drain-timeout", flags.drainTimeout, "1h", { allowZero: true });
       const session = await loadForCommand(globals);
       try {
         const loaded = session.loaded;
@@ -60,13 +58,15 @@ export function registerWatch(program: Command): void {
           return;
         }
         const server = flags.server
-          ? await startServer({
-              daemon,
-              store,
-              loaded,
-              log: runtime.log,
-              ...(flags.listen ? { listen: flags.listen } : {}),
-            })
+          ? await serveLocked(daemon, () =>
+              startServer({
+                daemon,
+                store,
+                loaded,
+                log: runtime.log,
+                ...(flags.listen ? { listen: flags.listen } : {}),
+              }),
+            )
           : null;
         serverUrl = server?.url ?? null;
         await daemon.start();
@@ -76,6 +76,20 @@ export function registerWatch(program: Command): void {
         await session.close();
       }
     });
+}
+
+/**
+ * Takes the state lock, then opens the server: a second daemon on a locked state directory must exit, not serve
+ * /healthz. On any failure (lock held, address in use, token rule) everything is closed before the error surfaces.
+ */
+async function serveLocked(daemon: Daemon, open: () => Promise<RunningServer>): Promise<RunningServer> {
+  try {
+    daemon.lock();
+    return await open();
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
 }
 
 /** Resolves with the exit code once SIGTERM/SIGINT has stopped the daemon; a second signal exits at once. */

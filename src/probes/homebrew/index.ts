@@ -2,7 +2,8 @@ import { AppError } from "../../errors.ts";
 import { readRepoFile } from "../../http/github-contents.ts";
 import type { ReleasePlan } from "../../plan/types.ts";
 import type { HomebrewObservation, Probe, ProbeContext } from "../types.ts";
-import { parseFormula } from "./parse-formula.ts";
+import { parseFormulaOffThread } from "./parse-off-thread.ts";
+import { WorkBudgetExceeded } from "./work.ts";
 
 /** Formulae and casks are a few KiB; the contents API itself stops at 1 MB for JSON. */
 export const FORMULA_MAX_BYTES = 1024 * 1024;
@@ -28,7 +29,15 @@ export const homebrewProbe: Probe<HomebrewObservation> = {
     });
     const base = { channel: "homebrew", tap, path: hb.path, ref: hb.ref } as const;
     if (text === null) return { ...base, found: false, formula: null };
-    const formula = parseFormula(text);
+    const formula = await parseFormulaOffThread(text, ctx.signal).catch((err: unknown) => {
+      if (!(err instanceof WorkBudgetExceeded)) throw err;
+      // Could not tell: the formula is too costly to read, which says nothing about the release.
+      throw new AppError(
+        "E_PROBE_FAILED",
+        `formula ${tap}:${hb.path}@${hb.ref} is too complex to read (more than ${err.limit} parser steps)`,
+        { cause: err },
+      );
+    });
     if (formula.warnings.length > 0)
       ctx.log.debug({ path: hb.path, warnings: formula.warnings }, "formula parse warnings");
     return { ...base, found: true, formula };

@@ -1,5 +1,6 @@
 import type { FormulaArtifact, FormulaContext, ParsedFormula } from "../types.ts";
 import { lexRuby, type Token } from "./ruby-lexer.ts";
+import { WorkBudgetExceeded, WorkMeter } from "./work.ts";
 
 /**
  * Static reader for Homebrew formulae and casks (registry-contracts.md §5). It never executes Ruby and never
@@ -13,10 +14,11 @@ import { lexRuby, type Token } from "./ruby-lexer.ts";
  * a shared `url` per CPU. `bottle`, `resource`, `patch`, `head`, `livecheck`, `test`, `service` blocks and
  * `def` bodies are skipped.
  */
-export function parseFormula(text: string): ParsedFormula {
+export function parseFormula(text: string, meter: WorkMeter = new WorkMeter(FORMULA_WORK_BUDGET)): ParsedFormula {
   try {
-    return new FormulaParser(typeof text === "string" ? text : String(text)).run();
+    return new FormulaParser(typeof text === "string" ? text : String(text), meter).run();
   } catch (err) {
+    if (err instanceof WorkBudgetExceeded) throw err;
     // Unreachable by design (the fuzz test feeds it hostile input); kept so a parser bug degrades to a warning.
     return {
       kind: "formula",
@@ -31,9 +33,18 @@ export function parseFormula(text: string): ParsedFormula {
 
 /** Formulae are a few KiB (the probe refuses files over 1 MiB); longer text is read up to this cap. */
 export const MAX_FORMULA_CHARS = 1024 * 1024;
+/**
+ * Steps (characters the lexer examines plus tokens the parser visits) one parse may take. Linear work stays
+ * within a few dozen steps per character, so any formula up to the size cap fits; exceeding it throws
+ * WorkBudgetExceeded, which the probe reports as `unknown`.
+ */
+export const FORMULA_WORK_BUDGET = 64 * MAX_FORMULA_CHARS;
 const MAX_WARNINGS = 100;
 const MAX_STANZAS = 5_000;
 const MAX_DEPTH = 200;
+/** Interpolation stops here: real urls are short, and a hostile one must not grow without bound. */
+const MAX_URL_CHARS = 8 * 1024;
+const MAX_VERSION_CHARS = 256;
 
 type Os = "macos" | "linux";
 type Cpu = "arm" | "intel";
@@ -333,15 +344,23 @@ function isOp(t: Token | undefined, text: string): boolean {
 }
 
 /** Reduces a condition's tokens to platform atoms; anything else marks it unknown. Iterative over parentheses. */
-function analyzeCondition(tokens: readonly Token[]): Cond {
+function analyzeCondition(tokens: readonly Token[], meter: WorkMeter): Cond {
+  meter.spend(tokens.length);
   if (tokens.some((t) => isOp(t, "||") || (t.kind === "ident" && t.text === "or"))) return UNKNOWN;
   let result = NEUTRAL;
   // Work list of (tokens, negated) parts; depth bounded by the token count.
   const work: { tokens: readonly Token[]; negated: boolean }[] = [{ tokens, negated: false }];
   let steps = 0;
+  // Each nesting level re-reads its part, so deep nesting is cut off by the tokens visited: linear in the condition.
+  let visited = 0;
+  const maxVisited = 4 * tokens.length + 256;
   while (work.length > 0) {
     if (++steps > 1_000) return UNKNOWN;
     const { tokens: ts, negated } = work.pop() ?? { tokens: [], negated: false };
+    visited += ts.length;
+    if (visited > maxVisited) return UNKNOWN;
+    // Splitting, slicing, the balanced-wrap check and the atom text each visit the part's tokens.
+    meter.spend(4 * ts.length);
     const parts: Token[][] = [[]];
     let depth = 0;
     for (const t of ts) {
@@ -390,6 +409,7 @@ function balancedWrap(ts: readonly Token[]): boolean {
 
 class FormulaParser {
   readonly #text: string;
+  readonly #meter: WorkMeter;
   readonly #warnings: string[] = [];
   #suppressed = 0;
   #stanzas = 0;
@@ -404,8 +424,9 @@ class FormulaParser {
   readonly #blockBraces = new Set<Token>();
   readonly #blockCloses = new Set<Token>();
 
-  constructor(text: string) {
+  constructor(text: string, meter: WorkMeter) {
     this.#text = text;
+    this.#meter = meter;
     this.#stack = [
       newFrame({ name: "(top)", line: 1, closer: "end", kind: "root", collect: true, topLevel: true }, null),
     ];
@@ -417,7 +438,7 @@ class FormulaParser {
       this.#warn(`formula is ${text.length} characters; only the first ${MAX_FORMULA_CHARS} were read`);
       text = text.slice(0, MAX_FORMULA_CHARS);
     }
-    const { tokens, warnings } = lexRuby(text);
+    const { tokens, warnings } = lexRuby(text, this.#meter);
     for (const w of warnings) this.#warn(w);
     for (const statement of this.#split(tokens)) this.#statement(statement);
     while (this.#stack.length > 1) {
@@ -457,6 +478,7 @@ class FormulaParser {
     let cur: Token[] = [];
     const brackets: string[] = [];
     for (let k = 0; k < tokens.length; k++) {
+      this.#meter.spend(1);
       const t = tokens[k];
       if (!t) continue;
       const top = brackets[brackets.length - 1];
@@ -530,6 +552,7 @@ class FormulaParser {
     let atStart = true;
     let head = 0;
     while (i < ts.length) {
+      this.#meter.spend(1);
       const t = ts[i];
       if (!t) break;
       const kw = this.#keyword(ts, i);
@@ -561,7 +584,7 @@ class FormulaParser {
         continue;
       }
       if (kw === "when" || kw === "ensure" || ((kw === "in" || kw === "rescue") && atStart)) {
-        this.#flush(this.#top());
+        this.#endBranch(this.#top());
         i = this.#condition(ts, i + 1, ["then"]).next;
         atStart = true;
         head = i;
@@ -594,6 +617,7 @@ class FormulaParser {
         continue;
       }
       if (kw === "def") {
+        this.#meter.spend(ts.length - i);
         if (!isEndlessDef(ts, i)) {
           this.#push({
             name: `def ${ts[i + 1]?.text ?? ""}`,
@@ -606,6 +630,7 @@ class FormulaParser {
         return;
       }
       if (kw === "class") {
+        this.#meter.spend(2 * (ts.length - i));
         this.#openClass(ts, i);
         return;
       }
@@ -615,7 +640,9 @@ class FormulaParser {
       }
       if (kw === "do" || (t.kind === "op" && t.text === "{" && this.#blockBraces.has(t))) {
         this.#openBlock(ts, head, i, t.line, kw === "do" ? "end" : "}");
-        i = skipBlockParams(ts, i + 1);
+        const after = skipBlockParams(ts, i + 1);
+        this.#meter.spend(after - i);
+        i = after;
         atStart = true;
         head = i;
         continue;
@@ -640,13 +667,14 @@ class FormulaParser {
   #condition(ts: readonly Token[], start: number, stops: readonly string[]): { cond: Cond; next: number } {
     let j = start;
     while (j < ts.length) {
+      this.#meter.spend(1);
       const kw = this.#keyword(ts, j);
       if (kw !== null && stops.includes(kw)) {
-        return { cond: analyzeCondition(ts.slice(start, j)), next: j + 1 };
+        return { cond: analyzeCondition(ts.slice(start, j), this.#meter), next: j + 1 };
       }
       j++;
     }
-    return { cond: analyzeCondition(ts.slice(start, j)), next: j };
+    return { cond: analyzeCondition(ts.slice(start, j), this.#meter), next: j };
   }
 
   // ------------------------------------------------------------ stanzas
@@ -657,6 +685,7 @@ class FormulaParser {
     let j = i + 1;
     let depth = 0;
     for (; j < ts.length; j++) {
+      this.#meter.spend(1);
       const t = ts[j];
       if (!t) break;
       if (t.kind === "op") {
@@ -901,6 +930,7 @@ class FormulaParser {
   }
 
   #openBlock(ts: readonly Token[], head: number, at: number, line: number, closer: "end" | "}"): void {
+    this.#meter.spend(2 * (at - head + 1));
     const name = blockName(ts, head, at);
     const label = `${name || "block"} ${closer === "end" ? "do" : "{"}`;
     if (!this.#collecting()) {
@@ -973,7 +1003,7 @@ class FormulaParser {
 
   #else(line: number): void {
     const frame = this.#top();
-    this.#flush(frame);
+    this.#endBranch(frame);
     if (frame.kind !== "if" || !frame.chain) return; // case/begin: no platform meaning
     const chain = frame.chain;
     if (!chain.invertible) {
@@ -1022,10 +1052,19 @@ class FormulaParser {
 
   // ------------------------------------------------------------ pairing
 
+  /**
+   * Pairs the items of a branch that just ended. A stray `when`/`else` at the top level ends no branch: the
+   * root's items are paired once, at the end (re-pairing them on every stray keyword would be quadratic).
+   */
+  #endBranch(frame: Frame): void {
+    if (frame.kind !== "root") this.#flush(frame);
+  }
+
   /** Pairs the url/sha256 items of the frame's current branch; leftovers move up to the enclosing frame. */
   #flush(frame: Frame): void {
     frame.urlContexts.clear();
     if (frame.items.length === 0) return;
+    this.#meter.spend(4 * frame.items.length);
     const items = [...frame.items].sort((a, b) => a.line - b.line);
     const shas = new Map<string, { ctx: FormulaContext; queue: Item[]; next: number }>();
     for (const item of items) {
@@ -1085,19 +1124,33 @@ class FormulaParser {
   }
 
   #substitute(url: Item, ctx: FormulaContext): string {
+    this.#meter.spend(url.value.length);
     if (!url.value.includes("#{")) return url.value;
     const unresolved: string[] = [];
+    // Looked up once per url, not per interpolation; a version too long to be real is not substituted.
+    let version: string | null | undefined;
+    let arch: string | null | undefined;
+    let length = url.value.length;
     const resolved = url.value.replace(/#\{([^{}]*)\}/g, (whole, inner: string) => {
+      this.#meter.spend(whole.length);
       const expr = inner.trim();
       const method = VERSION_METHODS[expr];
+      let value: string | undefined;
       if (method && Object.hasOwn(VERSION_METHODS, expr)) {
-        const version = this.#nearest(url.frame, (f) => f.version) ?? this.#version;
-        const value = version === null ? undefined : method(version);
-        if (value !== undefined) return value;
+        version ??= this.#nearest(url.frame, (f) => f.version) ?? this.#version;
+        if (version !== null && version.length <= MAX_VERSION_CHARS) {
+          this.#meter.spend(version.length);
+          value = method(version);
+        }
       } else if (expr === "arch" && ctx.cpu !== null) {
         const cpu = ctx.cpu;
-        const value = this.#nearest(url.frame, (f) => f.arch?.get(cpu) ?? null);
-        if (value !== null) return value;
+        arch ??= this.#nearest(url.frame, (f) => f.arch?.get(cpu) ?? null);
+        value = arch ?? undefined;
+      }
+      if (value !== undefined && length + value.length <= MAX_URL_CHARS) {
+        this.#meter.spend(value.length);
+        length += value.length;
+        return value;
       }
       unresolved.push(whole);
       return whole;
@@ -1110,6 +1163,7 @@ class FormulaParser {
 
   #nearest<T>(frame: Frame | null, pick: (f: Frame) => T | null): T | null {
     for (let f = frame; f; f = f.parent) {
+      this.#meter.spend(1);
       const v = pick(f);
       if (v !== null) return v;
     }

@@ -10,6 +10,8 @@
  * ids), symbols, labels (`verified:`), method names ending in `?`/`!`, and backslash line continuations.
  */
 
+import { WorkMeter } from "./work.ts";
+
 export type TokenKind = "ident" | "const" | "label" | "symbol" | "string" | "number" | "literal" | "op" | "nl";
 
 export interface Token {
@@ -109,6 +111,17 @@ function isSpace(c: string): boolean {
   return c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v";
 }
 
+/** A regex scan that reached the end of its line without a closer (see replayMiss). */
+interface RegexMiss {
+  from: number;
+  end: number;
+  /** Unescaped `/`, `[` and `]` the scan saw, and whether it was inside a class after each. */
+  marks: number[];
+  classAfter: boolean[];
+  /** Index of the first mark at or after the last replayed opener. */
+  next: number;
+}
+
 interface PendingHeredoc {
   id: string;
   /** `<<~` / `<<-`: the terminator may be indented. */
@@ -117,7 +130,7 @@ interface PendingHeredoc {
   line: number;
 }
 
-export function lexRuby(src: string): LexResult {
+export function lexRuby(src: string, meter: WorkMeter = new WorkMeter()): LexResult {
   const tokens: Token[] = [];
   const warnings: string[] = [];
   const n = src.length;
@@ -126,8 +139,19 @@ export function lexRuby(src: string): LexResult {
   let atLineStart = true;
   let spaceBefore = false;
   let pending: PendingHeredoc[] = [];
+  let miss: RegexMiss | null = null;
+  /** The last line end found: no newline lies in [lineFrom, lineEnd). */
+  let lineFrom = 0;
+  let lineEnd = -1;
+
+  /** Every character the lexer looks at goes through here (or is counted by span for built-in scans). */
+  const ch = (k: number): string => {
+    meter.spend(1);
+    return src[k] ?? "";
+  };
 
   const push = (kind: TokenKind, text: string, startLine: number, value = "", interpolated = false): Token => {
+    meter.spend(text.length);
     const token: Token = { kind, text, value, interpolated, line: startLine, spaceBefore };
     tokens.push(token);
     spaceBefore = false;
@@ -147,12 +171,19 @@ export function lexRuby(src: string): LexResult {
 
   /** Index of the next newline at or after `from` (or n). */
   const endOfLine = (from: number): number => {
+    meter.spend(1);
+    if (from >= lineFrom && from <= lineEnd) return lineEnd;
     const k = src.indexOf("\n", from);
-    return k === -1 ? n : k;
+    const end = k === -1 ? n : k;
+    meter.spend(end - from);
+    lineFrom = from;
+    lineEnd = end;
+    return end;
   };
 
   const countLines = (from: number, to: number): number => {
     let c = 0;
+    meter.spend(to - from);
     for (let k = from; k < to; k++) if (src.charCodeAt(k) === 10) c++;
     return c;
   };
@@ -172,9 +203,9 @@ export function lexRuby(src: string): LexResult {
     let interpolated = false;
     let nest = 0;
     while (j < n) {
-      const c = src[j] ?? "";
+      const c = ch(j);
       if (c === "\\") {
-        const d = src[j + 1] ?? "";
+        const d = ch(j + 1);
         if (interp) value += unescape(d);
         else value += d === close || d === "\\" || (open !== null && d === open) ? d : `\\${d}`;
         j += 2;
@@ -193,9 +224,10 @@ export function lexRuby(src: string): LexResult {
         j++;
         continue;
       }
-      if (interp && c === "#" && src[j + 1] === "{") {
+      if (interp && c === "#" && ch(j + 1) === "{") {
         interpolated = true;
         const k = skipInterpolation(j + 2);
+        meter.spend(k - j);
         value += src.slice(j, k);
         j = k;
         continue;
@@ -214,7 +246,7 @@ export function lexRuby(src: string): LexResult {
     let j = start;
     while (j < n && modes.length > 0) {
       const mode = modes[modes.length - 1];
-      const c = src[j] ?? "";
+      const c = ch(j);
       if (mode === "c") {
         if (c === "{") {
           depths[depths.length - 1] = (depths[depths.length - 1] ?? 0) + 1;
@@ -240,7 +272,7 @@ export function lexRuby(src: string): LexResult {
         modes.pop();
         depths.pop();
         j++;
-      } else if (mode === "d" && c === "#" && src[j + 1] === "{") {
+      } else if (mode === "d" && c === "#" && ch(j + 1) === "{") {
         modes.push("c");
         depths.push(0);
         j += 2;
@@ -261,10 +293,11 @@ export function lexRuby(src: string): LexResult {
       while (i < n) {
         const eol = endOfLine(i);
         const text = src.slice(i, eol);
+        meter.spend(2 * text.length);
         const next = Math.min(eol + 1, n);
         line++;
         i = next;
-        const candidate = h.indented ? text.trim() : text.replace(/\s+$/, "");
+        const candidate = h.indented ? text.trim() : text.trimEnd();
         if (candidate === h.id) {
           found = true;
           break;
@@ -277,17 +310,19 @@ export function lexRuby(src: string): LexResult {
   };
 
   while (i < n) {
-    const c = src[i] ?? "";
+    const c = ch(i);
 
     if (atLineStart) {
-      if (src.startsWith("=begin", i) && (i + 6 >= n || /\s/.test(src[i + 6] ?? ""))) {
+      meter.spend(13);
+      if (src.startsWith("=begin", i) && (i + 6 >= n || /\s/.test(ch(i + 6)))) {
         const startLine = line;
         let found = false;
         let k = endOfLine(i);
         while (k < n) {
           line++;
           const s = k + 1;
-          if (src.startsWith("=end", s) && (s + 4 >= n || /\s/.test(src[s + 4] ?? ""))) {
+          meter.spend(4);
+          if (src.startsWith("=end", s) && (s + 4 >= n || /\s/.test(ch(s + 4)))) {
             k = endOfLine(s);
             found = true;
             break;
@@ -300,6 +335,7 @@ export function lexRuby(src: string): LexResult {
       }
       if (src.startsWith("__END__", i)) {
         const eol = endOfLine(i);
+        meter.spend(eol - i);
         if (src.slice(i, eol).replace(/\r$/, "") === "__END__") break;
       }
     }
@@ -320,8 +356,8 @@ export function lexRuby(src: string): LexResult {
       i++;
       continue;
     }
-    if (c === "\\" && (src[i + 1] === "\n" || (src[i + 1] === "\r" && src[i + 2] === "\n"))) {
-      i += src[i + 1] === "\n" ? 2 : 3;
+    if (c === "\\" && (ch(i + 1) === "\n" || (ch(i + 1) === "\r" && ch(i + 2) === "\n"))) {
+      i += ch(i + 1) === "\n" ? 2 : 3;
       line++;
       spaceBefore = true;
       continue;
@@ -351,7 +387,7 @@ export function lexRuby(src: string): LexResult {
     }
 
     if (c === ":") {
-      const d = src[i + 1] ?? "";
+      const d = ch(i + 1);
       if (d === ":") {
         push("op", "::", startLine);
         i += 2;
@@ -366,8 +402,8 @@ export function lexRuby(src: string): LexResult {
       }
       if (isIdentStart(d)) {
         let j = i + 2;
-        while (j < n && isIdentChar(src[j] ?? "")) j++;
-        if ((src[j] === "?" || src[j] === "!" || src[j] === "=") && src[j + 1] !== "=" && src[j + 1] !== ">") j++;
+        while (j < n && isIdentChar(ch(j))) j++;
+        if ((ch(j) === "?" || ch(j) === "!" || ch(j) === "=") && ch(j + 1) !== "=" && ch(j + 1) !== ">") j++;
         push("symbol", src.slice(i + 1, j), startLine);
         i = j;
         continue;
@@ -379,10 +415,10 @@ export function lexRuby(src: string): LexResult {
 
     if (isIdentStart(c)) {
       let j = i + 1;
-      while (j < n && isIdentChar(src[j] ?? "")) j++;
-      if ((src[j] === "?" || src[j] === "!") && src[j + 1] !== "=") j++;
+      while (j < n && isIdentChar(ch(j))) j++;
+      if ((ch(j) === "?" || ch(j) === "!") && ch(j + 1) !== "=") j++;
       const word = src.slice(i, j);
-      if (src[j] === ":" && src[j + 1] !== ":" && !word.endsWith("?")) {
+      if (ch(j) === ":" && ch(j + 1) !== ":" && !word.endsWith("?")) {
         push("label", word, startLine);
         i = j + 1;
         continue;
@@ -395,9 +431,9 @@ export function lexRuby(src: string): LexResult {
     if (isDigit(c)) {
       let j = i + 1;
       while (j < n) {
-        const d = src[j] ?? "";
+        const d = ch(j);
         if (isIdentChar(d)) j++;
-        else if (d === "." && isDigit(src[j + 1] ?? "")) j += 2;
+        else if (d === "." && isDigit(ch(j + 1))) j += 2;
         else break;
       }
       push("number", src.slice(i, j), startLine);
@@ -421,14 +457,14 @@ export function lexRuby(src: string): LexResult {
       const end = scanRegex(i + 1);
       if (end !== -1) {
         let j = end;
-        while (j < n && /[a-z]/.test(src[j] ?? "")) j++;
+        while (j < n && /[a-z]/.test(ch(j))) j++;
         push("literal", src.slice(i, j), startLine);
         i = j;
         continue;
       }
     }
 
-    if (c === "<" && src[i + 1] === "<") {
+    if (c === "<" && ch(i + 1) === "<") {
       const heredoc = heredocStart(i);
       if (heredoc) {
         const token = push("string", src.slice(i, heredoc.end), startLine);
@@ -438,6 +474,7 @@ export function lexRuby(src: string): LexResult {
       }
     }
 
+    meter.spend(5);
     const op = OPS3.has(src.slice(i, i + 3))
       ? src.slice(i, i + 3)
       : OPS2.has(src.slice(i, i + 2))
@@ -458,27 +495,52 @@ export function lexRuby(src: string): LexResult {
     if (!afterValue()) return true;
     // `rx /a/` (command call with a regex argument) vs `a / b` and `bin/"x"` (division).
     const p = prev();
-    const next = src[at + 1] ?? "";
+    const next = ch(at + 1);
     return p?.kind === "ident" && spaceBefore && next !== " " && next !== "=" && next !== "\n";
   }
 
   /** Returns the index after the closing `/`, or -1 when the line has none (then `/` is an operator). */
   function scanRegex(start: number): number {
+    if (miss && start - 1 >= miss.from && start - 1 < miss.end) return replayMiss(miss, start - 1);
     let j = start;
     let inClass = false;
+    const marks: number[] = [];
+    const classAfter: boolean[] = [];
     while (j < n) {
-      const c = src[j] ?? "";
-      if (c === "\n") return -1;
+      const c = ch(j);
+      if (c === "\n") break;
       if (c === "\\") {
         j += 2;
         continue;
       }
-      if (c === "[") inClass = true;
-      else if (c === "]") inClass = false;
-      else if (c === "/" && !inClass) return j + 1;
+      if (c === "/" && !inClass) return j + 1;
+      if (c === "[" || c === "]" || c === "/") {
+        if (c !== "/") inClass = c === "[";
+        marks.push(j);
+        classAfter.push(inClass);
+      }
       j++;
     }
+    miss = { from: start, end: Math.min(j, n), marks, classAfter, next: 0 };
     return -1;
+  }
+
+  /**
+   * A regex opener at `p` inside the span of a scan that found no closer. Both scans see the same escapes from
+   * `p + 1` on; they differ only while the earlier one was inside a `[…]` class, up to its next `[`, `]` or `/`.
+   * So the answer is read off the earlier scan's marks, and every opener on the line costs O(1) amortized
+   * instead of a rescan to the end of the line.
+   */
+  function replayMiss(m: RegexMiss, p: number): number {
+    meter.spend(1);
+    while (m.next < m.marks.length && (m.marks[m.next] ?? n) < p) {
+      meter.spend(1);
+      m.next++;
+    }
+    if (m.next === 0 || m.classAfter[m.next - 1] !== true) return -1;
+    const k = m.marks[m.next] === p ? m.next + 1 : m.next;
+    const q = m.marks[k];
+    return q !== undefined && src[q] === "/" ? q + 1 : -1;
   }
 
   function percentLiteral(
@@ -486,13 +548,17 @@ export function lexRuby(src: string): LexResult {
   ): { end: number; type: string; value: string; interpolated: boolean; terminated: boolean } | null {
     let j = at + 1;
     let type = "";
-    if (/[qQwWiIrsx]/.test(src[j] ?? "") && !isIdentChar(src[j + 1] ?? "a") && !isSpace(src[j + 1] ?? " ")) {
-      type = src[j] ?? "";
+    if (
+      /[qQwWiIrsx]/.test(ch(j)) &&
+      !(j + 1 < n ? isIdentChar(ch(j + 1)) : true) &&
+      !(j + 1 < n ? isSpace(ch(j + 1)) : true)
+    ) {
+      type = ch(j);
       j++;
     }
-    const delim = src[j] ?? "";
+    const delim = ch(j);
     if (delim === "" || isIdentChar(delim) || isSpace(delim) || delim === "\n" || delim === "=") return null;
-    if (afterValue() && !(spaceBefore && !isSpace(src[at + 1] ?? " "))) return null;
+    if (afterValue() && !(spaceBefore && !(at + 1 < n ? isSpace(ch(at + 1)) : true))) return null;
     if (type === "" && !PAIRS.has(delim) && delim !== "|" && delim !== "!") return null;
     const close = PAIRS.get(delim) ?? delim;
     const open = PAIRS.has(delim) ? delim : null;
@@ -504,25 +570,26 @@ export function lexRuby(src: string): LexResult {
   function heredocStart(at: number): { end: number; id: string; indented: boolean } | null {
     let j = at + 2;
     let indented = false;
-    if (src[j] === "~" || src[j] === "-") {
+    if (ch(j) === "~" || ch(j) === "-") {
       indented = true;
       j++;
     } else {
       // Plain `<<ID` only where an expression starts or as a spaced command argument (`x <<EOS`).
-      const next = src[j] ?? "";
+      const next = ch(j);
       const upperOrQuote = (next >= "A" && next <= "Z") || next === '"' || next === "'" || next === "_";
       if (!upperOrQuote || (afterValue() && !spaceBefore)) return null;
     }
-    const q = src[j] ?? "";
+    const q = ch(j);
     if (q === '"' || q === "'" || q === "`") {
-      const close = src.indexOf(q, j + 1);
       const eol = endOfLine(j);
-      if (close === -1 || close > eol || close === j + 1) return null;
+      let close = j + 1;
+      while (close < eol && ch(close) !== q) close++;
+      if (close >= eol || close === j + 1) return null;
       return { end: close + 1, id: src.slice(j + 1, close), indented };
     }
     if (!isIdentStart(q)) return null;
     let k = j + 1;
-    while (k < n && isIdentChar(src[k] ?? "")) k++;
+    while (k < n && isIdentChar(ch(k))) k++;
     return { end: k, id: src.slice(j, k), indented };
   }
 }

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { z } from "zod";
 import type { ErgoSink } from "../../../config/schema.ts";
 import {
@@ -10,6 +11,7 @@ import {
   type ErgoListItem,
   type ShowFrontMatter,
 } from "../../../ergo/client.ts";
+import { findErgoDir, isDirectory, withErgoLock } from "../../../ergo/lock.ts";
 import { errorMessage } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext, type SinkMemory } from "../../types.ts";
@@ -29,16 +31,18 @@ export const ergoMemoryKeys = {
  * Files one ergo task per incident in the epic `Release blockers: <tag>`:
  * open -> create (or adopt the existing task), remind -> `ergo result`, resolve -> `ergo done -m`,
  * reopen -> `ergo open` (or a fresh task when the old one is finished), degraded/recovered -> log only.
- * Deliveries are serialized so two incidents of a new tag cannot create two epics.
+ * Deliveries are serialized in this process, and each holds the monitor's ergo lock (ergo/lock.ts) across its
+ * find-or-create, so neither two incidents nor two processes (daemons, `monitor release`) create two epics.
  */
 export function createErgoSink(config: ErgoSinkConfig, deps: SinkDeps): Sink {
+  const dir = ergoSinkDir(config, deps);
   let queue: Promise<unknown> = Promise.resolve();
   return {
     name: config.name,
     type: "ergo",
     minIntervalMs: 0,
     deliver(message: AlertMessage, ctx: SinkContext): Promise<void> {
-      const run = queue.then(() => deliverOne(config, deps, message, ctx));
+      const run = queue.then(() => deliverOne(config, dir, deps, message, ctx));
       queue = run.catch(() => undefined);
       return run;
     },
@@ -47,6 +51,7 @@ export function createErgoSink(config: ErgoSinkConfig, deps: SinkDeps): Sink {
 
 async function deliverOne(
   config: ErgoSinkConfig,
+  dir: string,
   deps: SinkDeps,
   message: AlertMessage,
   ctx: SinkContext,
@@ -57,7 +62,7 @@ async function deliverOne(
     return;
   }
   const client = new ErgoClient({
-    dir: config.repo_dir,
+    dir,
     binary: config.binary,
     signal: ctx.signal,
     log,
@@ -65,23 +70,31 @@ async function deliverOne(
   });
   const tasks = new IncidentTasks(client, ctx.memory, log, config);
   try {
-    switch (message.kind) {
-      case "open":
-        await tasks.ensureOpen(message);
-        return;
-      case "remind":
-        await tasks.remind(message);
-        return;
-      case "resolve":
-        await tasks.resolve(message);
-        return;
-      case "reopen":
-        await tasks.reopen(message);
-        return;
-    }
+    // Held across find-or-create: another daemon or `monitor release` may file for the same tag right now.
+    await withErgoLock(client.dir, () => tasks.deliver(message), { log });
   } catch (err) {
     throw toSinkError(config.name, err);
   }
+}
+
+/** `repo_dir`, relative to the config file's directory. */
+export function ergoSinkDir(config: ErgoSinkConfig, deps: Pick<SinkDeps, "baseDir">): string {
+  if (path.isAbsolute(config.repo_dir)) return config.repo_dir;
+  if (deps.baseDir === undefined)
+    throw new TypeError(`ergo sink "${config.name}": relative repo_dir ${config.repo_dir} needs the config's baseDir`);
+  return path.resolve(deps.baseDir, config.repo_dir);
+}
+
+/**
+ * Start-up check of one `settings.alerts.sinks[]` entry (`at` is its config path): `repo_dir` must exist and be
+ * an ergo repository (a `.ergo` in it or above it, as ergo finds it); otherwise every alert would dead-letter.
+ */
+export function ergoSinkIssues(config: ErgoSinkConfig, deps: Pick<SinkDeps, "baseDir">, at: string): string[] {
+  const dir = ergoSinkDir(config, deps);
+  if (!isDirectory(dir)) return [`${at}.repo_dir: ergo directory ${dir} does not exist`];
+  if (findErgoDir(dir) === null)
+    return [`${at}.repo_dir: ${dir} is not an ergo repository (no .ergo in it or above it; run ergo init ${dir})`];
+  return [];
 }
 
 function toSinkError(name: string, err: unknown): SinkError {
@@ -103,6 +116,22 @@ class IncidentTasks {
     this.#memory = memory;
     this.#log = log;
     this.#config = config;
+  }
+
+  deliver(message: AlertMessage): Promise<unknown> {
+    switch (message.kind) {
+      case "open":
+        return this.ensureOpen(message);
+      case "remind":
+        return this.remind(message);
+      case "resolve":
+        return this.resolve(message);
+      case "reopen":
+        return this.reopen(message);
+      case "degraded":
+      case "recovered":
+        return Promise.resolve();
+    }
   }
 
   /** The task of this incident that is still unfinished, creating one when there is none. */

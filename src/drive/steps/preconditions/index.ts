@@ -32,6 +32,7 @@ export const preconditionsStep: Step = {
 
   async run(ctx: StepContext): Promise<StepOutcome> {
     const lines: CheckLine[] = [];
+    let blockers: { id: string; title: string; state: string }[] = [];
     const guard = async (name: string, fn: () => Promise<CheckLine | CheckLine[] | null>): Promise<void> => {
       ctx.progress.status(name);
       try {
@@ -87,6 +88,7 @@ export const preconditionsStep: Step = {
         signal: ctx.signal,
       };
       const open = await openBlockers(opts);
+      blockers = open.map((t) => ({ id: t.id, title: t.title, state: t.state }));
       const epics = await findBlockerEpics(new ErgoClient(opts), ctx.tag);
       ctx.facts.open_blockers = open.length;
       ctx.facts.blocker_epic = epics[0]?.id ?? null;
@@ -149,11 +151,15 @@ export const preconditionsStep: Step = {
     const failed = lines.filter((l) => l.ok === false);
     const unknown = lines.filter((l) => l.ok === null);
     if (failed.length > 0) {
+      const again = ctx.command(`--mode ${ctx.mode}${ctx.resume ? " --resume" : ""}`);
+      const ergo = ctx.release.config.ergo.binary;
       throw new StepFailure({
         title: `preconditions failed: ${failed.map((l) => l.name).join(", ")}`,
         summary: failed.map((l) => `${l.name}: ${l.detail}`).join("; "),
         details: failed.map((l) => `${l.name}: ${l.detail}`),
-        recovery: [ctx.command(`--mode ${ctx.mode}${ctx.resume ? " --resume" : ""}`)],
+        // Open blockers: fix each, close it, then run again (no new blocker is filed about them).
+        recovery: [...blockers.map((b) => formatArgv([ergo, "--dir", ctx.release.ergoDir, "done", b.id])), again],
+        ...(blockers.length > 0 ? { open_blockers: blockers } : {}),
       });
     }
     if (unknown.length > 0) {
