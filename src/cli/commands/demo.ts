@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -33,8 +33,17 @@ const consoleSink: Sink = {
   },
 };
 
-/** examples/ ships with the package; from src/cli/commands or dist/cli/commands it is three levels up. */
-const EXAMPLE = new URL("../../../examples/plasmite.yaml", import.meta.url);
+/**
+ * examples/ ships with the package, at its root: three levels above src/cli/commands/demo.ts, two above the bundle
+ * (dist/cli/main.js), so it is found from the nearest directory holding a package.json.
+ */
+const EXAMPLE = packageFile("examples/plasmite.yaml");
+
+function packageFile(path: string): URL {
+  let dir = new URL(".", import.meta.url);
+  while (!existsSync(new URL("package.json", dir)) && dir.pathname !== "/") dir = new URL("..", dir);
+  return new URL(path, dir);
+}
 
 /**
  * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
