@@ -77,7 +77,7 @@ export async function fetchGithubAttestations(
   http: ProvenanceHttp,
   q: GithubAttestationsQuery,
 ): Promise<Fetched<GithubAttestation[]>> {
-  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/attestations/sha256:${q.sha256}`;
+  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/attestations/sha256:${q.sha256}?per_page=100`;
   const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
   if (typeof res === "string") return { kind: "unknown", reason: res };
   if (res.status === 404 || res.status === 422) return { kind: "none" };

@@ -87,7 +87,7 @@ describe("sim attestations through the fetch layer", () => {
     routes.set(blob, compress(json(buildBundle)));
     for (const a of built) {
       routes.set(
-        `https://api.sim.example/repos/acme/plasmite/attestations/sha256:${a.sha256}`,
+        `https://api.sim.example/repos/acme/plasmite/attestations/sha256:${a.sha256}?per_page=100`,
         json({
           attestations: [
             { bundle: releaseBundle, repository_id: 1, initiator: "github" },
