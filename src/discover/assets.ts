@@ -71,9 +71,10 @@ interface Seen {
   raw: string | null;
 }
 
-function escapeVersion(name: string, tag: string, version: string): string {
-  if (tag !== version && name.includes(tag)) return name.split(tag).join("{tag}");
-  return version ? name.split(version).join("{version}") : name;
+/** Every occurrence of the tag becomes `{tag}`, then every remaining occurrence of the version `{version}`. */
+export function escapeVersion(name: string, tag: string, version: string): string {
+  const withTag = tag && tag !== version ? name.split(tag).join("{tag}") : name;
+  return version ? withTag.split(version).join("{version}") : withTag;
 }
 
 function templateOf(name: string, tag: string, version: string): Seen | null {

@@ -33,7 +33,7 @@ export function pickRepoFiles(paths: readonly string[], limit = MAX_REPO_FILES):
 
 function tomlOf(text: string, path: string, problems: string[]): Record<string, unknown> | null {
   try {
-    return parseToml(text) as Record<string, unknown>;
+    return parseToml(text);
   } catch (err) {
     problems.push(`${path}: not valid TOML (${(err as Error).message.split("\n")[0]})`);
     return null;
@@ -44,7 +44,10 @@ const obj = (v: unknown): Record<string, unknown> | null =>
   v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
 /** A crate name unless `publish = false` (or an empty registry list); workspace members for the caller. */
-export function readCargoToml(text: string, path = "Cargo.toml"): Pick<RepoPackages, "crates" | "cargo_members" | "problems"> {
+export function readCargoToml(
+  text: string,
+  path = "Cargo.toml",
+): Pick<RepoPackages, "crates" | "cargo_members" | "problems"> {
   const problems: string[] = [];
   const doc = tomlOf(text, path, problems);
   const pkg = obj(doc?.["package"]);
@@ -133,5 +136,11 @@ export function readRepoFiles(files: ReadonlyMap<string, string>): RepoPackages 
     }
   }
   const uniq = (xs: string[]) => [...new Set(xs)];
-  return { ...out, crates: uniq(out.crates), npm: uniq(out.npm), pypi: uniq(out.pypi), cargo_members: uniq(out.cargo_members) };
+  return {
+    ...out,
+    crates: uniq(out.crates),
+    npm: uniq(out.npm),
+    pypi: uniq(out.pypi),
+    cargo_members: uniq(out.cargo_members),
+  };
 }

@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, type Node, type YAMLMap } from "yaml";
 import { ConfigError } from "../errors.ts";
-import type { AssetInference } from "./assets.ts";
+import { escapeVersion, type AssetInference } from "./assets.ts";
 import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
 
 /**
@@ -52,8 +52,7 @@ export function checkSettingsSecrets(value: unknown, path = "settings"): string[
 }
 
 function versioned(name: string, r: DiscoveryResult): string {
-  if (r.tag !== r.version && name.includes(r.tag)) return name.split(r.tag).join("{tag}");
-  return name.split(r.version).join("{version}");
+  return escapeVersion(name, r.tag, r.version);
 }
 
 /** Asset templates the current schema renders: `{platform}` only where it is the canonical id for one set. */
@@ -62,7 +61,10 @@ function githubAssets(a: AssetInference): { assets: string[]; platforms: string[
   const sets = new Set(withPlatform.map((t) => t.platforms.join(",")));
   const canonical = Object.keys(a.platform_names).length === 0 && sets.size <= 1;
   if (canonical) {
-    return { assets: a.templates.map((t) => t.template), platforms: withPlatform.length ? withPlatform[0]!.platforms : null };
+    return {
+      assets: a.templates.map((t) => t.template),
+      platforms: withPlatform.length ? withPlatform[0]!.platforms : null,
+    };
   }
   const assets = a.templates.flatMap((t) =>
     t.platforms.length
@@ -97,13 +99,19 @@ export function writeConfig(r: DiscoveryResult): string {
   const note = (ch: string, text: string) => (notes[ch] ??= []).push(text);
 
   if (r.assets.templates.length === 0) {
-    note("github", `github: release ${r.tag} has no assets; the github channel needs \`assets: []\`, not in this schema yet`);
+    note(
+      "github",
+      `github: release ${r.tag} has no assets; the github channel needs \`assets: []\`, not in this schema yet`,
+    );
   } else {
     const { assets, platforms } = githubAssets(r.assets);
     const checksums = r.assets.checksums && "file" in r.assets.checksums ? versioned(r.assets.checksums.file, r) : null;
     channels["github"] = { ...(platforms ? { platforms } : {}), assets, checksums };
     if (Object.keys(r.assets.platform_names).length) {
-      note("github", `platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`);
+      note(
+        "github",
+        `platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`,
+      );
     }
     if (r.assets.checksums && "sidecar" in r.assets.checksums) {
       note("github", "checksums are per-asset .sha256 sidecars, which this schema cannot check yet");
@@ -122,7 +130,10 @@ export function writeConfig(r: DiscoveryResult): string {
     if (url) {
       channels["homebrew"] = { tap: r.homebrew.tap, formula: r.homebrew.formula, platforms: r.homebrew.platforms, url };
     } else {
-      note("homebrew", `homebrew ${r.homebrew.kind} ${r.homebrew.tap}:${r.homebrew.formula} found, but its urls name platforms ${JSON.stringify(r.homebrew.platform_names)}, which this schema cannot express yet`);
+      note(
+        "homebrew",
+        `homebrew ${r.homebrew.kind} ${r.homebrew.tap}:${r.homebrew.formula} found, but its urls name platforms ${JSON.stringify(r.homebrew.platform_names)}, which this schema cannot express yet`,
+      );
     }
   }
 
@@ -151,10 +162,11 @@ function annotate(doc: Document, r: DiscoveryResult, notes: Partial<Record<strin
   const channels = doc.getIn(["projects", 0, "channels"], true) as YAMLMap | undefined;
   if (!isMap(channels)) return;
   const derived = Object.entries(r.judgement.grace).filter(([, g]) => g.derived);
-  const graceNode = doc.getIn(["projects", 0, "grace"], true) as Node | undefined;
+  const project = doc.getIn(["projects", 0], true);
+  const graceNode = isMap(project) ? project.items.find((p) => isScalar(p.key) && p.key.value === "grace")?.key : null;
   if (graceNode) {
     comment(
-      graceNode,
+      graceNode as Node,
       derived.length
         ? ` twice the lag the release itself showed on: ${derived.map(([ch]) => ch).join(", ")}; others are defaults`
         : " defaults: no channel had the version yet to measure its lag",
@@ -167,7 +179,9 @@ function annotate(doc: Document, r: DiscoveryResult, notes: Partial<Record<strin
     if (kept) comment(pair.key as Node, ` from ${kept.source}`);
     for (const n of notes[key] ?? []) comment(pair.key as Node, ` ${n}`);
   }
-  const orphan = Object.entries(notes).filter(([ch]) => !channels.has(ch)).flatMap(([, ns]) => ns ?? []);
+  const orphan = Object.entries(notes)
+    .filter(([ch]) => !channels.has(ch))
+    .flatMap(([, ns]) => ns ?? []);
   const rejected = r.judgement.rejected.map((c) => `rejected ${c.channel} ${c.name} (${c.source}): ${c.reason}`);
   const trailer = [...orphan, ...rejected];
   if (trailer.length) channels.comment = trailer.map((t) => ` ${t}`).join("\n");

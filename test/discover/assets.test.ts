@@ -14,7 +14,9 @@ const cases = [
     ],
     tag: "v0.8.0",
     version: "0.8.0",
-    templates: [{ template: "plasmite_{version}_{platform}.tar.gz", platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"] }],
+    templates: [
+      { template: "plasmite_{version}_{platform}.tar.gz", platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"] },
+    ],
     platform_names: {},
     checksums: { file: "sha256sums.txt" },
     unmatched: [],
@@ -31,7 +33,10 @@ const cases = [
     tag: "v2.17.1",
     version: "2.17.1",
     templates: [
-      { template: "goreleaser_{platform}.tar.gz", platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"] },
+      {
+        template: "goreleaser_{platform}.tar.gz",
+        platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"],
+      },
     ],
     platform_names: {
       darwin_amd64: "Darwin_x86_64",
@@ -74,9 +79,7 @@ const cases = [
     ],
     tag: "v0.6.5",
     version: "0.6.5",
-    templates: [
-      { template: "oranda-{target}.tar.xz", platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"] },
-    ],
+    templates: [{ template: "oranda-{target}.tar.xz", platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"] }],
     platform_names: {
       darwin_arm64: "aarch64-apple-darwin",
       darwin_amd64: "x86_64-apple-darwin",

@@ -22,7 +22,10 @@ const cases = [
       linux_amd64: "Linux_x86_64",
       linux_arm64: "Linux_arm64",
     },
-    url: ["darwin_arm64", "https://github.com/goreleaser/goreleaser/releases/download/v2.17.1/goreleaser_Darwin_arm64.tar.gz"],
+    url: [
+      "darwin_arm64",
+      "https://github.com/goreleaser/goreleaser/releases/download/v2.17.1/goreleaser_Darwin_arm64.tar.gz",
+    ],
   },
   {
     file: "axodotdev-tap_oranda_0.6.5_cargo-dist-generated_non-github-urls.rb",
@@ -44,7 +47,10 @@ const cases = [
     kind: "formula",
     platforms: ["darwin_amd64", "darwin_arm64", "linux_amd64"],
     platform_names: {},
-    url: ["darwin_arm64", "https://github.com/sandover/plasmite/releases/download/v0.8.0/plasmite_0.8.0_darwin_arm64.tar.gz"],
+    url: [
+      "darwin_arm64",
+      "https://github.com/sandover/plasmite/releases/download/v0.8.0/plasmite_0.8.0_darwin_arm64.tar.gz",
+    ],
   },
 ] as const;
 

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { candidateKey, graceFromLag, judgeCandidates, type Candidate, type RegistryAnswer } from "../../src/discover/judge.ts";
+import {
+  candidateKey,
+  graceFromLag,
+  judgeCandidates,
+  type Candidate,
+  type RegistryAnswer,
+} from "../../src/discover/judge.ts";
 
 const release = { version: "0.8.0", published_at: "2026-07-29T02:20:00Z" };
 const c = (channel: Candidate["channel"], name: string, source: string): Candidate => ({ channel, name, source });

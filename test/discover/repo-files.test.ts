@@ -38,7 +38,12 @@ test("readCargoToml: package name, publish = false skipped, workspace members re
     ["Cargo.toml", '[package]\nname = "plasmite"\nversion = "0.8.0"\n', ["plasmite"], []],
     ["Cargo.toml", '[package]\nname = "xtask"\npublish = false\n', [], []],
     ["Cargo.toml", '[package]\nname = "internal"\npublish = []\n', [], []],
-    ["Cargo.toml", '[workspace]\nmembers = ["crates/core", "crates/cli", "crates/*"]\n', [], ["crates/core/Cargo.toml", "crates/cli/Cargo.toml"]],
+    [
+      "Cargo.toml",
+      '[workspace]\nmembers = ["crates/core", "crates/cli", "crates/*"]\n',
+      [],
+      ["crates/core/Cargo.toml", "crates/cli/Cargo.toml"],
+    ],
     ["sub/Cargo.toml", '[workspace]\nmembers = ["a"]\n', [], ["sub/a/Cargo.toml"]],
   ];
   for (const [path, text, crates, members] of table) {
@@ -53,7 +58,9 @@ test("readCargoToml: package name, publish = false skipped, workspace members re
 test("readPackageJson: scoped names kept, private skipped", () => {
   assert.deepEqual(readPackageJson('{"name":"@scope/lib","version":"1.0.0"}').npm, ["@scope/lib"]);
   assert.deepEqual(readPackageJson('{"name":"ws-root","private":true}').npm, []);
-  assert.deepEqual(readPackageJson("{oops", "bindings/node/package.json").problems, ["bindings/node/package.json: not valid JSON"]);
+  assert.deepEqual(readPackageJson("{oops", "bindings/node/package.json").problems, [
+    "bindings/node/package.json: not valid JSON",
+  ]);
 });
 
 test("readPyproject: [project].name, PEP 503 normalised", () => {
