@@ -1,4 +1,4 @@
-import { Document, isMap, isScalar, type Node, type YAMLMap } from "yaml";
+import { Document, isMap, isScalar, visit, type Node, type YAMLMap } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { escapeVersion, type AssetInference } from "./assets.ts";
 import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
@@ -155,6 +155,8 @@ export function writeConfig(r: DiscoveryResult): string {
     ` release-monitor config for ${r.repo}, written by discovery from release ${r.tag}.\n` +
     `   monitor verify ${r.tag} --config <this file>`;
   annotate(doc, r, notes);
+  // Lists of names read best on one line, as in examples/*.yaml.
+  visit(doc, { Seq: (_, seq) => void (seq.flow = seq.items.every(isScalar)) });
   return doc.toString({ lineWidth: 0 });
 }
 

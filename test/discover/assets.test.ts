@@ -89,6 +89,20 @@ const cases = [
     unmatched: ["oranda-installer.sh"],
   },
   {
+    name: "SHA256SUMS (any case) wins over sidecars; {tag} names",
+    assets: [
+      "tool-v1.0.0-x86_64-unknown-linux-musl.tar.gz",
+      "tool-v1.0.0-x86_64-unknown-linux-musl.tar.gz.sha256",
+      "SHA256SUMS",
+    ],
+    tag: "v1.0.0",
+    version: "1.0.0",
+    templates: [{ template: "tool-{tag}-{target}.tar.gz", platforms: ["linuxmusl_amd64"] }],
+    platform_names: { linuxmusl_amd64: "x86_64-unknown-linux-musl" },
+    checksums: { file: "SHA256SUMS" },
+    unmatched: [],
+  },
+  {
     name: "a release without assets",
     assets: [],
     tag: "v3.0.0",
