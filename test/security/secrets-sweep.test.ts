@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { startSim, type Sim } from "../../src/sim/index.ts";
 import { plasmiteProject } from "../../src/sim/scenarios.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-server.ts";
 import { CLI, REPO_ROOT, runCli, tempDir, writeConfig } from "../helpers/cli.ts";
+import { initRealErgo, REAL_ERGO } from "../helpers/real-ergo.ts";
 
 const HOUR = 3_600_000;
 
@@ -25,6 +26,7 @@ const M = {
   githubToken: "SwGithubTok7Qa1",
   wrongGithubToken: "SwWrongTok3Kd8",
   npmToken: "SwNpmTok5Rt2",
+  npmrcToken: "SwNpmrcTok6Yu1",
   serverToken: "SwServerTok9Lm4",
   envSecret: "SwEnvSecret2Hx6",
   redirectQuery: "SwRedirTok8Ne3",
@@ -180,6 +182,8 @@ interface ConfigOptions {
   requestTimeout?: string;
   /** Raw YAML replacing the whole file (for syntax errors). */
   raw?: string;
+  /** An ergo repository for an ergo sink (its files are an output too). */
+  ergoDir?: string;
 }
 
 function configYaml(o: ConfigOptions = {}): string {
@@ -231,7 +235,7 @@ settings:
         webhook_url: \${SW_SLACK_WEBHOOK}
         min_interval: 10ms
       - type: log
-projects:
+${o.ergoDir ? `      - type: ergo\n        repo_dir: ${o.ergoDir}\n        binary: ${REAL_ERGO}\n` : ""}projects:
   - name: plasmite
     repo: sandover/plasmite
     channels:
@@ -257,14 +261,13 @@ function env(): NodeJS.ProcessEnv {
 }
 
 /** A fresh directory with the config; returns its path and the state directory. */
-function world(o: ConfigOptions = {}): { dir: string; config: string; state: string } {
-  const dir = tempDir("rm-sweep-");
+function world(o: ConfigOptions = {}, dir = tempDir("rm-sweep-")): { dir: string; config: string; state: string } {
   const config = writeConfig(dir, o.raw ?? configYaml(o));
   return { dir, config, state: join(dir, "state") };
 }
 
-async function cli(label: string, args: string[], cwd?: string): Promise<Output[]> {
-  const r = await runCli(args, { env: env(), ...(cwd ? { cwd } : {}) });
+async function cli(label: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Output[]> {
+  const r = await runCli(args, { env: { ...env(), ...extraEnv } });
   return [
     { name: `${label} stdout (exit ${r.code})`, bytes: r.stdout },
     { name: `${label} stderr (exit ${r.code})`, bytes: r.stderr },
@@ -322,6 +325,13 @@ async function daemonCase(): Promise<Output[]> {
       await get(p);
     }
     await get("/api/v1/status", { headers: { authorization: `Bearer ${M.wrongGithubToken}` } });
+    // while the daemon runs, the WAL and shared-memory files exist: their raw bytes are an output too
+    const running = stateFiles(w.state, "watch --listen state (running)");
+    assert.ok(
+      running.some((o) => o.name.includes("-wal")),
+      running.map((o) => o.name).join(", "),
+    );
+    out.push(...running);
   } finally {
     child.kill("SIGTERM");
     await exited;
@@ -364,15 +374,21 @@ const CASES: Case[] = [
     run: async () => cli("verify --deep", ["verify", TAG, "--config", world().config, "--json", "--deep"]),
   },
   {
-    name: "watch --once (slack + log sinks, state db)",
+    name: "watch --once (slack, log and ergo sinks, state db, ergo files), silence",
     run: async () => {
-      const w = world();
+      const dir = tempDir("rm-sweep-");
+      const ergoDir = initRealErgo(mkdirSync(join(dir, "ergo"), { recursive: true }) ?? join(dir, "ergo"));
+      const w = world({ ergoDir }, dir);
       const before = slack.received.length;
+      const strays = slack.strays.length;
       const out = await cli("watch --once", ["watch", "--once", "--config", w.config, "--drain-timeout", "5s"]);
-      const bodies = slack.received.slice(before);
+      const bodies = [...slack.received.slice(before), ...slack.strays.slice(strays)];
       assert.ok(bodies.length > 0, "the drift reached Slack (the sweep must see an alert body)");
       bodies.forEach((b, i) => out.push({ name: `Slack body #${i} (${b.path.slice(0, 20)}…)`, bytes: b.raw }));
       out.push(...stateFiles(w.state, "watch --once state"));
+      const ergoFiles = stateFiles(join(ergoDir, ".ergo"), "ergo sink files");
+      assert.match(joined(ergoFiles), /plasmite/, "the drift was filed in ergo");
+      out.push(...ergoFiles);
       // the state also feeds silence and a second --once (reminders, outbox) in the same directory
       out.push(
         ...(await cli("silence add", [
@@ -389,12 +405,36 @@ const CASES: Case[] = [
         ])),
       );
       out.push(...(await cli("silence --list", ["silence", "--list", "--config", w.config])));
-      out.push(...(await cli("silence --list --json", ["silence", "--list", "--json", "--config", w.config])));
+      const listed = await cli("silence --list --json", ["silence", "--list", "--json", "--config", w.config]);
+      out.push(...listed);
+      const id = /"id":\s*"?([\w-]+)/.exec(String(listed[0]?.bytes))?.[1];
+      assert.ok(id, String(listed[0]?.bytes));
+      // a deleted row leaves free pages behind: the raw-bytes scan below covers them
+      out.push(...(await cli("silence --remove", ["silence", "--remove", id, "--config", w.config])));
       out.push(...stateFiles(w.state, "after silence, state"));
       return out;
     },
   },
   { name: "watch --listen (HTTP responses, logs, state db)", run: daemonCase },
+  {
+    name: "npm token from .npmrc (no settings.npm.token)",
+    run: async () => {
+      const raw = configYaml().replace(`    token: ${M.npmToken}\n`, "");
+      const w = world({ raw });
+      const npmrc = join(w.dir, "user.npmrc");
+      const { host, pathname } = new URL(sim.urls.npm);
+      writeFileSync(npmrc, `//${host}${pathname.replace(/\/?$/, "/")}:_authToken=${M.npmrcToken}\n`);
+      const e = { NPM_CONFIG_USERCONFIG: npmrc };
+      const since = Date.now();
+      const out = [
+        ...(await cli(".npmrc: config check", ["config", "check", "--config", w.config], e)),
+        ...(await cli(".npmrc: verify --json", ["verify", TAG, "--json", "--config", w.config], e)),
+      ];
+      const npm = sim.stats.log.filter((r) => r.at >= since && r.service === "npm");
+      assert.ok(npm.length > 0 && npm.every((r) => r.authenticated), "the .npmrc credential was sent");
+      return out;
+    },
+  },
   {
     name: "YAML syntax error on a token line",
     run: async () => {
