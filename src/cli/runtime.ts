@@ -51,6 +51,7 @@ export function httpSettingsFrom(loaded: LoadedConfig): HttpSettings {
     body_timeout_ms: ms(h.body_timeout),
     request_timeout_ms: ms(h.request_timeout),
     max_body_bytes: h.max_body_bytes,
+    max_download_bytes: h.max_download_bytes,
     retries: h.retries,
     max_retry_wait_ms: ms(h.max_retry_wait),
     retry_base_ms: ms(h.retry_base),

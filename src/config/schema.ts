@@ -46,6 +46,11 @@ export const HttpConfig = z.strictObject({
     .int()
     .min(1024)
     .default(20 * 1024 * 1024),
+  max_download_bytes: z
+    .int()
+    .min(1024)
+    .default(4 * 1024 ** 3)
+    .describe("Cap on one artifact download under --deep (default 4 GiB); larger is unknown."),
   retries: z.int().min(0).max(10).default(3),
   max_retry_wait: Timeout.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
   retry_base: Spacing.default("500ms"),
