@@ -12,13 +12,14 @@
 # node:sqlite (the daemon's state db) is built into Node 24: no native modules, no build toolchain needed.
 # test/deploy/dockerfile-lint.test.ts lints this file and test/deploy/docker-replay.test.ts replays its steps.
 
-# ---- build: full dev install, compile TypeScript to dist/ ----
+# ---- build: full dev install, bundle the CLI into dist/cli/main.js (esbuild, scripts/build.ts) ----
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied; the build is its own step below.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 RUN npm run build
 

@@ -14,13 +14,17 @@ export type ErrorCode =
   | "E_HTTP_TOO_LARGE"
   | "E_HTTP_RATE_LIMITED"
   | "E_HTTP_REDIRECT"
+  | "E_HTTP_TLS"
+  | "E_DEADLINE"
   | "E_UPSTREAM_MALFORMED"
   | "E_PROBE_FAILED"
   | "E_FORMULA_PARSE"
+  /** The state directory or database cannot be used (not a directory, read-only, full, locked by a daemon). */
   | "E_STATE"
   | "E_SINK_RETRYABLE"
   | "E_SINK_PERMANENT"
   | "E_ERGO"
+  | "E_RATE_LIMITED"
   | "E_STEP_FAILED"
   | "E_ABORTED"
   | "E_INTERNAL";

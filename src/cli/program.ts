@@ -1,11 +1,13 @@
 import { Command, CommanderError } from "commander";
-import { AppError, ConfigError, errorMessage } from "../errors.ts";
-import { ExitCode } from "./exit-codes.ts";
+import { AppError, errorMessage } from "../errors.ts";
+import { escapeControlsKeepLines } from "../quote.ts";
+import { ExitCode, exitCodeForErrorCode } from "./exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
 /**
- * `monitor`: the single entry point. The only place errors become exit codes: usage and config errors exit 2,
- * anything unexpected 70 (a bug in us). Commands set process.exitCode for their verdicts.
+ * `monitor`: the single entry point. The only place errors become exit codes, through the table in exit-codes.ts:
+ * usage, config and environment errors exit 2, anything unexpected 70 (a bug in us). Commands set
+ * process.exitCode for their verdicts.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("monitor")
@@ -15,6 +17,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .option("--sim <scenario>", "run against the built-in simulated registries with this scenario (offline)")
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, trace")
     .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeControlsKeepLines(text)) })
     .exitOverride();
   const wanted = requestedCommand(argv.slice(2));
   const entries = COMMANDS.filter((c) => wanted === null || c.name === wanted);
@@ -62,19 +65,16 @@ function exitCodeForError(err: unknown): number {
     // help/version are "errors" to commander with exit code 0
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (
-    err instanceof ConfigError ||
-    (err instanceof AppError && ["E_USAGE", "E_CONFIG_INVALID", "E_CONFIG_READ", "E_TAG_INVALID"].includes(err.code))
-  ) {
-    process.stderr.write(`error: ${err.message}\n`);
-    return ExitCode.usage;
-  }
   if (err instanceof AppError) {
-    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-    return err.code === "E_PROBE_FAILED" || err.code.startsWith("E_HTTP") || err.code === "E_UPSTREAM_MALFORMED"
-      ? ExitCode.unknown
-      : ExitCode.internal;
+    const code = exitCodeForErrorCode(err.code);
+    writeError(code === ExitCode.usage ? `error: ${err.message}` : `error [${err.code}]: ${err.message}`);
+    return code;
   }
-  process.stderr.write(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}\n`);
+  writeError(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}`);
   return ExitCode.internal;
+}
+
+/** Every error line the CLI prints: control and bidi characters escaped, whatever a message echoes. */
+function writeError(text: string): void {
+  process.stderr.write(`${escapeControlsKeepLines(text)}\n`);
 }

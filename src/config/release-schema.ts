@@ -39,9 +39,22 @@ export const ReleaseGate = z
     run: z
       .array(ArgvWord)
       .min(1)
-      .describe("Program and arguments (argv), spawned without a shell, e.g. [cargo, test]."),
+      .describe(
+        "Program and arguments (argv), spawned without a shell, e.g. [cargo, test]; {tag}, {version} and {base_tag} are replaced.",
+      ),
     cwd: z.string().optional().describe("Working directory, relative to repo_dir (default repo_dir)."),
     timeout: Duration.default("1h").describe("The gate fails when it runs longer."),
+    when: z
+      .strictObject({
+        changed: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe("Globs (path.matchesGlob) over the files `git diff --name-only <base_tag> HEAD` lists."),
+      })
+      .optional()
+      .describe(
+        "Conditional gate: runs only when a file matching one of the globs changed since base_tag (always on a first release).",
+      ),
   })
   .describe("One required QA gate.");
 

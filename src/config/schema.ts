@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boundedDuration } from "./duration.ts";
+import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 
 /**
@@ -45,6 +46,11 @@ export const HttpConfig = z.strictObject({
     .int()
     .min(1024)
     .default(20 * 1024 * 1024),
+  max_download_bytes: z
+    .int()
+    .min(1024)
+    .default(4 * 1024 ** 3)
+    .describe("Cap on one artifact download under --deep (default 4 GiB); larger is unknown."),
   retries: z.int().min(0).max(10).default(3),
   max_retry_wait: Timeout.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
   retry_base: Spacing.default("500ms"),
@@ -147,6 +153,21 @@ export const ServerConfig = z.strictObject({
   token: z.string().optional().describe("Bearer token; required when not listening on loopback."),
   public_url: HttpUrl.optional().describe("Base URL put in alert links to the status page (default: http://<listen>)."),
   stale_after: Timeout.default("30m").describe("/readyz fails when the last cycle is older."),
+  allowed_hosts: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Without a token: Host names (besides loopback addresses and localhost) the server answers; other Hosts get 421 (DNS rebinding guard). Ignored with a token.",
+    ),
+  manual_checks_per_minute: z
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(6)
+    .describe(
+      "Cycles per project per minute that POST /api/v1/projects/<name>/check may start; concurrent requests share one cycle, beyond the limit 429 with Retry-After.",
+    ),
 });
 
 const GithubChannel = z.strictObject({
@@ -155,10 +176,10 @@ const GithubChannel = z.strictObject({
   checksums: z.string().nullable().default("sha256sums.txt"),
 });
 
-const CratesChannel = z.strictObject({ crate: z.string().min(1) });
-const NpmChannel = z.strictObject({ package: z.string().min(1) });
+const CratesChannel = z.strictObject({ crate: CrateName });
+const NpmChannel = z.strictObject({ package: NpmPackageName });
 const PypiChannel = z.strictObject({
-  project: z.string().min(1),
+  project: PypiProjectName,
   sdist: Template.nullable().default("{project}-{version}.tar.gz"),
   wheel: Template.nullable()
     .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
@@ -171,7 +192,7 @@ const PypiChannel = z.strictObject({
 });
 const HomebrewChannel = z.strictObject({
   tap: RepoSlug,
-  formula: z.string().default("Formula/{name}.rb"),
+  formula: FormulaPath.default("Formula/{name}.rb"),
   branch: z.string().default("main"),
   platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
   url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import cron, { type ScheduledTask } from "node-cron";
+import { caughtUpBypasses } from "../alerts/bypass.ts";
 import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
 import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
@@ -18,6 +19,7 @@ import type { CycleOutcome, CycleRecord, CycleTrigger, RetentionPolicy, StateSto
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { quote } from "../quote.ts";
 
 /**
  * `monitor watch`: scheduler + state + alert delivery around one cycle per project:
@@ -109,6 +111,8 @@ interface Slot {
   hot: NodeJS.Timeout | null;
   hotNextAt: number | null;
   inFlight: Promise<CycleResult> | null;
+  /** Start times (ms) of this minute's manual cycles, oldest first (the per-project load guard). */
+  manualStarts: number[];
 }
 
 type CycleResult =
@@ -120,6 +124,7 @@ type CycleResult =
 const LOCK_STALE_MS = 120_000;
 const HEARTBEAT_MS = 30_000;
 const PRUNE_EVERY_MS = 86_400_000;
+const MANUAL_WINDOW_MS = 60_000;
 
 export class Daemon {
   readonly #o: DaemonOptions;
@@ -175,6 +180,7 @@ export class Daemon {
         hot: null,
         hotNextAt: null,
         inFlight: null,
+        manualStarts: [],
       });
     }
     this.#metrics = {
@@ -309,9 +315,9 @@ export class Daemon {
    */
   async runCycleNow(name: string): Promise<Report> {
     const slot = this.#slots.get(name);
-    if (!slot) throw new AppError("E_USAGE", `no project named "${name}"`);
+    if (!slot) throw new AppError("E_USAGE", `no project named ${quote(name)}`);
     if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
-    const result = await (slot.inFlight ?? this.#track(slot, this.#run(slot, "manual", false)));
+    const result = await (slot.inFlight ?? this.#track(slot, this.#startManual(slot)));
     if (result.kind === "report") return result.report;
     if (result.kind === "no-release")
       throw new AppError("E_PROBE_FAILED", `${slot.project.repo} has no eligible release`);
@@ -319,6 +325,32 @@ export class Daemon {
     throw result.error instanceof AppError
       ? result.error
       : new AppError("E_INTERNAL", errorMessage(result.error), { cause: result.error });
+  }
+
+  /**
+   * Takes the single-daemon lock on the state directory now (start() and runOnce() take it too). `monitor watch`
+   * calls it before opening its server, so a second daemon exits instead of serving /healthz.
+   */
+  lock(): void {
+    this.#lock();
+  }
+
+  /** A manual cycle, unless the project already had settings.server.manual_checks_per_minute of them this minute. */
+  #startManual(slot: Slot): Promise<CycleResult> {
+    const limit = this.#o.loaded.config.settings.server.manual_checks_per_minute;
+    const now = this.#now().getTime();
+    slot.manualStarts = slot.manualStarts.filter((t) => now - t < MANUAL_WINDOW_MS);
+    const oldest = slot.manualStarts[0];
+    if (slot.manualStarts.length >= limit && oldest !== undefined) {
+      const retry = Math.max(1, Math.ceil((oldest + MANUAL_WINDOW_MS - now) / 1000));
+      throw new AppError(
+        "E_RATE_LIMITED",
+        `${slot.project.name} already ran ${limit} manual checks in the last minute (settings.server.manual_checks_per_minute); retry in ${retry} s`,
+        { details: { retry_after_s: retry } },
+      );
+    }
+    slot.manualStarts.push(now);
+    return this.#run(slot, "manual", false);
   }
 
   status(): DaemonStatus {
@@ -597,6 +629,11 @@ export class Daemon {
       next_check_at: this.#nextFor(slot, trigger),
     });
     this.#latestReports().set(report.project, report);
+    for (const id of caughtUpBypasses(silences, report)) {
+      // A bypassed channel caught up with the release: its silence has done its job.
+      if (store.removeSilence(id))
+        this.#log.info({ project: report.project, silence: id }, "bypass silence ended: channel caught up");
+    }
     for (const m of messages) {
       this.#log.info(
         { project: m.incident.project, kind: m.kind, incident: m.incident.id, summary: m.summary },

@@ -37,7 +37,19 @@ export function renderEvidence(cp: Checkpoint): string {
   const push = (...lines: string[]) => out.push(...lines);
   const stepOf = (name: (typeof RELEASE_STEP_NAMES)[number]) => cp.steps[name];
 
+  const result = cp.outcome === "running" ? `running (${cp.current_step ?? "starting"})` : cp.outcome;
   push(`# Release Evidence Report: ${cp.tag}`, "");
+  push(`**Mode: ${cp.mode} · Path: ${cp.path ?? "normal"} · Result: ${result}**`, "");
+  const blockerIn = (section: string): void => {
+    for (const b of f.blockers ?? []) {
+      if (SECTION_OF_STEP[b.step] !== section) continue;
+      push(
+        b.task_id
+          ? `- Blocker filed: [ergo ${b.task_id}](#${anchor(b)}) — ${cell(b.title)}`
+          : `- Blocker NOT filed: ${cell(b.title)} ([details](#${anchor(b)}))`,
+      );
+    }
+  };
   push("## Release Context", "");
   push(
     `- Release target: ${cp.tag}`,
@@ -47,9 +59,20 @@ export function renderEvidence(cp: Checkpoint): string {
     `- Initialized (UTC): ${cp.initialized_at}`,
     `- Project: ${cp.project} (${cp.repo}), version ${cp.version}`,
     `- Release source: ${f.branch && f.head_sha ? `${f.branch} @ ${f.head_sha}` : PENDING}`,
-    `- Outcome: ${cp.outcome === "running" ? `running (${cp.current_step ?? "starting"})` : cp.outcome}`,
-    "",
+    `- Outcome: ${result}`,
+    `- Path: ${cp.path ?? "normal"} — ${cp.path_reason ?? "routine release"}`,
   );
+  if (cp.bypass) {
+    push(
+      `- Bypassed channels: ${cp.bypass.channels.join(", ")} (${Object.entries(cp.bypass.inputs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          ", ",
+        )}); silence ${cp.bypass.silence_ids.length > 0 ? cp.bypass.silence_ids.join(", ") : "not recorded (dry-run)"} until ${cp.bypass.until}`,
+    );
+  }
+  blockerIn("Release Context");
+  push("");
 
   push("## Resume Checkpoint", "");
   const last = f.last_run;
@@ -102,8 +125,12 @@ export function renderEvidence(cp: Checkpoint): string {
   }
   if (f.gates && f.gates.length > 0) {
     for (const g of f.gates) {
+      if (g.status === "skipped") {
+        push(`- Gate ${g.name}: ${cell(g.condition ?? "skipped: no matching changes")} — ${code(g.command)}`);
+        continue;
+      }
       push(
-        `- Gate ${g.name}: ${g.status === "passed" ? "passed" : `FAILED (exit ${g.exit_code ?? "none"})`} in ${(g.duration_ms / 1000).toFixed(1)}s — ${code(g.command)} — log: ${g.log}`,
+        `- Gate ${g.name}: ${g.status === "passed" ? "passed" : `FAILED (exit ${g.exit_code ?? "none"})`} in ${(g.duration_ms / 1000).toFixed(1)}s — ${code(g.command)} — log: ${g.log}${g.condition ? ` — conditional: ${cell(g.condition)}` : ""}`,
       );
     }
   } else {
@@ -111,6 +138,7 @@ export function renderEvidence(cp: Checkpoint): string {
     push(`- Configured gates: ${gates ? cell(gates.detail) : PENDING}`);
   }
   if (f.gates_head) push(`- Gates ran at: ${f.gates_head}`);
+  blockerIn("QA Gate Evidence");
   push("");
 
   push("## Release Mechanics", "");
@@ -147,6 +175,7 @@ export function renderEvidence(cp: Checkpoint): string {
     push("- Failed jobs:");
     for (const j of f.failed_jobs) push(`  - ${j.name}: ${j.url}`);
   }
+  blockerIn("Release Mechanics");
   const planned = RELEASE_STEP_NAMES.filter((n) => (stepOf(n)?.actions?.length ?? 0) > 0);
   if (planned.length > 0) {
     push("- Planned actions (dry-run, nothing was changed):");
@@ -166,13 +195,19 @@ export function renderEvidence(cp: Checkpoint): string {
     const c = v?.channels.find((x) => x.channel === channel);
     push(`- ${CHANNEL_LABEL[channel] ?? channel}: ${c ? `${c.status}${c.note ? ` — ${cell(c.note)}` : ""}` : missing}`);
   }
-  push("- Binding install sanity: not run by the driver (post-release-smoke.yml / post_release_delivery_smoke.sh)", "");
+  if (f.immutable)
+    push(
+      `- Immutable release: ${f.immutable.ok === null ? "unknown" : f.immutable.ok ? "ok" : "FAILED"} — ${cell(f.immutable.detail)}`,
+    );
+  push("- Binding install sanity: not run by the driver (post-release-smoke.yml / post_release_delivery_smoke.sh)");
+  blockerIn("Delivery Verification");
+  push("");
 
   push("## Blockers and Decisions", "");
   const items: string[] = [];
   for (const b of f.blockers ?? []) {
     items.push(
-      `- Blocker (${b.step}, ${b.at}): ${b.title} — ${
+      `- <a id="${anchor(b)}"></a>Blocker (${b.step}, ${b.at}): ${b.title} — ${
         b.task_id
           ? `task ${b.task_id} in epic ${b.epic_id ?? "?"}${b.created ? "" : " (already filed)"}`
           : `NOT FILED: ${b.error ?? "unknown error"}`
@@ -185,5 +220,30 @@ export function renderEvidence(cp: Checkpoint): string {
   );
   for (const a of cp.alternatives) items.push(`- Alternative: ${code(a)}`);
   push(...(items.length > 0 ? items : ["- _none_"]), "");
+
+  push("## Delivery", "", "| Channel | Verdict | Evidence |", "| ------- | ------- | -------- |");
+  for (const channel of Object.keys(CHANNEL_LABEL)) {
+    const c = v?.channels.find((x) => x.channel === channel);
+    const verdict = c ? `${c.status}${c.note ? ` (${cell(c.note)})` : ""}` : stopped ? "not reached" : "pending";
+    push(`| ${channel} | ${verdict} | ${c?.evidence_url ?? "—"} |`);
+  }
+  push("");
   return out.join("\n");
+}
+
+/** Where a failed step's blocker is linked from. */
+const SECTION_OF_STEP: Record<string, string> = {
+  context: "Release Context",
+  preconditions: "QA Gate Evidence",
+  gates: "QA Gate Evidence",
+  tag: "Release Mechanics",
+  build: "Release Mechanics",
+  homebrew: "Release Mechanics",
+  rehearsal: "Release Mechanics",
+  publish: "Release Mechanics",
+  verify: "Delivery Verification",
+};
+
+function anchor(b: { step: string; task_id: string | null; at: string }): string {
+  return `blocker-${(b.task_id ?? `${b.step}-${b.at}`).toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
 }

@@ -27,6 +27,8 @@ export const RunSchema = z.object({
   conclusion: z.string().nullish(),
   head_branch: z.string().nullish(),
   head_sha: z.string(),
+  path: z.string().nullish(),
+  workflow_id: z.number().nullish(),
   html_url: z.string(),
   created_at: z.string(),
   updated_at: z.string().nullish(),
@@ -58,10 +60,33 @@ export type Artifact = z.infer<typeof ArtifactSchema>;
 const ReleaseSchema = z.object({
   tag_name: z.string(),
   draft: z.boolean().nullish(),
+  immutable: z.boolean().nullish(),
   assets: z
-    .array(z.object({ id: z.number(), name: z.string(), url: z.string(), state: z.string().nullish() }))
+    .array(
+      z.object({
+        id: z.number(),
+        name: z.string(),
+        url: z.string(),
+        state: z.string().nullish(),
+        digest: z.string().nullish(),
+      }),
+    )
     .default([]),
 });
+
+const AttestationsSchema = z.object({
+  attestations: z.array(
+    z.object({
+      bundle: z
+        .object({ dsseEnvelope: z.object({ payload: z.string(), payloadType: z.string().nullish() }).nullish() })
+        .loose()
+        .nullish(),
+      bundle_url: z.string().nullish(),
+      initiator: z.string().nullish(),
+    }),
+  ),
+});
+export type Attestations = z.infer<typeof AttestationsSchema>;
 export type ReleaseInfo = z.infer<typeof ReleaseSchema>;
 
 export interface GithubApiOptions {
@@ -283,6 +308,25 @@ export class GithubApi {
     if (res.status === 404) return null;
     if (res.status !== 200) throw this.#status(res, what);
     return this.#parse(res, ReleaseSchema, what);
+  }
+
+  /** `GET …/immutable-releases`: 200 `{enabled}`, 404 when the repository does not enable immutable releases. */
+  async immutableReleasesEnabled(): Promise<boolean> {
+    const what = `GET ${this.path("/immutable-releases")}`;
+    const res = await this.#get(this.url("/immutable-releases"));
+    if (res.status === 404) return false;
+    if (res.status !== 200) throw this.#status(res, what);
+    return this.#parse(res, z.object({ enabled: z.boolean() }), what).enabled;
+  }
+
+  /** `GET …/attestations/<digest>?predicate_type=release`; 404 or 422 mean none (provenance.md §3.1). */
+  async releaseAttestations(digest: string): Promise<Attestations | null> {
+    const p = `/attestations/${encodeURIComponent(digest)}?predicate_type=release`;
+    const what = `GET ${this.path(p)}`;
+    const res = await this.#get(this.url(p));
+    if (res.status === 404 || res.status === 422) return null;
+    if (res.status !== 200) throw this.#status(res, what);
+    return this.#parse(res, AttestationsSchema, what);
   }
 
   /** Release asset bytes through the asset API (302 to an allowed download host). */

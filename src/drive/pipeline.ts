@@ -4,19 +4,23 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ReleaseStepName } from "../config/release-schema.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { AppError, errorMessage, UsageError } from "../errors.ts";
+import { ExitCode, exitCodeForErrorCode } from "../cli/exit-codes.ts";
 import { versionFromTag } from "../plan/build-plan.ts";
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from "./checkpoint.ts";
 import { renderEvidence } from "./evidence.ts";
 import { formatArgv } from "./exec.ts";
+import { bypassReason } from "./bypass.ts";
 import { fileBlocker } from "./failure.ts";
 import { GithubApi } from "./github.ts";
 import type { Progress } from "./progress.ts";
+import { pathFor, stepForPath } from "./paths.ts";
 import { STEPS } from "./steps/registry.ts";
 import {
   CHECKPOINT_SCHEMA,
   StepFailure,
   StepUnknown,
   type BlockerFacts,
+  type BypassPlan,
   type Checkpoint,
   type DriveFacts,
   type DriveMode,
@@ -42,6 +46,10 @@ export interface DriveOptions {
   resume: boolean;
   /** `monitor release <tag>` plus the flags that select this config and project; recovery commands extend it. */
   commandPrefix: string;
+  /** `--build-run-id`: publish-only rerun from this build run. */
+  buildRunId?: number | null;
+  /** `--skip-channel … --allow-partial`: planned by planBypass (the workflow's own inputs). */
+  bypass?: BypassPlan | null;
 }
 
 export interface DriveDeps {
@@ -62,18 +70,6 @@ export interface DriveResult {
   evidencePath: string;
   checkpointPath: string;
 }
-
-const UNKNOWN_CODES = new Set([
-  "E_HTTP_TIMEOUT",
-  "E_HTTP_NETWORK",
-  "E_HTTP_STATUS",
-  "E_HTTP_TOO_LARGE",
-  "E_HTTP_RATE_LIMITED",
-  "E_HTTP_REDIRECT",
-  "E_UPSTREAM_MALFORMED",
-  "E_PROBE_FAILED",
-  "E_ERGO",
-]);
 
 export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag: string): ResolvedRelease {
   const config = project.release;
@@ -118,7 +114,10 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     Object.entries(cp.steps).some(
       ([n, s]) => STEPS[n as ReleaseStepName]?.mutates && (s.status === "ok" || s.status === "done"),
     );
-  if (!o.resume && o.mode === "live" && progressed(hint)) {
+  const buildRunId = o.buildRunId ?? null;
+  const bypass = o.bypass ?? null;
+  const path_ = pathFor(buildRunId, bypass !== null);
+  if (!o.resume && buildRunId === null && o.mode === "live" && progressed(hint)) {
     throw new UsageError(
       `a live release of ${o.tag} is already in progress (${release.checkpointPath}, last outcome ${hint?.outcome ?? "?"}); continue it with: ${o.commandPrefix} --mode live --resume`,
     );
@@ -143,6 +142,9 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     version: versionFromTag(o.tag, deps.project.tag_prefix),
     mode: o.mode,
     agent: o.agent,
+    path: path_,
+    path_reason: pathReason(buildRunId, bypass, o.agent),
+    bypass,
     initialized_at: hint && (o.resume || hint.mode === o.mode) ? hint.initialized_at : now(),
     updated_at: now(),
     current_step: null,
@@ -166,6 +168,9 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     version: cp.version,
     agent: o.agent,
     resume: o.resume,
+    path: path_,
+    buildRunId,
+    bypass,
     project: deps.project,
     loaded: deps.loaded,
     release,
@@ -191,6 +196,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
 
   const names = release.config.steps;
   for (const n of names) cp.steps[n] = { status: "pending", detail: "" };
+  if (bypass) await recordBypass(deps, ctx, bypass);
   deps.progress.begin(
     `release ${o.tag} · ${deps.project.name} (${deps.project.repo}) · ${o.mode}${o.resume ? " · resume" : ""} · agent ${o.agent}\nevidence: ${release.evidencePath}`,
     names.map((n) => ({ name: n, title: steps[n].title })),
@@ -203,7 +209,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
   let blocker: BlockerFacts | null = null;
   let internal: Error | null = null;
   for (const [i, name] of names.entries()) {
-    const step = steps[name];
+    const step = stepForPath(path_, steps[name]);
     const started = Date.now();
     const rec: StepRecord = { status: "running", detail: "", started_at: now() };
     cp.steps[name] = rec;
@@ -229,6 +235,14 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
         rec.detail = `interrupted (SIGINT) during ${name}`;
         outcome = "interrupted";
         cp.recovery = [ctx.command(`--mode ${o.mode} --resume`)];
+      } else if (err instanceof StepFailure && err.evidence.refused) {
+        // The operator's input cannot be used: nothing happened, so it is refused (exit 2), not an incident.
+        rec.status = "failed";
+        rec.detail = `refused: ${err.evidence.summary}`;
+        outcome = "refused";
+        cp.recovery = err.evidence.recovery;
+        cp.alternatives = err.evidence.alternative ? [err.evidence.alternative] : [];
+        for (const d of err.evidence.details ?? []) cp.decisions.push(`${name}: ${d}`);
       } else if (err instanceof StepFailure) {
         rec.status = "failed";
         rec.detail = err.evidence.summary;
@@ -239,7 +253,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
         rec.detail = err.message;
         outcome = "unknown";
         cp.recovery = err.recovery;
-      } else if (err instanceof AppError && UNKNOWN_CODES.has(err.code)) {
+      } else if (err instanceof AppError && exitCodeForErrorCode(err.code) === ExitCode.unknown) {
         rec.status = "unknown";
         rec.detail = `could not tell: ${errorMessage(err)}`;
         outcome = "unknown";
@@ -286,7 +300,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
       } else {
         cp.decisions.push(`dry-run: would file blocker "${name}: ${failure.title}" under "Release blockers: ${o.tag}"`);
       }
-    } else if (rec.status === "unknown" || rec.status === "interrupted") {
+    } else if (rec.status === "unknown" || rec.status === "interrupted" || outcome === "refused") {
       failedStep = name;
       message = rec.detail;
     }
@@ -310,4 +324,61 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     evidencePath: release.evidencePath,
     checkpointPath: release.checkpointPath,
   };
+}
+
+function pathReason(buildRunId: number | null, bypass: BypassPlan | null, agent: string): string {
+  const parts: string[] = [];
+  if (buildRunId !== null) {
+    parts.push(
+      `--build-run-id ${buildRunId}: publish-only rerun from an explicit build run (incident recovery, e.g. after a credential fix); no tag, no rebuild; release-publish dispatched with build_run_id`,
+    );
+  }
+  if (bypass) {
+    parts.push(
+      `--skip-channel ${bypass.channels.join(",")} --allow-partial: intentional channel bypass by ${agent}; release-publish dispatched with ${Object.keys(bypass.inputs).join(", ")}`,
+    );
+  }
+  return parts.length > 0 ? parts.join("; ") : "routine release: release-publish dispatched with release_tag";
+}
+
+/**
+ * A bypass is a maintainer's decision: recorded in the evidence, and (live) as a silence per channel in the
+ * project's state store, so the daemon does not alert on a channel that was skipped on purpose.
+ */
+async function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPlan): Promise<void> {
+  const reason = bypassReason(ctx.agent);
+  const flags = Object.entries(bypass.inputs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+  ctx.decide(
+    `bypass: ${ctx.agent} bypassed ${bypass.channels.join(", ")} for ${ctx.tag} (${flags} in the same dispatch); verify expects ${bypass.channels.join(", ")} skipped ("${reason}")`,
+  );
+  if (ctx.mode !== "live") {
+    ctx.decide(
+      `dry-run: would silence ${bypass.channels.join(", ")} of ${deps.project.name} until ${bypass.until} (${reason})`,
+    );
+    return;
+  }
+  if (bypass.silence_ids.length > 0) return;
+  // node:sqlite and the state store load only when a bypass is recorded, not on every CLI start.
+  const { openStateStore, stateDbPath } = await import("../state/sqlite.ts");
+  const settings = deps.loaded.config.settings;
+  const store = openStateStore(stateDbPath(deps.loaded.baseDir, settings.state_dir));
+  try {
+    for (const channel of bypass.channels) {
+      const s = store.addSilence({
+        project: deps.project.name,
+        channel,
+        until: bypass.until,
+        reason,
+        created_at: deps.rt.now().toISOString(),
+      });
+      bypass.silence_ids.push(s.id);
+    }
+  } finally {
+    store.close();
+  }
+  ctx.decide(
+    `silenced ${bypass.channels.join(", ")} of ${deps.project.name} until ${bypass.until} in ${stateDbPath(deps.loaded.baseDir, settings.state_dir)} (silence ${bypass.silence_ids.join(", ")}: "${reason}")`,
+  );
 }

@@ -55,13 +55,27 @@ async function findSuccessful(ctx: StepContext, kind: Kind): Promise<Run | null>
   return null;
 }
 
-function inputs(ctx: StepContext, kind: Kind): Record<string, string> {
-  return { release_tag: ctx.tag, rehearsal: kind === "rehearsal" ? "true" : "false" };
+/**
+ * Dispatch inputs: `release_tag` on the normal path, `build_run_id` on a publish-only rerun (SKILL.md: "explicit
+ * build_run_id only for incident recovery reruns"), plus the bypass flags and `allow_partial_release=true`.
+ */
+export function publishInputs(ctx: StepContext, kind: Kind): Record<string, string> {
+  const source = ctx.buildRunId !== null ? { build_run_id: String(ctx.buildRunId) } : { release_tag: ctx.tag };
+  return { ...source, rehearsal: kind === "rehearsal" ? "true" : "false", ...(ctx.bypass?.inputs ?? {}) };
+}
+
+const inputs = publishInputs;
+
+function inputText(ctx: StepContext, kind: Kind): string {
+  return Object.entries(inputs(ctx, kind))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
 }
 
 function ghEquivalent(ctx: StepContext, kind: Kind): string {
   const cfg = ctx.release.config.workflows;
-  return `gh workflow run ${cfg.publish} --repo ${ctx.project.repo} --ref ${cfg.ref} -f release_tag=${ctx.tag} -f rehearsal=${kind === "rehearsal" ? "true" : "false"}`;
+  const flags = Object.entries(inputs(ctx, kind)).map(([k, v]) => `-f ${k}=${v}`);
+  return `gh workflow run ${cfg.publish} --repo ${ctx.project.repo} --ref ${cfg.ref} ${flags.join(" ")}`;
 }
 
 export function makePublishStep(kind: Kind): Step {
@@ -112,7 +126,7 @@ export function makePublishStep(kind: Kind): Step {
         ctx.progress.line(`(gh equivalent: ${ghEquivalent(ctx, kind)})`);
         return {
           status: "planned",
-          detail: `would dispatch ${cfg.publish} with release_tag=${ctx.tag} rehearsal=${kind === "rehearsal"} and require success`,
+          detail: `would dispatch ${cfg.publish} with ${inputText(ctx, kind)} and require success`,
           actions,
         };
       }
@@ -147,7 +161,7 @@ export function makePublishStep(kind: Kind): Step {
           details: [
             `gh run view ${done.id} --repo ${ctx.project.repo} --log-failed`,
             kind === "publish"
-              ? "publish-only rerun: fix the cause (credentials, tap), close this blocker, then resume: no re-tag, no rebuild"
+              ? `publish-only rerun: fix the cause (credentials, tap), close this blocker, then resume (no re-tag, no rebuild) or rerun publish from this build: ${ctx.command(`--mode live --build-run-id ${ctx.facts.build_run?.id ?? "<build-run-id>"}`)}`
               : "rehearsal failed before any registry write",
           ],
           recovery,
@@ -198,7 +212,7 @@ async function dispatchAndIdentify(ctx: StepContext, kind: Kind, post: string, r
     }
     throw err;
   }
-  ctx.decide(`dispatched ${cfg.publish} (${kind}, release_tag=${ctx.tag}): HTTP ${dispatched.status}`);
+  ctx.decide(`dispatched ${cfg.publish} (${kind}, ${inputText(ctx, kind)}): HTTP ${dispatched.status}`);
   if (dispatched.runId !== null) return ctx.gh.run(dispatched.runId);
   const created = `>=${t0.toISOString().replace(/\.\d{3}Z$/, "Z")}`;
   const found = await waitForAppearance(ctx, `${cfg.publish} ${kind}`, async () => {

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from "../config/load.ts";
 import type { ReleaseConfig, ReleaseStepName } from "../config/release-schema.ts";
+import type { ChannelId } from "../channels.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
@@ -23,7 +24,7 @@ export type DriveMode = "dry-run" | "live";
 export type StepStatus =
   "pending" | "running" | "done" | "ok" | "planned" | "skipped" | "failed" | "unknown" | "interrupted";
 
-export type DriveOutcome = "complete" | "planned" | "failed" | "unknown" | "interrupted";
+export type DriveOutcome = "complete" | "planned" | "failed" | "refused" | "unknown" | "interrupted";
 
 export interface CheckResult {
   /** The step's effect is already in place (the tag points at HEAD, the run succeeded, the tap is aligned). */
@@ -52,10 +53,29 @@ export interface RunFacts {
 export interface GateFacts {
   name: string;
   command: string;
-  status: "passed" | "failed";
+  /** skipped: a conditional gate (`when.changed`) whose globs matched no changed file. */
+  status: "passed" | "failed" | "skipped";
   exit_code: number | null;
   duration_ms: number;
   log: string;
+  /** Conditional gates: why it ran or was skipped, with the diff base. */
+  condition?: string;
+}
+
+/**
+ * Which runbook path a run takes: normal (tag, build, publish), publish-only (`--build-run-id`: a rerun of publish
+ * from an explicit, validated build run, no tag and no build) or bypass (`--skip-channel … --allow-partial`).
+ */
+export type DrivePath = "normal" | "publish-only" | "bypass";
+
+/** An intentional channel bypass: the channels and the publish workflow inputs that skip them. */
+export interface BypassPlan {
+  channels: ChannelId[];
+  /** Inputs added to every release-publish dispatch (`skip_pypi: "true"`, `allow_partial_release: "true"`). */
+  inputs: Record<string, string>;
+  /** Silence recorded in the state store for the bypassed channels (null: not recorded yet, e.g. dry-run). */
+  silence_ids: number[];
+  until: string;
 }
 
 export interface CheckLine {
@@ -98,7 +118,13 @@ export interface DriveFacts {
   publish_run?: RunFacts;
   last_run?: RunFacts;
   failed_jobs?: { name: string; url: string }[];
-  verify?: { status: string; checked_at: string; channels: { channel: string; status: string; note: string }[] };
+  verify?: {
+    status: string;
+    checked_at: string;
+    channels: { channel: string; status: string; note: string; evidence_url: string | null }[];
+  };
+  /** The immutable-release check after publish (null: the repository does not enable immutable releases). */
+  immutable?: { enabled: boolean; ok: boolean | null; detail: string } | null;
   blockers?: BlockerFacts[];
   open_blockers?: number;
   blocker_epic?: string | null;
@@ -123,6 +149,10 @@ export interface Checkpoint {
   version: string;
   mode: DriveMode;
   agent: string;
+  /** The runbook path of the latest run, and why it was taken. */
+  path?: DrivePath;
+  path_reason?: string;
+  bypass?: BypassPlan | null;
   initialized_at: string;
   updated_at: string;
   current_step: ReleaseStepName | null;
@@ -168,6 +198,10 @@ export interface StepContext {
   readonly version: string;
   readonly agent: string;
   readonly resume: boolean;
+  readonly path: DrivePath;
+  /** `--build-run-id`: publish from this build run (validated by the build step) instead of finding one. */
+  readonly buildRunId: number | null;
+  readonly bypass: BypassPlan | null;
   readonly project: ProjectConfig;
   readonly loaded: LoadedConfig;
   readonly release: ResolvedRelease;
@@ -213,6 +247,8 @@ export interface FailureEvidence {
   recovery: string[];
   /** An equivalent way to do the same (e.g. the `gh` command for a publish-only rerun). */
   alternative?: string;
+  /** The operator's input cannot be used (e.g. --build-run-id of another workflow): refused (exit 2), no blocker. */
+  refused?: boolean;
   /**
    * The release is already blocked by these open blocker tasks: report them and stop, but file no new blocker
    * (a blocker about the blockers would itself block the next run).

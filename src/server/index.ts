@@ -3,12 +3,14 @@ import type { AddressInfo } from "node:net";
 import { formatDuration, parseDuration } from "../config/duration.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { createMetrics } from "../metrics/index.ts";
+import { isLoopbackHost, tokenRuleIssue } from "../config/listen.ts";
 import { authorized } from "./auth.ts";
 import { badgeContent, renderBadge } from "./badge.ts";
 import { projectPage, statusPage } from "./pages.ts";
 import { send, sendHtml, sendHtmlError, sendJson, sendJsonError } from "./respond.ts";
 import type { RunningServer, ServerOptions } from "./types.ts";
 import { projectDetail, projectNames, statusSnapshot, type ViewDeps } from "./view.ts";
+import { quote } from "../quote.ts";
 
 export type { DaemonView, RunningServer, ServerOptions } from "./types.ts";
 
@@ -36,7 +38,10 @@ export type { DaemonView, RunningServer, ServerOptions } from "./types.ts";
  * `Authorization: Bearer <token>` (401 with `WWW-Authenticate: Bearer` otherwise); Prometheus sends it with
  * `authorization: { credentials: <token> }`. GET/HEAD also accept HTTP Basic with the token as password, so a
  * browser can open the pages; POST accepts only Bearer. Without a token (loopback only, enforced by config
- * validation) everything is open, but a POST carrying a foreign Origin header is refused (403).
+ * validation and for --listen) only Hosts naming loopback, localhost or settings.server.allowed_hosts are answered
+ * (421 otherwise: DNS rebinding); with a token any Host is. A POST carrying a foreign Origin header is refused (403).
+ * Manual checks: concurrent requests share one cycle; a project gets settings.server.manual_checks_per_minute
+ * cycles a minute from this route, then 429 with Retry-After.
  *
  * Limits: URL ≤ 2 KiB (414), headers ≤ 16 KiB (431, by Node), request body ≤ 4 KiB (413), headers must arrive
  * within 10 s and the whole request within 15 s (408).
@@ -76,7 +81,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const settings = loaded.config.settings.server;
   const token = settings.token !== undefined && settings.token.length > 0 ? settings.token : null;
   const staleMs = parseDuration(settings.stale_after) ?? 0;
-  const listen = parseListen(options.listen ?? settings.listen);
+  const listenText = options.listen ?? settings.listen;
+  const tokenIssue = tokenRuleIssue(listenText, settings.token, options.listen ? "--listen" : "settings.server.listen");
+  if (tokenIssue) throw new AppError("E_USAGE", tokenIssue);
+  const listen = parseListen(listenText);
+  const hostAllowed = token === null ? allowedHostCheck(settings.allowed_hosts) : () => true;
   const names = new Set(projectNames(loaded));
   const deps: ViewDeps = { daemon, store, loaded, now };
   const metrics = createMetrics({ daemon, store, loaded, log });
@@ -135,6 +144,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           const report = await daemon.runCycleNow(name);
           sendJson(res, 200, report);
         } catch (err) {
+          if (err instanceof AppError && err.code === "E_RATE_LIMITED") {
+            const retry = err.details?.["retry_after_s"];
+            res.setHeader("Retry-After", typeof retry === "number" ? String(retry) : "60");
+            return sendJsonError(res, 429, "rate_limited", errorMessage(err));
+          }
           const [status, code] = checkFailure(err);
           log.warn({ project: name, err: errorMessage(err) }, "check requested over HTTP failed");
           sendJsonError(res, status, code, errorMessage(err));
@@ -191,6 +205,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const fail = (status: number, code: Parameters<typeof sendJsonError>[2], message: string) =>
       kind === "json" ? sendJsonError(res, status, code, message) : sendHtmlError(res, status, message);
     try {
+      if (!hostAllowed(req.headers.host)) {
+        return fail(421, "misdirected", "this server does not answer for that Host (settings.server.allowed_hosts)");
+      }
       if (Buffer.byteLength(rawUrl) > MAX_URL_BYTES) return fail(414, "uri_too_long", "the URL is too long");
       const path = parsePath(rawUrl);
       if (path === null) return fail(400, "bad_request", "malformed URL");
@@ -268,7 +285,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const address = server.address() as AddressInfo;
   const url = `http://${hostForUrl(address)}:${address.port}`;
-  log.info({ url, auth: token !== null ? "bearer" : "none" }, "serving the status page, API and metrics");
+  log.info(
+    { url: `http://${boundHost(address)}:${address.port}`, auth: token !== null ? "bearer" : "none" },
+    "serving the status page, API and metrics",
+  );
 
   let closing: Promise<void> | null = null;
   return {
@@ -286,7 +306,7 @@ export function parseListen(text: string): { host: string | undefined; port: num
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(text.trim());
   const port = Number(m?.[3]);
   if (!m || !Number.isInteger(port) || port > 65_535) {
-    throw new AppError("E_USAGE", `settings.server.listen: must be host:port, got "${text}"`);
+    throw new AppError("E_USAGE", `settings.server.listen: must be host:port, got ${quote(text)}`);
   }
   const host = m[1] ?? m[2] ?? "";
   return { host: host === "" ? undefined : host, port };
@@ -296,6 +316,25 @@ function hostForUrl(a: AddressInfo): string {
   if (a.address === "0.0.0.0") return "127.0.0.1";
   if (a.address === "::") return "[::1]";
   return a.family === "IPv6" ? `[${a.address}]` : a.address;
+}
+
+/** The address as bound (0.0.0.0 stays 0.0.0.0), for the start-up log. */
+function boundHost(a: AddressInfo): string {
+  return a.family === "IPv6" ? `[${a.address}]` : a.address;
+}
+
+/**
+ * Without a token the server answers only Hosts that name loopback, localhost or settings.server.allowed_hosts:
+ * a DNS-rebinding page (attacker.example resolving to 127.0.0.1) sends its own name as Host and gets 421.
+ */
+function allowedHostCheck(allowed: readonly string[]): (host: string | undefined) => boolean {
+  const names = new Set(allowed.map((h) => h.toLowerCase()));
+  return (host) => {
+    if (host === undefined) return false;
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::[0-9]{1,5})?$/.exec(host);
+    const name = (m?.[1] ?? m?.[2] ?? "").toLowerCase();
+    return name !== "" && (isLoopbackHost(name) || names.has(name));
+  };
 }
 
 function listenOn(server: Server, host: string | undefined, port: number): Promise<void> {
@@ -380,12 +419,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<boolean> {
   });
 }
 
-/** A browser request from another site: its Origin differs from the Host it was sent to. */
+/** A browser request from another site (or an opaque "null" one): its Origin differs from the Host it was sent to. */
 function foreignOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (origin === undefined) return false;
   try {
-    return new URL(origin).host !== req.headers.host;
+    const u = new URL(origin);
+    return (u.protocol !== "http:" && u.protocol !== "https:") || u.host !== req.headers.host?.toLowerCase();
   } catch {
     return true;
   }

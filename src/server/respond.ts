@@ -8,6 +8,8 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "misdirected"
+  | "rate_limited"
   | "method_not_allowed"
   | "payload_too_large"
   | "uri_too_long"

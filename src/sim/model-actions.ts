@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { strToU8, zipSync } from "fflate";
+import { stringify as stringifyYaml } from "yaml";
 import type { ChannelId } from "../channels.ts";
 import { Content, hashId } from "./content.ts";
 import type { ResolvedProject } from "./spec.ts";
@@ -149,6 +150,59 @@ const PUBLISH_CHANNEL_JOBS: Record<string, ChannelId[]> = {
   "publish-pypi": ["pypi"],
   release: ["github", "homebrew"],
 };
+
+/** The historic partial-release inputs of release-publish.yml (b5a1b35..fad129b, plasmite-release.md §3). */
+const SKIP_INPUT_JOBS: Record<string, string> = {
+  skip_crates_io: "publish-crates-io",
+  skip_npm: "publish-npm",
+  skip_pypi: "publish-pypi",
+};
+
+/**
+ * plasmite's workflows with release-publish.yml as it was between b5a1b35 and fad129b: the channel flags
+ * `skip_npm`, `skip_pypi`, `skip_crates_io` and `allow_partial_release` (the registry-down-bypass rehearsal).
+ */
+export function plasmiteWorkflowsWithPartialRelease(): WorkflowDef[] {
+  return plasmiteWorkflows().map((wf) =>
+    wf.file !== "release-publish.yml"
+      ? wf
+      : {
+          ...wf,
+          dispatchInputs: {
+            ...wf.dispatchInputs,
+            ...Object.fromEntries(
+              [...Object.keys(SKIP_INPUT_JOBS), "allow_partial_release"].map((k) => [
+                k,
+                { required: false, type: "boolean" as const, default: "false" },
+              ]),
+            ),
+          },
+        },
+  );
+}
+
+/** A workflow file as YAML (name, triggers, `workflow_dispatch.inputs`, jobs): what the repository holds. */
+export function workflowYaml(def: WorkflowDef): string {
+  const on: Record<string, unknown> = {};
+  if (def.pushTags) on["push"] = { tags: def.pushTags };
+  if (def.dispatchInputs) {
+    on["workflow_dispatch"] = {
+      inputs: Object.fromEntries(
+        Object.entries(def.dispatchInputs).map(([k, d]) => [
+          k,
+          { required: d.required, type: d.type, ...(d.default !== undefined ? { default: d.default } : {}) },
+        ]),
+      ),
+    };
+  }
+  const jobs = Object.fromEntries(
+    def.jobs.map((j) => [
+      baseName(j.name),
+      { ...(j.needs.length > 0 ? { needs: j.needs } : {}), steps: j.steps.map((name) => ({ name })) },
+    ]),
+  );
+  return stringifyYaml({ name: def.name, on, jobs });
+}
 
 interface ManifestTarget {
   rust_target: string;
@@ -321,6 +375,8 @@ export class ActionsStore {
   timing = { queuedMs: 100, inProgressMs: 200 };
   /** false: dispatch answers 204 even when `return_run_details: true` is sent (older servers). */
   honorReturnRunDetails = true;
+  /** Registries that are down: a live release-publish job publishing there fails (unless its skip flag is set). */
+  readonly downChannels = new Set<ChannelId>();
   /** Every tag push the sim was told about, in order. */
   readonly pushes: { repo: string; tag: string; sha: string; at: number }[] = [];
   readonly #workflows = new Map<string, WorkflowRecord[]>();
@@ -582,14 +638,26 @@ export class ActionsStore {
     let buildRunId: number | null = null;
     let note: string | null = null;
     let failJob = outcome.conclusion === "failure" ? (outcome.failJob ?? null) : null;
+    const bypassed = new Set<string>();
     if (behavior === "release-publish") {
       const resolved = this.#resolveBuildRun(wf.repo, o.inputs);
+      for (const [input, job] of Object.entries(SKIP_INPUT_JOBS)) if (o.inputs[input] === "true") bypassed.add(job);
       if ("error" in resolved) {
         note = resolved.error;
         failJob = "resolve-build-run";
+      } else if (bypassed.size > 0 && o.inputs["allow_partial_release"] !== "true") {
+        note = "error: partial publish requested but allow_partial_release is false.";
+        failJob = "publish-preflight";
       } else {
         tag = resolved.tag;
         buildRunId = resolved.runId;
+        const down = Object.entries(PUBLISH_CHANNEL_JOBS).find(
+          ([job, chans]) => !rehearsal && !bypassed.has(job) && chans.some((c) => this.downChannels.has(c)),
+        );
+        if (down && failJob === null) {
+          failJob = down[0];
+          note = `${down[0]}: registry unavailable (HTTP 503)`;
+        }
       }
     }
     const project = this.#project(wf.repo);
@@ -606,9 +674,12 @@ export class ActionsStore {
     for (const { def, name } of expanded) {
       let conclusion: Conclusion;
       if (outcome.conclusion === "cancelled") conclusion = "cancelled";
+      else if (bypassed.has(name)) conclusion = "skipped";
       else if (failJob !== null && (name === failJob || baseName(name) === failJob)) conclusion = "failure";
       else if (
-        def.needs.some((need) => [...conclusions.entries()].some(([n, c]) => baseName(n) === need && c !== "success"))
+        def.needs.some((need) =>
+          [...conclusions.entries()].some(([n, c]) => baseName(n) === need && c !== "success" && !bypassed.has(n)),
+        )
       )
         conclusion = "skipped";
       else conclusion = "success";

@@ -72,6 +72,10 @@ export class Repo {
   readonly branches = new Map<string, string>();
   readonly tags = new Map<string, GitTag>();
   readonly releases: Release[] = [];
+  /** Repository setting "immutable releases": releases published while on are immutable and get a release attestation. */
+  immutableReleases = false;
+  /** Asset names a release attestation leaves out (fault injection: an attestation that does not cover every asset). */
+  readonly attestationOmits = new Set<string>();
   #counter = 0;
 
   constructor(id: number, owner: string, name: string, ownerId: number, createdAt: number) {

@@ -371,7 +371,7 @@ export class World {
       body: art.options.releaseBody ?? defaultReleaseBody(p, art),
       draft,
       prerelease: art.options.prerelease ?? isPrerelease(art.version),
-      immutable: false,
+      immutable: repo.immutableReleases && !draft,
       targetCommitish: "main",
       createdAt: art.commitAt,
       publishedAt: draft ? null : at,

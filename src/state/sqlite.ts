@@ -232,7 +232,7 @@ class SqliteStateStore implements StateStore {
         r.published_at,
       );
       const out = this.release(r.project, r.tag);
-      if (!out) throw new AppError("E_STATE", `release ${r.project} ${r.tag} vanished after insert`);
+      if (!out) throw new AppError("E_INTERNAL", `release ${r.project} ${r.tag} vanished after insert`);
       return out;
     });
   }
@@ -401,7 +401,7 @@ class SqliteStateStore implements StateStore {
     }
     for (const i of next) {
       if (i.project !== project) {
-        throw new AppError("E_STATE", `incident ${i.id} does not belong to project ${project}`);
+        throw new AppError("E_INTERNAL", `incident ${i.id} does not belong to project ${project}`);
       }
       this.#run(
         `INSERT INTO incidents (id, project, tag, channel, code, subject, state, resolved_at, data)

@@ -88,7 +88,16 @@ export function devOnlyPackages(repoRoot: string): string[] {
   const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as {
     packages: Record<string, { dev?: boolean }>;
   };
+  // A production install hoists differently: a name that is dev-only at the top level may be a production
+  // dependency deeper down (nested under another package) and then sit at the top of the installed tree.
+  const nameOf = (key: string): string => key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+  const production = new Set(
+    Object.entries(lock.packages)
+      .filter(([k, v]) => k !== "" && v.dev !== true)
+      .map(([k]) => nameOf(k)),
+  );
   return Object.entries(lock.packages)
     .filter(([k, v]) => v.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(k))
-    .map(([k]) => k.slice("node_modules/".length));
+    .map(([k]) => nameOf(k))
+    .filter((name) => !production.has(name));
 }

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Sim } from "../../src/sim/index.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(REPO_ROOT, "src/cli/main.ts");
@@ -40,63 +39,7 @@ export function tempDir(prefix = "rm-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export interface SimConfigOptions {
-  /** Extra YAML under `settings:` (indented by the caller with 2 spaces). */
-  settings?: string;
-  /** Extra YAML appended to the plasmite project (4-space indented keys). */
-  project?: string;
-  token?: string | null;
-}
-
-/** A monitor config for the plasmite project pointing every endpoint at `sim`, with fast HTTP settings. */
-export function simConfigYaml(sim: Sim, options: SimConfigOptions = {}): string {
-  const o = sim.settingsOverlay() as {
-    github: { api_url: string; download_hosts: string[] };
-    crates: { api_url: string; index_url: string };
-    npm: { registry: string };
-    pypi: { url: string };
-  };
-  return `version: 1
-settings:
-  github:
-    api_url: ${o.github.api_url}
-    download_hosts: [${o.github.download_hosts.join(", ")}]
-${options.token ? `    token: ${options.token}\n` : ""}  crates:
-    api_url: ${o.crates.api_url}
-    index_url: ${o.crates.index_url}
-    api_min_interval: "0"
-  npm:
-    registry: ${o.npm.registry}
-  pypi:
-    url: ${o.pypi.url}
-  http:
-    retries: 1
-    retry_base: 10ms
-    request_timeout: 1500ms
-    headers_timeout: 1500ms
-    body_timeout: 1500ms
-    max_retry_wait: 2s
-${options.settings ?? ""}
-projects:
-  - name: plasmite
-    repo: sandover/plasmite
-    channels:
-      github:
-        platforms: [linux_amd64, darwin_amd64, darwin_arm64]
-        assets: ["plasmite_{version}_{platform}.tar.gz"]
-        checksums: sha256sums.txt
-      crates: { crate: plasmite }
-      npm: { package: plasmite }
-      pypi:
-        project: plasmite
-        platforms: [darwin_amd64, darwin_arm64, windows_amd64]
-      homebrew:
-        tap: sandover/homebrew-tap
-        formula: Formula/plasmite.rb
-        platforms: [darwin_arm64, darwin_amd64, linux_amd64]
-        url: "https://github.com/{repo}/releases/download/{tag}/plasmite_{version}_{platform}.tar.gz"
-${options.project ?? ""}`;
-}
+export { simConfigYaml, type SimConfigOptions } from "../../src/sim/config-yaml.ts";
 
 export function writeConfig(dir: string, yaml: string, name = "monitor.yaml"): string {
   const path = join(dir, name);

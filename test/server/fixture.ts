@@ -32,6 +32,8 @@ export interface ServeOptions {
   alerts?: string;
   /** Call daemon.start() (scheduler running: /readyz can pass). Default true. */
   start?: boolean;
+  /** Extra YAML under settings.server (4-space indented keys). */
+  server?: readonly string[];
   /** Before the daemon starts (e.g. break a registry). */
   prepare?: (sim: Sim) => void;
 }
@@ -53,6 +55,7 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     "  server:",
     '    listen: "127.0.0.1:0"',
     options.token ? `    token: ${options.token}` : "",
+    ...(options.server ?? []),
   ]
     .filter((l) => l !== "")
     .join("\n");

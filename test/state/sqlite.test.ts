@@ -91,7 +91,7 @@ describe("sqlite state store", () => {
     });
     assert.throws(
       () => store.commitCycle(bad),
-      (e: unknown) => e instanceof AppError && e.code === "E_STATE",
+      (e: unknown) => e instanceof AppError && e.code === "E_INTERNAL",
     );
     assert.equal(store.latestReport("plasmite"), null);
     assert.deepEqual(store.outboxRows(), []);

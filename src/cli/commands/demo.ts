@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -12,6 +12,7 @@ import { startServer } from "../../server/index.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { useColor } from "../output.ts";
 import { applySimOverlay, startSimForScenario } from "../sim-session.ts";
+import { quote } from "../../quote.ts";
 
 interface DemoFlags {
   listen: string;
@@ -33,8 +34,17 @@ const consoleSink: Sink = {
   },
 };
 
-/** examples/ ships with the package; from src/cli/commands or dist/cli/commands it is three levels up. */
-const EXAMPLE = new URL("../../../examples/plasmite.yaml", import.meta.url);
+/**
+ * examples/ ships with the package, at its root: three levels above src/cli/commands/demo.ts, two above the bundle
+ * (dist/cli/main.js), so it is found from the nearest directory holding a package.json.
+ */
+const EXAMPLE = packageFile("examples/plasmite.yaml");
+
+function packageFile(path: string): URL {
+  let dir = new URL(".", import.meta.url);
+  while (!existsSync(new URL("package.json", dir)) && dir.pathname !== "/") dir = new URL("..", dir);
+  return new URL(path, dir);
+}
 
 /**
  * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
@@ -57,7 +67,7 @@ export function registerDemo(program: Command): void {
           ? null
           : parseDurationFlag("--duration", flags.duration, "7d", { allowZero: true });
       if (intervalMs === null || intervalMs < 1000 || intervalMs % 1000 !== 0 || intervalMs > 59_000) {
-        throw new UsageError(`--interval: "${flags.interval}" must be whole seconds between 1s and 59s`);
+        throw new UsageError(`--interval: ${quote(String(flags.interval))} must be whole seconds between 1s and 59s`);
       }
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));

@@ -1,24 +1,10 @@
+/** `monitor verify`: its options; the work is in verify-action.ts, loaded when the command runs. */
 import type { Command } from "commander";
-import { CHANNELS, isChannelId } from "../../channels.ts";
-import { formatDuration, parseDurationFlag } from "../../config/duration.ts";
-import { UsageError } from "../../errors.ts";
-import { REPORTERS } from "../../report/registry.ts";
-import { verifyRelease } from "../../verify/run.ts";
-import { waitForSettle } from "../../verify/wait.ts";
-import { exitCodeFor, useColor } from "../output.ts";
-import { loadForCommand, type GlobalOptions } from "../load.ts";
-import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { CHANNELS } from "../../channels.ts";
+import type { VerifyFlags } from "./verify-action.ts";
 
-interface VerifyFlags extends GlobalOptions {
-  project?: string;
-  json?: boolean;
-  markdown?: boolean;
-  wait?: string;
-  pollInterval: string;
-  deep?: boolean;
-  channel?: string[];
-  latest?: boolean;
-}
+const DEFAULT_TIMEOUT = "45s";
+const DEFAULT_DEEP_TIMEOUT = "30m";
 
 export function registerVerify(program: Command): void {
   program
@@ -31,51 +17,21 @@ export function registerVerify(program: Command): void {
     .option("--wait <duration>", "re-poll with backoff until no channel is pending/unknown, up to this long (e.g. 30m)")
     .option("--poll-interval <duration>", "first re-poll delay for --wait (doubles up to 60s)", "10s")
     .option("--deep", "download every artifact and hash it (bounded memory)")
+    .option(
+      "--timeout <duration>",
+      `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
+    )
     .option("--channel <name...>", `only these channels (${CHANNELS.join(", ")})`)
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<VerifyFlags>();
-      if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
-      const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
-      const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
-      const channels = (flags.channel ?? []).map((c) => {
-        if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
-        return c;
-      });
-      const session = await loadForCommand(globals);
-      try {
-        const project = selectProject(session.loaded, flags.project);
-        const tag = normalizeTag(project, tagArg);
-        const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
-        const latest = flags.latest === undefined ? "auto" : flags.latest;
-        const run = () =>
-          verifyRelease(rt, session.loaded, project, tag, {
-            deep: Boolean(flags.deep),
-            expectLatest: latest,
-            ...(channels.length ? { channels: channels } : {}),
-          });
-        let report = await run();
-        if (waitMs > 0) {
-          const tty = process.stderr.isTTY;
-          report = await waitForSettle(report, run, {
-            waitMs,
-            pollMs,
-            onWait: (w) => {
-              const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
-              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-            },
-          });
-          if (tty) process.stderr.write("\r\x1b[2K");
-        }
-        await rt.close();
-        const format = flags.json ? "json" : flags.markdown ? "markdown" : "text";
-        process.stdout.write(
-          `${REPORTERS[format].render([report], { color: format === "text" && useColor(process.stdout) })}\n`,
-        );
-        process.exitCode = exitCodeFor([report]);
-      } finally {
-        await session.close();
-      }
+      // The probes, the HTTP client (undici), Octokit, pino and the config loader load only when verify runs:
+      // `monitor verify --help` stays at commander's cost (start-up, docs/benchmarks.md).
+      const { runVerify } = await import("./verify-action.ts");
+      await runVerify(
+        tagArg,
+        { ...flags, timeout: flags.timeout ?? (flags.deep ? DEFAULT_DEEP_TIMEOUT : DEFAULT_TIMEOUT) },
+        cmd.optsWithGlobals<VerifyFlags>(),
+      );
     });
 }

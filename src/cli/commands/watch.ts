@@ -58,13 +58,15 @@ export function registerWatch(program: Command): void {
           return;
         }
         const server = flags.server
-          ? await startServer({
-              daemon,
-              store,
-              loaded,
-              log: runtime.log,
-              ...(flags.listen ? { listen: flags.listen } : {}),
-            })
+          ? await serveLocked(daemon, () =>
+              startServer({
+                daemon,
+                store,
+                loaded,
+                log: runtime.log,
+                ...(flags.listen ? { listen: flags.listen } : {}),
+              }),
+            )
           : null;
         serverUrl = server?.url ?? null;
         await daemon.start();
@@ -74,6 +76,20 @@ export function registerWatch(program: Command): void {
         await session.close();
       }
     });
+}
+
+/**
+ * Takes the state lock, then opens the server: a second daemon on a locked state directory must exit, not serve
+ * /healthz. On any failure (lock held, address in use, token rule) everything is closed before the error surfaces.
+ */
+async function serveLocked(daemon: Daemon, open: () => Promise<RunningServer>): Promise<RunningServer> {
+  try {
+    daemon.lock();
+    return await open();
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
 }
 
 /** Resolves with the exit code once SIGTERM/SIGINT has stopped the daemon; a second signal exits at once. */

@@ -1,7 +1,10 @@
+import { CHANNELS, type ChannelId } from "../../../channels.ts";
 import { formatDuration } from "../../../config/duration.ts";
 import type { Report } from "../../../report/types.ts";
 import { verifyRelease } from "../../../verify/run.ts";
 import { waitForSettle } from "../../../verify/wait.ts";
+import { bypassReason } from "../../bypass.ts";
+import { checkImmutableRelease } from "../../immutable.ts";
 import {
   StepFailure,
   StepUnknown,
@@ -25,11 +28,40 @@ function note(c: Report["channels"][number]): string {
 }
 
 function record(ctx: StepContext, r: Report): void {
+  const bypassed = new Set<string>(ctx.bypass?.channels ?? []);
   ctx.facts.verify = {
     status: r.status,
     checked_at: r.checked_at,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, note: note(c) })),
+    channels: r.channels.map((c) => ({
+      channel: c.channel,
+      status: c.status,
+      note: bypassed.has(c.channel) ? bypassReason(ctx.agent) : note(c),
+      evidence_url: c.evidence[0]?.url ?? null,
+    })),
   };
+}
+
+/** A bypassed channel is expected absent: not probed, reported `skipped` ("bypassed by maintainer"), never drift. */
+function channelsToProbe(ctx: StepContext): ChannelId[] | undefined {
+  const skip = ctx.bypass?.channels;
+  return skip && skip.length > 0 ? CHANNELS.filter((c) => !skip.includes(c)) : undefined;
+}
+
+/** After a live publish: the immutable-release check (the seed's `gh release verify-asset`). */
+async function immutable(ctx: StepContext): Promise<void> {
+  ctx.progress.status(`checking the immutable release and its attestation for ${ctx.tag}`);
+  const v = await checkImmutableRelease(ctx.gh, ctx.tag);
+  ctx.facts.immutable = v.enabled || v.ok === null ? v : null;
+  if (v.ok === true) return;
+  const recovery = [ctx.command("--mode live --resume")];
+  if (v.ok === null) throw new StepUnknown(v.detail, recovery);
+  throw new StepFailure({
+    title: `${ctx.tag} is not an attested immutable release`,
+    summary: `immutable release check: ${v.detail}`,
+    details: [`gh release verify ${ctx.tag} --repo ${ctx.project.repo}`],
+    recovery,
+    alternative: `gh release verify ${ctx.tag} --repo ${ctx.project.repo}`,
+  });
 }
 
 const summary = (r: Report): string => r.channels.map((c) => `${c.channel}:${c.status}`).join(" ");
@@ -45,7 +77,12 @@ export const verifyStep: Step = {
   },
 
   async run(ctx: StepContext): Promise<StepOutcome> {
-    const run = () => verifyRelease(ctx.rt, ctx.loaded, ctx.project, ctx.tag, { signal: ctx.signal });
+    const channels = channelsToProbe(ctx);
+    const run = () =>
+      verifyRelease(ctx.rt, ctx.loaded, ctx.project, ctx.tag, {
+        signal: ctx.signal,
+        ...(channels ? { channels } : {}),
+      });
     ctx.progress.status(`probing every channel for ${ctx.tag}`);
     let report = await run();
     record(ctx, report);
@@ -68,7 +105,14 @@ export const verifyStep: Step = {
       });
       record(ctx, report);
     }
-    if (report.status === "ok") return { status: "ok", detail: `every channel ok: ${summary(report)}` };
+    if (report.status === "ok") {
+      await immutable(ctx);
+      const bypassed = ctx.bypass ? ` (${ctx.bypass.channels.join(", ")} ${bypassReason(ctx.agent)})` : "";
+      return {
+        status: "ok",
+        detail: `${bypassed ? "every channel not bypassed ok" : "every channel ok"}: ${summary(report)}${bypassed}`,
+      };
+    }
     const bad = report.channels.filter((c) => c.status !== "ok" && c.status !== "skipped");
     const recovery = [ctx.command("--mode live --resume")];
     const alternative = `monitor verify ${ctx.tag} --wait ${ctx.release.config.verify_wait}`;
