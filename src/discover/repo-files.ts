@@ -1,4 +1,5 @@
 import { parse as parseToml } from "smol-toml";
+import type { Candidate } from "./judge.ts";
 
 /**
  * Readers for the repository files `monitor init` looks at (docs/discovery.md). Pure: text in, names out.
@@ -11,6 +12,8 @@ export interface RepoPackages {
   pypi: string[];
   /** Workspace members named by a Cargo.toml, to read next (paths relative to the repo root). */
   cargo_members: string[];
+  /** The same names as registry candidates, each with the file it came from, in reading order. */
+  candidates: Candidate[];
   problems: string[];
 }
 
@@ -117,21 +120,30 @@ export function readTargetsJson(text: string, path = "release/targets.json"): Ta
 
 /** Reads every picked file (path -> text) into one set of package names, deduplicated. */
 export function readRepoFiles(files: ReadonlyMap<string, string>): RepoPackages {
-  const out: RepoPackages = { crates: [], npm: [], pypi: [], cargo_members: [], problems: [] };
+  const out: RepoPackages = { crates: [], npm: [], pypi: [], cargo_members: [], candidates: [], problems: [] };
+  const add = (channel: Candidate["channel"], names: string[], source: string) => {
+    for (const name of names) {
+      if (!out.candidates.some((c) => c.channel === channel && c.name === name))
+        out.candidates.push({ channel, name, source });
+    }
+  };
   for (const [path, text] of files) {
     const base = path.slice(path.lastIndexOf("/") + 1);
     if (base === "Cargo.toml") {
       const r = readCargoToml(text, path);
       out.crates.push(...r.crates);
+      add("crates", r.crates, path);
       out.cargo_members.push(...r.cargo_members.filter((m) => !files.has(m)));
       out.problems.push(...r.problems);
     } else if (base === "package.json") {
       const r = readPackageJson(text, path);
       out.npm.push(...r.npm);
+      add("npm", r.npm, path);
       out.problems.push(...r.problems);
     } else if (base === "pyproject.toml") {
       const r = readPyproject(text, path);
       out.pypi.push(...r.pypi);
+      add("pypi", r.pypi, path);
       out.problems.push(...r.problems);
     }
   }
@@ -141,6 +153,6 @@ export function readRepoFiles(files: ReadonlyMap<string, string>): RepoPackages 
     crates: uniq(out.crates),
     npm: uniq(out.npm),
     pypi: uniq(out.pypi),
-    cargo_members: uniq(out.cargo_members),
+    cargo_members: uniq(out.cargo_members).slice(0, MAX_REPO_FILES),
   };
 }

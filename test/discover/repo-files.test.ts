@@ -90,4 +90,9 @@ test("readRepoFiles: a plasmite-shaped repo yields one crate, one npm package, o
     { crates: got.crates, npm: got.npm, pypi: got.pypi, cargo_members: got.cargo_members },
     { crates: ["plasmite"], npm: ["plasmite"], pypi: ["plasmite"], cargo_members: ["xtask/Cargo.toml"] },
   );
+  assert.deepEqual(got.candidates, [
+    { channel: "crates", name: "plasmite", source: "Cargo.toml" },
+    { channel: "npm", name: "plasmite", source: "bindings/node/package.json" },
+    { channel: "pypi", name: "plasmite", source: "bindings/python/pyproject.toml" },
+  ]);
 });
