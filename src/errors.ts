@@ -14,6 +14,8 @@ export type ErrorCode =
   | "E_HTTP_TOO_LARGE"
   | "E_HTTP_RATE_LIMITED"
   | "E_HTTP_REDIRECT"
+  | "E_HTTP_TLS"
+  | "E_DEADLINE"
   | "E_UPSTREAM_MALFORMED"
   | "E_PROBE_FAILED"
   | "E_FORMULA_PARSE"

@@ -31,6 +31,8 @@ export const EXIT_CODE_BY_ERROR: { readonly [C in ErrorCode]: ExitCode } = {
   E_HTTP_TOO_LARGE: ExitCode.unknown,
   E_HTTP_RATE_LIMITED: ExitCode.unknown,
   E_HTTP_REDIRECT: ExitCode.unknown,
+  E_HTTP_TLS: ExitCode.unknown,
+  E_DEADLINE: ExitCode.unknown,
   E_HTTP_AUTH: ExitCode.unknown,
   E_UPSTREAM_MALFORMED: ExitCode.unknown,
   E_PROBE_FAILED: ExitCode.unknown,

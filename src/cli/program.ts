@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { AppError, errorMessage } from "../errors.ts";
+import { escapeControlsKeepLines } from "../quote.ts";
 import { ExitCode, exitCodeForErrorCode } from "./exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
@@ -16,6 +17,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .option("--sim <scenario>", "run against the built-in simulated registries with this scenario (offline)")
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, trace")
     .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeControlsKeepLines(text)) })
     .exitOverride();
   const wanted = requestedCommand(argv.slice(2));
   const entries = COMMANDS.filter((c) => wanted === null || c.name === wanted);
@@ -65,9 +67,14 @@ function exitCodeForError(err: unknown): number {
   }
   if (err instanceof AppError) {
     const code = exitCodeForErrorCode(err.code);
-    process.stderr.write(code === ExitCode.usage ? `error: ${err.message}\n` : `error [${err.code}]: ${err.message}\n`);
+    writeError(code === ExitCode.usage ? `error: ${err.message}` : `error [${err.code}]: ${err.message}`);
     return code;
   }
-  process.stderr.write(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}\n`);
+  writeError(`internal error: ${errorMessage(err)}\n${err instanceof Error && err.stack ? err.stack : ""}`);
   return ExitCode.internal;
+}
+
+/** Every error line the CLI prints: control and bidi characters escaped, whatever a message echoes. */
+function writeError(text: string): void {
+  process.stderr.write(`${escapeControlsKeepLines(text)}\n`);
 }

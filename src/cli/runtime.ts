@@ -2,6 +2,7 @@ import { parseDuration } from "../config/duration.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { quote } from "../quote.ts";
 import {
   createHttpClient,
   type ExchangeEvent,
@@ -50,6 +51,7 @@ export function httpSettingsFrom(loaded: LoadedConfig): HttpSettings {
     body_timeout_ms: ms(h.body_timeout),
     request_timeout_ms: ms(h.request_timeout),
     max_body_bytes: h.max_body_bytes,
+    max_download_bytes: h.max_download_bytes,
     retries: h.retries,
     max_retry_wait_ms: ms(h.max_retry_wait),
     retry_base_ms: ms(h.retry_base),
@@ -102,7 +104,7 @@ export function selectProject(loaded: LoadedConfig, name: string | undefined): P
     const p = projects.find((x) => x.name === name);
     if (!p)
       throw new UsageError(
-        `--project: no project named "${name}" in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`,
+        `--project: no project named ${quote(name)} in ${loaded.source} (have: ${projects.map((x) => x.name).join(", ")})`,
       );
     return p;
   }
@@ -115,7 +117,9 @@ export function selectProject(loaded: LoadedConfig, name: string | undefined): P
 /** Validates a tag argument; a bare version gets the project's tag prefix. */
 export function normalizeTag(project: ProjectConfig, input: string): string {
   if (!isSafeTag(input)) {
-    throw new UsageError(`tag: "${input}" is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`);
+    throw new UsageError(
+      `tag: ${quote(input)} is not a valid release tag (letters, digits, . _ + - only; e.g. v0.8.0)`,
+    );
   }
   if (project.tag_prefix && !input.startsWith(project.tag_prefix) && /^[0-9]/.test(input))
     return `${project.tag_prefix}${input}`;

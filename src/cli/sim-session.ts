@@ -2,6 +2,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { SettingsConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { quote } from "../quote.ts";
 import { applyScenario, isScenarioName, SCENARIOS, type ScenarioOptions } from "../sim/scenarios.ts";
 import { startSim, type Sim } from "../sim/index.ts";
 import type { ProjectSpec } from "../sim/spec.ts";
@@ -23,7 +24,9 @@ export async function startSimForScenario(
   options: Omit<ScenarioOptions, "project"> = {},
 ): Promise<SimSession> {
   if (!isScenarioName(scenario)) {
-    throw new UsageError(`--sim: unknown scenario "${scenario}" (one of ${SCENARIOS.map((s) => s.name).join(", ")})`);
+    throw new UsageError(
+      `--sim: unknown scenario ${quote(scenario)} (one of ${SCENARIOS.map((s) => s.name).join(", ")})`,
+    );
   }
   const sim = await startSim({ githubToken: null });
   for (const project of loaded.config.projects) {

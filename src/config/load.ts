@@ -4,9 +4,11 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import cron from "node-cron";
 import { AppError, ConfigError } from "../errors.ts";
+import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
 import { MonitorConfig } from "./schema.ts";
+import { redactSyntaxError } from "./syntax-error.ts";
 import { tokenRuleIssue } from "./listen.ts";
 
 export interface LoadedConfig {
@@ -56,11 +58,12 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
     raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
     const detail = err instanceof YAMLParseError ? err.message : (err as Error).message;
-    throw new ConfigError([`syntax: ${detail}`], source);
+    throw new ConfigError([`syntax: ${redactSyntaxError(detail, text, env, secrets)}`], source);
   }
   const envIssues: string[] = [];
   const interpolated = interpolate(raw, [], env, secrets, envIssues);
   if (envIssues.length) throw new ConfigError(envIssues, source);
+  registerUrlCredentials(interpolated, secrets);
 
   const parsed = MonitorConfig.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
@@ -94,6 +97,12 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 
 function normalizeRegistry(url: string): string {
   return url.endsWith("/") ? url : `${url}/`;
+}
+
+/** Credentials inside any configured URL (`https://user:password@host/`) are secrets. */
+function registerUrlCredentials(value: unknown, secrets: SecretRegistry): void {
+  if (typeof value === "string") secrets.addUrlCredentials(value);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) registerUrlCredentials(v, secrets);
 }
 
 /** `${VAR}`, `${VAR:-default}`; `$${` escapes a literal `${`. Applied to string values after parsing. */
@@ -162,12 +171,12 @@ function checkRules(config: MonitorConfig): string[] {
   const issues: string[] = [];
   const seen = new Set<string>();
   const checkCron = (expr: string | undefined, path: string) => {
-    if (expr !== undefined && !cron.validate(expr)) issues.push(`${path}: invalid cron expression "${expr}"`);
+    if (expr !== undefined && !cron.validate(expr)) issues.push(`${path}: invalid cron expression ${quote(expr)}`);
   };
   checkCron(config.settings.watch.schedule, "settings.watch.schedule");
   config.projects.forEach((p, i) => {
     const at = `projects[${i}]`;
-    if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name "${p.name}"`);
+    if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name ${quote(p.name)}`);
     seen.add(p.name);
     checkCron(p.watch?.schedule, `${at}.watch.schedule`);
     const templates: [string, string | null | undefined][] = [
@@ -180,7 +189,8 @@ function checkRules(config: MonitorConfig): string[] {
     for (const [path, t] of templates) {
       if (!t) continue;
       for (const m of t.matchAll(/\{([^}]*)\}/g)) {
-        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? "")) issues.push(`${path}: unknown placeholder {${m[1]}}`);
+        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? ""))
+          issues.push(`${path}: unknown placeholder {${escapeControls(m[1] ?? "")}}`);
       }
     }
     const gh = p.channels.github;
@@ -200,7 +210,7 @@ function checkRules(config: MonitorConfig): string[] {
   });
   const server = config.settings.server;
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
-    issues.push(`settings.server.listen: must be host:port, got "${server.listen}"`);
+    issues.push(`settings.server.listen: must be host:port, got ${quote(server.listen)}`);
   } else {
     const issue = tokenRuleIssue(server.listen, server.token, "settings.server.listen");
     if (issue) issues.push(issue);

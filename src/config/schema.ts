@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { boundedDuration } from "./duration.ts";
+import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 
 /**
@@ -45,6 +46,11 @@ export const HttpConfig = z.strictObject({
     .int()
     .min(1024)
     .default(20 * 1024 * 1024),
+  max_download_bytes: z
+    .int()
+    .min(1024)
+    .default(4 * 1024 ** 3)
+    .describe("Cap on one artifact download under --deep (default 4 GiB); larger is unknown."),
   retries: z.int().min(0).max(10).default(3),
   max_retry_wait: Timeout.default("60s").describe("Longest Retry-After or rate-limit reset to sit out."),
   retry_base: Spacing.default("500ms"),
@@ -170,10 +176,10 @@ const GithubChannel = z.strictObject({
   checksums: z.string().nullable().default("sha256sums.txt"),
 });
 
-const CratesChannel = z.strictObject({ crate: z.string().min(1) });
-const NpmChannel = z.strictObject({ package: z.string().min(1) });
+const CratesChannel = z.strictObject({ crate: CrateName });
+const NpmChannel = z.strictObject({ package: NpmPackageName });
 const PypiChannel = z.strictObject({
-  project: z.string().min(1),
+  project: PypiProjectName,
   sdist: Template.nullable().default("{project}-{version}.tar.gz"),
   wheel: Template.nullable()
     .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
@@ -186,7 +192,7 @@ const PypiChannel = z.strictObject({
 });
 const HomebrewChannel = z.strictObject({
   tap: RepoSlug,
-  formula: z.string().default("Formula/{name}.rb"),
+  formula: FormulaPath.default("Formula/{name}.rb"),
   branch: z.string().default("main"),
   platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
   url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),

@@ -13,6 +13,8 @@ export interface HttpSettings {
   /** Deadline for one attempt, headers and body together. */
   request_timeout_ms: number;
   max_body_bytes: number;
+  /** Cap on one streamed download (`stream()`, the `--deep` hashes). */
+  max_download_bytes: number;
   retries: number;
   /** Longest Retry-After / rate-limit reset we are willing to sit out; longer ones fail as unknown. */
   max_retry_wait_ms: number;
@@ -29,6 +31,7 @@ export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
   body_timeout_ms: 30_000,
   request_timeout_ms: 60_000,
   max_body_bytes: 20 * 1024 * 1024,
+  max_download_bytes: 4 * 1024 ** 3,
   retries: 3,
   max_retry_wait_ms: 60_000,
   retry_base_ms: 500,
@@ -134,6 +137,8 @@ export interface HttpClientOptions {
   onExchange?: (event: ExchangeEvent) => void;
   /** Clock for evidence timestamps. */
   now?: () => Date;
+  /** Waits out a server's Retry-After between attempts (tests inject one that records). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface HttpClient {
@@ -145,8 +150,11 @@ export interface HttpClient {
   ): Promise<{ url: string; status: number; bytes: number }>;
   /** A fetch-compatible function over this client (for Octokit's `request.fetch`). */
   readonly fetch: typeof globalThis.fetch;
-  /** A client sharing agent, limits and cache that also appends each exchange to `evidence`. */
-  recording(evidence: Evidence[]): HttpClient;
+  /**
+   * A client sharing agent, limits and cache that also appends each exchange to `evidence`. With `deadline`
+   * (epoch ms), a Retry-After that would end past it fails at once instead of being sat out.
+   */
+  recording(evidence: Evidence[], deadline?: number): HttpClient;
   readonly dispatcher: Dispatcher;
   /** A dispatcher with this TLS trust / proxy and the client's timeouts (one per distinct options; closed with it). */
   agent(options: AgentOptions): Dispatcher;
@@ -158,6 +166,21 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const SPACING_MARGIN_MS = 50;
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+/** Certificate verification failures (OpenSSL's codes as Node reports them): asking again gives the same answer. */
+const TLS_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
 
 /** An HTTP status that should be retried, carrying how long the server asked us to wait. */
 class RetryableStatus extends Error {
@@ -183,6 +206,7 @@ class SharedState {
   readonly cache: ValidatorCache | undefined;
   readonly onExchange: ((e: ExchangeEvent) => void) | undefined;
   readonly now: () => Date;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #limits = new Map<string, { limit: LimitFunction; minInterval: number; next: number }>();
   readonly agents = new Map<string, Dispatcher>();
 
@@ -192,6 +216,7 @@ class SharedState {
     this.cache = o.cache;
     this.onExchange = o.onExchange;
     this.now = o.now ?? (() => new Date());
+    this.sleep = o.sleep ?? sleep;
     this.ownsDispatcher = o.dispatcher === undefined;
     this.dispatcher =
       o.dispatcher ??
@@ -239,11 +264,13 @@ class SharedState {
 class Client implements HttpClient {
   readonly #s: SharedState;
   readonly #evidence: Evidence[] | null;
+  readonly #deadline: number | null;
   readonly fetch: typeof globalThis.fetch;
 
-  constructor(shared: SharedState, evidence: Evidence[] | null) {
+  constructor(shared: SharedState, evidence: Evidence[] | null, deadline: number | null = null) {
     this.#s = shared;
     this.#evidence = evidence;
+    this.#deadline = deadline;
     this.fetch = (input, init) => this.#fetch(input, init);
   }
 
@@ -251,8 +278,8 @@ class Client implements HttpClient {
     return this.#s.dispatcher;
   }
 
-  recording(evidence: Evidence[]): HttpClient {
-    return new Client(this.#s, evidence);
+  recording(evidence: Evidence[], deadline?: number): HttpClient {
+    return new Client(this.#s, evidence, deadline ?? this.#deadline);
   }
 
   agent(options: AgentOptions): Dispatcher {
@@ -291,7 +318,9 @@ class Client implements HttpClient {
     const idempotent = method === "GET" || method === "HEAD";
     const retry = req.retry ?? idempotent;
     const settings = this.#s.settings;
+    let attempts = 0;
     const attempt = async (): Promise<HttpResponse> => {
+      attempts++;
       try {
         const res = await this.#follow(req, method, idempotent && req.conditional !== false);
         if (RETRY_STATUS.has(res.status) || isGithubRateLimit(res)) {
@@ -300,8 +329,8 @@ class Client implements HttpClient {
         return res;
       } catch (err) {
         if (err instanceof RetryableStatus) {
-          if (err.waitMs !== null && err.waitMs > settings.max_retry_wait_ms)
-            throw new AbortError(rateLimitError(err, req.url, this.#s.secrets));
+          const tooLong = this.#waitTooLong(err.waitMs);
+          if (tooLong !== null) throw new AbortError(rateLimitError(err, req.url, this.#s.secrets, tooLong));
           throw err;
         }
         const app = toAppError(err, req.url, this.#s.secrets);
@@ -313,7 +342,7 @@ class Client implements HttpClient {
       try {
         return await attempt();
       } catch (err) {
-        throw finalError(err, req.url, this.#s.secrets);
+        throw finalError(err, req.url, this.#s.secrets, attempts);
       }
     }
     try {
@@ -324,15 +353,26 @@ class Client implements HttpClient {
         randomize: true,
         maxTimeout: settings.max_retry_wait_ms,
         ...(req.signal ? { signal: req.signal } : {}),
-        onFailedAttempt: async ({ error, retryDelay }) => {
+        onFailedAttempt: async ({ error, retryDelay, retriesLeft }) => {
+          // After the last attempt there is nothing to wait for.
+          if (retriesLeft === 0) return;
           if (error instanceof RetryableStatus && error.waitMs !== null && error.waitMs > retryDelay) {
-            await sleep(error.waitMs - retryDelay, req.signal);
+            await this.#s.sleep(error.waitMs - retryDelay, req.signal);
           }
         },
       });
     } catch (err) {
-      throw finalError(err, req.url, this.#s.secrets);
+      throw finalError(err, req.url, this.#s.secrets, attempts);
     }
+  }
+
+  /** Why a server-requested wait is not sat out (past max_retry_wait or the deadline), or null to wait. */
+  #waitTooLong(waitMs: number | null): string | null {
+    if (waitMs === null) return null;
+    if (waitMs > this.#s.settings.max_retry_wait_ms) return "";
+    if (this.#deadline === null) return null;
+    const left = this.#deadline - Date.now();
+    return waitMs > left ? `, more than the ${Math.max(0, Math.ceil(left / 1000))} s left before the deadline` : null;
   }
 
   async stream(
@@ -386,9 +426,14 @@ class Client implements HttpClient {
         continue;
       }
       let bytes = 0;
+      const cap = this.#s.settings.max_download_bytes;
       try {
+        const declared = Number(headerValue(res.headers, "content-length") ?? NaN);
+        if (Number.isFinite(declared) && declared > cap)
+          throw this.#tooLarge(url, `declares ${declared} bytes`, res.body);
         for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           bytes += chunk.byteLength;
+          if (bytes > cap) throw this.#tooLarge(url, `went on past ${cap} bytes`, res.body);
           onChunk(chunk);
         }
       } catch (err) {
@@ -412,6 +457,16 @@ class Client implements HttpClient {
     throw new AppError("E_HTTP_REDIRECT", `too many redirects for ${this.#s.secrets.redact(req.url)}`);
   }
 
+  #tooLarge(url: string, what: string, body: Dispatcher.ResponseData["body"]): AppError {
+    body.destroy();
+    const cap = this.#s.settings.max_download_bytes;
+    return new AppError(
+      "E_HTTP_TOO_LARGE",
+      `download from ${this.#s.secrets.redact(url)} ${what}: over the ${cap}-byte cap (settings.http.max_download_bytes), so it was not hashed`,
+      { details: { max_download_bytes: cap } },
+    );
+  }
+
   #baseHeaders(): Record<string, string> {
     return { "user-agent": this.#s.settings.user_agent };
   }
@@ -425,7 +480,8 @@ class Client implements HttpClient {
     const ttl = method === "GET" && req.cacheTtlMs !== undefined && req.cacheTtlMs > 0 ? req.cacheTtlMs : 0;
     const pinnedKey = ttl > 0 && req.cacheKey && conditional && this.#s.cache ? `${method} key=${req.cacheKey}` : null;
     for (let hop = 0; hop < 6; hop++) {
-      const cacheKey = conditional && this.#s.cache ? cacheKeyFor(method, url, headers) : null;
+      const cacheKey =
+        conditional && this.#s.cache ? cacheKeyFor(method, this.#s.secrets.redactUrl(url), headers) : null;
       const cached = cacheKey ? this.#s.cache?.get(cacheKey) : undefined;
       const fresh = hop === 0 && ttl > 0 ? (pinnedKey ? this.#s.cache?.get(pinnedKey) : cached) : undefined;
       if (fresh && fresh.status === 200) {
@@ -686,23 +742,30 @@ export function waitFromHeaders(h: Record<string, string>, now: Date): number | 
   return null;
 }
 
-function rateLimitError(err: RetryableStatus, url: string, secrets: SecretRegistry): AppError {
+function rateLimitError(err: RetryableStatus, url: string, secrets: SecretRegistry, why = ""): AppError {
   return new AppError(
     "E_HTTP_RATE_LIMITED",
-    `${secrets.redact(url)} is rate limited (HTTP ${err.status}); the server asks to wait ${Math.ceil((err.waitMs ?? 0) / 1000)} s`,
+    `${secrets.redact(url)} is ${err.status === 503 ? "unavailable" : "rate limited"} (HTTP ${err.status}); the server asks to wait ${Math.ceil((err.waitMs ?? 0) / 1000)} s${why}`,
     { details: { status: err.status, wait_ms: err.waitMs } },
   );
 }
 
-function finalError(err: unknown, url: string, secrets: SecretRegistry): AppError {
+/** The error a request ends with, saying how many attempts were made (one when retries are off). */
+function finalError(err: unknown, url: string, secrets: SecretRegistry, attempts: number): AppError {
+  const tried = attempts > 1 ? ` (${attempts} attempts)` : "";
   if (err instanceof RetryableStatus) {
     if (err.status === 429 || err.status === 403) return rateLimitError(err, url, secrets);
-    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} after retries`, {
-      details: { status: err.status },
+    const what = attempts > 1 ? `on all ${attempts} attempts` : "(not retried)";
+    return new AppError("E_HTTP_STATUS", `${secrets.redact(url)} answered HTTP ${err.status} ${what}`, {
+      details: { status: err.status, attempts },
     });
   }
-  if (err instanceof AppError) return err;
-  return toAppError(err, url, secrets);
+  const app = err instanceof AppError ? err : toAppError(err, url, secrets);
+  if (!tried || (app.code !== "E_HTTP_TIMEOUT" && app.code !== "E_HTTP_NETWORK")) return app;
+  return new AppError(app.code, `${app.message}${tried}`, {
+    cause: app.cause ?? app,
+    details: { ...app.details, attempts },
+  });
 }
 
 function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppError {
@@ -711,6 +774,9 @@ function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppErro
   const where = secrets.redact(url);
   if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
     return new AppError("E_HTTP_TIMEOUT", `${where}: ${code}`, { cause: err });
+  }
+  if (typeof code === "string" && TLS_CODES.has(code)) {
+    return new AppError("E_HTTP_TLS", `${where}: TLS: ${secrets.redact(errorMessage(err))} (${code})`, { cause: err });
   }
   if ((err as { name?: string }).name === "AbortError" || (err as { name?: string }).name === "TimeoutError") {
     return new AppError("E_HTTP_TIMEOUT", `${where}: aborted (${secrets.redact(errorMessage(err))})`, { cause: err });
@@ -732,12 +798,15 @@ function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError
   );
 }
 
-/** Redirect targets carry short-lived signed query strings: keep them out of reports. */
+/**
+ * The URL recorded in evidence (reports, the state database, the API): through `redactUrl` (no userinfo, no
+ * registered secret), and for redirect targets without their short-lived signed query strings.
+ */
 function evidenceUrl(url: string, viaRedirect: boolean, secrets: SecretRegistry): string {
-  if (!viaRedirect) return secrets.redact(url);
+  if (!viaRedirect) return secrets.redactUrl(url);
   const u = new URL(url);
   if (u.search) u.search = "?signed";
-  return secrets.redact(u.toString());
+  return secrets.redactUrl(u.toString());
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import type { ChannelId } from "../channels.ts";
 import { CHANNELS } from "../channels.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
+import { formatDuration } from "../config/duration.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { GithubClientFactory } from "../http/github.ts";
@@ -31,6 +32,38 @@ export interface VerifyOptions {
   /** Restrict to these channels; others report `skipped`. */
   channels?: readonly ChannelId[];
   signal?: AbortSignal;
+  /**
+   * Overall deadline (ms) for this verification. When it passes, every channel not finished yet is `unknown`
+   * (E_DEADLINE), and a server's Retry-After that would end past it is not sat out.
+   */
+  timeoutMs?: number;
+}
+
+/** The verification's deadline: an abort signal plus what a probe cut off by it reports. */
+interface Deadline {
+  signal: AbortSignal;
+  /** Epoch ms, or null without a deadline. */
+  at: number | null;
+  /** True once the deadline itself (not the caller's signal) has fired. */
+  passed(): boolean;
+  timeoutMs: number;
+  dispose(): void;
+}
+
+function startDeadline(timeoutMs: number | undefined, outer: AbortSignal | undefined): Deadline {
+  const cut = new AbortController();
+  const ms = timeoutMs ?? 0;
+  const timer =
+    ms > 0 ? setTimeout(() => cut.abort(new AppError("E_DEADLINE", `deadline of ${formatDuration(ms)}`)), ms) : null;
+  return {
+    signal: outer ? AbortSignal.any([outer, cut.signal]) : cut.signal,
+    at: ms > 0 ? Date.now() + ms : null,
+    passed: () => cut.signal.aborted,
+    timeoutMs: ms,
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -45,7 +78,24 @@ export async function verifyRelease(
   options: VerifyOptions = {},
 ): Promise<Report> {
   const started = Date.now();
-  const signal = options.signal ?? new AbortController().signal;
+  const deadline = startDeadline(options.timeoutMs, options.signal);
+  try {
+    return await verifyWithin(deps, loaded, project, tag, options, deadline, started);
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function verifyWithin(
+  deps: VerifyDeps,
+  loaded: LoadedConfig,
+  project: ProjectConfig,
+  tag: string,
+  options: VerifyOptions,
+  deadline: Deadline,
+  started: number,
+): Promise<Report> {
+  const signal = deadline.signal;
   const manifest = project.targets_manifest ? await fetchManifest(deps, project, tag, signal) : null;
   const plan = buildPlan({
     project,
@@ -57,7 +107,7 @@ export async function verifyRelease(
   const probes = deps.probes ?? PROBES;
   const wanted = (c: ChannelId) => plan[c] !== null && (!options.channels || options.channels.includes(c));
   const results = await Promise.all(
-    CHANNELS.filter(wanted).map((c) => runProbe(deps, probes[c] as Probe, plan, Boolean(options.deep), signal)),
+    CHANNELS.filter(wanted).map((c) => runProbe(deps, probes[c] as Probe, plan, Boolean(options.deep), deadline)),
   );
   const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
   for (const r of results) (byChannel as Record<string, ChannelProbeResult>)[r.channel] = r;
@@ -72,32 +122,49 @@ async function runProbe(
   probe: Probe,
   plan: ReleasePlan,
   deep: boolean,
-  signal: AbortSignal,
+  deadline: Deadline,
 ): Promise<ChannelProbeResult> {
   const evidence: Evidence[] = [];
-  const http = deps.http.recording(evidence);
+  const http = deps.http.recording(evidence, deadline.at ?? undefined);
   const started = Date.now();
+  const { signal } = deadline;
   try {
-    const observation = await probe.observe(plan, {
-      endpoints: deps.endpoints,
-      http,
-      octokit: deps.github(http),
-      log: deps.log.child({ channel: probe.channel, project: plan.project }),
+    const observation = await untilAborted(
+      probe.observe(plan, {
+        endpoints: deps.endpoints,
+        http,
+        octokit: deps.github(http),
+        log: deps.log.child({ channel: probe.channel, project: plan.project }),
+        signal,
+        deep,
+      }),
       signal,
-      deep,
-    });
+    );
     return { channel: probe.channel, observation, error: null, evidence, duration_ms: Date.now() - started };
   } catch (err) {
-    const code = err instanceof AppError ? err.code : "E_PROBE_FAILED";
-    deps.log.warn({ channel: probe.channel, project: plan.project, code, err: errorMessage(err) }, "probe failed");
-    return {
-      channel: probe.channel,
-      observation: null,
-      error: { code, message: errorMessage(err) },
-      evidence,
-      duration_ms: Date.now() - started,
-    };
+    const error = deadline.passed()
+      ? {
+          code: "E_DEADLINE",
+          message: `the verify deadline of ${formatDuration(deadline.timeoutMs)} (--timeout) passed before the ${probe.channel} check finished`,
+        }
+      : { code: err instanceof AppError ? err.code : "E_PROBE_FAILED", message: errorMessage(err) };
+    deps.log.warn(
+      { channel: probe.channel, project: plan.project, code: error.code, err: errorMessage(err) },
+      "probe failed",
+    );
+    return { channel: probe.channel, observation: null, error, evidence, duration_ms: Date.now() - started };
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts: a probe that misses the signal somewhere is still cut off. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
 /** release/targets.json at the tag, through the contents API (raw). */

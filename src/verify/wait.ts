@@ -21,20 +21,27 @@ export interface SettleOptions {
   /** First re-poll delay; doubles up to `maxDelayMs`. */
   pollMs: number;
   maxDelayMs?: number;
+  /** No round starts with less than this left before the deadline; the last pause is shortened to leave it. */
+  minRoundMs?: number;
   signal?: AbortSignal;
   /** Called before each pause (progress output). */
   onWait?: (w: SettleWait) => void;
 }
 
 /** Unsettled = some channel still pending or unknown. Backoff doubles from `pollMs` up to 60 s. */
-export async function waitForSettle(first: Report, run: () => Promise<Report>, o: SettleOptions): Promise<Report> {
+export async function waitForSettle(
+  first: Report,
+  run: (leftMs: number) => Promise<Report>,
+  o: SettleOptions,
+): Promise<Report> {
   const deadline = Date.now() + o.waitMs;
   const maxDelay = o.maxDelayMs ?? 60_000;
+  const minRound = o.minRoundMs ?? 0;
   let report = first;
   let delay = o.pollMs;
   let attempt = 1;
-  while (!settled(report) && Date.now() < deadline) {
-    const pause = Math.min(delay, Math.max(0, deadline - Date.now()));
+  while (!settled(report) && deadline - Date.now() > minRound) {
+    const pause = Math.min(delay, Math.max(0, deadline - Date.now() - minRound));
     const waiting = report.channels
       .filter((c) => c.status === "pending" || c.status === "unknown")
       .map((c) => `${c.channel}:${c.status}`);
@@ -42,7 +49,7 @@ export async function waitForSettle(first: Report, run: () => Promise<Report>, o
     await sleep(pause, o.signal);
     delay = Math.min(delay * 2, maxDelay);
     attempt++;
-    report = await run();
+    report = await run(Math.max(0, deadline - Date.now()));
   }
   return report;
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfigFile } from "../../config/load.ts";
 import { checkSinks } from "../../daemon/create.ts";
 import { configJsonSchema } from "../../config/schema.ts";
+import { escapeControls } from "../../quote.ts";
 import { resolveConfigPath, type GlobalOptions } from "../load.ts";
 
 export function registerConfig(program: Command): void {
@@ -16,17 +17,20 @@ export function registerConfig(program: Command): void {
       const loaded = loadConfigFile(resolveConfigPath(globals.config));
       checkSinks(loaded);
       const c = loaded.config;
-      const lines = [`ok: ${loaded.source}`];
+      const lines = [`ok: ${escapeControls(loaded.source)}`];
       for (const p of c.projects) {
         const channels = Object.entries(p.channels)
           .filter(([, v]) => v !== undefined)
           .map(([k]) => k);
         lines.push(
-          `  ${p.name} (${p.repo}): ${channels.join(", ")}${p.targets_manifest ? `; platforms from ${p.targets_manifest}` : ""}`,
+          `  ${p.name} (${p.repo}): ${channels.join(", ")}${p.targets_manifest ? `; platforms from ${escapeControls(p.targets_manifest)}` : ""}`,
         );
       }
-      lines.push(`  npm registry: ${loaded.npmRegistry ?? "from npm's configuration (.npmrc, npm_config_*)"}`);
-      lines.push(`  github api: ${c.settings.github.api_url} (token: ${loaded.githubToken ? "set" : "not set"})`);
+      const url = (u: string) => escapeControls(loaded.secrets.redactUrl(u));
+      lines.push(
+        `  npm registry: ${loaded.npmRegistry ? url(loaded.npmRegistry) : "from npm's configuration (.npmrc, npm_config_*)"}`,
+      );
+      lines.push(`  github api: ${url(c.settings.github.api_url)} (token: ${loaded.githubToken ? "set" : "not set"})`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });
   config

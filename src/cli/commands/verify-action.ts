@@ -8,6 +8,10 @@ import { waitForSettle } from "../../verify/wait.ts";
 import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { quote } from "../../quote.ts";
+
+/** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
+const MIN_ROUND_MS = 10_000;
 
 export interface VerifyFlags extends GlobalOptions {
   project?: string;
@@ -16,6 +20,8 @@ export interface VerifyFlags extends GlobalOptions {
   wait?: string;
   pollInterval: string;
   deep?: boolean;
+  /** The overall deadline (commands/verify.ts fills in the default). */
+  timeout?: string;
   channel?: string[];
   latest?: boolean;
 }
@@ -24,8 +30,9 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
   if (flags.json && flags.markdown) throw new UsageError("--json and --markdown are mutually exclusive");
   const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
   const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
+  const timeoutMs = parseDurationFlag("--timeout", flags.timeout ?? "45s", "24h");
   const channels = (flags.channel ?? []).map((c) => {
-    if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
+    if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel ${quote(c)} (one of ${CHANNELS.join(", ")})`);
     return c;
   });
   const session = await loadForCommand(globals);
@@ -33,19 +40,23 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
     const project = selectProject(session.loaded, flags.project);
     const tag = normalizeTag(project, tagArg);
     const rt = createRuntime(session.loaded, globals.logLevel ? { logLevel: globals.logLevel } : {});
+    const waitStarted = Date.now();
     const latest = flags.latest === undefined ? "auto" : flags.latest;
-    const run = () =>
+    // Under --wait each round gets --timeout, but never more than what is left of --wait.
+    const run = (leftMs = timeoutMs) =>
       verifyRelease(rt, session.loaded, project, tag, {
         deep: Boolean(flags.deep),
+        timeoutMs: Math.min(timeoutMs, leftMs),
         expectLatest: latest,
         ...(channels.length ? { channels: channels } : {}),
       });
-    let report = await run();
+    let report = await run(waitMs > 0 ? waitMs : timeoutMs);
     if (waitMs > 0) {
       const tty = process.stderr.isTTY;
       report = await waitForSettle(report, run, {
-        waitMs,
+        waitMs: Math.max(0, waitMs - (Date.now() - waitStarted)),
         pollMs,
+        minRoundMs: Math.min(timeoutMs, MIN_ROUND_MS),
         onWait: (w) => {
           const line = `waiting ${formatDuration(w.pauseMs)} (attempt ${w.attempt}, ${formatDuration(w.leftMs)} left): ${w.waiting.join(" ")}`;
           process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);

@@ -3,6 +3,9 @@ import type { Command } from "commander";
 import { CHANNELS } from "../../channels.ts";
 import type { VerifyFlags } from "./verify-action.ts";
 
+const DEFAULT_TIMEOUT = "45s";
+const DEFAULT_DEEP_TIMEOUT = "30m";
+
 export function registerVerify(program: Command): void {
   program
     .command("verify")
@@ -14,6 +17,10 @@ export function registerVerify(program: Command): void {
     .option("--wait <duration>", "re-poll with backoff until no channel is pending/unknown, up to this long (e.g. 30m)")
     .option("--poll-interval <duration>", "first re-poll delay for --wait (doubles up to 60s)", "10s")
     .option("--deep", "download every artifact and hash it (bounded memory)")
+    .option(
+      "--timeout <duration>",
+      `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
+    )
     .option("--channel <name...>", `only these channels (${CHANNELS.join(", ")})`)
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
@@ -21,6 +28,10 @@ export function registerVerify(program: Command): void {
       // The probes, the HTTP client (undici), Octokit, pino and the config loader load only when verify runs:
       // `monitor verify --help` stays at commander's cost (start-up, docs/benchmarks.md).
       const { runVerify } = await import("./verify-action.ts");
-      await runVerify(tagArg, flags, cmd.optsWithGlobals<VerifyFlags>());
+      await runVerify(
+        tagArg,
+        { ...flags, timeout: flags.timeout ?? (flags.deep ? DEFAULT_DEEP_TIMEOUT : DEFAULT_TIMEOUT) },
+        cmd.optsWithGlobals<VerifyFlags>(),
+      );
     });
 }
