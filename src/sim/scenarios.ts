@@ -113,7 +113,15 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   world.publish(project, "0.7.2", { publishedAt: now - 26 * HOUR });
-  const result: ScenarioResult = { project, version: "0.8.0", tag: "v0.8.0", previousVersion: "0.7.2", healsAt: null, heal: null, healed: null };
+  const result: ScenarioResult = {
+    project,
+    version: "0.8.0",
+    tag: "v0.8.0",
+    previousVersion: "0.7.2",
+    healsAt: null,
+    heal: null,
+    healed: null,
+  };
   const twoHoursAgo = now - 2 * HOUR;
   switch (name) {
     case "clean":

@@ -418,9 +418,7 @@ describe("monitor release", { timeout: 180_000 }, () => {
   it("SIGINT while waiting for the live publish run: --resume attaches to that run instead of dispatching again", async () => {
     const h = await createHarness();
     try {
-      h.sim.world.actions.script("release-publish.yml", [
-        { conclusion: "success", rehearsal: false, hold: true },
-      ]);
+      h.sim.world.actions.script("release-publish.yml", [{ conclusion: "success", rehearsal: false, hold: true }]);
       const child = h.start(["--mode", "live", "--yes"]);
       await until(
         () => child.stderr().includes("publish: waiting for release-publish.yml run"),
