@@ -19,6 +19,7 @@ import type { CycleOutcome, CycleRecord, CycleTrigger, RetentionPolicy, StateSto
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { quote } from "../quote.ts";
 
 /**
  * `monitor watch`: scheduler + state + alert delivery around one cycle per project:
@@ -314,7 +315,7 @@ export class Daemon {
    */
   async runCycleNow(name: string): Promise<Report> {
     const slot = this.#slots.get(name);
-    if (!slot) throw new AppError("E_USAGE", `no project named "${name}"`);
+    if (!slot) throw new AppError("E_USAGE", `no project named ${quote(name)}`);
     if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
     const result = await (slot.inFlight ?? this.#track(slot, this.#startManual(slot)));
     if (result.kind === "report") return result.report;

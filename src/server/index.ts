@@ -10,6 +10,7 @@ import { projectPage, statusPage } from "./pages.ts";
 import { send, sendHtml, sendHtmlError, sendJson, sendJsonError } from "./respond.ts";
 import type { RunningServer, ServerOptions } from "./types.ts";
 import { projectDetail, projectNames, statusSnapshot, type ViewDeps } from "./view.ts";
+import { quote } from "../quote.ts";
 
 export type { DaemonView, RunningServer, ServerOptions } from "./types.ts";
 
@@ -305,7 +306,7 @@ export function parseListen(text: string): { host: string | undefined; port: num
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(text.trim());
   const port = Number(m?.[3]);
   if (!m || !Number.isInteger(port) || port > 65_535) {
-    throw new AppError("E_USAGE", `settings.server.listen: must be host:port, got "${text}"`);
+    throw new AppError("E_USAGE", `settings.server.listen: must be host:port, got ${quote(text)}`);
   }
   const host = m[1] ?? m[2] ?? "";
   return { host: host === "" ? undefined : host, port };

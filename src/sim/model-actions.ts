@@ -64,6 +64,11 @@ export interface ScriptedOutcome {
   rehearsal?: boolean;
   queuedMs?: number;
   inProgressMs?: number;
+  /**
+   * The run stays `in_progress` (never completes, whatever the clock says) until `releaseHeld` lets it go:
+   * a test can act while the run is known to be live instead of racing its timer.
+   */
+  hold?: boolean;
 }
 
 export interface WorkflowRecord {
@@ -119,6 +124,8 @@ export interface WorkflowRunRecord {
   jobs: JobRecord[];
   artifacts: ArtifactRecord[];
   finalized: boolean;
+  /** Held by a scripted `hold` until `releaseHeld`: not finalized even after `completesAt`. */
+  held: boolean;
   /** The release tag a release-build run builds / a release-publish run publishes (null: unresolved). */
   tag: string | null;
   /** release-publish: the build run it resolved. */
@@ -581,7 +588,25 @@ export class ActionsStore {
   /** Finalize every run whose completion time has passed. */
   tick(): void {
     const now = this.#world.now();
-    for (const run of this.#runs) if (!run.finalized && now >= run.completesAt) this.#finalize(run);
+    for (const run of this.#runs) if (!run.finalized && !run.held && now >= run.completesAt) this.#finalize(run);
+  }
+
+  /** Held runs of a workflow file (any repo), oldest first. */
+  heldRuns(file: string): WorkflowRunRecord[] {
+    return this.#runs.filter((r) => r.held && r.workflow.file === file);
+  }
+
+  /** Lets the held runs of a workflow file complete: now, or at their scheduled time if that is later. */
+  releaseHeld(file: string): number {
+    const now = this.#world.now();
+    const held = this.heldRuns(file);
+    for (const run of held) {
+      run.held = false;
+      run.completesAt = Math.max(run.completesAt, now);
+      this.#scheduleTick(run.completesAt - now + 1);
+    }
+    this.tick();
+    return held.length;
   }
 
   // ------------------------------------------------------------------ internals
@@ -724,6 +749,7 @@ export class ActionsStore {
       jobs,
       artifacts: [],
       finalized: false,
+      held: outcome.hold === true,
       tag,
       buildRunId,
       rehearsal,
@@ -731,12 +757,16 @@ export class ActionsStore {
       note,
     };
     this.#runs.push(run);
+    this.#scheduleTick(queuedMs + inProgressMs + 1);
+    return run;
+  }
+
+  #scheduleTick(delayMs: number): void {
     try {
-      this.#world.schedule(queuedMs + inProgressMs + 1, () => this.tick());
+      this.#world.schedule(delayMs, () => this.tick());
     } catch {
       // world closed: reads still finalize the run
     }
-    return run;
   }
 
   #resolveBuildRun(repo: string, inputs: Record<string, string>): { runId: number; tag: string } | { error: string } {

@@ -76,9 +76,29 @@ export interface ScenarioResult {
   previousVersion: string;
   /** `healing`: when the missing channels arrive (epoch ms). */
   healsAt: number | null;
+  /** `healing`: publish the missing channels now (cancels the timer; once only). Null for other scenarios. */
+  heal: (() => void) | null;
+  /** `healing`: settles once the missing channels have arrived (by the timer or `heal`). */
+  healed: Promise<void> | null;
 }
 
 const HOUR = 3_600_000;
+
+/** The heal of the `healing` scenario: a timer, a way to fire it early, and a promise that settles when it ran. */
+function healingControl(world: World, project: string, delayMs: number): Pick<ScenarioResult, "heal" | "healed"> {
+  let resolve: () => void = () => {};
+  const healed = new Promise<void>((r) => (resolve = r));
+  let done = false;
+  const heal = (): void => {
+    if (done) return;
+    done = true;
+    cancel();
+    for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+    resolve();
+  };
+  const cancel = world.schedule(delayMs, heal);
+  return { heal, healed };
+}
 
 export function isScenarioName(name: string): name is ScenarioName {
   return SCENARIOS.some((s) => s.name === name);
@@ -93,7 +113,15 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   world.publish(project, "0.7.2", { publishedAt: now - 26 * HOUR });
-  const result: ScenarioResult = { project, version: "0.8.0", tag: "v0.8.0", previousVersion: "0.7.2", healsAt: null };
+  const result: ScenarioResult = {
+    project,
+    version: "0.8.0",
+    tag: "v0.8.0",
+    previousVersion: "0.7.2",
+    healsAt: null,
+    heal: null,
+    healed: null,
+  };
   const twoHoursAgo = now - 2 * HOUR;
   switch (name) {
     case "clean":
@@ -116,9 +144,7 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
       const delay = options.healAfterMs ?? 60_000;
       result.healsAt = now + delay;
-      world.schedule(delay, () => {
-        for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
-      });
+      Object.assign(result, healingControl(world, project, delay));
       break;
     }
     case "checksum-mismatch":

@@ -561,6 +561,16 @@ export class World {
     return this.github.ensureRepo(p.tap, this.now()).head()?.files.get(p.formulaPath)?.toString("utf8") ?? null;
   }
 
+  /** Re-date a published GitHub release (where grace windows start): a test moves the window instead of waiting it out. */
+  setReleasePublishedAt(project: string, version: string, at: number | Date | string): void {
+    const p = this.project(project);
+    const art = this.artifacts(project, version);
+    const release = this.github.ensureRepo(p.repo, this.now()).releases.find((r) => r.tagName === art.tag);
+    if (!release || release.publishedAt === null) throw new Error(`github: no published release ${art.tag}`);
+    release.publishedAt = toMs(at);
+    release.updatedAt = this.now();
+  }
+
   /**
    * Propagation delay: a hidden version answers like a missing one on that channel (GitHub: the release; crates:
    * API and index; npm: packument and version doc; PyPI: both JSON endpoints). Homebrew has no such state: publish

@@ -10,7 +10,8 @@ describe("monitor watch (child process): alert lifecycle", () => {
   it("a partial release gives one Slack alert and one ergo task after the grace window; the fix resolves both; a restart duplicates nothing", async () => {
     const s = await scene();
     npmMissing(s, Date.now());
-    s.writeConfig({ projects: [Scene.plasmite()], grace: "3s", flapCycles: 2 });
+    // The window is long enough that no daemon start-up, however slow, outlives it; the test ends it below.
+    s.writeConfig({ projects: [Scene.plasmite()], grace: "1h", flapCycles: 2 });
     const first = s.startDaemon();
 
     // Inside the grace window npm is pending: nothing is sent.
@@ -23,6 +24,8 @@ describe("monitor watch (child process): alert lifecycle", () => {
     );
     assert.deepEqual(s.slack.received, []);
 
+    // The grace window ends: the release was published two hours ago.
+    s.sim.world.setReleasePublishedAt("plasmite", "0.8.0", Date.now() - 2 * 3_600_000);
     await s.until(
       () => s.slackDelivered().length >= 1 && s.ergoTasks().length >= 1,
       "the open alert on Slack and ergo",

@@ -380,11 +380,13 @@ describe("monitor release", { timeout: 180_000 }, () => {
   it("SIGINT while waiting for the build leaves a consistent checkpoint (exit 130); --resume completes", async () => {
     const h = await createHarness();
     try {
-      h.sim.world.actions.script("release.yml", [{ conclusion: "success", inProgressMs: 2500 }]);
+      // The build run is held in_progress, so the SIGINT lands while the CLI waits on it, however slow the machine.
+      h.sim.world.actions.script("release.yml", [{ conclusion: "success", hold: true }]);
       const child = h.start(["--mode", "live", "--yes"]);
       await until(() => child.stderr().includes("waiting for release run"), 30_000, "the build wait");
       child.signal("SIGINT");
       const r = await child.done;
+      assert.equal(h.sim.world.actions.releaseHeld("release.yml"), 1, "the build run was still held at the SIGINT");
       assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /interrupted at build/);
       const cp = JSON.parse(readFileSync(h.checkpoint, "utf8")) as {
@@ -416,20 +418,27 @@ describe("monitor release", { timeout: 180_000 }, () => {
   it("SIGINT while waiting for the live publish run: --resume attaches to that run instead of dispatching again", async () => {
     const h = await createHarness();
     try {
-      h.sim.world.actions.script("release-publish.yml", [
-        { conclusion: "success", rehearsal: false, inProgressMs: 2500 },
-      ]);
+      h.sim.world.actions.script("release-publish.yml", [{ conclusion: "success", rehearsal: false, hold: true }]);
       const child = h.start(["--mode", "live", "--yes"]);
       await until(
         () => child.stderr().includes("publish: waiting for release-publish.yml run"),
         30_000,
         "the publish wait",
       );
+      // The live run is held in_progress: the SIGINT cannot lose a race against its completion.
       child.signal("SIGINT");
       const r = await child.done;
       assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
       assert.equal(h.sim.world.actions.dispatchCount("release-publish.yml"), 2);
-      const resumed = await h.cli(["--mode", "live", "--yes", "--resume", "--json"]);
+      assert.equal(h.sim.world.actions.heldRuns("release-publish.yml").length, 1, "the live run is still in progress");
+      const resuming = h.start(["--mode", "live", "--yes", "--resume", "--json"]);
+      await until(
+        () => resuming.stderr().includes("publish: waiting for release-publish.yml run"),
+        30_000,
+        "the resumed publish wait",
+      );
+      assert.equal(h.sim.world.actions.releaseHeld("release-publish.yml"), 1);
+      const resumed = await resuming.done;
       assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
       const s = parse(resumed.stdout);
       assert.equal(h.sim.world.actions.dispatchCount("release-publish.yml"), 2, "no second live dispatch");

@@ -65,4 +65,27 @@ describe("security: config and output", () => {
     assert.ok(long.stderr.length < 1000, `stderr is ${long.stderr.length} chars`);
     assert.ok(long.stderr.includes("100001 characters"), long.stderr);
   });
+
+  it("flag values are escaped and cut in every usage error, and a silence reason is escaped in --list", async () => {
+    const cfg = writeConfig(tempDir(), PROJECT("      crates: { crate: p }"));
+    const long = `c${"x".repeat(50_000)}\u001b[2J`;
+    const cases: string[][] = [
+      ["verify", "v1.0.0", "--config", cfg, "--channel", long],
+      ["silence", "p", "--config", cfg, "--for", "1h", "--channel", long],
+      ["silence", "--config", cfg, "--remove", long],
+      ["release", "v1.0.0", "--config", cfg, "--mode", long],
+    ];
+    for (const args of cases) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.ok(!r.stderr.includes("\u001b"), `${args[0]} echoed a raw escape: ${r.stderr.slice(0, 300)}`);
+      assert.ok(r.stderr.length < 2000, `${args[0]} echoed ${r.stderr.length} chars`);
+    }
+    const added = await runCli(["silence", "p", "--config", cfg, "--for", "1h", "--reason", "npm \u001b[31mred\u202e"]);
+    assert.equal(added.code, 0, added.stderr);
+    const list = await runCli(["silence", "--config", cfg, "--list"]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(!list.stdout.includes("\u001b") && !list.stdout.includes("\u202e"), list.stdout);
+    assert.ok(list.stdout.includes("npm \\u001b[31mred\\u202e"), list.stdout);
+  });
 });

@@ -4,7 +4,14 @@ import { createDaemon } from "../../src/daemon/create.ts";
 import type { Daemon } from "../../src/daemon/daemon.ts";
 import { startServer } from "../../src/server/index.ts";
 import type { RunningServer } from "../../src/server/types.ts";
-import { applyScenario, startSim, type ScenarioName, type ScenarioOptions, type Sim } from "../../src/sim/index.ts";
+import {
+  applyScenario,
+  startSim,
+  type ScenarioName,
+  type ScenarioOptions,
+  type ScenarioResult,
+  type Sim,
+} from "../../src/sim/index.ts";
 import type { StateStore } from "../../src/state/types.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
 
@@ -15,6 +22,8 @@ import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
  */
 export interface Served {
   sim: Sim;
+  /** What applyScenario returned (the `healing` scenario's heal control). */
+  scenario: ScenarioResult;
   loaded: LoadedConfig;
   daemon: Daemon;
   store: StateStore;
@@ -40,7 +49,7 @@ export interface ServeOptions {
 
 export async function serve(options: ServeOptions = {}): Promise<Served> {
   const sim = await startSim();
-  applyScenario(sim.world, options.scenario ?? "partial", options.scenarioOptions ?? {});
+  const scenario = applyScenario(sim.world, options.scenario ?? "partial", options.scenarioOptions ?? {});
   options.prepare?.(sim);
   const dir = tempDir("rm-server-");
   const settings = [
@@ -73,6 +82,7 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
   let closed: Promise<void> | null = null;
   return {
     sim,
+    scenario,
     loaded,
     daemon,
     store,

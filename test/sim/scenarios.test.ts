@@ -55,14 +55,17 @@ describe("sim: scenarios", () => {
     }
   });
 
-  it("healing: the missing channels arrive after healAfterMs", async () => {
+  it("healing: the missing channels are absent until the heal, then arrive", async () => {
     const sim = await startSim();
     try {
-      const result = applyScenario(sim.world, "healing", { healAfterMs: 100 });
-      assert.ok(result.healsAt !== null);
+      // The default heal is a minute away: the 404 below cannot race the timer; heal() fires it now.
+      const result = applyScenario(sim.world, "healing");
+      assert.ok(result.healsAt !== null && result.heal && result.healed);
       assert.equal((await get(`${sim.urls.npm}/plasmite/0.8.0`)).status, 404);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(sim.world.scheduleErrors, []);
+      assert.equal((await get(`${sim.urls.pypi}/pypi/plasmite/0.8.0/json`)).status, 404);
+      result.heal();
+      await result.healed;
+      assert.equal(sim.world.pendingTimers(), 0, "heal() cancelled the timer");
       assert.equal((await get(`${sim.urls.npm}/plasmite/0.8.0`)).status, 200);
       assert.equal((await get(`${sim.urls.pypi}/pypi/plasmite/json`)).json<PypiDoc>().info.version, "0.8.0");
       assert.match(sim.world.formulaText("plasmite") ?? "", /version "0\.8\.0"/);
@@ -73,6 +76,20 @@ describe("sim: scenarios", () => {
         "npm",
         "pypi",
       ]);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("healing: the heal timer fires after healAfterMs and settles `healed`", async () => {
+    const sim = await startSim();
+    try {
+      const result = applyScenario(sim.world, "healing", { healAfterMs: 100 });
+      assert.equal(sim.world.pendingTimers(), 1);
+      await result.healed;
+      assert.deepEqual(sim.world.scheduleErrors, []);
+      assert.equal(sim.world.pendingTimers(), 0);
+      assert.equal((await get(`${sim.urls.npm}/plasmite/0.8.0`)).status, 200);
     } finally {
       await sim.close();
     }

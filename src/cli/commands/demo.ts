@@ -12,6 +12,7 @@ import { startServer } from "../../server/index.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { useColor } from "../output.ts";
 import { applySimOverlay, startSimForScenario } from "../sim-session.ts";
+import { quote } from "../../quote.ts";
 
 interface DemoFlags {
   listen: string;
@@ -66,7 +67,7 @@ export function registerDemo(program: Command): void {
           ? null
           : parseDurationFlag("--duration", flags.duration, "7d", { allowZero: true });
       if (intervalMs === null || intervalMs < 1000 || intervalMs % 1000 !== 0 || intervalMs > 59_000) {
-        throw new UsageError(`--interval: "${flags.interval}" must be whole seconds between 1s and 59s`);
+        throw new UsageError(`--interval: ${quote(String(flags.interval))} must be whole seconds between 1s and 59s`);
       }
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));

@@ -15,6 +15,7 @@ import { AppError, UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { quote } from "../../quote.ts";
 
 export interface ReleaseFlags extends GlobalOptions {
   project?: string;
@@ -51,12 +52,14 @@ export interface PathFlags {
 
 export function parsePathFlags(flags: ReleaseFlags): PathFlags {
   if (flags.mode !== "dry-run" && flags.mode !== "live")
-    throw new UsageError(`--mode: "${flags.mode}" is not dry-run or live`);
+    throw new UsageError(`--mode: ${quote(String(flags.mode))} is not dry-run or live`);
   let buildRunId: number | null = null;
   if (flags.buildRunId !== undefined) {
     buildRunId = /^[1-9][0-9]{0,15}$/.test(flags.buildRunId) ? Number(flags.buildRunId) : Number.NaN;
     if (!Number.isSafeInteger(buildRunId))
-      throw new UsageError(`--build-run-id: "${flags.buildRunId}" is not a workflow run id (a positive integer)`);
+      throw new UsageError(
+        `--build-run-id: ${quote(String(flags.buildRunId))} is not a workflow run id (a positive integer)`,
+      );
   }
   const skip = parseSkipChannels(flags.skipChannel ?? []);
   if (skip.length > 0 && !flags.allowPartial)
@@ -70,7 +73,7 @@ export function parsePathFlags(flags: ReleaseFlags): PathFlags {
     if (skip.length === 0) throw new UsageError("--bypass-for: only with --skip-channel … --allow-partial");
     bypassForMs = parseDuration(flags.bypassFor);
     if (bypassForMs === null || bypassForMs <= 0)
-      throw new UsageError(`--bypass-for: "${flags.bypassFor}" is not a positive duration (e.g. 30m, 2h)`);
+      throw new UsageError(`--bypass-for: ${quote(String(flags.bypassFor))} is not a positive duration (e.g. 30m, 2h)`);
   }
   return { mode: flags.mode, buildRunId, skip, bypassForMs };
 }
@@ -125,7 +128,7 @@ export function releaseTarget(loaded: LoadedConfig, tagArg: string, projectFlag:
   const tag = normalizeTag(project, tagArg);
   const version = tag.startsWith(project.tag_prefix) ? tag.slice(project.tag_prefix.length) : "";
   if (!tag.startsWith(project.tag_prefix) || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) {
-    throw new UsageError(`tag: "${tagArg}" is not a release target ${project.tag_prefix}X.Y.Z`);
+    throw new UsageError(`tag: ${quote(tagArg)} is not a release target ${project.tag_prefix}X.Y.Z`);
   }
   return { project, tag };
 }
@@ -201,7 +204,7 @@ export async function confirmLive(tag: string, project: string, bypassed: readon
       `Live release of ${project} ${tag}: tags, pushes and publishes for real.\nType ${tag} to continue: `,
     );
     if (answer.trim() !== tag)
-      throw new UsageError(`confirmation "${answer.trim()}" does not match ${tag}: nothing was done`);
+      throw new UsageError(`confirmation ${quote(answer.trim())} does not match ${tag}: nothing was done`);
     if (bypassed.length > 0) {
       const list = bypassed.join(",");
       const again = await rl.question(
@@ -209,7 +212,7 @@ export async function confirmLive(tag: string, project: string, bypassed: readon
       );
       const typed = again.replace(/\s+/g, "");
       if (typed !== list)
-        throw new UsageError(`bypass confirmation "${again.trim()}" does not match ${list}: nothing was done`);
+        throw new UsageError(`bypass confirmation ${quote(again.trim())} does not match ${list}: nothing was done`);
     }
   } finally {
     rl.close();

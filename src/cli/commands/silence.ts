@@ -5,6 +5,7 @@ import { loadConfigFile } from "../../config/load.ts";
 import { UsageError } from "../../errors.ts";
 import type { Silence } from "../../state/types.ts";
 import { resolveConfigPath, type GlobalOptions } from "../load.ts";
+import { escapeControls, quote } from "../../quote.ts";
 
 interface SilenceFlags extends GlobalOptions {
   channel?: string;
@@ -55,7 +56,8 @@ export function registerSilence(program: Command): void {
         }
         if (flags.remove !== undefined) {
           const id = Number(flags.remove);
-          if (!Number.isInteger(id) || id <= 0) throw new UsageError(`--remove: "${flags.remove}" is not a silence id`);
+          if (!Number.isInteger(id) || id <= 0)
+            throw new UsageError(`--remove: ${quote(String(flags.remove))} is not a silence id`);
           if (!store.removeSilence(id))
             throw new UsageError(`--remove: no silence with id ${id} (see monitor silence --list)`);
           process.stdout.write(flags.json ? `${JSON.stringify({ removed: id })}\n` : `removed silence ${id}\n`);
@@ -69,7 +71,9 @@ export function registerSilence(program: Command): void {
           );
         }
         if (flags.channel !== undefined && !isChannelId(flags.channel)) {
-          throw new UsageError(`--channel: unknown channel "${flags.channel}" (one of ${CHANNELS.join(", ")})`);
+          throw new UsageError(
+            `--channel: unknown channel ${quote(String(flags.channel))} (one of ${CHANNELS.join(", ")})`,
+          );
         }
         if (flags.for === undefined) throw new UsageError("--for <duration> is required (e.g. --for 2h)");
         const ms = parseDurationFlag("--for", flags.for, "3650d");
@@ -112,7 +116,7 @@ function renderList(all: readonly Silence[], now: Date): string {
         s.channel ?? "*",
         s.until,
         left > 0 ? `active (${formatDuration(left)} left)` : "expired",
-        s.reason ?? "",
+        escapeControls(s.reason ?? ""),
       ];
     }),
   ];

@@ -8,6 +8,7 @@ import { waitForSettle } from "../../verify/wait.ts";
 import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { quote } from "../../quote.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
 const MIN_ROUND_MS = 10_000;
@@ -31,7 +32,7 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
   const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
   const timeoutMs = parseDurationFlag("--timeout", flags.timeout ?? "45s", "24h");
   const channels = (flags.channel ?? []).map((c) => {
-    if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel "${c}" (one of ${CHANNELS.join(", ")})`);
+    if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel ${quote(c)} (one of ${CHANNELS.join(", ")})`);
     return c;
   });
   const session = await loadForCommand(globals);
