@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { candidatePaths, candidateTaps, tapPlatforms } from "../../src/discover/homebrew.ts";
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/discover/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/homebrew/${name}`, import.meta.url), "utf8");
 
 test("candidate taps and paths", () => {
   assert.deepEqual(candidateTaps("sandover", "plasmite"), ["sandover/homebrew-tap", "sandover/homebrew-plasmite"]);

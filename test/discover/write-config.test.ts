@@ -8,7 +8,7 @@ import { judgeCandidates, type Candidate, type RegistryAnswer } from "../../src/
 import { writeConfig, type DiscoveryResult } from "../../src/discover/write-config.ts";
 import { isAppError } from "../../src/errors.ts";
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/discover/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/homebrew/${name}`, import.meta.url), "utf8");
 const load = (text: string) => loadConfigText(text, "discovered.yaml", process.cwd(), { env: {} });
 
 function homebrewOf(file: string, tap: string, formula: string): DiscoveryResult["homebrew"] {
