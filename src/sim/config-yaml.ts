@@ -14,6 +14,27 @@ export interface SimConfigOptions {
 }
 
 /** A monitor config for the plasmite project pointing every endpoint at `sim`, with fast HTTP settings. */
+/** The `projects:` block for plasmite as the sim serves it (every channel, the sim's platforms). */
+export const PLASMITE_PROJECTS_YAML = `projects:
+  - name: plasmite
+    repo: sandover/plasmite
+    channels:
+      github:
+        platforms: [linux_amd64, darwin_amd64, darwin_arm64]
+        assets: ["plasmite_{version}_{platform}.tar.gz"]
+        checksums: sha256sums.txt
+      crates: { crate: plasmite }
+      npm: { package: plasmite }
+      pypi:
+        project: plasmite
+        platforms: [darwin_amd64, darwin_arm64, windows_amd64]
+      homebrew:
+        tap: sandover/homebrew-tap
+        formula: Formula/plasmite.rb
+        platforms: [darwin_arm64, darwin_amd64, linux_amd64]
+        url: "https://github.com/{repo}/releases/download/{tag}/plasmite_{version}_{platform}.tar.gz"
+`;
+
 export function simConfigYaml(sim: Sim, options: SimConfigOptions = {}): string {
   const o = sim.settingsOverlay() as {
     github: { api_url: string; download_hosts: string[] };
@@ -42,23 +63,5 @@ ${options.token ? `    token: ${options.token}\n` : ""}  crates:
     body_timeout: 1500ms
     max_retry_wait: 2s
 ${options.settings ?? ""}
-projects:
-  - name: plasmite
-    repo: sandover/plasmite
-    channels:
-      github:
-        platforms: [linux_amd64, darwin_amd64, darwin_arm64]
-        assets: ["plasmite_{version}_{platform}.tar.gz"]
-        checksums: sha256sums.txt
-      crates: { crate: plasmite }
-      npm: { package: plasmite }
-      pypi:
-        project: plasmite
-        platforms: [darwin_amd64, darwin_arm64, windows_amd64]
-      homebrew:
-        tap: sandover/homebrew-tap
-        formula: Formula/plasmite.rb
-        platforms: [darwin_arm64, darwin_amd64, linux_amd64]
-        url: "https://github.com/{repo}/releases/download/{tag}/plasmite_{version}_{platform}.tar.gz"
-${options.project ?? ""}`;
+${PLASMITE_PROJECTS_YAML}${options.project ?? ""}`;
 }

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startSim, type Sim } from "../../src/sim/index.ts";
 import { plasmiteProject } from "../../src/sim/scenarios.ts";
+import { PLASMITE_PROJECTS_YAML } from "../../src/sim/config-yaml.ts";
 import { startFakeSlack, type FakeSlack } from "../fakes/slack-server.ts";
 import { CLI, REPO_ROOT, runCli, tempDir, writeConfig } from "../helpers/cli.ts";
 import { initRealErgo, REAL_ERGO } from "../helpers/real-ergo.ts";
@@ -235,25 +236,7 @@ settings:
         webhook_url: \${SW_SLACK_WEBHOOK}
         min_interval: 10ms
       - type: log
-${o.ergoDir ? `      - type: ergo\n        repo_dir: ${o.ergoDir}\n        binary: ${REAL_ERGO}\n` : ""}projects:
-  - name: plasmite
-    repo: sandover/plasmite
-    channels:
-      github:
-        platforms: [linux_amd64, darwin_amd64, darwin_arm64]
-        assets: ["plasmite_{version}_{platform}.tar.gz"]
-        checksums: sha256sums.txt
-      crates: { crate: plasmite }
-      npm: { package: plasmite }
-      pypi:
-        project: plasmite
-        platforms: [darwin_amd64, darwin_arm64, windows_amd64]
-      homebrew:
-        tap: sandover/homebrew-tap
-        formula: Formula/plasmite.rb
-        platforms: [darwin_arm64, darwin_amd64, linux_amd64]
-        url: "https://github.com/{repo}/releases/download/{tag}/plasmite_{version}_{platform}.tar.gz"
-`;
+${o.ergoDir ? `      - type: ergo\n        repo_dir: ${o.ergoDir}\n        binary: ${REAL_ERGO}\n` : ""}${PLASMITE_PROJECTS_YAML}`;
 }
 
 function env(): NodeJS.ProcessEnv {
