@@ -11,9 +11,15 @@ import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Sim } from "../../src/sim/index.ts";
 import type { WorkflowDef } from "../../src/sim/model-actions.ts";
-import { createRehearsal, git, GIT_ENV, REHEARSAL_REPO, type RehearsalGate } from "../../src/sim/release-rehearsal.ts";
+import {
+  createRehearsal,
+  git,
+  GIT_ENV,
+  REHEARSAL_REPO,
+  type Rehearsal,
+  type RehearsalGate,
+} from "../../src/sim/release-rehearsal.ts";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.ts";
 import { initRealErgo, REAL_ERGO } from "../helpers/real-ergo.ts";
 
@@ -29,14 +35,10 @@ export interface HarnessOptions {
   releaseChanges?: Record<string, string>;
 }
 
-export interface Harness {
-  root: string;
-  sim: Sim;
-  work: string;
-  origin: string;
-  tapWork: string;
-  tapOrigin: string;
-  config: string;
+export interface Harness extends Pick<
+  Rehearsal,
+  "root" | "sim" | "work" | "origin" | "tapWork" | "tapOrigin" | "config"
+> {
   evidence: string;
   checkpoint: string;
   env: Record<string, string>;
