@@ -4,7 +4,7 @@
  * minus Node start-up and module loading. Usage: node bench/workers/verify-inproc.ts <config> <project> <tag>
  */
 import { createInterface } from "node:readline";
-import { createRuntime } from "../../src/cli/runtime.ts";
+import { createRuntime } from "../../src/runtime/runtime.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { verifyRelease } from "../../src/verify/run.ts";
 

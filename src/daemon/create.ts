@@ -1,7 +1,7 @@
 import { closeSink, createSink, sinkConfigIssues } from "../alerts/sinks/registry.ts";
 import type { Sink } from "../alerts/types.ts";
 import type { LoadedConfig } from "../config/load.ts";
-import { createRuntime, type Runtime } from "../cli/runtime.ts";
+import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { openStateStore, stateDbPath } from "../state/sqlite.ts";

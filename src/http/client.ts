@@ -2,7 +2,7 @@ import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "un
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { AppError, errorMessage } from "../errors.ts";
-import type { Evidence } from "../probes/types.ts";
+import type { Evidence } from "./evidence.ts";
 import type { SecretRegistry } from "../secrets.ts";
 
 export interface HttpSettings {

@@ -1,24 +1,10 @@
 import type { ChannelId } from "../channels.ts";
 import type { HttpClient } from "../http/client.ts";
+import type { Evidence } from "../http/evidence.ts";
 import type { Logger } from "../log.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import type { Octokit } from "@octokit/rest";
 import type { NpmrcView } from "../config/npmrc.ts";
-
-/** One HTTP exchange a verdict rests on. Part of report@1 (`evidence[]`). */
-export interface Evidence {
-  url: string;
-  /** HTTP status, or null when no response arrived (timeout, connection error). */
-  status: number | null;
-  method: string;
-  at: string;
-  duration_ms: number;
-  /** True when a 304 let us reuse the cached body. */
-  revalidated?: boolean;
-  /** Served from the local cache without any request (a time-to-live); how old the cached copy was. */
-  cache_age_ms?: number;
-  error?: string;
-}
 
 /** Registry base URLs (no trailing slash, except npmRegistry which ends with "/"). */
 export interface ProbeEndpoints {

@@ -1,6 +1,6 @@
 import { publicUrl } from "../drift/summarize.ts";
 import type { Finding, Status } from "../drift/types.ts";
-import type { Evidence } from "../probes/types.ts";
+import type { Evidence } from "../http/evidence.ts";
 import { channelSummary, isoSeconds, oneLine, shortTime } from "./text.ts";
 import type { ChannelReport, Report, Reporter } from "./types.ts";
 

@@ -1,6 +1,6 @@
 import type { ChannelId } from "../channels.ts";
 import type { Finding, Status } from "../drift/types.ts";
-import type { Evidence } from "../probes/types.ts";
+import type { Evidence } from "../http/evidence.ts";
 
 export const REPORT_SCHEMA = "release-monitor/report@1";
 

@@ -1,7 +1,7 @@
 import type { Incident } from "../alerts/types.ts";
 import type { ChannelId } from "../channels.ts";
 import type { Finding, Status } from "../drift/types.ts";
-import type { Evidence } from "../probes/types.ts";
+import type { Evidence } from "../http/evidence.ts";
 import { channelSummary } from "../report/text.ts";
 import type { ChannelReport, Report } from "../report/types.ts";
 import type { ChannelState, ChannelTransition, CycleRecord } from "../state/types.ts";

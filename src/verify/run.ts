@@ -12,7 +12,8 @@ import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-mani
 import type { ReleasePlan } from "../plan/types.ts";
 import { PROBES } from "../probes/registry.ts";
 import { readRepoFile } from "../http/github-contents.ts";
-import type { ChannelProbeResult, Evidence, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
+import type { Evidence } from "../http/evidence.ts";
+import type { ChannelProbeResult, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
 

@@ -6,10 +6,10 @@ import { createHash } from "node:crypto";
 import type { ChannelId } from "../../src/channels.ts";
 import { evaluate, type Evaluation } from "../../src/drift/evaluate.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
 import type {
   ChannelProbeResult,
   CratesObservation,
-  Evidence,
   GithubAsset,
   GithubObservation,
   HomebrewObservation,

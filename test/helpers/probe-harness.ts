@@ -12,7 +12,8 @@ import { createHttpClient, DEFAULT_HTTP_SETTINGS, type HttpClient } from "../../
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
-import type { Evidence, ProbeContext, ProbeEndpoints } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
+import type { ProbeContext, ProbeEndpoints } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 
 export interface Seen {

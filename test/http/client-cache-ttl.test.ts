@@ -12,7 +12,7 @@ import {
   type HttpSettings,
   type ValidatorCache,
 } from "../../src/http/client.ts";
-import type { Evidence } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -9,7 +9,7 @@ import {
   MemoryValidatorCache,
   type HttpSettings,
 } from "../../src/http/client.ts";
-import type { Evidence } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

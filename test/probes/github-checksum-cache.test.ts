@@ -5,7 +5,8 @@ import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
 import { githubProbe } from "../../src/probes/github/index.ts";
-import type { Evidence, ProbeContext } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
+import type { ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
 

@@ -9,7 +9,8 @@ import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { GithubPlan, ReleasePlan } from "../../src/plan/types.ts";
 import { githubProbe } from "../../src/probes/github/index.ts";
-import type { Evidence, GithubObservation, ProbeContext } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
+import type { GithubObservation, ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import {
   startFixtureServer,

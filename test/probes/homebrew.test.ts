@@ -10,7 +10,8 @@ import { FORMULA_MAX_BYTES, homebrewProbe } from "../../src/probes/homebrew/inde
 import { contentsText } from "../../src/http/github-contents.ts";
 
 const formulaText = (data: unknown, where: string) => contentsText(data, where, FORMULA_MAX_BYTES);
-import type { Evidence, HomebrewObservation, ProbeContext } from "../../src/probes/types.ts";
+import type { Evidence } from "../../src/http/evidence.ts";
+import type { HomebrewObservation, ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import { startFixtureServer, type FixtureResponse, type FixtureServer } from "../helpers/fixture-server.ts";
 

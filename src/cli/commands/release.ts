@@ -14,7 +14,7 @@ import type { DriveMode, DriveOutcome } from "../../drive/types.ts";
 import { AppError, UsageError } from "../../errors.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
-import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
 import { quote } from "../../quote.ts";
 
 export interface ReleaseFlags extends GlobalOptions {

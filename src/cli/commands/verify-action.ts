@@ -7,7 +7,7 @@ import { verifyRelease } from "../../verify/run.ts";
 import { waitForSettle } from "../../verify/wait.ts";
 import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
-import { createRuntime, normalizeTag, selectProject } from "../runtime.ts";
+import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
 import { quote } from "../../quote.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
