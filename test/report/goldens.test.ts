@@ -19,6 +19,7 @@ export function maskReport(text: string): string {
   const ids = new Map<string, string>();
   return text
     .replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?\b/g, "<time>")
+    .replace(/\b\d{2}:\d{2}Z/g, "<hh:mm>Z")
     .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
     .replace(/("duration_ms": )\d+/g, "$1<ms>")
     .replace(/\b[0-9a-f]{40}\b/g, (id) => {
