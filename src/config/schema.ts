@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { boundedDuration } from "./duration.ts";
 import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
+import { GithubIssueSink } from "../alerts/sinks/github-issue/config.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 
 /**
@@ -121,7 +122,7 @@ export const LogSink = z.strictObject({
   name: z.string().default("log"),
 });
 
-export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink]);
+export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink, GithubIssueSink]);
 
 export const AlertsConfig = z.strictObject({
   flap_cycles: z

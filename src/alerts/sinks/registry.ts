@@ -2,6 +2,7 @@ import type { SinkConfig } from "../../config/schema.ts";
 import type { Sink } from "../types.ts";
 import type { SinkDeps } from "./deps.ts";
 import { createErgoSink, ergoSinkIssues } from "./ergo/ergo-sink.ts";
+import { createGithubIssueSink } from "./github-issue/github-issue-sink.ts";
 import { createLogSink } from "./log/log-sink.ts";
 import { createSlackSink } from "./slack/slack-sink.ts";
 
@@ -15,6 +16,7 @@ export const SINK_FACTORIES = {
   slack: createSlackSink,
   ergo: createErgoSink,
   log: createLogSink,
+  "github-issue": createGithubIssueSink,
 } satisfies { [T in SinkType]: SinkFactory<T> };
 
 /**
@@ -43,6 +45,8 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
       return SINK_FACTORIES.ergo(config, deps);
     case "log":
       return SINK_FACTORIES.log(config, deps);
+    case "github-issue":
+      return SINK_FACTORIES["github-issue"](config, deps);
   }
 }
 
