@@ -25,14 +25,16 @@ export type SinkType = SinkConfig["type"];
  * The definition of a parsed config entry. Typed loosely on purpose: TypeScript cannot correlate the entry's
  * `type` with the matching element of SINKS, and the union above guarantees the pairing.
  */
-function definitionOf(config: SinkConfig): {
+interface AnySinkDefinition {
   secrets(c: SinkConfig): readonly (string | null | undefined)[];
   create(c: SinkConfig, deps: SinkDeps): Sink;
   check?(c: SinkConfig, deps: Pick<SinkDeps, "baseDir">, at: string): string[];
-} {
-  const def = SINKS.find((d) => d.type === config.type);
+}
+
+function definitionOf(config: SinkConfig): AnySinkDefinition {
+  const def: unknown = SINKS.find((d) => d.type === config.type);
   if (!def) throw new TypeError(`no sink definition for type ${config.type}`);
-  return def as never;
+  return def as AnySinkDefinition;
 }
 
 /** Secret values of one sink config entry (config/load.ts registers them for every entry). */
