@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { boundedDuration } from "./duration.ts";
 import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
-import { GithubIssueSink } from "../alerts/sinks/github-issue/config.ts";
 import { ReleaseConfig } from "./release-schema.ts";
+import { SinkConfig } from "../alerts/sinks/registry.ts";
 
 /**
  * The monitor config file (YAML or JSON). Strict: an unknown key is an error naming its path.
@@ -96,33 +96,6 @@ export const WatchConfig = z.strictObject({
   cycle_timeout: Timeout.default("5m"),
   include_prereleases: z.boolean().default(false),
 });
-
-export const SlackSink = z.strictObject({
-  type: z.literal("slack"),
-  name: z.string().default("slack"),
-  webhook_url: HttpUrl.describe("Incoming webhook URL (a secret; use ${SLACK_WEBHOOK_URL})."),
-  min_interval: Spacing.default("1s"),
-});
-
-export const ErgoSink = z.strictObject({
-  type: z.literal("ergo"),
-  name: z.string().default("ergo"),
-  repo_dir: z
-    .string()
-    .min(1)
-    .describe(
-      "Directory holding (or under) the .ergo repository (relative to the config file); watch and config check exit 2 when it is missing or has no .ergo.",
-    ),
-  binary: z.string().default("ergo"),
-  agent: z.string().optional(),
-});
-
-export const LogSink = z.strictObject({
-  type: z.literal("log"),
-  name: z.string().default("log"),
-});
-
-export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink, GithubIssueSink]);
 
 export const AlertsConfig = z.strictObject({
   flap_cycles: z
@@ -243,7 +216,6 @@ export const MonitorConfig = z.strictObject({
 export type MonitorConfig = z.infer<typeof MonitorConfig>;
 export type ProjectConfig = z.infer<typeof ProjectConfig>;
 export type SettingsConfig = z.infer<typeof SettingsConfig>;
-export type SinkConfig = z.infer<typeof SinkConfig>;
 
 export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(MonitorConfig, { io: "input", target: "draft-2020-12" });

@@ -72,7 +72,7 @@ export function checkSinks(loaded: LoadedConfig): void {
 }
 
 /** settings.alerts.sinks -> Sink instances. Names key the outbox, so they must be unique. */
-export function buildSinks(loaded: LoadedConfig, log: Logger, runtime?: Pick<Runtime, "github" | "http">): Sink[] {
+export function buildSinks(loaded: LoadedConfig, log: Logger, runtime: Pick<Runtime, "github" | "http">): Sink[] {
   const configs = loaded.config.settings.alerts.sinks;
   const seen = new Set<string>();
   const issues: string[] = [];
@@ -83,7 +83,7 @@ export function buildSinks(loaded: LoadedConfig, log: Logger, runtime?: Pick<Run
   });
   if (issues.length) throw new ConfigError(issues, loaded.source);
   // Sinks that talk to GitHub share the probes' HTTP client and Octokit (one agent, limits, redaction).
-  const octokit = runtime?.github(runtime.http);
+  const octokit = runtime.github(runtime.http);
   const projectRepos = new Map(loaded.config.projects.map((p) => [p.name, p.repo]));
   return configs.map((c) =>
     createSink(c, {
@@ -91,7 +91,7 @@ export function buildSinks(loaded: LoadedConfig, log: Logger, runtime?: Pick<Run
       secrets: loaded.secrets,
       baseDir: loaded.baseDir,
       projectRepos,
-      ...(octokit ? { octokit } : {}),
+      octokit,
     }),
   );
 }

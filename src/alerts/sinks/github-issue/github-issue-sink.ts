@@ -3,12 +3,21 @@ import { parseDuration } from "../../../config/duration.ts";
 import { AppError } from "../../../errors.ts";
 import type { SecretRegistry } from "../../../secrets.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext } from "../../types.ts";
+import { defineSink } from "../define.ts";
 import type { SinkDeps } from "../deps.ts";
 import { markedKey } from "./body.ts";
-import type { GithubIssueSinkConfig } from "./config.ts";
 import { planIssue, type CurrentIssue } from "./plan.ts";
+import { GithubIssueSinkSchema, type GithubIssueSinkConfig } from "./schema.ts";
 
-export type { GithubIssueSinkConfig } from "./config.ts";
+export type { GithubIssueSinkConfig } from "./schema.ts";
+
+/** The token is settings.github.token / $GITHUB_TOKEN, registered as a secret by config/load.ts for everyone. */
+export const githubIssueSink = defineSink({
+  type: "github-issue",
+  schema: GithubIssueSinkSchema,
+  secrets: () => [],
+  create: (c, deps) => createGithubIssueSink(c, deps),
+});
 
 /**
  * One GitHub issue per (project, tag) with drift, semantic-release's failure issue for releases: a checklist of

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { boundedDuration } from "../../../config/duration.ts";
+import { Spacing } from "../fields.ts";
 
 /** `settings.alerts.sinks[]` entry of type `github-issue`. The token is settings.github.token (or $GITHUB_TOKEN). */
-export const GithubIssueSink = z.strictObject({
+export const GithubIssueSinkSchema = z.strictObject({
   type: z.literal("github-issue"),
   name: z.string().default("github-issue"),
   repo: z
@@ -18,9 +18,9 @@ export const GithubIssueSink = z.strictObject({
     .refine((s) => !s.includes(","), "must not contain a comma")
     .default("release-drift")
     .describe("Label put on every issue; with the body marker it is how the sink finds its issues again."),
-  min_interval: boundedDuration("1h")
-    .default("1s")
-    .describe("Least spacing between deliveries (GitHub asks for about a second between writes)."),
+  min_interval: Spacing.default("1s").describe(
+    "Least spacing between deliveries (GitHub asks for about a second between writes).",
+  ),
 });
 
-export type GithubIssueSinkConfig = z.infer<typeof GithubIssueSink>;
+export type GithubIssueSinkConfig = z.infer<typeof GithubIssueSinkSchema>;
