@@ -3,6 +3,7 @@ import { resolve, dirname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import cron from "node-cron";
+import { sinkSecrets } from "../alerts/sinks/registry.ts";
 import { AppError, ConfigError } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
@@ -80,7 +81,7 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   secrets.add(githubToken);
   secrets.add(config.settings.npm.token);
   secrets.add(config.settings.server.token);
-  for (const sink of config.settings.alerts.sinks) if (sink.type === "slack") secrets.add(sink.webhook_url);
+  for (const sink of config.settings.alerts.sinks) for (const s of sinkSecrets(sink)) secrets.add(s);
 
   return {
     config,

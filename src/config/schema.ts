@@ -4,6 +4,7 @@ import { BUILTIN_CHANNELS } from "../channels/registry.ts";
 import { boundedDuration } from "./duration.ts";
 import { RepoSlug } from "./primitives.ts";
 import { ReleaseConfig } from "./release-schema.ts";
+import { SinkConfig } from "../alerts/sinks/registry.ts";
 
 /**
  * The monitor config file (YAML or JSON). Strict: an unknown key is an error naming its path.
@@ -83,33 +84,6 @@ export const WatchConfig = z.strictObject({
   cycle_timeout: Timeout.default("5m"),
   include_prereleases: z.boolean().default(false),
 });
-
-export const SlackSink = z.strictObject({
-  type: z.literal("slack"),
-  name: z.string().default("slack"),
-  webhook_url: HttpUrl.describe("Incoming webhook URL (a secret; use ${SLACK_WEBHOOK_URL})."),
-  min_interval: Spacing.default("1s"),
-});
-
-export const ErgoSink = z.strictObject({
-  type: z.literal("ergo"),
-  name: z.string().default("ergo"),
-  repo_dir: z
-    .string()
-    .min(1)
-    .describe(
-      "Directory holding (or under) the .ergo repository (relative to the config file); watch and config check exit 2 when it is missing or has no .ergo.",
-    ),
-  binary: z.string().default("ergo"),
-  agent: z.string().optional(),
-});
-
-export const LogSink = z.strictObject({
-  type: z.literal("log"),
-  name: z.string().default("log"),
-});
-
-export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink]);
 
 export const AlertsConfig = z.strictObject({
   flap_cycles: z
@@ -224,7 +198,6 @@ export const MonitorConfig = builtin.MonitorConfig;
 export type MonitorConfig = z.infer<typeof MonitorConfig>;
 export type ProjectConfig = z.infer<typeof ProjectConfig>;
 export type SettingsConfig = z.infer<typeof SettingsConfig>;
-export type SinkConfig = z.infer<typeof SinkConfig>;
 
 /** The JSON Schema of the config file; `channels` defaults to the built-ins (a test passes its own list). */
 export function configJsonSchema(channels: readonly Channel[] = BUILTIN_CHANNELS): Record<string, unknown> {
