@@ -73,7 +73,7 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   const schema = registry === DEFAULT_REGISTRY ? MonitorConfig : configSchemas(registry.channels).MonitorConfig;
   const parsed = schema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
-  const config = parsed.data as MonitorConfig;
+  const config = parsed.data;
   const ruleIssues = checkRules(config, registry);
   if (ruleIssues.length) throw new ConfigError(ruleIssues, source);
 

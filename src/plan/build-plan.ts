@@ -9,7 +9,7 @@ import type { ReleasePlan } from "./types.ts";
 export { renderTemplate } from "./template.ts";
 
 /** Each channel's default grace window (its own piece), by id. */
-export const DEFAULT_GRACE: Record<ChannelId, string> = defaultGrace(DEFAULT_REGISTRY) as Record<ChannelId, string>;
+export const DEFAULT_GRACE: Record<ChannelId, string> = defaultGrace(DEFAULT_REGISTRY);
 
 export function defaultGrace(registry: ChannelRegistry): Record<string, string> {
   return Object.fromEntries(registry.channels.map((c) => [c.id, c.defaultGrace]));

@@ -2,7 +2,6 @@ import type { CheckPeers, GraceStart, PeerView, ReleaseAnchor } from "../channel
 import {
   DEFAULT_REGISTRY,
   type ChannelId,
-  type ChannelObservation,
   type ChannelProbeResult,
   type ChannelRegistry,
 } from "../channels/registry.ts";
@@ -118,9 +117,7 @@ export function evaluate(input: EvaluateInput, registry: ChannelRegistry = DEFAU
     view: <O>(channel: { id: string }) => peerView(plan, input.results, channel.id) as PeerView<O>,
   };
   const anchorChannel = registry.anchor;
-  const anchor =
-    anchorChannel?.anchor?.(peerView(plan, input.results, anchorChannel.id) as PeerView<ChannelObservation>, plan) ??
-    NO_ANCHOR;
+  const anchor = anchorChannel?.anchor?.(peerView(plan, input.results, anchorChannel.id), plan) ?? NO_ANCHOR;
   const expectLatest = plan.expect_latest === "auto" ? anchor.latest : plan.expect_latest;
   const run: Run = { input, peers, start: anchor.start, expectLatest };
   const channels = registry.channels.map((c) => verdict(c, run));
