@@ -15,6 +15,7 @@ import { GithubApi } from "./github.ts";
 import type { Progress } from "./progress.ts";
 import { pathFor, stepForPath } from "./paths.ts";
 import { STEPS } from "./steps/registry.ts";
+import { releaseSummary } from "./summary.ts";
 import {
   CHECKPOINT_SCHEMA,
   StepFailure,
@@ -31,6 +32,7 @@ import {
   type Step,
   type StepContext,
   type StepRecord,
+  type StepSummary,
 } from "./types.ts";
 
 /**
@@ -69,6 +71,10 @@ export interface DriveResult {
   blocker: BlockerFacts | null;
   evidencePath: string;
   checkpointPath: string;
+  /** What the steps expose to the summary (their `summary(facts)`, merged). */
+  summary: StepSummary;
+  /** Jobs of the failed workflow run, when a run failed. */
+  failedJobs: { name: string; url: string }[];
 }
 
 export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag: string): ResolvedRelease {
@@ -105,7 +111,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
   );
   await run.save();
   const end = await runSteps(deps, o, run, steps);
-  return finish(deps, run, end);
+  return finish(deps, run, end, steps);
 }
 
 /** Before any step: where the checkpoint and evidence go, the previous checkpoint, the facts a resume keeps. */
@@ -401,7 +407,12 @@ async function onFailure(
 }
 
 /** The report: final outcome and recovery in the checkpoint, saved with the evidence. */
-async function finish(deps: DriveDeps, run: Run, end: StepsEnd): Promise<DriveResult> {
+async function finish(
+  deps: DriveDeps,
+  run: Run,
+  end: StepsEnd,
+  steps: { readonly [N in ReleaseStepName]: Step },
+): Promise<DriveResult> {
   const { cp, ctx, release } = run;
   cp.outcome = end.outcome;
   cp.current_step = end.failedStep ?? release.config.steps.at(-1) ?? null;
@@ -418,6 +429,8 @@ async function finish(deps: DriveDeps, run: Run, end: StepsEnd): Promise<DriveRe
     blocker: end.blocker,
     evidencePath: release.evidencePath,
     checkpointPath: release.checkpointPath,
+    summary: releaseSummary(cp.facts, Object.values(steps)),
+    failedJobs: cp.facts.failed_jobs ?? [],
   };
 }
 
