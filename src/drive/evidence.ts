@@ -1,6 +1,7 @@
 import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { RELEASE_STEP_NAMES } from "../config/release-schema.ts";
-import type { Checkpoint, RunFacts } from "./types.ts";
+import { STEPS } from "./steps/registry.ts";
+import type { Checkpoint, EvidenceSection, RunFacts, Step } from "./types.ts";
 
 /**
  * The evidence report (`.scratch/release/evidence-<tag>.md`), in the layout of plasmite's
@@ -36,7 +37,7 @@ export function renderEvidence(cp: Checkpoint, registry: ChannelRegistry = DEFAU
   push(`**Mode: ${cp.mode} · Path: ${cp.path ?? "normal"} · Result: ${result}**`, "");
   const blockerIn = (section: string): void => {
     for (const b of f.blockers ?? []) {
-      if (SECTION_OF_STEP[b.step] !== section) continue;
+      if (sectionOf(b.step) !== section) continue;
       push(
         b.task_id
           ? `- Blocker filed: [ergo ${b.task_id}](#${anchor(b)}) — ${cell(b.title)}`
@@ -225,18 +226,10 @@ export function renderEvidence(cp: Checkpoint, registry: ChannelRegistry = DEFAU
   return out.join("\n");
 }
 
-/** Where a failed step's blocker is linked from. */
-const SECTION_OF_STEP: Record<string, string> = {
-  context: "Release Context",
-  preconditions: "QA Gate Evidence",
-  gates: "QA Gate Evidence",
-  tag: "Release Mechanics",
-  build: "Release Mechanics",
-  homebrew: "Release Mechanics",
-  rehearsal: "Release Mechanics",
-  publish: "Release Mechanics",
-  verify: "Delivery Verification",
-};
+/** Where a failed step's blocker is linked from: the step's declared evidence section. */
+function sectionOf(step: string): EvidenceSection | undefined {
+  return (STEPS as Partial<Record<string, Step>>)[step]?.section;
+}
 
 function anchor(b: { step: string; task_id: string | null; at: string }): string {
   return `blocker-${(b.task_id ?? `${b.step}-${b.at}`).toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;

@@ -15,6 +15,7 @@ import { GithubApi } from "./github.ts";
 import type { Progress } from "./progress.ts";
 import { pathFor, stepForPath } from "./paths.ts";
 import { STEPS } from "./steps/registry.ts";
+import { releaseSummary } from "./summary.ts";
 import {
   CHECKPOINT_SCHEMA,
   StepFailure,
@@ -31,6 +32,7 @@ import {
   type Step,
   type StepContext,
   type StepRecord,
+  type StepSummary,
 } from "./types.ts";
 
 /**
@@ -69,6 +71,10 @@ export interface DriveResult {
   blocker: BlockerFacts | null;
   evidencePath: string;
   checkpointPath: string;
+  /** What the steps expose to the summary (their `summary(facts)`, merged). */
+  summary: StepSummary;
+  /** Jobs of the failed workflow run, when a run failed. */
+  failedJobs: { name: string; url: string }[];
 }
 
 export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag: string): ResolvedRelease {
@@ -95,6 +101,28 @@ export function resolveRelease(loaded: LoadedConfig, project: ProjectConfig, tag
 
 export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<DriveResult> {
   const steps = deps.steps ?? STEPS;
+  const run = openRun(deps, o, await prepare(deps, o));
+  const names = run.release.config.steps;
+  for (const n of names) run.cp.steps[n] = { status: "pending", detail: "" };
+  if (o.bypass) await recordBypass(deps, run.ctx, o.bypass);
+  deps.progress.begin(
+    `release ${o.tag} · ${deps.project.name} (${deps.project.repo}) · ${o.mode}${o.resume ? " · resume" : ""} · agent ${o.agent}\nevidence: ${run.release.evidencePath}`,
+    names.map((n) => ({ name: n, title: steps[n].title })),
+  );
+  await run.save();
+  const end = await runSteps(deps, o, run, steps);
+  return finish(deps, run, end, steps);
+}
+
+/** Before any step: where the checkpoint and evidence go, the previous checkpoint, the facts a resume keeps. */
+interface Prepared {
+  release: ResolvedRelease;
+  hint: Checkpoint | null;
+  decisions: string[];
+  facts: DriveFacts;
+}
+
+async function prepare(deps: DriveDeps, o: DriveOptions): Promise<Prepared> {
   let release = resolveRelease(deps.loaded, deps.project, o.tag);
   let hint = await readCheckpoint(release.checkpointPath, o.tag);
   const decisions: string[] = [];
@@ -114,10 +142,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     Object.entries(cp.steps).some(
       ([n, s]) => STEPS[n as ReleaseStepName]?.mutates && (s.status === "ok" || s.status === "done"),
     );
-  const buildRunId = o.buildRunId ?? null;
-  const bypass = o.bypass ?? null;
-  const path_ = pathFor(buildRunId, bypass !== null);
-  if (!o.resume && buildRunId === null && o.mode === "live" && progressed(hint)) {
+  if (!o.resume && (o.buildRunId ?? null) === null && o.mode === "live" && progressed(hint)) {
     throw new UsageError(
       `a live release of ${o.tag} is already in progress (${release.checkpointPath}, last outcome ${hint?.outcome ?? "?"}); continue it with: ${o.commandPrefix} --mode live --resume`,
     );
@@ -132,8 +157,24 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
         ? `resumed from ${path.basename(release.checkpointPath)} (last outcome ${hint.outcome}); every step re-checked against reality`
         : "resume without a checkpoint: reconciling from reality only",
     );
+  return { release, hint, decisions, facts };
+}
 
+/** One run: its checkpoint (saved with the evidence report after every step) and the steps' context. */
+interface Run {
+  release: ResolvedRelease;
+  cp: Checkpoint;
+  ctx: StepContext;
+  save(): Promise<void>;
+  now(): string;
+}
+
+function openRun(deps: DriveDeps, o: DriveOptions, p: Prepared): Run {
+  const { release, hint, facts } = p;
   const now = () => deps.rt.now().toISOString();
+  const buildRunId = o.buildRunId ?? null;
+  const bypass = o.bypass ?? null;
+  const path_ = pathFor(buildRunId, bypass !== null);
   const cp: Checkpoint = {
     schema: CHECKPOINT_SCHEMA,
     project: deps.project.name,
@@ -151,7 +192,7 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     outcome: "running",
     steps: {},
     facts,
-    decisions: [...(o.resume && hint ? hint.decisions : []), ...decisions],
+    decisions: [...(o.resume && hint ? hint.decisions : []), ...p.decisions],
     recovery: [],
     alternatives: [],
     evidence_report: release.evidencePath,
@@ -193,136 +234,203 @@ export async function runRelease(deps: DriveDeps, o: DriveOptions): Promise<Driv
     },
     command: (extra) => `${o.commandPrefix}${extra ? ` ${extra}` : ""}`,
   };
+  return { release, cp, ctx, save, now };
+}
 
-  const names = release.config.steps;
-  for (const n of names) cp.steps[n] = { status: "pending", detail: "" };
-  if (bypass) await recordBypass(deps, ctx, bypass);
-  deps.progress.begin(
-    `release ${o.tag} · ${deps.project.name} (${deps.project.repo}) · ${o.mode}${o.resume ? " · resume" : ""} · agent ${o.agent}\nevidence: ${release.evidencePath}`,
-    names.map((n) => ({ name: n, title: steps[n].title })),
-  );
-  await save();
+/** How the steps ended: the outcome, the step that stopped the run and why, and a blocker filed for it. */
+interface StepsEnd {
+  outcome: DriveOutcome;
+  failedStep: ReleaseStepName | null;
+  message: string | null;
+  blocker: BlockerFacts | null;
+  /** A programming error (not an AppError): rethrown after the checkpoint is saved. */
+  internal: Error | null;
+}
 
-  let outcome: DriveOutcome = o.mode === "live" ? "complete" : "planned";
-  let failedStep: ReleaseStepName | null = null;
-  let message: string | null = null;
-  let blocker: BlockerFacts | null = null;
-  let internal: Error | null = null;
-  for (const [i, name] of names.entries()) {
-    const step = stepForPath(path_, steps[name]);
+async function runSteps(
+  deps: DriveDeps,
+  o: DriveOptions,
+  run: Run,
+  steps: { readonly [N in ReleaseStepName]: Step },
+): Promise<StepsEnd> {
+  const { cp, ctx } = run;
+  const end: StepsEnd = {
+    outcome: o.mode === "live" ? "complete" : "planned",
+    failedStep: null,
+    message: null,
+    blocker: null,
+    internal: null,
+  };
+  for (const [i, name] of run.release.config.steps.entries()) {
+    const step = stepForPath(ctx.path, steps[name]);
     const started = Date.now();
-    const rec: StepRecord = { status: "running", detail: "", started_at: now() };
+    const rec: StepRecord = { status: "running", detail: "", started_at: run.now() };
     cp.steps[name] = rec;
     cp.current_step = name;
     deps.progress.stepStart(i, name, step.title);
     let failure: FailureEvidence | null = null;
     try {
-      if (deps.signal.aborted) throw deps.signal.reason as Error;
-      const check = await step.check(ctx);
-      if (check.done) {
-        rec.status = "done";
-        rec.detail = check.detail;
-        if (o.resume) cp.decisions.push(`resume: ${name} already done (${check.detail})`);
-      } else {
-        const out = await step.run(ctx);
-        rec.status = out.status;
-        rec.detail = out.detail;
-        if (out.actions) rec.actions = out.actions;
-      }
+      await checkThenRun(deps, o, run, name, step, rec);
     } catch (err) {
-      if (deps.signal.aborted) {
-        rec.status = "interrupted";
-        rec.detail = `interrupted (SIGINT) during ${name}`;
-        outcome = "interrupted";
-        cp.recovery = [ctx.command(`--mode ${o.mode} --resume`)];
-      } else if (err instanceof StepFailure && err.evidence.refused) {
-        // The operator's input cannot be used: nothing happened, so it is refused (exit 2), not an incident.
-        rec.status = "failed";
-        rec.detail = `refused: ${err.evidence.summary}`;
-        outcome = "refused";
-        cp.recovery = err.evidence.recovery;
-        cp.alternatives = err.evidence.alternative ? [err.evidence.alternative] : [];
-        for (const d of err.evidence.details ?? []) cp.decisions.push(`${name}: ${d}`);
-      } else if (err instanceof StepFailure) {
-        rec.status = "failed";
-        rec.detail = err.evidence.summary;
-        failure = err.evidence;
-        outcome = "failed";
-      } else if (err instanceof StepUnknown) {
-        rec.status = "unknown";
-        rec.detail = err.message;
-        outcome = "unknown";
-        cp.recovery = err.recovery;
-      } else if (err instanceof AppError && exitCodeForErrorCode(err.code) === ExitCode.unknown) {
-        rec.status = "unknown";
-        rec.detail = `could not tell: ${errorMessage(err)}`;
-        outcome = "unknown";
-        cp.recovery = [ctx.command(`--mode ${o.mode} --resume`)];
-      } else {
-        rec.status = "failed";
-        rec.detail =
-          err instanceof AppError && err.code === "E_STEP_FAILED"
-            ? errorMessage(err)
-            : `internal error: ${errorMessage(err)}`;
-        failure = {
-          title: `${name} failed`,
-          summary: rec.detail,
-          recovery: [ctx.command(`--mode ${o.mode} --resume`)],
-        };
-        outcome = "failed";
-        if (!(err instanceof AppError)) internal = err instanceof Error ? err : new Error(errorMessage(err));
-      }
+      const settled = settle(deps, o, run, name, rec, err);
+      end.outcome = settled.outcome;
+      failure = settled.failure;
+      if (settled.internal) end.internal = settled.internal;
     }
-    rec.finished_at = now();
+    rec.finished_at = run.now();
     rec.duration_ms = Date.now() - started;
     if (failure) {
-      failedStep = name;
-      message = failure.summary;
-      cp.recovery = failure.recovery;
-      cp.alternatives = failure.alternative ? [failure.alternative] : [];
-      if (failure.failed_jobs) facts.failed_jobs = failure.failed_jobs;
-      if (failure.open_blockers && failure.open_blockers.length > 0) {
-        const ids = failure.open_blockers.map((b) => b.id).join(", ");
-        cp.decisions.push(`no new blocker filed: ${o.tag} is already blocked by open blocker(s) ${ids}`);
-      } else if (o.mode === "live") {
-        deps.progress.status("filing a release blocker");
-        blocker = await fileBlocker(ctx, name, failure);
-        facts.blockers = [...(facts.blockers ?? []), blocker];
-        if (blocker.epic_id) facts.blocker_epic = blocker.epic_id;
-        if (blocker.task_id && blocker.created) facts.open_blockers = (facts.open_blockers ?? 0) + 1;
-        if (blocker.task_id) {
-          // The preconditions refuse to continue while the blocker is open: closing it is part of the recovery.
-          const close = formatArgv([release.config.ergo.binary, "--dir", release.ergoDir, "done", blocker.task_id]);
-          const at = cp.recovery.findIndex((c) => c.startsWith(o.commandPrefix));
-          cp.recovery =
-            at < 0 ? [...cp.recovery, close] : [...cp.recovery.slice(0, at), close, ...cp.recovery.slice(at)];
-        }
-      } else {
-        cp.decisions.push(`dry-run: would file blocker "${name}: ${failure.title}" under "Release blockers: ${o.tag}"`);
-      }
-    } else if (rec.status === "unknown" || rec.status === "interrupted" || outcome === "refused") {
-      failedStep = name;
-      message = rec.detail;
+      end.failedStep = name;
+      end.message = failure.summary;
+      end.blocker = (await onFailure(deps, o, run, name, failure)) ?? end.blocker;
+    } else if (rec.status === "unknown" || rec.status === "interrupted" || end.outcome === "refused") {
+      end.failedStep = name;
+      end.message = rec.detail;
     }
-    await save();
+    await run.save();
     deps.progress.stepEnd(name, rec.status, rec.detail, rec.duration_ms);
-    if (failedStep) break;
+    if (end.failedStep) break;
   }
-  cp.outcome = outcome;
-  cp.current_step = failedStep ?? names.at(-1) ?? null;
-  if (outcome === "complete") cp.recovery = [];
-  if (outcome === "planned") cp.recovery = [ctx.command("--mode live")];
-  await save();
+  return end;
+}
+
+/** `check()` judges from reality whether the step is done; if not, `run()` does it (dry-run: plans it). */
+async function checkThenRun(
+  deps: DriveDeps,
+  o: DriveOptions,
+  run: Run,
+  name: ReleaseStepName,
+  step: Step,
+  rec: StepRecord,
+): Promise<void> {
+  if (deps.signal.aborted) throw deps.signal.reason as Error;
+  const check = await step.check(run.ctx);
+  if (check.done) {
+    rec.status = "done";
+    rec.detail = check.detail;
+    if (o.resume) run.cp.decisions.push(`resume: ${name} already done (${check.detail})`);
+    return;
+  }
+  const out = await step.run(run.ctx);
+  rec.status = out.status;
+  rec.detail = out.detail;
+  if (out.actions) rec.actions = out.actions;
+}
+
+/** What a step's error means: interrupted, refused, failed (with evidence for a blocker), or unknown. */
+function settle(
+  deps: DriveDeps,
+  o: DriveOptions,
+  run: Run,
+  name: ReleaseStepName,
+  rec: StepRecord,
+  err: unknown,
+): { outcome: DriveOutcome; failure: FailureEvidence | null; internal: Error | null } {
+  const { cp, ctx } = run;
+  const resume = () => [ctx.command(`--mode ${o.mode} --resume`)];
+  if (deps.signal.aborted) {
+    rec.status = "interrupted";
+    rec.detail = `interrupted (SIGINT) during ${name}`;
+    cp.recovery = resume();
+    return { outcome: "interrupted", failure: null, internal: null };
+  }
+  if (err instanceof StepFailure && err.evidence.refused) {
+    // The operator's input cannot be used: nothing happened, so it is refused (exit 2), not an incident.
+    rec.status = "failed";
+    rec.detail = `refused: ${err.evidence.summary}`;
+    cp.recovery = err.evidence.recovery;
+    cp.alternatives = err.evidence.alternative ? [err.evidence.alternative] : [];
+    for (const d of err.evidence.details ?? []) cp.decisions.push(`${name}: ${d}`);
+    return { outcome: "refused", failure: null, internal: null };
+  }
+  if (err instanceof StepFailure) {
+    rec.status = "failed";
+    rec.detail = err.evidence.summary;
+    return { outcome: "failed", failure: err.evidence, internal: null };
+  }
+  if (err instanceof StepUnknown) {
+    rec.status = "unknown";
+    rec.detail = err.message;
+    cp.recovery = err.recovery;
+    return { outcome: "unknown", failure: null, internal: null };
+  }
+  if (err instanceof AppError && exitCodeForErrorCode(err.code) === ExitCode.unknown) {
+    rec.status = "unknown";
+    rec.detail = `could not tell: ${errorMessage(err)}`;
+    cp.recovery = resume();
+    return { outcome: "unknown", failure: null, internal: null };
+  }
+  rec.status = "failed";
+  rec.detail =
+    err instanceof AppError && err.code === "E_STEP_FAILED"
+      ? errorMessage(err)
+      : `internal error: ${errorMessage(err)}`;
+  const failure = { title: `${name} failed`, summary: rec.detail, recovery: resume() };
+  const internal = err instanceof AppError ? null : err instanceof Error ? err : new Error(errorMessage(err));
+  return { outcome: "failed", failure, internal };
+}
+
+/** A failed step: its recovery in the checkpoint, and (live) a blocker filed in ergo unless one is already open. */
+async function onFailure(
+  deps: DriveDeps,
+  o: DriveOptions,
+  run: Run,
+  name: ReleaseStepName,
+  failure: FailureEvidence,
+): Promise<BlockerFacts | null> {
+  const { cp, ctx, release } = run;
+  const facts = ctx.facts;
+  cp.recovery = failure.recovery;
+  cp.alternatives = failure.alternative ? [failure.alternative] : [];
+  if (failure.failed_jobs) facts.failed_jobs = failure.failed_jobs;
+  if (failure.open_blockers && failure.open_blockers.length > 0) {
+    const ids = failure.open_blockers.map((b) => b.id).join(", ");
+    cp.decisions.push(`no new blocker filed: ${o.tag} is already blocked by open blocker(s) ${ids}`);
+    return null;
+  }
+  if (o.mode !== "live") {
+    cp.decisions.push(`dry-run: would file blocker "${name}: ${failure.title}" under "Release blockers: ${o.tag}"`);
+    return null;
+  }
+  deps.progress.status("filing a release blocker");
+  const blocker = await fileBlocker(ctx, name, failure);
+  facts.blockers = [...(facts.blockers ?? []), blocker];
+  if (blocker.epic_id) facts.blocker_epic = blocker.epic_id;
+  if (blocker.task_id && blocker.created) facts.open_blockers = (facts.open_blockers ?? 0) + 1;
+  if (blocker.task_id) {
+    // The preconditions refuse to continue while the blocker is open: closing it is part of the recovery.
+    const close = formatArgv([release.config.ergo.binary, "--dir", release.ergoDir, "done", blocker.task_id]);
+    const at = cp.recovery.findIndex((c) => c.startsWith(o.commandPrefix));
+    cp.recovery = at < 0 ? [...cp.recovery, close] : [...cp.recovery.slice(0, at), close, ...cp.recovery.slice(at)];
+  }
+  return blocker;
+}
+
+/** The report: final outcome and recovery in the checkpoint, saved with the evidence. */
+async function finish(
+  deps: DriveDeps,
+  run: Run,
+  end: StepsEnd,
+  steps: { readonly [N in ReleaseStepName]: Step },
+): Promise<DriveResult> {
+  const { cp, ctx, release } = run;
+  cp.outcome = end.outcome;
+  cp.current_step = end.failedStep ?? release.config.steps.at(-1) ?? null;
+  if (end.outcome === "complete") cp.recovery = [];
+  if (end.outcome === "planned") cp.recovery = [ctx.command("--mode live")];
+  await run.save();
   deps.progress.end();
-  if (internal !== null) throw internal;
+  if (end.internal !== null) throw end.internal;
   return {
-    outcome,
+    outcome: end.outcome,
     checkpoint: cp,
-    failedStep,
-    message,
-    blocker,
+    failedStep: end.failedStep,
+    message: end.message,
+    blocker: end.blocker,
     evidencePath: release.evidencePath,
     checkpointPath: release.checkpointPath,
+    summary: releaseSummary(cp.facts, Object.values(steps)),
+    failedJobs: cp.facts.failed_jobs ?? [],
   };
 }
 

@@ -84,6 +84,11 @@ export function makePublishStep(kind: Kind): Step {
     name: kind,
     title:
       kind === "rehearsal" ? "release-publish rehearsal (rehearsal=true)" : "release-publish live (rehearsal=false)",
+    section: "Release Mechanics",
+    summary: (f) => {
+      const run = f[key];
+      return run ? { runs: kind === "rehearsal" ? { rehearsal: run } : { publish: run } } : {};
+    },
     mutates: true,
     irreversible: kind === "publish",
 

@@ -220,9 +220,28 @@ export interface StepContext {
   command(extra: string): string;
 }
 
+/** The sections of the evidence report (src/drive/evidence.ts) a step's findings and blocker link appear in. */
+export type EvidenceSection = "Release Context" | "QA Gate Evidence" | "Release Mechanics" | "Delivery Verification";
+
+/**
+ * What a step exposes to the release summary (`monitor release` text and release-run@1 JSON), read by the step
+ * from the facts it wrote: the CLI reads this, never the facts themselves.
+ */
+export interface StepSummary {
+  base_tag?: string | null;
+  runs?: Partial<Record<"build" | "rehearsal" | "publish", RunFacts>>;
+  tap?: NonNullable<DriveFacts["tap"]>;
+  verify?: NonNullable<DriveFacts["verify"]>;
+  immutable?: DriveFacts["immutable"];
+}
+
 export interface Step {
   readonly name: ReleaseStepName;
   readonly title: string;
+  /** The evidence report section its blocker is linked from. */
+  readonly section: EvidenceSection;
+  /** The facts it exposes to the release summary; absent: it exposes none. */
+  summary?(facts: DriveFacts): StepSummary;
   /** Changes something outside this process (remote, tap, Actions). In dry-run its run() only plans. */
   readonly mutates: boolean;
   /** Cannot be taken back once done (a pushed tag, a registry publish). */

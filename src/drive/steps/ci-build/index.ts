@@ -46,6 +46,8 @@ async function tagCommit(ctx: StepContext): Promise<string | null> {
 export const buildStep: Step = {
   name: "build",
   title: "release workflow run for the tag, metadata provenance",
+  section: "Release Mechanics",
+  summary: (f) => (f.build_run ? { runs: { build: f.build_run } } : {}),
   mutates: false,
   irreversible: false,
 

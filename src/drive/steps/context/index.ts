@@ -9,6 +9,8 @@ import { StepFailure, type CheckResult, type Step, type StepContext, type StepOu
 export const contextStep: Step = {
   name: "context",
   title: "release target, base tag, source and agent",
+  section: "Release Context",
+  summary: (f) => (f.base_tag !== undefined ? { base_tag: f.base_tag } : {}),
   mutates: false,
   irreversible: false,
 

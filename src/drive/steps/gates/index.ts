@@ -20,6 +20,7 @@ import {
 export const gatesStep: Step = {
   name: "gates",
   title: "required QA gates",
+  section: "QA Gate Evidence",
   mutates: false,
   irreversible: false,
 

@@ -165,6 +165,8 @@ async function remoteFormula(ctx: StepContext, p: Prepared): Promise<{ sha: stri
 export const homebrewStep: Step = {
   name: "homebrew",
   title: "tap formula aligned, committed and pushed",
+  section: "Release Mechanics",
+  summary: (f) => (f.tap ? { tap: f.tap } : {}),
   mutates: true,
   irreversible: false,
 

@@ -23,6 +23,7 @@ import {
 export const preconditionsStep: Step = {
   name: "preconditions",
   title: "clean pushed source, auth, secrets, blockers, versions, tap, workflows",
+  section: "QA Gate Evidence",
   mutates: false,
   irreversible: false,
 

@@ -9,6 +9,7 @@ import { StepFailure, type CheckResult, type Step, type StepContext, type StepOu
 export const tagStep: Step = {
   name: "tag",
   title: "annotated tag on HEAD, pushed",
+  section: "Release Mechanics",
   mutates: true,
   irreversible: true,
 

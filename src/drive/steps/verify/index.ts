@@ -69,6 +69,11 @@ const summary = (r: Report): string => r.channels.map((c) => `${c.channel}:${c.s
 export const verifyStep: Step = {
   name: "verify",
   title: "every channel delivers the release (monitor verify --wait)",
+  section: "Delivery Verification",
+  summary: (f) => ({
+    ...(f.verify ? { verify: f.verify } : {}),
+    ...(f.immutable !== undefined ? { immutable: f.immutable } : {}),
+  }),
   mutates: false,
   irreversible: false,
 
