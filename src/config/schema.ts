@@ -198,6 +198,75 @@ const HomebrewChannel = z.strictObject({
   url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),
 });
 
+const ProvenanceLevel = z.enum(["required", "warn", "off"]);
+
+export const ProvenancePolicyConfig = z
+  .strictObject({
+    github: ProvenanceLevel.default("warn"),
+    crates: ProvenanceLevel.default("warn"),
+    npm: ProvenanceLevel.default("warn"),
+    pypi: ProvenanceLevel.default("warn"),
+    homebrew: ProvenanceLevel.default("warn"),
+  })
+  .describe("Per channel: required (findings drift), warn (findings are warnings), off (no provenance fetches).");
+
+const WorkflowPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_./-]+\.ya?ml$/, "must be a workflow file such as .github/workflows/release.yml or release.yml");
+const RefTemplate = z
+  .string()
+  .regex(/^refs\/(tags|heads)\/\S+$/, "must be a full ref such as refs/tags/{tag} or refs/heads/main");
+
+export const ProvenanceConfig = z
+  .strictObject({
+    repository: RepoSlug.optional().describe("Repository the artefacts must be built in; default: the project's repo."),
+    workflows: z
+      .array(WorkflowPath)
+      .min(1)
+      .optional()
+      .describe(
+        "Workflow files allowed to build or publish; default: release.workflows build + publish when set, else release.yml and release-publish.yml.",
+      ),
+    commit: z
+      .enum(["tag", "build-metadata"])
+      .default("tag")
+      .describe(
+        "Expected commit: the tag's peeled commit, or build-metadata: source_sha of the build run's release metadata.",
+      ),
+    refs: z
+      .array(RefTemplate)
+      .min(1)
+      .optional()
+      .describe(
+        "Refs a build or publish may run from, over {tag}; default refs/tags/{tag} plus refs/heads/<release.workflows.ref, else main>.",
+      ),
+    policy: ProvenancePolicyConfig.default(ProvenancePolicyConfig.parse({})),
+    trusted_publisher: z
+      .strictObject({ npm: ProvenanceLevel.default("warn"), crates: ProvenanceLevel.default("warn") })
+      .default({ npm: "warn", crates: "warn" })
+      .describe("Whether npm's trustedPublisher / crates.io's trusted publishing is expected."),
+    grace: Grace.default("10m").describe("Attestations absent this long after published_at are pending, not findings."),
+  })
+  .describe("Expected build identity: who may build or publish each channel's artefacts, from which commit.");
+export type ProvenanceConfig = z.infer<typeof ProvenanceConfig>;
+
+export const ProvenanceSettings = z.strictObject({
+  trusted_root: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Path of a Sigstore trusted_root.json (relative to the config file); default: the public-good root via TUF, cached in state_dir.",
+    ),
+  tuf_mirror: HttpUrl.optional().describe("TUF repository for the public-good root; default: the library's own."),
+  mirror_absence: z
+    .enum(["unknown", "drift"])
+    .default("unknown")
+    .describe(
+      "npm registries other than npm's default that lack attestations: unknown (they may strip them) or drift.",
+    ),
+});
+
 export const ChannelsConfig = z.strictObject({
   github: GithubChannel.optional(),
   crates: CratesChannel.optional(),
@@ -218,6 +287,7 @@ export const ProjectConfig = z.strictObject({
   channels: ChannelsConfig,
   watch: WatchConfig.partial().optional(),
   release: ReleaseConfig.optional(),
+  provenance: ProvenanceConfig.optional(),
 });
 
 export const SettingsConfig = z.strictObject({
@@ -232,6 +302,7 @@ export const SettingsConfig = z.strictObject({
   alerts: AlertsConfig.default(AlertsConfig.parse({})),
   server: ServerConfig.default(ServerConfig.parse({})),
   retention: RetentionConfig.default(RetentionConfig.parse({})),
+  provenance: ProvenanceSettings.default(ProvenanceSettings.parse({})),
 });
 
 export const MonitorConfig = z.strictObject({
