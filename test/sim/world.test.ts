@@ -106,6 +106,7 @@ describe("sim: world", () => {
       assert.deepEqual(settings.github.download_hosts, [
         new URL(sim.urls.githubWeb).host,
         new URL(sim.urls.githubDownload).host,
+        new URL(sim.urls.githubBlobs).host,
       ]);
       assert.equal(settings.github.token, "t0k");
       assert.equal(settings.crates.index_url, sim.urls.cratesIndex);
