@@ -258,6 +258,11 @@ export const ProvenanceSettings = z.strictObject({
     .describe(
       "Path of a Sigstore trusted_root.json (relative to the config file); default: the public-good root via TUF, cached in state_dir.",
     ),
+  npm_keys: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Path of npm's registry keys.json TUF target, for publish attestations with a trusted_root file."),
   tuf_mirror: HttpUrl.optional().describe("TUF repository for the public-good root; default: the library's own."),
   mirror_absence: z
     .enum(["unknown", "drift"])
