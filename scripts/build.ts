@@ -45,7 +45,7 @@ export async function buildBundle(): Promise<void> {
     // beside the module that starts it, which in the bundle is dist/cli/main.js.
     entryPoints: [
       { in: "src/cli/main.ts", out: "cli/main" },
-      { in: "src/probes/homebrew/parse-worker.ts", out: "cli/parse-worker" },
+      { in: "src/channels/homebrew/parse-worker.ts", out: "cli/parse-worker" },
     ],
     outdir: join(ROOT, "dist"),
     bundle: true,

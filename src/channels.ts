@@ -1,7 +1,2 @@
-/** The five delivery channels a release is checked on. Order is the display order everywhere. */
-export const CHANNELS = ["github", "crates", "npm", "pypi", "homebrew"] as const;
-export type ChannelId = (typeof CHANNELS)[number];
-
-export function isChannelId(value: string): value is ChannelId {
-  return (CHANNELS as readonly string[]).includes(value);
-}
+/** The delivery channels a release is checked on, from src/channels/registry.ts. Order is the display order. */
+export { CHANNELS, isChannelId, type ChannelId } from "./channels/registry.ts";

@@ -61,12 +61,6 @@ export class UsageError extends AppError {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "string" && err.name !== "Error"
-    ? (err as AppError).code.startsWith("E_")
-    : false;
-}
-
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

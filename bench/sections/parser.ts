@@ -6,9 +6,9 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FORMULA_MAX_BYTES } from "../../src/probes/homebrew/index.ts";
-import { parseFormulaOffThread } from "../../src/probes/homebrew/parse-off-thread.ts";
-import { parseFormula } from "../../src/probes/homebrew/parse-formula.ts";
+import { FORMULA_MAX_BYTES } from "../../src/channels/homebrew/probe.ts";
+import { parseFormulaOffThread } from "../../src/channels/homebrew/parse-off-thread.ts";
+import { parseFormula } from "../../src/channels/homebrew/parse-formula.ts";
 import { HOSTILE, sized } from "../../test/security/hostile-formulae.ts";
 import type { BenchContext, SectionResult } from "../lib/context.ts";
 import { ms, row } from "../lib/table.ts";

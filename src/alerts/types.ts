@@ -89,4 +89,6 @@ export interface Sink {
   /** Minimum spacing between deliveries (Slack: 1 s). */
   readonly minIntervalMs: number;
   deliver(message: AlertMessage, ctx: SinkContext): Promise<void>;
+  /** Releases what the sink holds (HTTP agents); called once on shutdown. */
+  close?(): Promise<void>;
 }

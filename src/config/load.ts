@@ -3,11 +3,13 @@ import { resolve, dirname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import cron from "node-cron";
+import { sinkSecrets } from "../alerts/sinks/registry.ts";
 import { AppError, ConfigError } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
-import { MonitorConfig } from "./schema.ts";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
+import { configSchemas, MonitorConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
 import { tokenRuleIssue } from "./listen.ts";
 
@@ -36,6 +38,8 @@ export interface LoadedConfig {
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   secrets?: SecretRegistry;
+  /** The channels the config may name (default: the built-ins). */
+  registry?: ChannelRegistry;
 }
 
 export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedConfig {
@@ -70,17 +74,19 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   if (envIssues.length) throw new ConfigError(envIssues, source);
   registerUrlCredentials(interpolated, secrets);
 
-  const parsed = MonitorConfig.safeParse(interpolated);
+  const registry = options.registry ?? DEFAULT_REGISTRY;
+  const schema = registry === DEFAULT_REGISTRY ? MonitorConfig : configSchemas(registry.channels).MonitorConfig;
+  const parsed = schema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
-  const config = parsed.data;
-  const ruleIssues = checkRules(config);
+  const config = parsed.data as MonitorConfig;
+  const ruleIssues = checkRules(config, registry);
   if (ruleIssues.length) throw new ConfigError(ruleIssues, source);
 
   const githubToken = config.settings.github.token ?? env["GITHUB_TOKEN"] ?? null;
   secrets.add(githubToken);
   secrets.add(config.settings.npm.token);
   secrets.add(config.settings.server.token);
-  for (const sink of config.settings.alerts.sinks) if (sink.type === "slack") secrets.add(sink.webhook_url);
+  for (const sink of config.settings.alerts.sinks) for (const s of sinkSecrets(sink)) secrets.add(s);
 
   return {
     config,
@@ -172,7 +178,7 @@ const KNOWN_PLACEHOLDERS = new Set([
   "name",
 ]);
 
-function checkRules(config: MonitorConfig): string[] {
+function checkRules(config: MonitorConfig, registry: ChannelRegistry): string[] {
   const issues: string[] = [];
   const seen = new Set<string>();
   const checkCron = (expr: string | undefined, path: string) => {
@@ -184,33 +190,19 @@ function checkRules(config: MonitorConfig): string[] {
     if (seen.has(p.name)) issues.push(`${at}.name: duplicate project name ${quote(p.name)}`);
     seen.add(p.name);
     checkCron(p.watch?.schedule, `${at}.watch.schedule`);
-    const templates: [string, string | null | undefined][] = [
-      ...(p.channels.github?.assets ?? []).map((t, j): [string, string] => [`${at}.channels.github.assets[${j}]`, t]),
-      [`${at}.channels.pypi.sdist`, p.channels.pypi?.sdist],
-      [`${at}.channels.pypi.wheel`, p.channels.pypi?.wheel],
-      [`${at}.channels.homebrew.url`, p.channels.homebrew?.url],
-      [`${at}.channels.homebrew.formula`, p.channels.homebrew?.formula],
-    ];
-    for (const [path, t] of templates) {
-      if (!t) continue;
-      for (const m of t.matchAll(/\{([^}]*)\}/g)) {
-        if (!KNOWN_PLACEHOLDERS.has(m[1] ?? ""))
-          issues.push(`${path}: unknown placeholder {${escapeControls(m[1] ?? "")}}`);
+    const blocks = p.channels as Readonly<Record<string, unknown>>;
+    const present = registry.channels.filter((c) => blocks[c.id] !== undefined);
+    for (const c of present) {
+      for (const [sub, t] of c.templates?.(blocks[c.id]) ?? []) {
+        if (!t) continue;
+        for (const m of t.matchAll(/\{([^}]*)\}/g)) {
+          if (!KNOWN_PLACEHOLDERS.has(m[1] ?? ""))
+            issues.push(`${at}.channels.${c.id}.${sub}: unknown placeholder {${escapeControls(m[1] ?? "")}}`);
+        }
       }
     }
-    const gh = p.channels.github;
-    if (gh && !gh.platforms && !p.targets_manifest && gh.assets.some((a) => a.includes("{platform}"))) {
-      issues.push(
-        `${at}.channels.github.platforms: required when assets use {platform} and no targets_manifest is set`,
-      );
-    }
-    const hb = p.channels.homebrew;
-    if (hb && !hb.platforms && !p.targets_manifest) {
-      issues.push(`${at}.channels.homebrew.platforms: required when no targets_manifest is set`);
-    }
-    const py = p.channels.pypi;
-    if (py?.wheel && !py.platforms && !p.targets_manifest) {
-      issues.push(`${at}.channels.pypi.platforms: required for wheels when no targets_manifest is set`);
+    for (const c of present) {
+      for (const issue of c.rules?.(blocks[c.id], p) ?? []) issues.push(`${at}.channels.${c.id}.${issue}`);
     }
   });
   const server = config.settings.server;

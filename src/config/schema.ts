@@ -1,7 +1,10 @@
 import { z } from "zod";
+import type { Channel } from "../channels/channel.ts";
+import { BUILTIN_CHANNELS } from "../channels/registry.ts";
 import { boundedDuration } from "./duration.ts";
-import { CrateName, FormulaPath, NpmPackageName, PypiProjectName } from "./names.ts";
+import { RepoSlug } from "./primitives.ts";
 import { ReleaseConfig } from "./release-schema.ts";
+import { SinkConfig } from "../alerts/sinks/registry.ts";
 
 /**
  * The monitor config file (YAML or JSON). Strict: an unknown key is an error naming its path.
@@ -15,21 +18,7 @@ const Spacing = boundedDuration("1h");
 const Timeout = boundedDuration("24h");
 const Age = boundedDuration("3650d");
 const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
-const RepoSlug = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name");
 const Host = z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, "must be a host name, optionally with :port");
-const Template = z.string().min(1);
-const PlatformId = z.string().regex(/^[a-z0-9]+_[a-z0-9]+$/, "must look like darwin_arm64");
-
-export const GraceConfig = z
-  .strictObject({
-    github: Grace.optional(),
-    crates: Grace.optional(),
-    npm: Grace.optional(),
-    pypi: Grace.optional(),
-    homebrew: Grace.optional(),
-  })
-  .describe("Propagation grace per channel, counted from the GitHub release's published_at.");
-export type GraceConfig = z.infer<typeof GraceConfig>;
 
 export const HostLimit = z.strictObject({
   concurrency: z.int().min(1).max(256).default(8),
@@ -96,33 +85,6 @@ export const WatchConfig = z.strictObject({
   include_prereleases: z.boolean().default(false),
 });
 
-export const SlackSink = z.strictObject({
-  type: z.literal("slack"),
-  name: z.string().default("slack"),
-  webhook_url: HttpUrl.describe("Incoming webhook URL (a secret; use ${SLACK_WEBHOOK_URL})."),
-  min_interval: Spacing.default("1s"),
-});
-
-export const ErgoSink = z.strictObject({
-  type: z.literal("ergo"),
-  name: z.string().default("ergo"),
-  repo_dir: z
-    .string()
-    .min(1)
-    .describe(
-      "Directory holding (or under) the .ergo repository (relative to the config file); watch and config check exit 2 when it is missing or has no .ergo.",
-    ),
-  binary: z.string().default("ergo"),
-  agent: z.string().optional(),
-});
-
-export const LogSink = z.strictObject({
-  type: z.literal("log"),
-  name: z.string().default("log"),
-});
-
-export const SinkConfig = z.discriminatedUnion("type", [SlackSink, ErgoSink, LogSink]);
-
 export const AlertsConfig = z.strictObject({
   flap_cycles: z
     .int()
@@ -170,85 +132,13 @@ export const ServerConfig = z.strictObject({
     ),
 });
 
-const GithubChannel = z.strictObject({
-  platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's github_sdk official platforms."),
-  assets: z.array(Template).min(1).describe("Asset name templates over {version}, {tag}, {platform}."),
-  checksums: z.string().nullable().default("sha256sums.txt"),
-});
-
-const CratesChannel = z.strictObject({ crate: CrateName });
-const NpmChannel = z.strictObject({ package: NpmPackageName });
-const PypiChannel = z.strictObject({
-  project: PypiProjectName,
-  sdist: Template.nullable().default("{project}-{version}.tar.gz"),
-  wheel: Template.nullable()
-    .default("{project_underscore}-{version}-*-{wheel_platform}.whl")
-    .describe("Wheel filename glob; {wheel_platform} maps darwin_arm64 to macosx_*_arm64 and so on."),
-  platforms: z.array(PlatformId).optional().describe("Wheel platforms; defaults to the manifest's pypi official ones."),
-  wheel_platforms: z
-    .record(PlatformId, z.string())
-    .default({})
-    .describe("Override the platform to wheel-tag glob map."),
-});
-const HomebrewChannel = z.strictObject({
-  tap: RepoSlug,
-  formula: FormulaPath.default("Formula/{name}.rb"),
-  branch: z.string().default("main"),
-  platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's homebrew official platforms."),
-  url: Template.describe("Expected url per platform, over {repo}, {tag}, {version}, {platform}."),
-});
-
 const ProvenanceLevel = z.enum(["required", "warn", "off"]);
-
-export const ProvenancePolicyConfig = z
-  .strictObject({
-    github: ProvenanceLevel.default("warn"),
-    crates: ProvenanceLevel.default("warn"),
-    npm: ProvenanceLevel.default("warn"),
-    pypi: ProvenanceLevel.default("warn"),
-    homebrew: ProvenanceLevel.default("warn"),
-  })
-  .describe("Per channel: required (findings drift), warn (findings are warnings), off (no provenance fetches).");
-
 const WorkflowPath = z
   .string()
   .regex(/^[A-Za-z0-9_./-]+\.ya?ml$/, "must be a workflow file such as .github/workflows/release.yml or release.yml");
 const RefTemplate = z
   .string()
   .regex(/^refs\/(tags|heads)\/\S+$/, "must be a full ref such as refs/tags/{tag} or refs/heads/main");
-
-export const ProvenanceConfig = z
-  .strictObject({
-    repository: RepoSlug.optional().describe("Repository the artefacts must be built in; default: the project's repo."),
-    workflows: z
-      .array(WorkflowPath)
-      .min(1)
-      .optional()
-      .describe(
-        "Workflow files allowed to build or publish; default: release.workflows build + publish when set, else release.yml and release-publish.yml.",
-      ),
-    commit: z
-      .enum(["tag", "build-metadata"])
-      .default("tag")
-      .describe(
-        "Expected commit: the tag's peeled commit, or build-metadata: source_sha of the build run's release metadata.",
-      ),
-    refs: z
-      .array(RefTemplate)
-      .min(1)
-      .optional()
-      .describe(
-        "Refs a build or publish may run from, over {tag}; default refs/tags/{tag} plus refs/heads/<release.workflows.ref, else main>.",
-      ),
-    policy: ProvenancePolicyConfig.default(ProvenancePolicyConfig.parse({})),
-    trusted_publisher: z
-      .strictObject({ npm: ProvenanceLevel.default("warn"), crates: ProvenanceLevel.default("warn") })
-      .default({ npm: "warn", crates: "warn" })
-      .describe("Whether npm's trustedPublisher / crates.io's trusted publishing is expected."),
-    grace: Grace.default("10m").describe("Attestations absent this long after published_at are pending, not findings."),
-  })
-  .describe("Expected build identity: who may build or publish each channel's artefacts, from which commit.");
-export type ProvenanceConfig = z.infer<typeof ProvenanceConfig>;
 
 export const ProvenanceSettings = z.strictObject({
   trusted_root: z
@@ -272,54 +162,121 @@ export const ProvenanceSettings = z.strictObject({
     ),
 });
 
-export const ChannelsConfig = z.strictObject({
-  github: GithubChannel.optional(),
-  crates: CratesChannel.optional(),
-  npm: NpmChannel.optional(),
-  pypi: PypiChannel.optional(),
-  homebrew: HomebrewChannel.optional(),
-});
+/* eslint-disable @typescript-eslint/no-explicit-any -- a registry holds channels of any config type */
+type ChannelsShape<Cs extends readonly Channel[]> = {
+  [C in Cs[number] as C["id"]]: z.ZodOptional<C["config"] extends z.ZodType<any> ? C["config"] : never>;
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+type GraceShape<Cs extends readonly Channel[]> = { [C in Cs[number] as C["id"]]: z.ZodOptional<typeof Grace> };
 
-export const ProjectConfig = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, . _ -"),
-  repo: RepoSlug,
-  tag_prefix: z.string().default("v"),
-  targets_manifest: z
-    .string()
-    .optional()
-    .describe("Path in the repo of a plasmite-style release/targets.json, read at the tag."),
-  grace: GraceConfig.optional(),
-  channels: ChannelsConfig,
-  watch: WatchConfig.partial().optional(),
-  release: ReleaseConfig.optional(),
-  provenance: ProvenanceConfig.optional(),
-});
+/**
+ * The config schemas over a list of channels: the per-project `channels` block and the `grace` maps are built from
+ * each channel's own piece (src/channels/<id>/config.ts), in registry order.
+ */
+export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs) {
+  const graceShape = Object.fromEntries(channels.map((c) => [c.id, Grace.optional()])) as GraceShape<Cs>;
+  const channelsShape = Object.fromEntries(channels.map((c) => [c.id, c.config.optional()])) as ChannelsShape<Cs>;
+  const GraceConfig = z
+    .strictObject(graceShape)
+    .describe("Propagation grace per channel, counted from the GitHub release's published_at.");
+  const ChannelsConfig = z.strictObject(channelsShape);
+  const ProvenancePolicyConfig = z
+    .strictObject(
+      Object.fromEntries(channels.map((c) => [c.id, ProvenanceLevel.default("warn")])) as {
+        [C in Cs[number] as C["id"]]: z.ZodDefault<typeof ProvenanceLevel>;
+      },
+    )
+    .describe("Per channel: required (findings drift), warn (findings are warnings), off (no provenance fetches).");
+  const ProvenanceConfig = z
+    .strictObject({
+      repository: RepoSlug.optional().describe(
+        "Repository the artefacts must be built in; default: the project's repo.",
+      ),
+      workflows: z
+        .array(WorkflowPath)
+        .min(1)
+        .optional()
+        .describe(
+          "Workflow files allowed to build or publish; default: release.workflows build + publish when set, else release.yml and release-publish.yml.",
+        ),
+      commit: z
+        .enum(["tag", "build-metadata"])
+        .default("tag")
+        .describe(
+          "Expected commit: the tag's peeled commit, or build-metadata: source_sha of the build run's release metadata.",
+        ),
+      refs: z
+        .array(RefTemplate)
+        .min(1)
+        .optional()
+        .describe(
+          "Refs a build or publish may run from, over {tag}; default refs/tags/{tag} plus refs/heads/<release.workflows.ref, else main>.",
+        ),
+      policy: ProvenancePolicyConfig.default(ProvenancePolicyConfig.parse({}) as never /* every key has a default */),
+      trusted_publisher: z
+        .strictObject({ npm: ProvenanceLevel.default("warn"), crates: ProvenanceLevel.default("warn") })
+        .default({ npm: "warn", crates: "warn" })
+        .describe("Whether npm's trustedPublisher / crates.io's trusted publishing is expected."),
+      grace: Grace.default("10m").describe(
+        "Attestations absent this long after published_at are pending, not findings.",
+      ),
+    })
+    .describe("Expected build identity: who may build or publish each channel's artefacts, from which commit.");
 
-export const SettingsConfig = z.strictObject({
-  github: GithubEndpoint.default(GithubEndpoint.parse({})),
-  crates: CratesEndpoint.default(CratesEndpoint.parse({})),
-  npm: NpmEndpoint.default({}),
-  pypi: PypiEndpoint.default(PypiEndpoint.parse({})),
-  http: HttpConfig.default(HttpConfig.parse({})),
-  grace: GraceConfig.default({}),
-  state_dir: z.string().default(".monitor-state"),
-  watch: WatchConfig.default(WatchConfig.parse({})),
-  alerts: AlertsConfig.default(AlertsConfig.parse({})),
-  server: ServerConfig.default(ServerConfig.parse({})),
-  retention: RetentionConfig.default(RetentionConfig.parse({})),
-  provenance: ProvenanceSettings.default(ProvenanceSettings.parse({})),
-});
+  const ProjectConfig = z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, . _ -"),
+    repo: RepoSlug,
+    tag_prefix: z.string().default("v"),
+    targets_manifest: z
+      .string()
+      .optional()
+      .describe("Path in the repo of a plasmite-style release/targets.json, read at the tag."),
+    grace: GraceConfig.optional(),
+    channels: ChannelsConfig,
+    watch: WatchConfig.partial().optional(),
+    release: ReleaseConfig.optional(),
+    provenance: ProvenanceConfig.optional(),
+  });
 
-export const MonitorConfig = z.strictObject({
-  version: z.literal(1).default(1),
-  settings: SettingsConfig.default(SettingsConfig.parse({})),
-  projects: z.array(ProjectConfig).min(1, "at least one project is required"),
-});
+  const SettingsConfig = z.strictObject({
+    github: GithubEndpoint.default(GithubEndpoint.parse({})),
+    crates: CratesEndpoint.default(CratesEndpoint.parse({})),
+    npm: NpmEndpoint.default({}),
+    pypi: PypiEndpoint.default(PypiEndpoint.parse({})),
+    http: HttpConfig.default(HttpConfig.parse({})),
+    grace: GraceConfig.default({} as never /* every key is optional */),
+    state_dir: z.string().default(".monitor-state"),
+    watch: WatchConfig.default(WatchConfig.parse({})),
+    alerts: AlertsConfig.default(AlertsConfig.parse({})),
+    server: ServerConfig.default(ServerConfig.parse({})),
+    retention: RetentionConfig.default(RetentionConfig.parse({})),
+    provenance: ProvenanceSettings.default(ProvenanceSettings.parse({})),
+  });
+
+  const MonitorConfig = z.strictObject({
+    version: z.literal(1).default(1),
+    settings: SettingsConfig.default(SettingsConfig.parse({})),
+    projects: z.array(ProjectConfig).min(1, "at least one project is required"),
+  });
+
+  return { GraceConfig, ChannelsConfig, ProvenanceConfig, ProjectConfig, SettingsConfig, MonitorConfig };
+}
+
+const builtin = configSchemas(BUILTIN_CHANNELS);
+export const GraceConfig = builtin.GraceConfig;
+export type GraceConfig = z.infer<typeof GraceConfig>;
+export const ChannelsConfig = builtin.ChannelsConfig;
+export const ProjectConfig = builtin.ProjectConfig;
+export const ProvenanceConfig = builtin.ProvenanceConfig;
+export type ProvenanceConfig = z.infer<typeof ProvenanceConfig>;
+export const SettingsConfig = builtin.SettingsConfig;
+export const MonitorConfig = builtin.MonitorConfig;
 export type MonitorConfig = z.infer<typeof MonitorConfig>;
 export type ProjectConfig = z.infer<typeof ProjectConfig>;
 export type SettingsConfig = z.infer<typeof SettingsConfig>;
-export type SinkConfig = z.infer<typeof SinkConfig>;
 
-export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(MonitorConfig, { io: "input", target: "draft-2020-12" });
+/** The JSON Schema of the config file; `channels` defaults to the built-ins (a test passes its own list). */
+export function configJsonSchema(channels: readonly Channel[] = BUILTIN_CHANNELS): Record<string, unknown> {
+  const schema = channels === BUILTIN_CHANNELS ? MonitorConfig : configSchemas(channels).MonitorConfig;
+  return z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
 }

@@ -43,7 +43,7 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
       ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     });
     const rt = runtime;
-    const sinks = options.sinks ?? buildSinks(loaded, rt.log);
+    const sinks = options.sinks ?? buildSinks(loaded, rt.log, rt);
     daemon = new Daemon({
       loaded,
       runtime: rt,
@@ -72,7 +72,7 @@ export function checkSinks(loaded: LoadedConfig): void {
 }
 
 /** settings.alerts.sinks -> Sink instances. Names key the outbox, so they must be unique. */
-export function buildSinks(loaded: LoadedConfig, log: Logger): Sink[] {
+export function buildSinks(loaded: LoadedConfig, log: Logger, runtime: Pick<Runtime, "github" | "http">): Sink[] {
   const configs = loaded.config.settings.alerts.sinks;
   const seen = new Set<string>();
   const issues: string[] = [];
@@ -82,7 +82,16 @@ export function buildSinks(loaded: LoadedConfig, log: Logger): Sink[] {
     seen.add(c.name);
   });
   if (issues.length) throw new ConfigError(issues, loaded.source);
+  // Sinks that talk to GitHub share the probes' HTTP client and Octokit (one agent, limits, redaction).
+  const octokit = runtime.github(runtime.http);
+  const projectRepos = new Map(loaded.config.projects.map((p) => [p.name, p.repo]));
   return configs.map((c) =>
-    createSink(c, { log: log.child({ sink: c.name }), secrets: loaded.secrets, baseDir: loaded.baseDir }),
+    createSink(c, {
+      log: log.child({ sink: c.name }),
+      secrets: loaded.secrets,
+      baseDir: loaded.baseDir,
+      projectRepos,
+      octokit,
+    }),
   );
 }

@@ -1,5 +1,5 @@
-import { parseFormula } from "../probes/homebrew/parse-formula.ts";
-import type { FormulaContext } from "../probes/types.ts";
+import { parseFormula } from "../channels/homebrew/parse-formula.ts";
+import type { FormulaContext } from "../channels/homebrew/types.ts";
 import { rustTargetPlatform } from "./assets.ts";
 
 /** Taps to look in, most specific first: `<owner>/homebrew-tap`, then `<owner>/homebrew-<repo>`. */

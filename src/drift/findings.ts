@@ -1,6 +1,3 @@
-import type { ChannelId } from "../channels.ts";
-import type { GithubObservation, ObservationOf } from "../probes/types.ts";
-import type { ReleasePlan } from "../plan/types.ts";
 import type { Finding, FindingCode } from "./types.ts";
 
 /**
@@ -56,32 +53,6 @@ export function info(code: FindingCode, message: string, detail: FindingDetail =
   return make(code, "info", message, detail);
 }
 
-/** What GitHub looks like to checks of other channels (the Homebrew cross-check needs it). */
-export type GithubView =
-  | { state: "observed"; observation: GithubObservation }
-  /** The GitHub probe ran and could not tell. */
-  | { state: "failed"; code: string }
-  /** GitHub is configured but was not probed in this run (channel filter). */
-  | { state: "not-checked" }
-  | { state: "not-configured" };
-
-/** Input of one channel's check: the plan, that channel's part of it, and what the channel said. */
-export interface CheckInput<C extends ChannelId> {
-  plan: ReleasePlan;
-  expected: NonNullable<ReleasePlan[C]>;
-  observation: ObservationOf<C>;
-  /** Resolved `plan.expect_latest` ("auto" already decided). */
-  expectLatest: boolean;
-  github: GithubView;
-  /**
-   * True while this channel's grace window is open (the clock is the evaluation's `now`). Checks that report a
-   * different finding once the window closes (not merely a different severity) read it; others use `lag()`.
-   */
-  inGrace: boolean;
-}
-
-export type Check<C extends ChannelId> = (input: CheckInput<C>) => Draft[];
-
 // ---------------------------------------------------------------- digests
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -91,13 +62,6 @@ export function sha256Hex(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   const hex = value.trim().toLowerCase();
   return HEX64.test(hex) ? hex : null;
-}
-
-/** GitHub's `sha256:<hex>` digest as lowercase hex; null when absent, another algorithm or malformed. */
-export function githubDigestHex(digest: string | null): string | null {
-  if (digest === null) return null;
-  const m = /^sha256:([0-9a-f]{64})$/i.exec(digest.trim());
-  return m?.[1] ? m[1].toLowerCase() : null;
 }
 
 /** One claim about an artifact's hash, named by where it came from. */
@@ -125,24 +89,6 @@ export function shaMismatch(subject: string, pair: [HashClaim, HashClaim]): Draf
     expected: `${a.source}: ${a.value}`,
     actual: `${b.source}: ${b.value}`,
   });
-}
-
-/**
- * Every usable sha256 claim GitHub makes about one release asset, in trust order:
- * the checksum file line, the asset's REST digest, and (deep) the hash of the downloaded bytes.
- * A null or malformed digest is "not available", never a claim.
- */
-export function githubHashClaims(obs: GithubObservation, assetName: string): HashClaim[] {
-  const claims: HashClaim[] = [];
-  const line = obs.checksums?.entries.find((e) => e.name === assetName);
-  const fromLine = sha256Hex(line?.sha256);
-  if (obs.checksums && fromLine) claims.push({ source: obs.checksums.name, value: fromLine });
-  const asset = obs.release?.assets.find((a) => a.name === assetName);
-  const fromDigest = asset ? githubDigestHex(asset.digest) : null;
-  if (fromDigest) claims.push({ source: "GitHub asset digest", value: fromDigest });
-  const fromBytes = sha256Hex(obs.downloads?.[assetName]?.sha256);
-  if (fromBytes) claims.push({ source: "downloaded bytes", value: fromBytes });
-  return claims;
 }
 
 /** `a, b and 3 more` for one-line messages. */

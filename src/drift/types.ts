@@ -1,5 +1,3 @@
-import type { ChannelId } from "../channels.ts";
-
 export const STATUSES = ["ok", "pending", "drift", "unknown", "skipped"] as const;
 export type Status = (typeof STATUSES)[number];
 
@@ -63,14 +61,6 @@ export interface Finding {
   actual?: string;
   /** True when the finding is held back by the propagation grace window. */
   in_grace?: boolean;
-}
-
-export interface ChannelVerdict {
-  channel: ChannelId;
-  status: Status;
-  findings: Finding[];
-  /** When the channel's grace window ends (ISO), if it is pending on propagation. */
-  grace_until?: string;
 }
 
 /** Worst status wins; `skipped` never affects the overall verdict. */

@@ -1,10 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { BYPASS_REASON_PREFIX } from "../alerts/bypass.ts";
-import { CHANNELS, isChannelId, type ChannelId } from "../channels.ts";
+import { CHANNELS, DEFAULT_REGISTRY, isChannelId, type ChannelId } from "../channels/registry.ts";
 import { UsageError } from "../errors.ts";
-import { PUBLISH_SKIP_INPUT as CRATES_SKIP } from "../probes/crates/publish-flag.ts";
-import { PUBLISH_SKIP_INPUT as NPM_SKIP } from "../probes/npm/publish-flag.ts";
-import { PUBLISH_SKIP_INPUT as PYPI_SKIP } from "../probes/pypi/publish-flag.ts";
 import { Git } from "./git.ts";
 import type { BypassPlan, ResolvedRelease } from "./types.ts";
 
@@ -12,10 +9,12 @@ import type { BypassPlan, ResolvedRelease } from "./types.ts";
  * Intentional channel bypass (release-hygiene.md "for intentional channel bypass, set channel flag(s) and
  * allow_partial_release=true in the same dispatch"). The flags are read from the publish workflow's own
  * `workflow_dispatch.inputs` at `<remote>/<ref>` (what GitHub dispatches): an input the workflow does not define is
- * never sent. Each channel's flag lives beside its probe (`src/probes/<id>/publish-flag.ts`).
+ * never sent. Each channel's flag lives in its folder (`src/channels/<id>/publish-flag.ts`, its `publishSkipInput`).
  */
 
-const SKIP_INPUT: Partial<Record<ChannelId, string>> = { crates: CRATES_SKIP, npm: NPM_SKIP, pypi: PYPI_SKIP };
+const SKIP_INPUT: Partial<Record<ChannelId, string>> = Object.fromEntries(
+  DEFAULT_REGISTRY.channels.flatMap((c) => (c.publishSkipInput ? [[c.id, c.publishSkipInput] as const] : [])),
+);
 export const ALLOW_PARTIAL_INPUT = "allow_partial_release";
 
 /** Parses `--skip-channel` values (repeatable, comma-separated). */

@@ -1,3 +1,4 @@
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { RELEASE_STEP_NAMES } from "../config/release-schema.ts";
 import type { Checkpoint, RunFacts } from "./types.ts";
 
@@ -9,14 +10,6 @@ import type { Checkpoint, RunFacts } from "./types.ts";
  */
 
 const PENDING = "_pending_";
-
-const CHANNEL_LABEL: Record<string, string> = {
-  github: "GitHub release artifacts",
-  crates: "crates.io",
-  npm: "npm",
-  pypi: "PyPI",
-  homebrew: "Homebrew",
-};
 
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\s+/g, " ").trim();
@@ -31,7 +24,8 @@ function runLink(r: RunFacts | undefined): string {
   return `run ${r.id} (${r.status}${r.conclusion ? `/${r.conclusion}` : ""}) ${r.url}`;
 }
 
-export function renderEvidence(cp: Checkpoint): string {
+/** `registry`: the channels of the Delivery Verification lines and table (each channel's own evidence label). */
+export function renderEvidence(cp: Checkpoint, registry: ChannelRegistry = DEFAULT_REGISTRY): string {
   const f = cp.facts;
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
@@ -191,9 +185,9 @@ export function renderEvidence(cp: Checkpoint): string {
     );
   const stopped = cp.outcome === "failed" || cp.outcome === "unknown" || cp.outcome === "interrupted";
   const missing = stopped ? `_not reached (stopped at ${cp.current_step ?? "?"})_` : PENDING;
-  for (const channel of Object.keys(CHANNEL_LABEL)) {
+  for (const { id: channel, evidenceLabel } of registry.channels) {
     const c = v?.channels.find((x) => x.channel === channel);
-    push(`- ${CHANNEL_LABEL[channel] ?? channel}: ${c ? `${c.status}${c.note ? ` — ${cell(c.note)}` : ""}` : missing}`);
+    push(`- ${evidenceLabel}: ${c ? `${c.status}${c.note ? ` — ${cell(c.note)}` : ""}` : missing}`);
   }
   if (f.immutable)
     push(
@@ -222,7 +216,7 @@ export function renderEvidence(cp: Checkpoint): string {
   push(...(items.length > 0 ? items : ["- _none_"]), "");
 
   push("## Delivery", "", "| Channel | Verdict | Evidence |", "| ------- | ------- | -------- |");
-  for (const channel of Object.keys(CHANNEL_LABEL)) {
+  for (const { id: channel } of registry.channels) {
     const c = v?.channels.find((x) => x.channel === channel);
     const verdict = c ? `${c.status}${c.note ? ` (${cell(c.note)})` : ""}` : stopped ? "not reached" : "pending";
     push(`| ${channel} | ${verdict} | ${c?.evidence_url ?? "—"} |`);

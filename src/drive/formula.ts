@@ -1,4 +1,4 @@
-import { parseFormula } from "../probes/homebrew/parse-formula.ts";
+import { parseFormula } from "../channels/homebrew/parse-formula.ts";
 
 /**
  * Pure Homebrew formula rewrite, following plasmite's scripts/update_homebrew_formula.sh (plasmite-release.md §7):

@@ -1,9 +1,14 @@
 import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "undici";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
-import { AppError, errorMessage } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { Evidence } from "./evidence.ts";
 import type { SecretRegistry } from "../secrets.ts";
+import { RequestCache, withValidators, type ValidatorCache } from "./cache.ts";
+import { followRedirects, REDIRECT, type Hop, type HopOutcome } from "./redirects.ts";
+import { sendOnce, toAppError } from "./send.ts";
+
+export { MemoryValidatorCache, type CachedEntry, type ValidatorCache } from "./cache.ts";
 
 export interface HttpSettings {
   user_agent: string;
@@ -93,31 +98,6 @@ export interface HttpResponse {
   json(): unknown;
 }
 
-export interface CachedEntry {
-  etag: string | null;
-  last_modified: string | null;
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  stored_at: number;
-}
-
-/** Conditional-request validator store. The daemon persists it; `verify` keeps it in memory. */
-export interface ValidatorCache {
-  get(key: string): CachedEntry | undefined;
-  set(key: string, entry: CachedEntry): void;
-}
-
-export class MemoryValidatorCache implements ValidatorCache {
-  readonly #map = new Map<string, CachedEntry>();
-  get(key: string): CachedEntry | undefined {
-    return this.#map.get(key);
-  }
-  set(key: string, entry: CachedEntry): void {
-    this.#map.set(key, entry);
-  }
-}
-
 /** One completed exchange, for metrics. */
 export interface ExchangeEvent {
   host: string;
@@ -161,27 +141,9 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-const REDIRECT = new Set([301, 302, 303, 307, 308]);
 /** Added to a host's min_interval (at most 5% of it), so jitter cannot bring two requests closer at its end. */
 const SPACING_MARGIN_MS = 50;
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
-/** Certificate verification failures (OpenSSL's codes as Node reports them): asking again gives the same answer. */
-const TLS_CODES = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_REVOKED",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
 /** An HTTP status that should be retried, carrying how long the server asked us to wait. */
 class RetryableStatus extends Error {
   readonly status: number;
@@ -379,13 +341,18 @@ class Client implements HttpClient {
     req: HttpRequest,
     onChunk: (chunk: Uint8Array) => void,
   ): Promise<{ url: string; status: number; bytes: number }> {
-    let url = req.url;
-    const allowed = new Set([new URL(url).host, ...(req.redirectHosts ?? [])]);
-    let headers = { ...this.#baseHeaders(), ...(req.headers ?? {}) };
-    for (let hop = 0; hop < 6; hop++) {
+    const start = { url: req.url, headers: { ...this.#baseHeaders(), ...(req.headers ?? {}) } };
+    return followRedirects({ ...start, redirectHosts: req.redirectHosts }, this.#s.secrets, async (hop) => {
+      const { url, host } = hop;
       const started = Date.now();
       const at = this.#s.now().toISOString();
-      const host = new URL(url).host;
+      const record = (status: number | null, error?: string) =>
+        this.#record(
+          { url, status, method: "GET", at, duration_ms: Date.now() - started, ...(error ? { error } : {}) },
+          host,
+          false,
+          hop.index > 0,
+        );
       const signal = req.signal ? AbortSignal.any([req.signal]) : undefined;
       let res: Dispatcher.ResponseData;
       try {
@@ -394,7 +361,7 @@ class Client implements HttpClient {
           () =>
             undiciRequest(url, {
               method: "GET",
-              headers,
+              headers: hop.headers,
               dispatcher: req.dispatcher ?? this.#s.dispatcher,
               ...(signal ? { signal } : {}),
             }),
@@ -402,28 +369,14 @@ class Client implements HttpClient {
         );
       } catch (err) {
         const app = toAppError(err, url, this.#s.secrets);
-        this.#record(
-          { url, status: null, method: "GET", at, duration_ms: Date.now() - started, error: app.code },
-          host,
-          false,
-          hop > 0,
-        );
+        record(null, app.code);
         throw app;
       }
       const location = headerValue(res.headers, "location");
       if (REDIRECT.has(res.statusCode) && location) {
         await res.body.dump();
-        this.#record(
-          { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started },
-          host,
-          false,
-          hop > 0,
-        );
-        const next = new URL(location, url);
-        if (!allowed.has(next.host)) throw redirectError(url, next, this.#s.secrets);
-        if (next.host !== host) headers = withoutAuth(headers);
-        url = next.toString();
-        continue;
+        record(res.statusCode);
+        return { redirect: location };
       }
       let bytes = 0;
       const cap = this.#s.settings.max_download_bytes;
@@ -438,23 +391,12 @@ class Client implements HttpClient {
         }
       } catch (err) {
         const app = toAppError(err, url, this.#s.secrets);
-        this.#record(
-          { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started, error: app.code },
-          host,
-          false,
-          hop > 0,
-        );
+        record(res.statusCode, app.code);
         throw app;
       }
-      this.#record(
-        { url, status: res.statusCode, method: "GET", at, duration_ms: Date.now() - started },
-        host,
-        false,
-        hop > 0,
-      );
-      return { url, status: res.statusCode, bytes };
-    }
-    throw new AppError("E_HTTP_REDIRECT", `too many redirects for ${this.#s.secrets.redact(req.url)}`);
+      record(res.statusCode);
+      return { done: { url, status: res.statusCode, bytes } };
+    });
   }
 
   #tooLarge(url: string, what: string, body: Dispatcher.ResponseData["body"]): AppError {
@@ -471,155 +413,67 @@ class Client implements HttpClient {
     return { "user-agent": this.#s.settings.user_agent };
   }
 
-  /** One attempt: send, follow redirects, buffer the body under the size cap, use/refresh the validator cache. */
+  /** One attempt: redirect loop (redirects.ts) over cache lookup (cache.ts) and a single send (send.ts). */
   async #follow(req: HttpRequest, method: string, conditional: boolean): Promise<HttpResponse> {
-    let url = req.url;
-    const allowed = new Set([new URL(url).host, ...(req.redirectHosts ?? [])]);
-    let headers: Record<string, string> = { ...this.#baseHeaders(), ...lowerKeys(req.headers ?? {}) };
-    const maxBytes = req.maxBytes ?? this.#s.settings.max_body_bytes;
-    const ttl = method === "GET" && req.cacheTtlMs !== undefined && req.cacheTtlMs > 0 ? req.cacheTtlMs : 0;
-    const pinnedKey = ttl > 0 && req.cacheKey && conditional && this.#s.cache ? `${method} key=${req.cacheKey}` : null;
-    for (let hop = 0; hop < 6; hop++) {
-      const cacheKey =
-        conditional && this.#s.cache ? cacheKeyFor(method, this.#s.secrets.redactUrl(url), headers) : null;
-      const cached = cacheKey ? this.#s.cache?.get(cacheKey) : undefined;
-      const fresh = hop === 0 && ttl > 0 ? (pinnedKey ? this.#s.cache?.get(pinnedKey) : cached) : undefined;
-      if (fresh && fresh.status === 200) {
-        const age = Date.now() - fresh.stored_at;
-        if (age >= 0 && age < ttl) {
-          // No exchange happened: evidence says where the body came from, metrics see nothing.
-          this.#evidence?.push({
-            url: evidenceUrl(url, false, this.#s.secrets),
-            status: fresh.status,
-            method,
-            at: this.#s.now().toISOString(),
-            duration_ms: 0,
-            cache_age_ms: age,
-          });
-          return makeResponse(url, fresh.status, fresh.headers, fresh.body, false, true);
-        }
-      }
-      const sendHeaders = { ...headers };
-      if (cached?.etag) sendHeaders["if-none-match"] = cached.etag;
-      if (cached?.last_modified) sendHeaders["if-modified-since"] = cached.last_modified;
-      const host = new URL(url).host;
-      let at = this.#s.now().toISOString();
-      let started = Date.now();
-      // The attempt's deadline starts when the request leaves the host's queue, not while it waits for its turn.
-      let signal: AbortSignal | null = null;
-      let status: number;
-      let resHeaders: Record<string, string>;
-      let body: Buffer;
-      try {
-        ({
-          status,
-          headers: resHeaders,
-          body,
-        } = await this.#s.throttled(
-          host,
-          async () => {
-            at = this.#s.now().toISOString();
-            started = Date.now();
-            // A timer we clear when the attempt ends: AbortSignal.timeout() would keep every request's signal and
-            // timer alive for the whole request_timeout after it finished (memory grows with the request rate).
-            const limitMs = this.#s.settings.request_timeout_ms;
-            const deadline = new AbortController();
-            const timer = setTimeout(
-              () => deadline.abort(new DOMException(`timed out after ${limitMs} ms`, "TimeoutError")),
-              limitMs,
-            );
-            signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
-            try {
-              const res = await undiciRequest(url, {
-                method: method,
-                headers: sendHeaders,
-                body: req.body ?? null,
-                dispatcher: req.dispatcher ?? this.#s.dispatcher,
-                signal,
-              });
-              const h = flattenHeaders(res.headers);
-              const declared = Number(h["content-length"] ?? NaN);
-              res.body.on("error", () => {});
-              if (Number.isFinite(declared) && declared > maxBytes) {
-                res.body.destroy();
-                throw new AppError(
-                  "E_HTTP_TOO_LARGE",
-                  `response from ${this.#s.secrets.redact(url)} is ${declared} bytes, over the ${maxBytes}-byte cap`,
-                );
-              }
-              const chunks: Buffer[] = [];
-              let size = 0;
-              for await (const chunk of res.body as AsyncIterable<Buffer>) {
-                size += chunk.byteLength;
-                if (size > maxBytes) {
-                  res.body.destroy();
-                  throw new AppError(
-                    "E_HTTP_TOO_LARGE",
-                    `response from ${this.#s.secrets.redact(url)} exceeded the ${maxBytes}-byte cap`,
-                  );
-                }
-                chunks.push(chunk);
-              }
-              return { status: res.statusCode, headers: h, body: Buffer.concat(chunks) };
-            } finally {
-              clearTimeout(timer);
-            }
-          },
-          req.signal,
-        ));
-      } catch (err) {
-        const app =
-          (signal as AbortSignal | null)?.aborted && !req.signal?.aborted
-            ? new AppError(
-                "E_HTTP_TIMEOUT",
-                `request to ${this.#s.secrets.redact(url)} timed out after ${this.#s.settings.request_timeout_ms} ms`,
-                { cause: err },
-              )
-            : toAppError(err, url, this.#s.secrets);
-        this.#record(
-          { url, status: null, method, at, duration_ms: Date.now() - started, error: app.code },
-          host,
-          false,
-          hop > 0,
-        );
-        throw app;
-      }
-      const duration = Date.now() - started;
-      if (status === 304 && cached) {
-        this.#record({ url, status: 304, method, at, duration_ms: duration, revalidated: true }, host, true, hop > 0);
-        // Revalidated: the copy is as good as new, so a time-to-live starts again.
-        if (ttl > 0 && !pinnedKey && cacheKey) this.#s.cache?.set(cacheKey, { ...cached, stored_at: Date.now() });
-        return makeResponse(
-          url,
-          cached.status,
-          { ...cached.headers, ...pickRateHeaders(resHeaders) },
-          cached.body,
-          true,
-        );
-      }
-      this.#record({ url, status, method, at, duration_ms: duration }, host, false, hop > 0);
-      const location = resHeaders["location"];
-      if (REDIRECT.has(status) && location && req.followRedirects !== false) {
-        const next = new URL(location, url);
-        if (!allowed.has(next.host)) throw redirectError(url, next, this.#s.secrets);
-        if (next.host !== host) headers = withoutAuth(headers);
-        url = next.toString();
-        continue;
-      }
-      const storeKey = pinnedKey ?? (ttl > 0 || resHeaders["etag"] || resHeaders["last-modified"] ? cacheKey : null);
-      if (storeKey && status === 200) {
-        this.#s.cache?.set(storeKey, {
-          etag: resHeaders["etag"] ?? null,
-          last_modified: resHeaders["last-modified"] ?? null,
-          status,
-          headers: resHeaders,
-          body,
-          stored_at: Date.now(),
-        });
-      }
-      return makeResponse(url, status, resHeaders, body, false);
+    const cache = new RequestCache(this.#s.cache, this.#s.secrets, {
+      method,
+      conditional,
+      cacheTtlMs: req.cacheTtlMs,
+      cacheKey: req.cacheKey,
+    });
+    const start = { url: req.url, headers: { ...this.#baseHeaders(), ...lowerKeys(req.headers ?? {}) } };
+    return followRedirects({ ...start, redirectHosts: req.redirectHosts }, this.#s.secrets, (hop) =>
+      this.#hop(req, method, cache, hop),
+    );
+  }
+
+  /** One hop of an attempt: served fresh from the cache, revalidated (304), a redirect to follow, or final. */
+  async #hop(req: HttpRequest, method: string, cache: RequestCache, hop: Hop): Promise<HopOutcome<HttpResponse>> {
+    const { url, host } = hop;
+    const viaRedirect = hop.index > 0;
+    const slot = cache.lookup(url, hop.headers, hop.index === 0);
+    if (slot.fresh) {
+      const { entry, age } = slot.fresh;
+      // No exchange happened: evidence says where the body came from, metrics see nothing.
+      this.#evidence?.push({
+        url: evidenceUrl(url, false, this.#s.secrets),
+        status: entry.status,
+        method,
+        at: this.#s.now().toISOString(),
+        duration_ms: 0,
+        cache_age_ms: age,
+      });
+      return { done: makeResponse(url, entry.status, entry.headers, entry.body, false, true) };
     }
-    throw new AppError("E_HTTP_REDIRECT", `too many redirects for ${this.#s.secrets.redact(req.url)}`);
+    const sent = await sendOnce(this.#s, {
+      url,
+      host,
+      method,
+      headers: withValidators(hop.headers, slot.cached),
+      body: req.body ?? null,
+      maxBytes: req.maxBytes ?? this.#s.settings.max_body_bytes,
+      dispatcher: req.dispatcher,
+      signal: req.signal,
+    });
+    const duration_ms = Date.now() - sent.started;
+    if (!sent.ok) {
+      const e = { url, status: null, method, at: sent.at, duration_ms, error: sent.error.code };
+      this.#record(e, host, false, viaRedirect);
+      throw sent.error;
+    }
+    const { status, headers, body } = sent;
+    if (status === 304 && slot.cached) {
+      this.#record({ url, status: 304, method, at: sent.at, duration_ms, revalidated: true }, host, true, viaRedirect);
+      cache.revalidated(slot);
+      const cached = slot.cached;
+      const merged = { ...cached.headers, ...pickRateHeaders(headers) };
+      return { done: makeResponse(url, cached.status, merged, cached.body, true) };
+    }
+    this.#record({ url, status, method, at: sent.at, duration_ms }, host, false, viaRedirect);
+    const location = headers["location"];
+    if (REDIRECT.has(status) && location && req.followRedirects !== false) return { redirect: location };
+    cache.store(slot, status, headers, body);
+    return { done: makeResponse(url, status, headers, body, false) };
   }
 
   #record(e: Evidence, host: string, revalidated: boolean, viaRedirect: boolean): void {
@@ -683,15 +537,6 @@ function makeResponse(
   };
 }
 
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-  }
-  return out;
-}
-
 function headerValue(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
@@ -703,19 +548,10 @@ function lowerKeys(h: Record<string, string>): Record<string, string> {
   return out;
 }
 
-function withoutAuth(h: Record<string, string>): Record<string, string> {
-  const { authorization: _drop, ...rest } = h;
-  return rest;
-}
-
 function pickRateHeaders(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (k.startsWith("x-ratelimit-")) out[k] = v;
   return out;
-}
-
-function cacheKeyFor(method: string, url: string, headers: Record<string, string>): string {
-  return `${method} ${url} accept=${headers["accept"] ?? ""} auth=${headers["authorization"] ? "1" : "0"}`;
 }
 
 /** GitHub signals primary/secondary rate limits with 403 (or 429) plus headers or a message. */
@@ -766,36 +602,6 @@ function finalError(err: unknown, url: string, secrets: SecretRegistry, attempts
     cause: app.cause ?? app,
     details: { ...app.details, attempts },
   });
-}
-
-function toAppError(err: unknown, url: string, secrets: SecretRegistry): AppError {
-  if (err instanceof AppError) return err;
-  const code = (err as { code?: unknown }).code;
-  const where = secrets.redact(url);
-  if (typeof code === "string" && TIMEOUT_CODES.has(code)) {
-    return new AppError("E_HTTP_TIMEOUT", `${where}: ${code}`, { cause: err });
-  }
-  if (typeof code === "string" && TLS_CODES.has(code)) {
-    return new AppError("E_HTTP_TLS", `${where}: TLS: ${secrets.redact(errorMessage(err))} (${code})`, { cause: err });
-  }
-  if ((err as { name?: string }).name === "AbortError" || (err as { name?: string }).name === "TimeoutError") {
-    return new AppError("E_HTTP_TIMEOUT", `${where}: aborted (${secrets.redact(errorMessage(err))})`, { cause: err });
-  }
-  return new AppError(
-    "E_HTTP_NETWORK",
-    `${where}: ${secrets.redact(errorMessage(err))}${typeof code === "string" ? ` (${code})` : ""}`,
-    {
-      cause: err,
-    },
-  );
-}
-
-function redirectError(from: string, to: URL, secrets: SecretRegistry): AppError {
-  return new AppError(
-    "E_HTTP_REDIRECT",
-    `${secrets.redact(from)} redirected to ${to.host}, which is not an allowed host`,
-    { details: { host: to.host } },
-  );
 }
 
 /**

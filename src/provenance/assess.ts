@@ -4,7 +4,7 @@
  * the policy decides what the channel findings weigh: `required` → drift (pending in grace), `warn` → `warning`
  * (the channel status does not change), `off` → nothing fetched, the block's channel is `skipped`.
  */
-import type { ChannelId } from "../channels.ts";
+import type { ChannelId } from "../channels/registry.ts";
 import { worstStatus, type Finding, type FindingSeverity, type Status } from "../drift/types.ts";
 import type { ProvenanceBlock, ProvenanceChannelReport, Report } from "../report/types.ts";
 import type { ProvenanceFinding, SignatureStatus } from "./compare.ts";

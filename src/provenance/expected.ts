@@ -2,7 +2,7 @@
  * A project's expected build identity (pure): `provenance:` with its defaults filled in from the project and its
  * `release:` block. The commit itself comes from the GitHub probe (the tag's peeled commit) or the build metadata.
  */
-import type { ProjectConfig, ProvenanceConfig } from "../config/schema.ts";
+import { ProvenanceConfig, type ProjectConfig } from "../config/schema.ts";
 import { parseDuration } from "../config/duration.ts";
 import type { ExpectedIdentity } from "./compare.ts";
 
@@ -19,12 +19,7 @@ export interface ProvenanceExpectations {
   readonly graceMs: number;
 }
 
-const DEFAULTS: ProvenanceConfig = {
-  commit: "tag",
-  policy: { github: "warn", crates: "warn", npm: "warn", pypi: "warn", homebrew: "warn" },
-  trusted_publisher: { npm: "warn", crates: "warn" },
-  grace: "10m",
-};
+const DEFAULTS: ProvenanceConfig = ProvenanceConfig.parse({});
 
 /** The expectations for one project and tag; `{tag}` in refs is replaced by the tag. */
 export function provenanceExpectations(project: ProjectConfig, tag: string): ProvenanceExpectations {

@@ -3,9 +3,9 @@
  * result, and the attestation cache. Attestation results are immutable per digest, so a found-and-verified result is
  * kept and a steady daemon cycle neither asks again nor verifies again. Absence and "could not tell" are never kept.
  */
-import type { ChannelId } from "../channels.ts";
+import type { ChannelId } from "../channels/registry.ts";
 import type { ReleasePlan } from "../plan/types.ts";
-import type { ChannelObservation } from "../probes/types.ts";
+import type { ChannelObservation } from "../channels/registry.ts";
 import type { Compared, Evidence, ExpectedIdentity, ProvenanceFinding } from "./compare.ts";
 import type { ProvenanceExpectations } from "./expected.ts";
 import type { ProvenanceHttp } from "./fetch.ts";
@@ -84,6 +84,10 @@ export interface Gathered {
 
 export interface ChannelProvenance {
   readonly channel: ChannelId;
+  /** A channel with no provenance of its own: the id of the one whose per-artefact items it is handed. */
+  readonly inherits?: string;
+  /** The anchor channel: the tag's peeled commit from its observation (the expected commit under `commit: tag`). */
+  tagCommit?(observation: ChannelObservation | null): string | undefined;
   gather(ctx: GatherContext, inherited: ReadonlyMap<string, GatheredItem>): Promise<Gathered>;
 }
 

@@ -3,17 +3,16 @@
  * (homebrew waits for GitHub's, which it inherits), then the pure assessment merges the block into report@1.
  * Channels whose policy is `off` make no request; no gatherer runs when every channel is off.
  */
-import type { ChannelId } from "../channels.ts";
+import {
+  DEFAULT_REGISTRY,
+  type ChannelId,
+  type ChannelObservation,
+  type ChannelRegistry,
+} from "../channels/registry.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import type { ReleasePlan } from "../plan/types.ts";
-import type { ChannelObservation, GithubObservation } from "../probes/types.ts";
 import type { Report } from "../report/types.ts";
 import { assessProvenance, withProvenance } from "./assess.ts";
-import { cratesProvenance } from "./channels/crates.ts";
-import { githubProvenance } from "./channels/github.ts";
-import { homebrewProvenance } from "./channels/homebrew.ts";
-import { npmProvenance } from "./channels/npm.ts";
-import { pypiProvenance } from "./channels/pypi.ts";
 import { expectedIdentity, provenanceExpectations } from "./expected.ts";
 import type { ProvenanceHttp } from "./fetch.ts";
 import type {
@@ -25,15 +24,6 @@ import type {
   ProvenanceEndpoints,
 } from "./gather.ts";
 import type { BundleVerifier } from "./verify.ts";
-
-/** One gatherer per channel; homebrew last (it inherits GitHub's per-asset results). */
-export const CHANNEL_PROVENANCE: readonly ChannelProvenance[] = [
-  githubProvenance,
-  cratesProvenance,
-  npmProvenance,
-  pypiProvenance,
-  homebrewProvenance,
-];
 
 export interface ProvenanceRuntime {
   readonly http: ProvenanceHttp;
@@ -53,16 +43,19 @@ export async function checkProvenance(
   observations: { readonly [C in ChannelId]?: ChannelObservation | null },
   report: Report,
   now: Date,
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
 ): Promise<Report> {
   const expectations = provenanceExpectations(project, plan.tag);
   const inReport = new Set(report.channels.filter((c) => c.status !== "skipped").map((c) => c.channel));
-  const active = CHANNEL_PROVENANCE.filter((p) => inReport.has(p.channel) && expectations.policy[p.channel] !== "off");
+  const active = registry.channels.flatMap((c): ChannelProvenance[] =>
+    c.provenance && inReport.has(c.id as ChannelId) && expectations.policy[c.id] !== "off" ? [c.provenance] : [],
+  );
   if (active.length === 0 && report.channels.every((c) => expectations.policy[c.channel] === "off")) return report;
-  const gh = observations.github as GithubObservation | null | undefined;
+  const tagCommit = registry.channels
+    .map((c) => c.provenance?.tagCommit?.(observations[c.id as ChannelId] ?? null))
+    .find((x) => x !== undefined);
   const commit =
-    expectations.commitSource === "build-metadata"
-      ? await rt.buildMetadataCommit?.(project, plan.tag)
-      : (gh?.tag.commit_sha ?? undefined);
+    expectations.commitSource === "build-metadata" ? await rt.buildMetadataCommit?.(project, plan.tag) : tagCommit;
   const ctx: GatherContext = {
     http: rt.http,
     verifier: active.length > 0 ? await rt.verifier() : undefined,
@@ -73,14 +66,13 @@ export async function checkProvenance(
     plan,
     observations,
   };
-  const gathered = new Map<ChannelId, Gathered>();
-  const others = active.filter((p) => p.channel !== "homebrew");
-  const results = await Promise.all(others.map((p) => p.gather(ctx, new Map())));
-  others.forEach((p, i) => gathered.set(p.channel, results[i] as Gathered));
-  const brew = active.find((p) => p.channel === "homebrew");
-  if (brew) {
-    const assets = new Map<string, GatheredItem>((gathered.get("github")?.items ?? []).map((i) => [i.subject, i]));
-    gathered.set(brew.channel, await brew.gather(ctx, assets));
+  const gathered = new Map<string, Gathered>();
+  const own = active.filter((p) => p.inherits === undefined);
+  const results = await Promise.all(own.map((p) => p.gather(ctx, new Map())));
+  own.forEach((p, i) => gathered.set(p.channel, results[i] as Gathered));
+  for (const p of active.filter((x) => x.inherits !== undefined)) {
+    const from = gathered.get(p.inherits ?? "")?.items ?? [];
+    gathered.set(p.channel, await p.gather(ctx, new Map<string, GatheredItem>(from.map((i) => [i.subject, i]))));
   }
   const assessed = assessProvenance({
     expectations,

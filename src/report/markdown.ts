@@ -1,4 +1,5 @@
-import { publicUrl } from "../drift/summarize.ts";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
+import { publicUrl } from "../http/public-url.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import type { Evidence } from "../http/evidence.ts";
 import { isProvenanceFinding, provenanceLine } from "./provenance.ts";
@@ -73,7 +74,7 @@ function findingLine(f: Finding, report: Report, ch: ChannelReport): string[] {
   return lines;
 }
 
-function renderOne(report: Report): string {
+function renderOne(report: Report, registry: ChannelRegistry): string {
   const out: string[] = [];
   out.push(`### ${escapeMarkdown(report.project)} ${escapeMarkdown(report.tag)}: ${BADGE[report.status]}`);
   out.push("");
@@ -85,7 +86,7 @@ function renderOne(report: Report): string {
   out.push("| Channel | Status | Details |");
   out.push("| --- | --- | --- |");
   for (const ch of report.channels) {
-    out.push(`| ${ch.channel} | ${BADGE[ch.status]} | ${escapeMarkdown(channelSummary(report, ch))} |`);
+    out.push(`| ${ch.channel} | ${BADGE[ch.status]} | ${escapeMarkdown(channelSummary(report, ch, registry))} |`);
   }
   const own = (ch: ChannelReport) => ch.findings.filter((f) => !isProvenanceFinding(f));
   const withFindings = report.channels.filter((ch) => own(ch).length > 0);
@@ -131,7 +132,7 @@ function provenanceSection(report: Report): string[] {
 /** GitHub step summary: heading with the verdict, a channel table, then findings with evidence links. */
 export const markdownReporter: Reporter = {
   id: "markdown",
-  render(reports) {
-    return reports.map(renderOne).join("\n\n");
+  render(reports, options) {
+    return reports.map((r) => renderOne(r, options.registry ?? DEFAULT_REGISTRY)).join("\n\n");
   },
 };

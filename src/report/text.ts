@@ -1,3 +1,5 @@
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
+import { obj } from "../channels/lenient.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import { isProvenanceFinding, provenanceLine, provenanceOf } from "./provenance.ts";
 import type { ChannelReport, Report, Reporter } from "./types.ts";
@@ -35,101 +37,21 @@ export function shortTime(iso: string, reference: string): string {
   return full.slice(0, 10) === reference.slice(0, 10) ? hm : `${full.slice(0, 10)} ${hm}`;
 }
 
-// --- lenient reads of `observed` (reports may come back from JSON written by another version)
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | null => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : null);
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? (v as unknown[]) : []);
-
-/** `0.8.0 latest`, `0.8.0 YANKED, latest 0.7.2`. */
-function versionWithLatest(version: string, latest: string | null, flags = ""): string {
-  return latest === version ? `${version}${flags} latest` : `${version}${flags}, latest ${latest ?? "none"}`;
-}
-
-function has(findings: readonly Finding[], code: Finding["code"]): boolean {
-  return findings.some((f) => f.code === code);
-}
-
-function versionMissing(findings: readonly Finding[], version: string): boolean {
-  return findings.some((f) => f.code === "version-missing" && f.subject === version);
-}
-
-function githubSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  const release = obj(o["release"]);
-  if (!release) return `no release for ${report.tag}${o["tag_exists"] === false ? ", tag missing" : ""}`;
-  const flags = [release["draft"] === true ? " draft" : "", release["prerelease"] === true ? " prerelease" : ""].join(
-    "",
-  );
-  const latest = str(o["latest"]);
-  const head = `${report.tag}${flags} ${latest === report.tag ? "latest" : `not latest (latest ${latest ?? "none"})`}`;
-  const sums = obj(o["checksums"]);
-  const unread = ch.findings.find((f) => f.code === "checksum-file-unread");
-  const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;
-  const unexpected = new Set(ch.findings.filter((f) => f.code === "asset-unexpected").map((f) => f.subject));
-  const names = list(o["assets"]).map((a) => str(obj(a)?.["name"]));
-  const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n)).length;
-  const missing = ch.findings.filter((f) => f.code === "asset-missing").length;
-  const extra = unexpected.size > 0 ? ` +${unexpected.size} unexpected` : "";
-  let sumsText = "sums ok";
-  if (has(ch.findings, "sha-mismatch")) sumsText = "sha256 MISMATCH";
-  else if (has(ch.findings, "checksum-file-missing")) sumsText = "no sums file";
-  else if (has(ch.findings, "checksum-missing") || has(ch.findings, "checksum-invalid")) sumsText = "sums incomplete";
-  else if (unread) sumsText = "sums not read (draft)";
-  else if (!sums) sumsText = "no sums";
-  return `${head}, ${present}/${present + missing} assets${extra}, ${sumsText}`;
-}
-
-function cratesSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
-  const index = obj(o["index"]);
-  const yanked = has(ch.findings, "yanked") ? " YANKED" : "";
-  const sha = has(ch.findings, "sha-mismatch") ? ", checksum MISMATCH" : "";
-  return `${versionWithLatest(report.version, str(index?.["latest"]), yanked)}${sha}`;
-}
-
-function npmSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  if (has(ch.findings, "version-unpublished")) return `unpublished ${report.version}`;
-  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
-  const deprecated = has(ch.findings, "deprecated") ? " DEPRECATED" : "";
-  const sha = has(ch.findings, "sha-mismatch") ? ", integrity MISMATCH" : "";
-  return `${versionWithLatest(report.version, str(o["latest"]), deprecated)}${sha}`;
-}
-
-function pypiSummary(report: Report, ch: ChannelReport, o: Obj): string {
-  if (versionMissing(ch.findings, report.version)) return `missing ${report.version}`;
-  const files = list(o["files"]).length;
-  const missing = ch.findings.filter((f) => f.code === "file-missing").length;
-  const yanked = has(ch.findings, "yanked") ? " YANKED" : "";
-  const sha = has(ch.findings, "sha-mismatch") ? ", sha256 MISMATCH" : "";
-  const missingText = missing > 0 ? `, ${missing} missing` : "";
-  return `${versionWithLatest(report.version, str(o["latest"]), yanked)}, ${files} files${missingText}${sha}`;
-}
-
-function homebrewSummary(_report: Report, ch: ChannelReport, o: Obj): string {
-  if (o["found"] === false) return "formula not found";
-  const urls = list(o["artifacts"]).length;
-  const parts = [`formula ${str(o["version"]) ?? "without version"}, ${urls} url${urls === 1 ? "" : "s"}`];
-  if (has(ch.findings, "formula-ahead")) parts.push("ahead of GitHub release");
-  if (has(ch.findings, "sha-mismatch")) parts.push("sha256 MISMATCH");
-  return parts.join(", ");
-}
-
-const SUMMARIES: Record<ChannelReport["channel"], (report: Report, ch: ChannelReport, o: Obj) => string> = {
-  github: githubSummary,
-  crates: cratesSummary,
-  npm: npmSummary,
-  pypi: pypiSummary,
-  homebrew: homebrewSummary,
-};
-
 /** A few words on what one channel says, e.g. `v0.8.0 latest, 3/3 assets, sums ok` or `missing 0.8.0 (grace until 12:34Z)`. */
-export function channelSummary(report: Report, ch: ChannelReport): string {
+export function channelSummary(
+  report: Report,
+  ch: ChannelReport,
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
+): string {
   if (ch.status === "skipped") return "not checked";
   const failed = ch.findings.find((f) => f.code === "probe-failed");
   if (failed) return `probe failed (${failed.actual ?? "error"})`;
   const observed = obj(ch.observed);
-  const base = observed ? SUMMARIES[ch.channel](report, ch, observed) : "no observation";
+  const channel = registry.get(ch.channel);
+  const base =
+    observed && channel
+      ? channel.summary({ tag: report.tag, version: report.version, findings: ch.findings, observed })
+      : "no observation";
   const grace = ch.grace_until ? ` (grace until ${shortTime(ch.grace_until, report.checked_at)})` : "";
   return oneLine(`${base}${grace}`);
 }
@@ -142,7 +64,7 @@ function findingNote(f: Finding): string {
   return "";
 }
 
-function renderOne(report: Report, color: boolean): string {
+function renderOne(report: Report, color: boolean, registry: ChannelRegistry): string {
   const paint = (text: string, status: Status): string => (color ? `\u001b[${ANSI[status]}m${text}\u001b[0m` : text);
   const label = (status: Status, width: number): string => {
     const text = STATUS_LABEL[status];
@@ -153,7 +75,9 @@ function renderOne(report: Report, color: boolean): string {
   ];
   const indent = " ".repeat(2 + CHANNEL_WIDTH + STATUS_WIDTH);
   for (const ch of report.channels) {
-    lines.push(`  ${ch.channel.padEnd(CHANNEL_WIDTH)}${label(ch.status, STATUS_WIDTH)}${channelSummary(report, ch)}`);
+    lines.push(
+      `  ${ch.channel.padEnd(CHANNEL_WIDTH)}${label(ch.status, STATUS_WIDTH)}${channelSummary(report, ch, registry)}`,
+    );
     const own = ch.findings.filter((f) => !isProvenanceFinding(f));
     const width = Math.max(0, ...own.map((f) => f.code.length));
     for (const f of own) {
@@ -175,6 +99,6 @@ function renderOne(report: Report, color: boolean): string {
 export const textReporter: Reporter = {
   id: "text",
   render(reports, options) {
-    return reports.map((r) => renderOne(r, options.color)).join("\n\n");
+    return reports.map((r) => renderOne(r, options.color, options.registry ?? DEFAULT_REGISTRY)).join("\n\n");
   },
 };

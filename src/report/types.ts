@@ -1,4 +1,4 @@
-import type { ChannelId } from "../channels.ts";
+import type { ChannelId, ChannelRegistry } from "../channels/registry.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import type { Evidence } from "../http/evidence.ts";
 
@@ -57,5 +57,11 @@ export interface ProvenanceBlock {
 /** A pure renderer. */
 export interface Reporter {
   readonly id: "text" | "json" | "markdown";
-  render(reports: readonly Report[], options: { color: boolean }): string;
+  render(reports: readonly Report[], options: ReporterOptions): string;
+}
+
+export interface ReporterOptions {
+  color: boolean;
+  /** The channels whose summary lines render the report (default: the built-ins). */
+  registry?: ChannelRegistry;
 }

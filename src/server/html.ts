@@ -1,4 +1,4 @@
-import { publicUrl } from "../drift/summarize.ts";
+import { publicUrl } from "../http/public-url.ts";
 
 /**
  * Server-side HTML with escaping by default: every value interpolated into a `markup` template is escaped unless it

@@ -1,5 +1,5 @@
 import type { Incident } from "../alerts/types.ts";
-import type { ChannelId } from "../channels.ts";
+import { DEFAULT_REGISTRY, type ChannelId, type ChannelRegistry } from "../channels/registry.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import type { Evidence } from "../http/evidence.ts";
 import { channelSummary } from "../report/text.ts";
@@ -116,9 +116,10 @@ function cell(label: string, content: unknown, className?: string): SafeHtml {
 
 // ------------------------------------------------------------------ status page
 
-export function statusPage(s: StatusSnapshot): string {
+export function statusPage(s: StatusSnapshot, registry: ChannelRegistry = DEFAULT_REGISTRY): string {
   const now = new Date(s.generated_at);
-  const columns = unionChannels(s.projects);
+  const columns = unionChannels(s.projects, registry);
+  const head = (c: ChannelId): string => columnLabel(c, registry);
   const open = s.projects.flatMap((p) => p.open_incidents.map((i) => ({ p, i })));
   const count = open.length + s.degraded.length;
   const plural = s.projects.length === 1 ? "" : "s";
@@ -129,9 +130,9 @@ export function statusPage(s: StatusSnapshot): string {
   const matrix = markup`<section aria-labelledby="matrix">
 <h2 id="matrix">Latest releases</h2>
 <table class="stack matrix">
-<thead><tr><th>Project</th><th>Release</th><th>Overall</th>${columns.map((c) => markup`<th>${c}</th>`)}<th>Checks</th></tr></thead>
+<thead><tr><th>Project</th><th>Release</th><th>Overall</th>${columns.map((c) => markup`<th>${head(c)}</th>`)}<th>Checks</th></tr></thead>
 <tbody>
-${s.projects.map((p) => matrixRow(p, columns, now))}
+${s.projects.map((p) => matrixRow(p, columns, now, registry))}
 </tbody>
 </table>
 </section>`;
@@ -144,7 +145,7 @@ ${open.map(({ p, i }) => incidentCard(i, p, now))}
   const timelines = s.projects.map(
     (p) =>
       markup`<h3><a href="${projectHref(p.project)}">${p.project}</a></h3>
-${timelineTable(p.releases, p.channels_configured, now)}`,
+${timelineTable(p.releases, p.channels_configured, now, registry)}`,
   );
   const timeline = markup`<section aria-labelledby="timeline">
 <h2 id="timeline">Recent releases: propagation</h2>
@@ -154,13 +155,18 @@ ${timelines}
   return page("Release status", markup`${header}\n${matrix}\n${incidents}\n${timeline}`, { refresh: true });
 }
 
-function unionChannels(projects: readonly ProjectSummary[]): ChannelId[] {
-  const order: ChannelId[] = ["github", "crates", "npm", "pypi", "homebrew"];
-  const used = new Set(projects.flatMap((p) => p.channels_configured));
-  return order.filter((c) => used.has(c));
+/** The channels any project configures, in registry order: one column each. */
+function unionChannels(projects: readonly ProjectSummary[], registry: ChannelRegistry): ChannelId[] {
+  const used = new Set<string>(projects.flatMap((p) => p.channels_configured));
+  return registry.ids.filter((c) => used.has(c)) as ChannelId[];
 }
 
-function matrixRow(p: ProjectSummary, columns: readonly ChannelId[], now: Date): SafeHtml {
+/** The channel's column header (its own piece); an id the registry does not know shows as itself. */
+function columnLabel(channel: string, registry: ChannelRegistry): string {
+  return registry.get(channel)?.statusColumn ?? channel;
+}
+
+function matrixRow(p: ProjectSummary, columns: readonly ChannelId[], now: Date, registry: ChannelRegistry): SafeHtml {
   const report = p.report;
   const project = markup`<a href="${projectHref(p.project)}"><strong>${p.project}</strong></a>${sub(p.repo)}`;
   const release = report
@@ -172,7 +178,7 @@ function matrixRow(p: ProjectSummary, columns: readonly ChannelId[], now: Date):
 ${cell("Project", project)}
 ${cell("Release", release)}
 ${cell("Overall", overall)}
-${columns.map((c) => cell(c, channelCell(p, c, now), `cell-${c}`))}
+${columns.map((c) => cell(columnLabel(c, registry), channelCell(p, c, now), `cell-${c}`))}
 ${cell("Checks", checks)}
 </tr>`;
 }
@@ -237,16 +243,21 @@ function evidenceList(urls: readonly string[]): SafeHtml {
   return markup`<div class="evidence"><span class="meta">evidence:</span><ul>${items}</ul></div>`;
 }
 
-function timelineTable(releases: readonly TimelineRelease[], channels: readonly ChannelId[], now: Date): SafeHtml {
+function timelineTable(
+  releases: readonly TimelineRelease[],
+  channels: readonly ChannelId[],
+  now: Date,
+  registry: ChannelRegistry,
+): SafeHtml {
   if (releases.length === 0) return markup`<p class="na">No release checked yet.</p>`;
   const max = Math.max(1, ...releases.flatMap((r) => r.channels.map((c) => c.delay_seconds ?? 0)));
   const rows = releases.map((r) => {
     const release = markup`<strong>${r.tag}</strong>${sub(markup`published ${when(r.published_at, now, "unknown")}`)}`;
-    const cells = channels.map((c) => cell(c, timelineCell(r, c, max)));
+    const cells = channels.map((c) => cell(columnLabel(c, registry), timelineCell(r, c, max)));
     return markup`<tr>${cell("Release", release)}${cells}</tr>`;
   });
   return markup`<table class="stack timeline">
-<thead><tr><th>Release</th>${channels.map((c) => markup`<th>${c}</th>`)}</tr></thead>
+<thead><tr><th>Release</th>${channels.map((c) => markup`<th>${columnLabel(c, registry)}</th>`)}</tr></thead>
 <tbody>
 ${rows.map((r) => markup`${r}\n`)}</tbody>
 </table>`;
@@ -265,7 +276,7 @@ function timelineCell(r: TimelineRelease, channel: ChannelId, max: number): Safe
 
 // ------------------------------------------------------------------ project page
 
-export function projectPage(d: ProjectDetail): string {
+export function projectPage(d: ProjectDetail, registry: ChannelRegistry = DEFAULT_REGISTRY): string {
   const p = d.project;
   const now = new Date(d.generated_at);
   const report = p.report;
@@ -292,6 +303,7 @@ ${p.last_error ? markup`<dt>last error</dt><dd>${p.last_error}</dd>` : ""}
           ch,
           p.channel_states.find((s) => s.channel === ch.channel),
           now,
+          registry,
         ),
       )
     : markup`<p class="na">No report yet.</p>`;
@@ -312,7 +324,7 @@ ${d.incidents.length === 0 ? markup`<p class="na">No incidents.</p>` : d.inciden
 </section>
 <section aria-labelledby="timeline">
 <h2 id="timeline">Releases: propagation</h2>
-${timelineTable(p.releases, p.channels_configured, now)}
+${timelineTable(p.releases, p.channels_configured, now, registry)}
 </section>
 <section aria-labelledby="cycles">
 <h2 id="cycles">Recent checks</h2>
@@ -321,7 +333,13 @@ ${cyclesTable(d.cycles, now)}
   return page(`${p.project}: release status`, body, { refresh: true });
 }
 
-function channelCard(report: Report, ch: ChannelReport, state: ChannelState | undefined, now: Date): SafeHtml {
+function channelCard(
+  report: Report,
+  ch: ChannelReport,
+  state: ChannelState | undefined,
+  now: Date,
+  registry: ChannelRegistry,
+): SafeHtml {
   const since = state
     ? markup`<dt>${ch.status} since</dt><dd>${when(state.since, now)} <span class="meta">${utc(state.since)}</span></dd>`
     : "";
@@ -331,7 +349,7 @@ function channelCard(report: Report, ch: ChannelReport, state: ChannelState | un
   const grace = ch.grace_until ? markup`<dt>grace until</dt><dd>${utc(ch.grace_until)}</dd>` : "";
   return markup`<article class="card" id="channel-${ch.channel}">
 <h3>${ch.channel} ${pill(ch.status)}</h3>
-<p>${channelSummary(report, ch)}</p>
+<p>${channelSummary(report, ch, registry)}</p>
 <dl class="kv">${since}${live}${grace}<dt>probe time</dt><dd>${ch.duration_ms} ms</dd></dl>
 ${ch.findings.length === 0 ? markup`<p class="meta">No findings.</p>` : findingsTable(ch.findings)}
 ${evidenceTable(ch.evidence, ch.findings.length > 0)}

@@ -1,5 +1,5 @@
 import type { Incident } from "../alerts/types.ts";
-import { CHANNELS, type ChannelId } from "../channels.ts";
+import { DEFAULT_REGISTRY, type ChannelId, type ChannelRegistry } from "../channels/registry.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import type { DaemonStatus, ProjectStatus } from "../daemon/daemon.ts";
@@ -82,8 +82,10 @@ const STATUS_PAGE_RELEASES = 5;
 const PROJECT_PAGE_RELEASES = 20;
 const PROJECT_PAGE_CYCLES = 20;
 
-export function configuredChannels(project: ProjectConfig): ChannelId[] {
-  return CHANNELS.filter((c) => project.channels[c] !== undefined);
+/** The channels the project's config names, in registry order. */
+export function configuredChannels(project: ProjectConfig, registry: ChannelRegistry = DEFAULT_REGISTRY): ChannelId[] {
+  const blocks = project.channels as Readonly<Record<string, unknown>>;
+  return registry.ids.filter((c) => blocks[c] !== undefined) as ChannelId[];
 }
 
 export function statusSnapshot(deps: ViewDeps): StatusSnapshot {

@@ -56,6 +56,34 @@ export interface Release {
   hidden: boolean;
 }
 
+export interface IssueLabel {
+  id: number;
+  name: string;
+  color: string;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An issue as GitHub keeps it (pull requests share the numbering; the sim has none). */
+export interface Issue {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  stateReason: "completed" | "not_planned" | "reopened" | null;
+  labels: IssueLabel[];
+  comments: IssueComment[];
+  createdAt: number;
+  updatedAt: number;
+  closedAt: number | null;
+}
+
 /** Git blob sha1, as `contents` reports it. */
 export function gitBlobSha(data: Buffer): string {
   return createHash("sha1").update(`blob ${data.length}\0`).update(data).digest("hex");
@@ -76,6 +104,9 @@ export class Repo {
   immutableReleases = false;
   /** Asset names a release attestation leaves out (fault injection: an attestation that does not cover every asset). */
   readonly attestationOmits = new Set<string>();
+  /** Issues by number (1, 2, …), and the labels they have introduced (GitHub creates a label on first use). */
+  readonly issues = new Map<number, Issue>();
+  readonly labels = new Map<string, IssueLabel>();
   #counter = 0;
 
   constructor(id: number, owner: string, name: string, ownerId: number, createdAt: number) {
@@ -166,6 +197,35 @@ export class Repo {
     return this.visibleReleases(false).find((r) => !r.prerelease) ?? null;
   }
 
+  /** A label by name (case-insensitive, like GitHub), created on first use. */
+  label(name: string, id: () => number): IssueLabel {
+    const key = name.toLowerCase();
+    let label = this.labels.get(key);
+    if (!label) {
+      label = { id: id(), name, color: createHash("sha1").update(name).digest("hex").slice(0, 6) };
+      this.labels.set(key, label);
+    }
+    return label;
+  }
+
+  openIssue(fields: { id: number; title: string; body: string | null; labels: IssueLabel[]; at: number }): Issue {
+    const issue: Issue = {
+      id: fields.id,
+      number: this.issues.size + 1,
+      title: fields.title,
+      body: fields.body,
+      state: "open",
+      stateReason: null,
+      labels: fields.labels,
+      comments: [],
+      createdAt: fields.at,
+      updatedAt: fields.at,
+      closedAt: null,
+    };
+    this.issues.set(issue.number, issue);
+    return issue;
+  }
+
   findAsset(id: number): { release: Release; asset: ReleaseAsset } | null {
     for (const release of this.releases) {
       if (release.hidden) continue;
@@ -184,6 +244,9 @@ export class GithubStore {
   #nextOwnerId = 41_000_000;
   #nextReleaseId = 223_000_000;
   #nextAssetId = 261_000_000;
+  #nextIssueId = 3_100_000_000;
+  #nextCommentId = 3_500_000_000;
+  #nextLabelId = 9_200_000_000;
 
   repo(owner: string, name: string): Repo | null {
     return this.#repos.get(`${owner}/${name}`.toLowerCase()) ?? null;
@@ -219,6 +282,18 @@ export class GithubStore {
 
   nextAssetId(): number {
     return this.#nextAssetId++;
+  }
+
+  nextIssueId(): number {
+    return this.#nextIssueId++;
+  }
+
+  nextCommentId(): number {
+    return this.#nextCommentId++;
+  }
+
+  nextLabelId(): number {
+    return this.#nextLabelId++;
   }
 }
 

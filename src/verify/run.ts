@@ -1,5 +1,10 @@
-import type { ChannelId } from "../channels.ts";
-import { CHANNELS } from "../channels.ts";
+import type { Channel } from "../channels/channel.ts";
+import {
+  DEFAULT_REGISTRY,
+  type ChannelId,
+  type ChannelProbeResult,
+  type ChannelRegistry,
+} from "../channels/registry.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { formatDuration } from "../config/duration.ts";
@@ -10,10 +15,9 @@ import type { Logger } from "../log.ts";
 import { buildPlan } from "../plan/build-plan.ts";
 import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-manifest.ts";
 import type { ReleasePlan } from "../plan/types.ts";
-import { PROBES } from "../probes/registry.ts";
 import { readRepoFile } from "../http/github-contents.ts";
 import type { Evidence } from "../http/evidence.ts";
-import type { ChannelProbeResult, ObservationOf, Probe, ProbeEndpoints } from "../probes/types.ts";
+import type { PlanWith, Probe, ProbeEndpoints, ProbeResult } from "../probes/types.ts";
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
 import { checkProvenance, type ProvenanceRuntime } from "../provenance/run.ts";
@@ -24,7 +28,10 @@ export interface VerifyDeps {
   endpoints: ProbeEndpoints;
   log: Logger;
   now: () => Date;
-  probes?: { readonly [C in ChannelId]: Probe<ObservationOf<C>> };
+  /** Probes by channel id that replace the channels' own (tests). */
+  probes?: Readonly<Record<string, Probe>>;
+  /** The channels to verify (default: the built-ins). */
+  registry?: ChannelRegistry;
   /** Provenance checks; absent: the report has no provenance block. */
   provenance?: ProvenanceRuntime;
 }
@@ -34,7 +41,7 @@ export interface VerifyOptions {
   /** Force version-not-latest checks on or off; default "auto" (on when GitHub's latest release is this tag). */
   expectLatest?: boolean | "auto";
   /** Restrict to these channels; others report `skipped`. */
-  channels?: readonly ChannelId[];
+  channels?: readonly string[];
   signal?: AbortSignal;
   /**
    * Overall deadline (ms) for this verification. When it passes, every channel not finished yet is `unknown`
@@ -101,23 +108,23 @@ async function verifyWithin(
 ): Promise<Report> {
   const signal = deadline.signal;
   const manifest = project.targets_manifest ? await fetchManifest(deps, project, tag, signal) : null;
-  const plan = buildPlan({
-    project,
-    settings: loaded.config.settings,
-    tag,
-    expectLatest: options.expectLatest ?? "auto",
-    manifest,
-  });
-  const probes = deps.probes ?? PROBES;
-  const wanted = (c: ChannelId) => plan[c] !== null && (!options.channels || options.channels.includes(c));
+  const registry = deps.registry ?? DEFAULT_REGISTRY;
+  const plan = buildPlan(
+    { project, settings: loaded.config.settings, tag, expectLatest: options.expectLatest ?? "auto", manifest },
+    registry,
+  );
+  const pieces = plan as unknown as Readonly<Record<string, unknown>>;
+  const wanted = (c: Channel) =>
+    pieces[c.id] !== null && pieces[c.id] !== undefined && (!options.channels || options.channels.includes(c.id));
+  const probeOf = (c: Channel): Probe => deps.probes?.[c.id] ?? (c.probe as Probe);
   const results = await Promise.all(
-    CHANNELS.filter(wanted).map((c) => runProbe(deps, probes[c] as Probe, plan, Boolean(options.deep), deadline)),
+    registry.channels.filter(wanted).map((c) => runProbe(deps, probeOf(c), plan, Boolean(options.deep), deadline)),
   );
   const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
-  for (const r of results) (byChannel as Record<string, ChannelProbeResult>)[r.channel] = r;
+  for (const r of results) (byChannel as Record<string, ProbeResult>)[r.channel] = r;
 
   const checkedAt = deps.now();
-  let report = assembleReport(plan, byChannel, checkedAt, 0);
+  let report = assembleReport(plan, byChannel, checkedAt, 0, registry);
   if (deps.provenance) {
     const observations = Object.fromEntries(results.map((r) => [r.channel, r.observation]));
     report = await untilAborted(
@@ -139,14 +146,14 @@ async function runProbe(
   plan: ReleasePlan,
   deep: boolean,
   deadline: Deadline,
-): Promise<ChannelProbeResult> {
+): Promise<ProbeResult> {
   const evidence: Evidence[] = [];
   const http = deps.http.recording(evidence, deadline.at ?? undefined);
   const started = Date.now();
   const { signal } = deadline;
   try {
     const observation = await untilAborted(
-      probe.observe(plan, {
+      probe.observe(plan as unknown as PlanWith<string, unknown>, {
         endpoints: deps.endpoints,
         http,
         octokit: deps.github(http),

@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { createErgoSink, ergoMemoryKeys, type ErgoSinkConfig } from "../../src/alerts/sinks/ergo/ergo-sink.ts";
 import { SinkError, type Sink } from "../../src/alerts/types.ts";
-import { SinkConfig } from "../../src/config/schema.ts";
+import { SinkConfig } from "../../src/alerts/sinks/registry.ts";
 import { ErgoClient } from "../../src/ergo/client.ts";
 import { ERGO_LOCK_NAME } from "../../src/ergo/lock.ts";
 import { silentLogger } from "../../src/log.ts";

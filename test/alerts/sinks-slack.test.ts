@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { inspect } from "node:util";
-import { SinkConfig } from "../../src/config/schema.ts";
+import { SinkConfig } from "../../src/alerts/sinks/registry.ts";
 import { classifySlackResponse, PERMANENT_SLACK_CODES } from "../../src/alerts/sinks/slack/classify.ts";
 import { buildSlackMessage, MAX_EVIDENCE_LINKS } from "../../src/alerts/sinks/slack/message.ts";
 import {

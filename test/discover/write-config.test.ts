@@ -6,7 +6,7 @@ import { inferAssets } from "../../src/discover/assets.ts";
 import { tapPlatforms } from "../../src/discover/homebrew.ts";
 import { judgeCandidates, type Candidate, type RegistryAnswer } from "../../src/discover/judge.ts";
 import { writeConfig, type DiscoveryResult } from "../../src/discover/write-config.ts";
-import { isAppError } from "../../src/errors.ts";
+import { AppError } from "../../src/errors.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/homebrew/${name}`, import.meta.url), "utf8");
 const load = (text: string) => loadConfigText(text, "discovered.yaml", process.cwd(), { env: {} });
@@ -121,7 +121,7 @@ test("writeConfig: settings are copied with ${VAR} references intact; a literal 
   assert.throws(
     () => writeConfig(plasmite({ status: "holds", version: "0.8.0", published_at: null }, leaky)),
     (err: unknown) => {
-      assert.ok(isAppError(err) && err.code === "E_CONFIG_INVALID");
+      assert.ok(err instanceof AppError && err.code === "E_CONFIG_INVALID");
       assert.match(err.message, /settings\.github\.token: a secret must be a \$\{VAR\} reference/);
       assert.match(err.message, /settings\.alerts\.sinks\[0\]\.webhook_url/);
       assert.doesNotMatch(err.message, /ghp_literal|hooks\.example/);

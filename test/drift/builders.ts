@@ -4,19 +4,15 @@
  */
 import { createHash } from "node:crypto";
 import type { ChannelId } from "../../src/channels.ts";
-import { evaluate, type Evaluation } from "../../src/drift/evaluate.ts";
+import { evaluate, type Evaluation } from "../../src/verify/evaluate.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
 import type { Evidence } from "../../src/http/evidence.ts";
-import type {
-  ChannelProbeResult,
-  CratesObservation,
-  GithubAsset,
-  GithubObservation,
-  HomebrewObservation,
-  NpmObservation,
-  ObservationOf,
-  PypiObservation,
-} from "../../src/probes/types.ts";
+import type { ChannelProbeResult, ObservationOf } from "../../src/channels/registry.ts";
+import type { CratesObservation } from "../../src/channels/crates/types.ts";
+import type { GithubAsset, GithubObservation } from "../../src/channels/github/types.ts";
+import type { HomebrewObservation } from "../../src/channels/homebrew/types.ts";
+import type { NpmObservation } from "../../src/channels/npm/types.ts";
+import type { PypiObservation } from "../../src/channels/pypi/types.ts";
 import { assembleReport } from "../../src/report/assemble.ts";
 import type { Report } from "../../src/report/types.ts";
 
@@ -290,7 +286,7 @@ export function evidence(url: string, status: number | null = 200, method = "GET
 }
 
 export function ok<C extends ChannelId>(observation: ObservationOf<C>, ev: Evidence[] = []): ChannelProbeResult<C> {
-  return { channel: observation.channel, observation, error: null, evidence: ev, duration_ms: 5 };
+  return { channel: observation.channel as C, observation, error: null, evidence: ev, duration_ms: 5 };
 }
 
 export function failed<C extends ChannelId>(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CHANNELS } from "../../src/channels.ts";
-import { evaluate, statusOf } from "../../src/drift/evaluate.ts";
+import { evaluate, statusOf } from "../../src/verify/evaluate.ts";
 import { FINDING_CODES, worstStatus, type Finding, type Status } from "../../src/drift/types.ts";
 import {
   LATER,

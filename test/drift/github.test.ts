@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { GithubObservation } from "../../src/probes/types.ts";
+import type { GithubObservation } from "../../src/channels/github/types.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
 import {
   ASSET_SHA,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { artifactFor, platformContext } from "../../src/drift/homebrew.ts";
+import { artifactFor, platformContext } from "../../src/channels/homebrew/check.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
-import type { HomebrewObservation } from "../../src/probes/types.ts";
+import type { HomebrewObservation } from "../../src/channels/homebrew/types.ts";
 import {
   LATER,
   SOON,

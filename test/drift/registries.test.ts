@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ChannelId } from "../../src/channels.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
-import type { ChannelProbeResult } from "../../src/probes/types.ts";
+import type { ChannelProbeResult } from "../../src/channels/registry.ts";
 import {
   CRATE_SHA,
   LATER,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { summarizeObservation } from "../../src/drift/evaluate.ts";
-import { contextLabel, publicUrl } from "../../src/drift/summarize.ts";
+import { summarizeObservation } from "../../src/report/assemble.ts";
+import { contextLabel } from "../../src/channels/homebrew/summary.ts";
+import { publicUrl } from "../../src/http/public-url.ts";
 import {
   ASSET_SHA,
   CRATE_SHA,

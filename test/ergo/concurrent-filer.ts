@@ -5,7 +5,7 @@
  * (an `open` alert), `release` as `monitor release` does (fileReleaseBlocker). Prints `filed <epic> <task>`.
  */
 import { createErgoSink, ergoMemoryKeys } from "../../src/alerts/sinks/ergo/ergo-sink.ts";
-import { SinkConfig } from "../../src/config/schema.ts";
+import { SinkConfig } from "../../src/alerts/sinks/registry.ts";
 import { fileReleaseBlocker } from "../../src/ergo/client.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SecretRegistry } from "../../src/secrets.ts";

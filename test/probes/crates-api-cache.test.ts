@@ -6,7 +6,7 @@ import { createHttpClient, DEFAULT_HTTP_SETTINGS, MemoryValidatorCache } from ".
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
-import { API_DOC_TTL_MS, apiDocTtl, cratesProbe } from "../../src/probes/crates/index.ts";
+import { API_DOC_TTL_MS, apiDocTtl, cratesProbe } from "../../src/channels/crates/probe.ts";
 import type { Evidence } from "../../src/http/evidence.ts";
 import type { ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";

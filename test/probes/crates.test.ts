@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { AppError } from "../../src/errors.ts";
 import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
-import { cratesIndexPath, cratesProbe, parseIndexFile } from "../../src/probes/crates/index.ts";
+import { cratesIndexPath, cratesProbe, parseIndexFile } from "../../src/channels/crates/probe.ts";
 import type { ProbeEndpoints } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import {

@@ -4,7 +4,7 @@ import { createHttpClient, DEFAULT_HTTP_SETTINGS, MemoryValidatorCache } from ".
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
-import { githubProbe } from "../../src/probes/github/index.ts";
+import { githubProbe } from "../../src/channels/github/probe.ts";
 import type { Evidence } from "../../src/http/evidence.ts";
 import type { ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_INVALID_LINES, parseChecksumFile } from "../../src/probes/github/checksums.ts";
+import { MAX_INVALID_LINES, parseChecksumFile } from "../../src/channels/github/checksums.ts";
 
 const A = "90f37f90678cc0ffec07d2997a1299bdbcc1a49ed23d80decec47ebc46c89a77";
 const B = "eec00a10b41b01b14fd2b04d01b11b4bd0e327ff675f3763b76a2445e0207b30";

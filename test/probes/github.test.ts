@@ -7,10 +7,12 @@ import { AppError } from "../../src/errors.ts";
 import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { GithubPlan, ReleasePlan } from "../../src/plan/types.ts";
-import { githubProbe } from "../../src/probes/github/index.ts";
+import type { GithubPlan } from "../../src/channels/github/types.ts";
+import type { ReleasePlan } from "../../src/plan/types.ts";
+import { githubProbe } from "../../src/channels/github/probe.ts";
 import type { Evidence } from "../../src/http/evidence.ts";
-import type { GithubObservation, ProbeContext } from "../../src/probes/types.ts";
+import type { GithubObservation } from "../../src/channels/github/types.ts";
+import type { ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import {
   startFixtureServer,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { MAX_FORMULA_CHARS, parseFormula } from "../../src/probes/homebrew/parse-formula.ts";
-import type { FormulaContext, ParsedFormula } from "../../src/probes/types.ts";
+import { MAX_FORMULA_CHARS, parseFormula } from "../../src/channels/homebrew/parse-formula.ts";
+import type { FormulaContext, ParsedFormula } from "../../src/channels/homebrew/types.ts";
 
 // Real formulae: test/fixtures/homebrew/README.md.
 const FIXTURES = new URL("../fixtures/homebrew/", import.meta.url);

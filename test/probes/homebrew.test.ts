@@ -5,13 +5,15 @@ import { AppError } from "../../src/errors.ts";
 import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
 import { githubClientFactory } from "../../src/http/github.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { HomebrewPlan, ReleasePlan } from "../../src/plan/types.ts";
-import { FORMULA_MAX_BYTES, homebrewProbe } from "../../src/probes/homebrew/index.ts";
+import type { HomebrewPlan } from "../../src/channels/homebrew/types.ts";
+import type { ReleasePlan } from "../../src/plan/types.ts";
+import { FORMULA_MAX_BYTES, homebrewProbe } from "../../src/channels/homebrew/probe.ts";
 import { contentsText } from "../../src/http/github-contents.ts";
 
 const formulaText = (data: unknown, where: string) => contentsText(data, where, FORMULA_MAX_BYTES);
 import type { Evidence } from "../../src/http/evidence.ts";
-import type { HomebrewObservation, ProbeContext } from "../../src/probes/types.ts";
+import type { HomebrewObservation } from "../../src/channels/homebrew/types.ts";
+import type { ProbeContext } from "../../src/probes/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import { startFixtureServer, type FixtureResponse, type FixtureServer } from "../helpers/fixture-server.ts";
 

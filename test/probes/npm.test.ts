@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type IncomingHttpHeaders } from "node:http";
 import { describe, it } from "node:test";
-import { ABBREVIATED_ACCEPT, encodePackageName, npmProbe } from "../../src/probes/npm/index.ts";
+import { ABBREVIATED_ACCEPT, encodePackageName, npmProbe } from "../../src/channels/npm/probe.ts";
 import {
   endpointsAt,
   planFor,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { nameFromUrl, pypiProbe } from "../../src/probes/pypi/index.ts";
+import { nameFromUrl, pypiProbe } from "../../src/channels/pypi/probe.ts";
 import { endpointsAt, planFor, probeContext, rejects, serve, type Handler } from "../helpers/probe-harness.ts";
 
 const context = (base: string, deep = false) => probeContext(endpointsAt(base), deep);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FORMULA_MAX_BYTES } from "../../src/probes/homebrew/index.ts";
+import { FORMULA_MAX_BYTES } from "../../src/channels/homebrew/probe.ts";
 import { Scene, sceneFactory } from "../daemon/harness.ts";
 import { HOSTILE, sized } from "./hostile-formulae.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FORMULA_WORK_BUDGET, MAX_FORMULA_CHARS, parseFormula } from "../../src/probes/homebrew/parse-formula.ts";
-import { lexRuby } from "../../src/probes/homebrew/ruby-lexer.ts";
-import { WorkBudgetExceeded, WorkMeter } from "../../src/probes/homebrew/work.ts";
+import { FORMULA_WORK_BUDGET, MAX_FORMULA_CHARS, parseFormula } from "../../src/channels/homebrew/parse-formula.ts";
+import { lexRuby } from "../../src/channels/homebrew/ruby-lexer.ts";
+import { WorkBudgetExceeded, WorkMeter } from "../../src/channels/homebrew/work.ts";
 import { HOSTILE, plasmite, sized } from "./hostile-formulae.ts";
 
 /**

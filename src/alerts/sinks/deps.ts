@@ -1,3 +1,4 @@
+import type { Octokit } from "@octokit/rest";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../../log.ts";
 import type { SecretRegistry } from "../../secrets.ts";
@@ -16,4 +17,8 @@ export interface SinkDeps {
   dispatcher?: Dispatcher;
   /** Environment for spawned tools (ergo); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Octokit over the runtime's HTTP client, the one the probes use, with the configured token (github-issue). */
+  octokit?: Octokit;
+  /** Each configured project's GitHub repository (owner/name) by project name (github-issue's default repo). */
+  projectRepos?: ReadonlyMap<string, string>;
 }

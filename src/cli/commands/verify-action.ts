@@ -1,5 +1,4 @@
 /** What `monitor verify` does (loaded by commands/verify.ts only when the command runs). */
-import { CHANNELS, isChannelId } from "../../channels.ts";
 import { formatDuration, parseDurationFlag } from "../../config/duration.ts";
 import { UsageError } from "../../errors.ts";
 import { REPORTERS } from "../../report/registry.ts";
@@ -8,7 +7,7 @@ import { waitForSettle } from "../../verify/wait.ts";
 import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
-import { quote } from "../../quote.ts";
+import { parseChannelFlag } from "../channel-flag.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
 const MIN_ROUND_MS = 10_000;
@@ -31,10 +30,7 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
   const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
   const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
   const timeoutMs = parseDurationFlag("--timeout", flags.timeout ?? "45s", "24h");
-  const channels = (flags.channel ?? []).map((c) => {
-    if (!isChannelId(c)) throw new UsageError(`--channel: unknown channel ${quote(c)} (one of ${CHANNELS.join(", ")})`);
-    return c;
-  });
+  const channels = parseChannelFlag(flags.channel ?? []);
   const session = await loadForCommand(globals);
   try {
     const project = selectProject(session.loaded, flags.project);

@@ -1,12 +1,14 @@
 /** `monitor verify`: its options; the work is in verify-action.ts, loaded when the command runs. */
 import type { Command } from "commander";
-import { CHANNELS } from "../../channels.ts";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../../channels/registry.ts";
+import { channelFlagHelp } from "../channel-flag.ts";
 import type { VerifyFlags } from "./verify-action.ts";
 
 const DEFAULT_TIMEOUT = "45s";
 const DEFAULT_DEEP_TIMEOUT = "30m";
 
-export function registerVerify(program: Command): void {
+/** `registry`: the channels `--channel` offers (default: the built-ins). */
+export function registerVerify(program: Command, registry: ChannelRegistry = DEFAULT_REGISTRY): void {
   program
     .command("verify")
     .description("check one release on every channel now; exit 0 ok, 1 drift, 3 unknown, 4 pending")
@@ -21,7 +23,7 @@ export function registerVerify(program: Command): void {
       "--timeout <duration>",
       `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
     )
-    .option("--channel <name...>", `only these channels (${CHANNELS.join(", ")})`)
+    .option("--channel <name...>", channelFlagHelp(registry))
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {

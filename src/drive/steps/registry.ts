@@ -1,6 +1,6 @@
 import type { ReleaseStepName } from "../../config/release-schema.ts";
 import type { Step } from "../types.ts";
-import { buildStep } from "./build/index.ts";
+import { buildStep } from "./ci-build/index.ts";
 import { contextStep } from "./context/index.ts";
 import { gatesStep } from "./gates/index.ts";
 import { homebrewStep } from "./homebrew/index.ts";

@@ -3,7 +3,17 @@ import { gitBlobSha, nodeId, type GitCommit, type Repo } from "../model-github.t
 import { json, redirect, text, type Reply, type ServiceDef, type ServiceRuntime, type SimRequest } from "../server.ts";
 import type { SimUrls } from "../services.ts";
 import { isoSeconds } from "../time.ts";
-import { authenticatedUser, renderAsset, renderCommit, renderRelease, renderRepo, repoApi } from "./github-render.ts";
+import {
+  authenticatedUser,
+  paginate,
+  renderAsset,
+  renderCommit,
+  renderRelease,
+  renderRepo,
+  repoApi,
+  withLink,
+} from "./github-render.ts";
+import { isIssuesWrite, issuesRoute } from "./github-issues.ts";
 import { signedAssetUrl } from "./github-download.ts";
 import { actionsRoute, isActionsWrite, simControlRoute } from "./github-actions.ts";
 import { githubAttestations } from "./provenance.ts";
@@ -52,36 +62,6 @@ function tokenOf(req: SimRequest): string | null {
   if (auth === undefined) return null;
   const m = /^\s*(?:bearer|token)\s+(.+?)\s*$/i.exec(auth);
   return m?.[1] ?? auth.trim();
-}
-
-/** RFC 5988 Link header with `/repositories/<id>/…` URLs, as GitHub sends them. */
-function paginate<T>(
-  req: SimRequest,
-  urls: SimUrls,
-  repo: Repo,
-  suffix: string,
-  items: T[],
-): { page: T[]; link: string | null } {
-  const perPage = Math.min(100, Math.max(1, Number.parseInt(req.query.get("per_page") ?? "30", 10) || 30));
-  const page = Math.max(1, Number.parseInt(req.query.get("page") ?? "1", 10) || 1);
-  const last = Math.max(1, Math.ceil(items.length / perPage));
-  const slice = items.slice((page - 1) * perPage, page * perPage);
-  if (last === 1) return { page: slice, link: null };
-  const href = (n: number): string => {
-    const q = new URLSearchParams(req.query);
-    q.set("page", String(n));
-    return `<${urls.githubApi}/repositories/${repo.id}/${suffix}?${q.toString()}>`;
-  };
-  const parts: string[] = [];
-  if (page > 1) parts.push(`${href(page - 1)}; rel="prev"`);
-  if (page < last) parts.push(`${href(page + 1)}; rel="next"`, `${href(last)}; rel="last"`);
-  if (page > 1) parts.push(`${href(1)}; rel="first"`);
-  return { page: slice, link: parts.join(", ") };
-}
-
-function withLink(reply: Reply, link: string | null): Reply {
-  if (link) reply.headers["link"] = link;
-  return reply;
 }
 
 function cached(reply: Reply, lastModified: number): Reply {
@@ -326,6 +306,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
     }
     if (a === "contents") return contents(req, repo, rest.slice(1));
     if (a === "actions") return actionsRoute(req, repo, rest.slice(1), world);
+    if (a === "issues") return issuesRoute(req, repo, rest.slice(1), world);
     return notFound("repos");
   };
 
@@ -376,7 +357,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
         };
       }
       if (req.segments[0] === "_sim") return { ...simControlRoute(req, world), note: "none" };
-      if (req.method !== "GET" && req.method !== "HEAD" && !isActionsWrite(req))
+      if (req.method !== "GET" && req.method !== "HEAD" && !isActionsWrite(req) && !isIssuesWrite(req))
         return { ...notFound("rest"), note: "count" };
       const [first, ...rest] = req.segments;
       if (first === "rate_limit" && rest.length === 0) {

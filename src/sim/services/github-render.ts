@@ -1,4 +1,5 @@
 import { nodeId, type GitCommit, type Release, type ReleaseAsset, type Repo } from "../model-github.ts";
+import type { Reply, SimRequest } from "../server.ts";
 import type { SimUrls } from "../services.ts";
 import { isoSeconds } from "../time.ts";
 
@@ -41,6 +42,11 @@ export function actionsBot(urls: SimUrls): Record<string, unknown> {
 
 export function ownerUser(urls: SimUrls, repo: Repo): Record<string, unknown> {
   return user(urls, repo.owner, repo.ownerId, "User");
+}
+
+/** The account behind any accepted token (what `GET /user` describes), as it appears on issues and comments. */
+export function simUser(urls: SimUrls): Record<string, unknown> {
+  return user(urls, "sim-user", 1_000_001, "User");
 }
 
 export function authenticatedUser(urls: SimUrls): Record<string, unknown> {
@@ -190,4 +196,34 @@ export function renderCommit(urls: SimUrls, repo: Repo, commit: GitCommit): Reco
       : [],
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
+}
+
+/** RFC 5988 Link header with `/repositories/<id>/…` URLs, as GitHub sends them. */
+export function paginate<T>(
+  req: SimRequest,
+  urls: SimUrls,
+  repo: Repo,
+  suffix: string,
+  items: T[],
+): { page: T[]; link: string | null } {
+  const perPage = Math.min(100, Math.max(1, Number.parseInt(req.query.get("per_page") ?? "30", 10) || 30));
+  const page = Math.max(1, Number.parseInt(req.query.get("page") ?? "1", 10) || 1);
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const slice = items.slice((page - 1) * perPage, page * perPage);
+  if (last === 1) return { page: slice, link: null };
+  const href = (n: number): string => {
+    const q = new URLSearchParams(req.query);
+    q.set("page", String(n));
+    return `<${urls.githubApi}/repositories/${repo.id}/${suffix}?${q.toString()}>`;
+  };
+  const parts: string[] = [];
+  if (page > 1) parts.push(`${href(page - 1)}; rel="prev"`);
+  if (page < last) parts.push(`${href(page + 1)}; rel="next"`, `${href(last)}; rel="last"`);
+  if (page > 1) parts.push(`${href(1)}; rel="first"`);
+  return { page: slice, link: parts.join(", ") };
+}
+
+export function withLink(reply: Reply, link: string | null): Reply {
+  if (link) reply.headers["link"] = link;
+  return reply;
 }

@@ -1,6 +1,4 @@
 import path from "node:path";
-import type { z } from "zod";
-import type { ErgoSink } from "../../../config/schema.ts";
 import {
   blockerTaskTitle,
   createBlockerTask,
@@ -15,10 +13,20 @@ import { findErgoDir, isDirectory, withErgoLock } from "../../../ergo/lock.ts";
 import { errorMessage } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext, type SinkMemory } from "../../types.ts";
+import { defineSink } from "../define.ts";
 import type { SinkDeps } from "../deps.ts";
 import { incidentTaskBody, markedIncident } from "./body.ts";
+import { ErgoSinkSchema, type ErgoSinkConfig } from "./schema.ts";
 
-export type ErgoSinkConfig = z.infer<typeof ErgoSink>;
+export type { ErgoSinkConfig } from "./schema.ts";
+
+export const ergoSink = defineSink({
+  type: "ergo",
+  schema: ErgoSinkSchema,
+  secrets: () => [],
+  create: (c, deps) => createErgoSink(c, deps),
+  check: (c, deps, at) => ergoSinkIssues(c, deps, at),
+});
 
 /** SinkMemory keys: incident -> task, task -> incident (ownership), tag -> epic. */
 export const ergoMemoryKeys = {

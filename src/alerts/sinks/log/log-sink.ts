@@ -1,9 +1,16 @@
-import type { z } from "zod";
-import type { LogSink } from "../../../config/schema.ts";
 import type { AlertKind, AlertMessage, Sink } from "../../types.ts";
+import { defineSink } from "../define.ts";
 import type { SinkDeps } from "../deps.ts";
+import { LogSinkSchema, type LogSinkConfig } from "./schema.ts";
 
-export type LogSinkConfig = z.infer<typeof LogSink>;
+export type { LogSinkConfig } from "./schema.ts";
+
+export const logSink = defineSink({
+  type: "log",
+  schema: LogSinkSchema,
+  secrets: () => [],
+  create: (c, deps) => createLogSink(c, deps),
+});
 
 const WARN_KINDS: ReadonlySet<AlertKind> = new Set(["open", "reopen", "degraded"]);
 

@@ -7,16 +7,17 @@ import {
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
-import type { z } from "zod";
-import type { SlackSink } from "../../../config/schema.ts";
 import { parseDuration } from "../../../config/duration.ts";
 import type { SecretRegistry } from "../../../secrets.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext } from "../../types.ts";
+import { defineSink } from "../define.ts";
 import type { SinkDeps } from "../deps.ts";
+import { urlSecrets } from "../fields.ts";
 import { classifySlackResponse } from "./classify.ts";
 import { buildSlackMessage } from "./message.ts";
+import { SlackSinkSchema, type SlackSinkConfig } from "./schema.ts";
 
-export type SlackSinkConfig = z.infer<typeof SlackSink>;
+export type { SlackSinkConfig } from "./schema.ts";
 
 export interface SlackSinkOptions {
   /** Deadline for one POST, connect to body (default 10 s). */
@@ -47,7 +48,7 @@ export function createSlackSink(
   options: SlackSinkOptions = {},
 ): SlackSinkInstance {
   const url = config.webhook_url;
-  registerWebhookSecret(deps.secrets, url);
+  for (const s of urlSecrets(url)) deps.secrets.add(s);
   const minIntervalMs = parseDuration(config.min_interval) ?? 1000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => performance.now());
@@ -122,17 +123,12 @@ export function createSlackSink(
   };
 }
 
-/** The URL, plus its path and query on their own (an error text might quote only those). */
-export function registerWebhookSecret(secrets: SecretRegistry, url: string): void {
-  secrets.add(url);
-  try {
-    const u = new URL(url);
-    if (u.pathname.length >= 12) secrets.add(u.pathname);
-    if (u.search.length >= 12) secrets.add(u.search);
-  } catch {
-    // config validation guarantees a URL; nothing more to register otherwise
-  }
-}
+export const slackSink = defineSink({
+  type: "slack",
+  schema: SlackSinkSchema,
+  secrets: (c) => urlSecrets(c.webhook_url),
+  create: (c, deps) => createSlackSink(c, deps),
+});
 
 interface WebhookAnswer {
   status: number;

@@ -1,0 +1,171 @@
+import type { z } from "zod";
+import type { Draft } from "../drift/findings.ts";
+import type { Finding } from "../drift/types.ts";
+import type { PlanBase, Probe } from "../probes/types.ts";
+import type { ServiceName } from "../sim/services.ts";
+import type { ChannelProvenance } from "../provenance/gather.ts";
+
+/**
+ * One delivery channel: everything the phases need to know about it. Each channel is one folder
+ * (src/channels/<id>/) exporting one `Channel`; src/channels/registry.ts lists them in display order, and the
+ * config schema, the plan, the evaluator, the reporters, the status page, metrics, evidence and `--channel` iterate
+ * that list. This module sits below the channels: it never imports one.
+ */
+
+// ------------------------------------------------------------------ what other channels look like
+
+/** Another channel's part of this run, as a check of a different channel sees it. */
+export type PeerView<O> =
+  | { state: "observed"; observation: O }
+  /** The channel's probe ran and could not tell. */
+  | { state: "failed"; code: string }
+  /** The channel is configured but was not probed in this run (channel filter). */
+  | { state: "not-checked" }
+  | { state: "not-configured" };
+
+/** Names a channel by its Channel object, so a cross-channel read is typed by that channel's own types. */
+export interface ObservedBy<O> {
+  readonly id: string;
+  readonly probe: { observe(...args: never[]): Promise<O> };
+}
+export interface PlannedBy<P> {
+  readonly id: string;
+  plan(...args: never[]): P;
+}
+
+/** Other channels of this run (a Homebrew formula is checked against the GitHub release). */
+export interface CheckPeers {
+  view<O>(channel: ObservedBy<O>): PeerView<O>;
+}
+
+/** Pieces of the plan already built (the registry builds them in its order). */
+export interface PlanPeers {
+  plan<P>(channel: PlannedBy<P>): P | null;
+}
+
+// ------------------------------------------------------------------ config
+
+/** The project around a channel block, for cross-field rules. */
+export interface RuleProject {
+  /** Set when the project declares a targets manifest (per-channel platforms default to it). */
+  targets_manifest?: string | undefined;
+}
+
+// ------------------------------------------------------------------ plan
+
+export interface PlanContext<S = unknown> {
+  release: PlanBase;
+  /** Template variables every channel shares: version, tag, repo, project, name, project_underscore. */
+  vars: Readonly<Record<string, string>>;
+  /** The explicit platform list, else the targets manifest's official platforms for `manifestChannel`. */
+  platforms(explicit: readonly string[] | undefined, manifestChannel: string): string[];
+  /** The monitor's settings (each channel declares the part it reads as `S`). */
+  settings: S;
+  peers: PlanPeers;
+}
+
+// ------------------------------------------------------------------ check
+
+/** Input of one channel's check: the release, that channel's part of the plan, and what the channel said. */
+export interface CheckInput<P, O> {
+  plan: PlanBase;
+  expected: P;
+  observation: O;
+  /** Resolved `plan.expect_latest` ("auto" already decided). */
+  expectLatest: boolean;
+  peers: CheckPeers;
+  /**
+   * True while this channel's grace window is open (the clock is the evaluation's `now`). Checks that report a
+   * different finding once the window closes (not merely a different severity) read it; others use `lag()`.
+   */
+  inGrace: boolean;
+}
+
+/** Where grace windows start, or why there is no start. */
+export type GraceStart =
+  | { kind: "at"; ms: number }
+  /** Nothing to wait for (no published release, or the anchor is not part of this run): lag is drift. */
+  | { kind: "none" }
+  /** The anchor could not be read: lag cannot be told from drift; `why` is appended to such findings. */
+  | { kind: "unknown"; why: string };
+
+/** What the release's anchor channel (the one whose publication starts every grace window) says about the release. */
+export interface ReleaseAnchor {
+  start: GraceStart;
+  /** report@1 `published_at`. */
+  published_at: string | null;
+  /** The anchor calls this tag its latest release (decides `expect_latest: "auto"`). */
+  latest: boolean;
+}
+
+// ------------------------------------------------------------------ report
+
+/** What a channel's one-line summary reads (reports may come back from JSON written by another version). */
+export interface SummaryInput {
+  tag: string;
+  version: string;
+  findings: readonly Finding[];
+  /** report@1 `observed` of the channel, read leniently. */
+  observed: Readonly<Record<string, unknown>>;
+}
+
+// ------------------------------------------------------------------ the channel
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the defaults let a registry hold channels of any types */
+export interface Channel<Id extends string = string, C = any, P = any, O extends { channel: Id } = any, S = any> {
+  readonly id: Id;
+  /** Plain name for people: the evidence report's Delivery Verification lines. */
+  readonly evidenceLabel: string;
+  /** Column header of the status page (and its narrow-screen card label). */
+  readonly statusColumn: string;
+  /** Default propagation grace (a duration), counted from the anchor's publication. */
+  readonly defaultGrace: string;
+  /** The project's `channels.<id>` block: strict, errors name the path. */
+  readonly config: z.ZodType<C>;
+  /** Templates in the block, for the unknown-placeholder rule: [path below channels.<id>, template]. */
+  templates?(config: C): readonly (readonly [string, string | null | undefined])[];
+  /** Cross-field rules on the block: each issue is `<path below channels.<id>>: message`. */
+  rules?(config: C, project: RuleProject): string[];
+  /** Pure: the block (plus the release and settings) to what the release should look like on this channel. */
+  plan(config: C, ctx: PlanContext<S>): P;
+  /** Asks the channel (I/O); raw observations, no judging. */
+  readonly probe: Probe<Id, P, O>;
+  /** Pure: findings from the plan piece and the observation. */
+  check(input: CheckInput<P, O>): Draft[];
+  /** report@1 `observed`: a compact account of what the channel says. */
+  observed(observation: O): object;
+  /** A few words for text, Markdown and the status page, e.g. `v0.8.0 latest, 3/3 assets, sums ok`. */
+  summary(input: SummaryInput): string;
+  /** Set on the one channel whose publication starts every grace window (GitHub). */
+  anchor?(view: PeerView<O>, release: PlanBase): ReleaseAnchor;
+  /** The publish workflow's dispatch input that skips this channel's job (`--skip-channel`); none: not bypassable. */
+  readonly publishSkipInput?: string;
+  /** Provenance evidence gathering and comparison (src/channels/<id>/provenance.ts); none: no provenance row. */
+  readonly provenance?: ChannelProvenance;
+  /** The simulated services (src/sim/services/*) that stand in for this channel in the demo and the tests. */
+  readonly sim: { readonly services: readonly ServiceName[] };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Type helper: checks a channel object against the interface while keeping its precise types. */
+export function defineChannel<Id extends string, C, P, O extends { channel: Id }, S = unknown>(
+  channel: Channel<Id, C, P, O, S>,
+): Channel<Id, C, P, O, S> {
+  return channel;
+}
+
+/**
+ * A probe whose module loads on first use: the registry (and so `--channel` help) stays free of the HTTP client,
+ * Octokit and worker threads until a channel is actually asked.
+ */
+export function lazyProbe<Id extends string, P, O extends { channel: Id }>(
+  channel: Id,
+  load: () => Promise<Probe<Id, P, O>>,
+): Probe<Id, P, O> {
+  return {
+    channel,
+    async observe(plan, ctx) {
+      return (await load()).observe(plan, ctx);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { cratesProvenance } from "./provenance.ts";
+import { defineChannel, lazyProbe } from "../channel.ts";
+import { checkCrates } from "./check.ts";
+import { CratesChannelConfig } from "./config.ts";
+import { PUBLISH_SKIP_INPUT } from "./publish-flag.ts";
+import { observedCrates, summaryCrates } from "./summary.ts";
+import type { CratesObservation, CratesPlan } from "./types.ts";
+
+/** crates.io: the API's version document, the sparse index and (deep) the .crate file. */
+export const crates = defineChannel<"crates", CratesChannelConfig, CratesPlan, CratesObservation>({
+  id: "crates",
+  evidenceLabel: "crates.io",
+  statusColumn: "crates",
+  defaultGrace: "10m",
+  config: CratesChannelConfig,
+  plan: (c) => ({ crate: c.crate }),
+  probe: lazyProbe("crates", async () => (await import("./probe.ts")).cratesProbe),
+  check: checkCrates,
+  observed: observedCrates,
+  summary: summaryCrates,
+  publishSkipInput: PUBLISH_SKIP_INPUT,
+  provenance: cratesProvenance,
+  sim: { services: ["crates-api", "crates-index", "crates-static"] },
+});

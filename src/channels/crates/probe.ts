@@ -1,0 +1,245 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { AppError } from "../../errors.ts";
+import type { HttpResponse } from "../../http/client.ts";
+import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
+import type { CratesIndexEntry, CratesObservation, CratesPlan } from "./types.ts";
+import { describeIssues, excerpt, parseJsonBody } from "../../probes/upstream.ts";
+
+/**
+ * How long a cached API version document may stand in for a request: between half and all of this, spread per URL
+ * so documents fetched together (a daemon's first cycle, at one per second) do not all expire in the same cycle.
+ * Safe because the document is immutable apart from its yank status and message, and a cached copy is only used
+ * while the freshly read sparse index agrees with it (see `corroborates`).
+ */
+export const API_DOC_TTL_MS = 24 * 3_600_000;
+
+/**
+ * crates.io: the API version object (checksum, yanked + message, created_at) and the sparse index file (every
+ * published version with cksum and yanked flag), fetched concurrently. `--deep` downloads the .crate and hashes it.
+ * The API allows one request per second, the index has no limit: the index is always read fresh, the API document
+ * may come from the cache (API_DOC_TTL_MS; never under `--deep`). Contract: registry-contracts.md §2.
+ */
+export const cratesProbe: Probe<"crates", CratesPlan, CratesObservation> = {
+  channel: "crates",
+  async observe(plan: PlanWith<"crates", CratesPlan>, ctx: ProbeContext): Promise<CratesObservation> {
+    if (!plan.crates) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no crates channel`);
+    const crate = plan.crates.crate;
+    const ttl = ctx.deep ? 0 : apiDocTtl(apiVersionUrl(ctx, crate, plan.version));
+    const [api, index] = await Promise.all([fetchApiVersion(ctx, crate, plan.version, ttl), fetchIndex(ctx, crate)]);
+    // A cached document the index does not bear out (a yank, an unyank, a deleted version): ask the API again.
+    const api_version =
+      api.fromCache && !corroborates(api.value, index)
+        ? (await fetchApiVersion(ctx, crate, plan.version, 0)).value
+        : api.value;
+    // The download endpoint needs the version as published (it may carry build metadata the plan lacks).
+    const published = api_version?.num ?? index.entries.find((e) => sameVersion(e.vers, plan.version))?.vers ?? null;
+    const download = ctx.deep && published !== null ? await downloadCrate(ctx, crate, published) : null;
+    return { channel: "crates", crate, api_version, index, download };
+  },
+};
+
+// ---------------------------------------------------------------- paths
+
+/** Sparse index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lower-cased). */
+export function cratesIndexPath(name: string): string {
+  const n = name.toLowerCase();
+  const seg = encodeURIComponent;
+  switch (n.length) {
+    case 0:
+      throw new AppError("E_PROBE_FAILED", "empty crate name");
+    case 1:
+      return `1/${seg(n)}`;
+    case 2:
+      return `2/${seg(n)}`;
+    case 3:
+      return `3/${seg(n.slice(0, 1))}/${seg(n)}`;
+    default:
+      return `${seg(n.slice(0, 2))}/${seg(n.slice(2, 4))}/${seg(n)}`;
+  }
+}
+
+function apiVersionUrl(ctx: ProbeContext, crate: string, version: string): string {
+  return `${ctx.endpoints.cratesApi}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
+}
+
+/** API_DOC_TTL_MS scaled into [1/2, 1] by a hash of the URL (stable per document, spread across documents). */
+export function apiDocTtl(url: string): number {
+  const spread = createHash("sha256").update(url).digest().readUInt32BE(0) / 0x1_0000_0000;
+  return Math.round(API_DOC_TTL_MS * (0.5 + 0.5 * spread));
+}
+
+/** The fresh index says what the cached document says: same version present, same checksum, neither yanked. */
+function corroborates(api: CratesObservation["api_version"], index: CratesObservation["index"]): boolean {
+  if (api === null) return false;
+  const entry = index.entries.find((e) => sameVersion(e.vers, api.num));
+  return entry !== undefined && entry.cksum === api.checksum && !entry.yanked && !api.yanked;
+}
+
+/** Build metadata (`+…`) does not distinguish crates.io versions: `1.0.0+a` and `1.0.0` cannot both exist. */
+function sameVersion(a: string, b: string): boolean {
+  return a === b || a.split("+")[0] === b.split("+")[0];
+}
+
+// ---------------------------------------------------------------- API
+
+const ApiVersionBody = z.object({
+  version: z.object({
+    num: z.string(),
+    checksum: z.string(),
+    yanked: z.boolean(),
+    yank_message: z.string().nullish(),
+    created_at: z.string().nullish(),
+  }),
+});
+
+async function fetchApiVersion(
+  ctx: ProbeContext,
+  crate: string,
+  version: string,
+  cacheTtlMs: number,
+): Promise<{ value: CratesObservation["api_version"]; fromCache: boolean }> {
+  const url = apiVersionUrl(ctx, crate, version);
+  const res = await ctx.http.request({
+    url,
+    headers: { accept: "application/json" },
+    signal: ctx.signal,
+    ...(cacheTtlMs > 0 ? { cacheTtlMs } : {}),
+  });
+  const fromCache = res.fromCache === true;
+  // Both "crate `x` does not exist" and "crate `x` does not have a version `v`" are 404.
+  if (res.status === 404) return { value: null, fromCache };
+  if (res.status !== 200) throw unexpectedStatus(res);
+  const { version: v } = parseJsonBody(res, ApiVersionBody);
+  return {
+    value: {
+      num: v.num,
+      checksum: v.checksum,
+      yanked: v.yanked,
+      yank_message: v.yank_message ?? null,
+      created_at: v.created_at ?? null,
+    },
+    fromCache,
+  };
+}
+
+// ---------------------------------------------------------------- sparse index
+
+/** One index record (cargo's `IndexPackage`); only the fields we report are checked. */
+const IndexLine = z.object({
+  name: z.string(),
+  vers: z.string(),
+  cksum: z.string(),
+  yanked: z.boolean().nullish(),
+  pubtime: z.string().nullish(),
+});
+
+/** Cargo treats these as "the crate is not in the index". */
+const INDEX_NOT_FOUND = new Set([404, 410, 451]);
+
+async function fetchIndex(ctx: ProbeContext, crate: string): Promise<CratesObservation["index"]> {
+  const url = `${ctx.endpoints.cratesIndex}/${cratesIndexPath(crate)}`;
+  const res = await ctx.http.request({ url, signal: ctx.signal });
+  if (INDEX_NOT_FOUND.has(res.status)) return { found: false, entries: [] };
+  if (res.status !== 200) throw unexpectedStatus(res);
+  return { found: true, entries: parseIndexFile(res.text(), res.url) };
+}
+
+/** Newline-delimited JSON, one record per published version in publish order. Blank lines are skipped. */
+export function parseIndexFile(text: string, url: string): CratesIndexEntry[] {
+  const entries: CratesIndexEntry[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? "").trim();
+    if (line === "") continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      throw new AppError("E_UPSTREAM_MALFORMED", `${url}: line ${i + 1} is not JSON (${excerpt(line)})`, {
+        cause: err,
+        details: { url, line: i + 1 },
+      });
+    }
+    const parsed = IndexLine.safeParse(raw);
+    if (!parsed.success) {
+      throw new AppError("E_UPSTREAM_MALFORMED", `${url}: line ${i + 1}: ${describeIssues(parsed.error)}`, {
+        details: { url, line: i + 1 },
+      });
+    }
+    const r = parsed.data;
+    entries.push({ vers: r.vers, cksum: r.cksum, yanked: r.yanked ?? false, pubtime: r.pubtime ?? null });
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------- download (--deep)
+
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * `/api/v1/crates/{name}/{version}/download` answers 302 to the static host. We ask without following, then
+ * stream the Location we were given (so the one allowed redirect host is the one crates.io named).
+ */
+async function downloadCrate(ctx: ProbeContext, crate: string, version: string): Promise<DownloadedAsset> {
+  const url = `${apiVersionUrl(ctx, crate, version)}/download`;
+  const first = await ctx.http.request({ url, followRedirects: false, conditional: false, signal: ctx.signal });
+  if (first.status === 200) {
+    return { sha256: createHash("sha256").update(first.body).digest("hex"), bytes: first.body.byteLength };
+  }
+  if (!REDIRECT.has(first.status)) throw unexpectedStatus(first);
+  const location = first.headers["location"];
+  if (!location) throw new AppError("E_UPSTREAM_MALFORMED", `${url} answered HTTP ${first.status} without a Location`);
+  const target = new URL(location, url).toString();
+  const hash = createHash("sha256");
+  const res = await ctx.http.stream({ url: target, signal: ctx.signal }, (chunk) => hash.update(chunk));
+  if (res.status !== 200) {
+    throw new AppError("E_HTTP_STATUS", `${res.url} answered HTTP ${res.status} for the .crate download`, {
+      details: { status: res.status, url: res.url },
+    });
+  }
+  return { sha256: hash.digest("hex"), bytes: res.bytes };
+}
+
+// ---------------------------------------------------------------- errors and parsing
+
+const CratesErrorBody = z.object({ errors: z.array(z.object({ detail: z.string() })).min(1) });
+
+function errorDetail(res: HttpResponse): string | null {
+  try {
+    const parsed = CratesErrorBody.safeParse(res.json());
+    return parsed.success ? parsed.data.errors.map((e) => e.detail).join("; ") : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Anything but 200/404: crates.io refused or failed, so we cannot tell. 403s name their reason. */
+function unexpectedStatus(res: HttpResponse): AppError {
+  const detail = errorDetail(res);
+  const details = { status: res.status, url: res.url };
+  if (res.status === 403 && detail && /user-agent/i.test(detail)) {
+    return new AppError(
+      "E_HTTP_STATUS",
+      `crates.io refused ${res.url} (HTTP 403): it requires a User-Agent that names the app and a contact; ` +
+        `set settings.http.user_agent (crates.io said: ${firstLine(detail)})`,
+      { details },
+    );
+  }
+  if (res.status === 403) {
+    return new AppError(
+      "E_HTTP_STATUS",
+      `crates.io refused ${res.url} (HTTP 403)${detail ? `: ${firstLine(detail)}` : ""}`,
+      { details },
+    );
+  }
+  return new AppError(
+    "E_HTTP_STATUS",
+    `${res.url} answered HTTP ${res.status}${detail ? `: ${firstLine(detail)}` : ""}`,
+    { details },
+  );
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]?.trim() ?? "";
+}

@@ -1,0 +1,33 @@
+import type { DownloadedAsset } from "../../probes/types.ts";
+
+// ---------------------------------------------------------------- plan piece
+
+export interface CratesPlan {
+  crate: string;
+}
+
+// ---------------------------------------------------------------- observation
+
+export interface CratesIndexEntry {
+  vers: string;
+  cksum: string;
+  yanked: boolean;
+  pubtime: string | null;
+}
+
+export interface CratesObservation {
+  channel: "crates";
+  crate: string;
+  /** `GET /api/v1/crates/{name}/{version}`; null when crates.io answers 404. */
+  api_version: {
+    num: string;
+    checksum: string;
+    yanked: boolean;
+    yank_message: string | null;
+    created_at: string | null;
+  } | null;
+  /** Sparse index lines; `found: false` when the index has no file for the crate. */
+  index: { found: boolean; entries: CratesIndexEntry[] };
+  /** `--deep`: sha256 of the downloaded .crate file. */
+  download: DownloadedAsset | null;
+}

@@ -1,0 +1,186 @@
+import type { CheckInput } from "../channel.ts";
+import type { GithubPlan, GithubObservation } from "./types.ts";
+import { drift, firstDisagreement, info, lag, listNames, shaMismatch, type Draft } from "../../drift/findings.ts";
+import { githubDigestHex, githubHashClaims } from "./hash-claims.ts";
+import { latestGap } from "../../drift/versions.ts";
+
+/** GitHub Release: tag, release flags, the exact asset set, the checksum file and every digest we can see. */
+export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): Draft[] {
+  const { plan, expected, observation: obs } = input;
+  const out: Draft[] = [];
+  const tag = plan.tag;
+
+  if (!obs.tag.exists) {
+    out.push(
+      drift("tag-missing", `tag ${tag} does not exist in ${obs.repo}`, {
+        subject: tag,
+        expected: "tag exists",
+        actual: "not found",
+      }),
+    );
+  }
+
+  const release = obs.release;
+  if (!release) {
+    const why = obs.tag.exists ? "the tag exists but nothing is published for it" : "the tag is missing too";
+    out.push(
+      drift("release-missing", `no published GitHub release for ${tag} in ${obs.repo} (${why})`, {
+        subject: tag,
+        expected: "published release",
+        actual: "not found",
+      }),
+    );
+    return out;
+  }
+
+  if (release.draft) {
+    out.push(
+      drift("release-draft", `release ${tag} is still a draft`, {
+        subject: tag,
+        expected: "draft: false",
+        actual: "draft: true",
+      }),
+    );
+  }
+  if (release.prerelease) {
+    out.push(
+      drift("release-prerelease", `release ${tag} is marked as a prerelease`, {
+        subject: tag,
+        expected: "prerelease: false",
+        actual: "prerelease: true",
+      }),
+    );
+  }
+
+  const assets = new Map(release.assets.map((a) => [a.name, a]));
+  const expectedNames = new Set(expected.assets.map((a) => a.name));
+
+  for (const want of expected.assets) {
+    const asset = assets.get(want.name);
+    if (!asset) {
+      out.push(
+        lag("asset-missing", `expected asset ${want.name} is not on release ${tag}`, {
+          subject: want.name,
+          expected: want.name,
+          actual: "not found",
+        }),
+      );
+    } else if (asset.state !== "uploaded") {
+      out.push(
+        lag("asset-not-uploaded", `asset ${want.name} is in state "${asset.state}", expected "uploaded"`, {
+          subject: want.name,
+          expected: "uploaded",
+          actual: asset.state,
+        }),
+      );
+    }
+  }
+
+  for (const asset of release.assets) {
+    if (expectedNames.has(asset.name) || asset.name === expected.checksum_file) continue;
+    out.push(
+      drift(
+        "asset-unexpected",
+        `release ${tag} has an asset that is not expected: ${asset.name} (${asset.size} bytes)`,
+        {
+          subject: asset.name,
+          expected: "not present",
+          actual: asset.name,
+        },
+      ),
+    );
+  }
+
+  const sumsName = expected.checksum_file;
+  if (sumsName !== null) {
+    const sums = obs.checksums;
+    if (release.draft && assets.has(sumsName) && !sums) {
+      // The probe does not download a draft's assets (their public URLs answer 404): present, not read.
+      out.push(
+        info("checksum-file-unread", `checksum file ${sumsName} is on draft release ${tag} but was not read`, {
+          subject: sumsName,
+          expected: sumsName,
+          actual: "on the draft, not read",
+        }),
+      );
+    } else if (!assets.has(sumsName) || !sums) {
+      out.push(
+        lag("checksum-file-missing", `checksum file ${sumsName} is not on release ${tag}`, {
+          subject: sumsName,
+          expected: sumsName,
+          actual: "not found",
+        }),
+      );
+    } else {
+      if (sums.invalid_lines.length > 0) {
+        const shown = sums.invalid_lines.slice(0, 3).map((l) => `line ${l.line}: ${JSON.stringify(l.text)}`);
+        const more = sums.invalid_lines.length > 3 ? ` and ${sums.invalid_lines.length - 3} more` : "";
+        out.push(
+          drift(
+            "checksum-invalid",
+            `${sumsName} has ${sums.invalid_lines.length} line(s) that are not "<sha256>  <name>": ${shown.join("; ")}${more}`,
+            {
+              subject: sumsName,
+              expected: "<64 hex>  <file name>",
+              actual: shown.join("; "),
+            },
+          ),
+        );
+      }
+      const listed = new Set(sums.entries.map((e) => e.name));
+      for (const want of expected.assets) {
+        if (listed.has(want.name)) continue;
+        out.push(
+          drift("checksum-missing", `${sumsName} has no line for ${want.name}`, {
+            subject: want.name,
+            expected: `a ${sumsName} line for ${want.name}`,
+            actual: "no line",
+          }),
+        );
+      }
+    }
+  }
+
+  for (const want of expected.assets) {
+    if (!assets.has(want.name)) continue;
+    const pair = firstDisagreement(githubHashClaims(obs, want.name));
+    if (pair) out.push(shaMismatch(want.name, pair));
+  }
+
+  const deep = obs.downloads !== null;
+  const noDigest: string[] = [];
+  const badDigest: string[] = [];
+  for (const asset of release.assets) {
+    if (asset.name === sumsName) continue;
+    if (asset.digest === null) {
+      if (!deep) noDigest.push(asset.name);
+    } else if (githubDigestHex(asset.digest) === null) {
+      badDigest.push(`${asset.name} (${JSON.stringify(asset.digest)})`);
+    }
+  }
+  if (noDigest.length > 0 || badDigest.length > 0) {
+    const parts: string[] = [];
+    if (noDigest.length > 0) parts.push(`no GitHub digest for ${listNames(noDigest)}`);
+    if (badDigest.length > 0) parts.push(`unusable GitHub digest for ${listNames(badDigest)}`);
+    const hint = deep ? "" : " (run with --deep to hash the downloads)";
+    out.push(
+      info("digest-unavailable", `${parts.join("; ")}: compared against ${sumsName ?? "nothing"} only${hint}`, {
+        expected: "sha256:<hex>",
+        actual: [...noDigest.map((n) => `${n}: null`), ...badDigest].join(", "),
+      }),
+    );
+  }
+
+  if (input.expectLatest && obs.latest_release_tag !== tag) {
+    const latest = obs.latest_release_tag;
+    const text = `GitHub's latest release is ${latest ?? "none"}, expected ${tag}`;
+    const detail = { subject: tag, expected: tag, actual: latest ?? "none" };
+    out.push(
+      latestGap(latest, tag) === "newer"
+        ? drift("version-not-latest", text, detail)
+        : lag("version-not-latest", text, detail),
+    );
+  }
+
+  return out;
+}

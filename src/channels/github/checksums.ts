@@ -1,0 +1,38 @@
+import type { ChecksumEntry, ChecksumFile } from "./types.ts";
+
+/** `<64 hex><space><space or *><name>`: what `shasum -a 256` / `sha256sum` print (text and binary mode). */
+const LINE = /^([0-9a-fA-F]{64}) [ *](.+)$/;
+
+/** Invalid lines kept verbatim in the observation (the file itself is capped at 1 MiB by the probe). */
+export const MAX_INVALID_LINES = 100;
+const MAX_LINE_TEXT = 200;
+
+/**
+ * Parses a sha256sums-style file. Never throws: blank lines are skipped, anything that is not a checksum line
+ * goes to `invalid_lines` (1-based line numbers, text truncated to 200 characters, at most 100 of them).
+ * Values are reported as written (hex case included); comparing them is drift's job. `invalidTotal` counts every
+ * invalid line, including those beyond the cap.
+ */
+export function parseChecksumFile(name: string, text: string): { file: ChecksumFile; invalidTotal: number } {
+  const entries: ChecksumEntry[] = [];
+  const invalid_lines: ChecksumFile["invalid_lines"] = [];
+  let invalidTotal = 0;
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (line.trim() === "") continue;
+    const m = LINE.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) {
+      entries.push({ name: m[2], sha256: m[1] });
+      continue;
+    }
+    invalidTotal++;
+    if (invalid_lines.length < MAX_INVALID_LINES) {
+      invalid_lines.push({
+        line: i + 1,
+        text: line.length > MAX_LINE_TEXT ? `${line.slice(0, MAX_LINE_TEXT)}…` : line,
+      });
+    }
+  }
+  return { file: { name, entries, invalid_lines }, invalidTotal };
+}

@@ -1,0 +1,286 @@
+import { createHash } from "node:crypto";
+import pLimit from "p-limit";
+import { AppError } from "../../errors.ts";
+import { githubGet } from "../../http/github.ts";
+import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
+import type { ChecksumFile, GithubAsset, GithubObservation, GithubPlan, GithubRelease } from "./types.ts";
+import { MAX_INVALID_LINES, parseChecksumFile } from "./checksums.ts";
+import { GitRefBody, GitTagBody, LatestReleaseBody, ReleaseBody, parseUpstream } from "./schemas.ts";
+
+/** The checksum file is a few lines of text; anything bigger is not what we think it is. */
+export const CHECKSUM_MAX_BYTES = 1024 * 1024;
+/**
+ * How long the daemon reuses a downloaded checksum file instead of fetching it again. The copy is keyed by the
+ * asset's identity (API URL with its id, updated_at, size, digest): uploaded assets never change in place, a
+ * re-upload is a new asset. Downloading it every cycle would also bump the release's download_count, which changes
+ * the ETag of every release document, so no conditional request could answer 304. Never under `--deep`.
+ */
+export const CHECKSUM_CACHE_TTL_MS = 24 * 3_600_000;
+/** Parallel asset downloads under `--deep` (each one streams; memory stays bounded whatever the sizes). */
+export const DEEP_DOWNLOAD_CONCURRENCY = 3;
+/** Annotated tags may point at other tags; peel at most this many levels. */
+const MAX_TAG_PEEL = 5;
+
+/**
+ * GitHub Releases: the tag (peeled to its commit), the published release for the tag, the repository's
+ * `releases/latest`, the parsed checksum asset, and under `--deep` the sha256 of every uploaded asset.
+ * Raw observations only; drift/ compares them with the plan. Contract: registry-contracts.md §1.6.
+ */
+export const githubProbe: Probe<"github", GithubPlan, GithubObservation> = {
+  channel: "github",
+  async observe(plan: PlanWith<"github", GithubPlan>, ctx: ProbeContext): Promise<GithubObservation> {
+    const gh = plan.github;
+    if (!gh) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no github channel`);
+    // A Map, not an object: asset names are upstream data (`__proto__` is a valid asset name).
+    const downloads: Map<string, DownloadedAsset> | null = ctx.deep ? new Map() : null;
+    const tagP = observeTag(ctx, gh, plan.tag);
+    const releaseP = observeRelease(ctx, gh, plan.tag);
+    const latestP = observeLatest(ctx, gh);
+    // The checksum file depends on the release only: fetch it while the tag is still being peeled (the longest
+    // chain is release -> checksum 302 -> download host, not tag ref -> tag object -> checksum -> …).
+    const checksumsP = releaseP.then((release) => observeChecksums(ctx, gh, release, downloads));
+    await settleAll<unknown>([tagP, releaseP, latestP, checksumsP]);
+    const [tag, release, latest_release_tag, checksums] = [await tagP, await releaseP, await latestP, await checksumsP];
+    if (downloads && release && !release.draft) await hashAssets(ctx, gh, release.assets, downloads);
+    return {
+      channel: "github",
+      repo: `${gh.owner}/${gh.repo}`,
+      tag,
+      release,
+      latest_release_tag,
+      checksums,
+      downloads: downloads ? toSortedRecord(downloads) : null,
+    };
+  },
+};
+
+// ---------------------------------------------------------------- tag
+
+async function observeTag(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubObservation["tag"]> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const data = await githubGet(`tag ${tag} of ${where}`, () =>
+    ctx.octokit.rest.git.getRef({
+      owner: gh.owner,
+      repo: gh.repo,
+      ref: `tags/${tag}`,
+      request: { signal: ctx.signal },
+    }),
+  );
+  if (data === null) return { name: tag, exists: false, object_type: null, commit_sha: null };
+  const ref = parseUpstream(GitRefBody, data, `git ref tags/${tag} of ${where}`);
+  let object = ref.object;
+  for (let depth = 0; object.type === "tag" && depth < MAX_TAG_PEEL; depth++) {
+    const sha = object.sha;
+    const tagObject = await githubGet(`annotated tag ${tag} (${sha}) of ${where}`, () =>
+      ctx.octokit.rest.git.getTag({ owner: gh.owner, repo: gh.repo, tag_sha: sha, request: { signal: ctx.signal } }),
+    );
+    if (tagObject === null) {
+      throw new AppError("E_PROBE_FAILED", `tag ${tag} of ${where} points at tag object ${sha}, which answers 404`);
+    }
+    object = parseUpstream(GitTagBody, tagObject, `tag object ${sha} of ${where}`).object;
+  }
+  const object_type = ref.object.type === "tag" ? "tag" : ref.object.type === "commit" ? "commit" : null;
+  if (object.type !== "commit") {
+    ctx.log.warn({ tag, object_type: object.type }, "tag does not resolve to a commit");
+  }
+  return { name: tag, exists: true, object_type, commit_sha: object.type === "commit" ? object.sha : null };
+}
+
+// ---------------------------------------------------------------- releases
+
+async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubRelease | null> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const data = await githubGet(`release ${tag} of ${where}`, () =>
+    ctx.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag, request: { signal: ctx.signal } }),
+  );
+  if (data !== null) return toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
+  return findDraft(ctx, gh, tag);
+}
+
+/**
+ * `releases/tags/{tag}` only returns published releases. A draft for the tag is visible in the release list to
+ * tokens with push access: look there (first page, newest first) so a forgotten draft reads `release-draft`
+ * rather than `release-missing`.
+ */
+async function findDraft(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubRelease | null> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const list = await githubGet(`releases of ${where}`, () =>
+    ctx.octokit.rest.repos.listReleases({
+      owner: gh.owner,
+      repo: gh.repo,
+      per_page: 100,
+      request: { signal: ctx.signal },
+    }),
+  );
+  if (!Array.isArray(list)) return null;
+  const draft = (list as unknown[]).find(
+    (r) =>
+      typeof r === "object" &&
+      r !== null &&
+      (r as { tag_name?: unknown }).tag_name === tag &&
+      (r as { draft?: unknown }).draft === true,
+  );
+  return draft ? toRelease(parseUpstream(ReleaseBody, draft, `draft release ${tag} of ${where}`)) : null;
+}
+
+function toRelease(r: ReleaseBody): GithubRelease {
+  const assets: GithubAsset[] = r.assets.map((a) => ({
+    id: a.id,
+    name: a.name,
+    size: a.size,
+    state: a.state,
+    digest: a.digest,
+    browser_download_url: a.browser_download_url,
+    url: a.url,
+    content_type: a.content_type,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+  }));
+  return {
+    id: r.id,
+    tag_name: r.tag_name,
+    name: r.name,
+    draft: r.draft,
+    prerelease: r.prerelease,
+    immutable: r.immutable,
+    created_at: r.created_at,
+    published_at: r.published_at,
+    html_url: r.html_url,
+    target_commitish: r.target_commitish,
+    assets,
+  };
+}
+
+async function observeLatest(ctx: ProbeContext, gh: GithubPlan): Promise<string | null> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const data = await githubGet(`latest release of ${where}`, () =>
+    ctx.octokit.rest.repos.getLatestRelease({ owner: gh.owner, repo: gh.repo, request: { signal: ctx.signal } }),
+  );
+  if (data === null) return null;
+  return parseUpstream(LatestReleaseBody, data, `latest release of ${where}`).tag_name;
+}
+
+// ---------------------------------------------------------------- checksum file
+
+/** Only `uploaded` assets are real: failed uploads leave `starter`/`open` placeholders. */
+function isUploaded(asset: GithubAsset): boolean {
+  return asset.state === "uploaded";
+}
+
+async function observeChecksums(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  release: GithubRelease | null,
+  downloads: Map<string, DownloadedAsset> | null,
+): Promise<ChecksumFile | null> {
+  // Draft assets are not downloadable from the public URL; the draft itself is the finding.
+  if (!gh.checksum_file || !release || release.draft) return null;
+  const asset = release.assets.find((a) => a.name === gh.checksum_file && isUploaded(a));
+  if (!asset) return null;
+  const res = await ctx.http.request({
+    url: asset.browser_download_url,
+    headers: { accept: "application/octet-stream" },
+    redirectHosts: gh.download_hosts,
+    maxBytes: CHECKSUM_MAX_BYTES,
+    signal: ctx.signal,
+    ...(ctx.deep
+      ? {}
+      : {
+          cacheTtlMs: CHECKSUM_CACHE_TTL_MS,
+          cacheKey: `github-asset ${asset.url} ${asset.updated_at ?? "-"} ${asset.size} ${asset.digest ?? "-"}`,
+        }),
+  });
+  if (res.status !== 200) {
+    throw new AppError(
+      "E_HTTP_STATUS",
+      `checksum file ${asset.name} (${asset.browser_download_url}) answered HTTP ${res.status}`,
+      { details: { status: res.status } },
+    );
+  }
+  // Under --deep the checksum asset is hashed from these bytes instead of being downloaded twice.
+  downloads?.set(asset.name, { sha256: createHash("sha256").update(res.body).digest("hex"), bytes: res.body.length });
+  const { file, invalidTotal } = parseChecksumFile(asset.name, res.text());
+  if (invalidTotal > MAX_INVALID_LINES) {
+    ctx.log.warn(
+      { asset: asset.name, invalid_lines: invalidTotal, kept: MAX_INVALID_LINES },
+      "checksum file has many invalid lines",
+    );
+  }
+  return file;
+}
+
+// ---------------------------------------------------------------- --deep
+
+async function hashAssets(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  assets: readonly GithubAsset[],
+  into: Map<string, DownloadedAsset>,
+): Promise<void> {
+  const limit = pLimit(DEEP_DOWNLOAD_CONCURRENCY);
+  // The first failure settles the channel as unknown: stop the other downloads instead of finishing them.
+  const failed = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, failed.signal]);
+  const todo = assets.filter((a) => isUploaded(a) && !into.has(a.name));
+  const results = await settleAll(
+    todo.map((a) =>
+      limit(async () => {
+        try {
+          return await hashAsset(ctx, gh, a, signal);
+        } catch (err) {
+          failed.abort(err);
+          throw err;
+        }
+      }),
+    ),
+  );
+  todo.forEach((a, i) => {
+    const r = results[i];
+    if (r) into.set(a.name, r);
+  });
+}
+
+/** Streams one asset through sha256 (memory stays at one chunk whatever the size). */
+export async function hashAsset(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  asset: GithubAsset,
+  signal: AbortSignal = ctx.signal,
+): Promise<DownloadedAsset> {
+  const hash = createHash("sha256");
+  const res = await ctx.http.stream(
+    {
+      url: asset.browser_download_url,
+      headers: { accept: "application/octet-stream" },
+      redirectHosts: gh.download_hosts,
+      signal,
+    },
+    (chunk) => hash.update(chunk),
+  );
+  if (res.status !== 200) {
+    throw new AppError(
+      "E_HTTP_STATUS",
+      `asset ${asset.name} (${asset.browser_download_url}) answered HTTP ${res.status}`,
+      {
+        details: { status: res.status },
+      },
+    );
+  }
+  return { sha256: hash.digest("hex"), bytes: res.bytes };
+}
+
+/**
+ * Like Promise.all, but waits for every promise before rejecting with the first error, so no request is still
+ * running (and appending evidence) after the probe has returned.
+ */
+async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** `Object.fromEntries` defines own properties, so hostile names stay plain keys. Sorted for stable reports. */
+function toSortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  return Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

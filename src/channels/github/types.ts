@@ -1,0 +1,81 @@
+import type { DownloadedAsset } from "../../probes/types.ts";
+
+// ---------------------------------------------------------------- plan piece
+
+export interface ExpectedAsset {
+  name: string;
+  platform: string | null;
+}
+
+export interface GithubPlan {
+  owner: string;
+  repo: string;
+  /** Expected assets, excluding the checksum file. */
+  assets: ExpectedAsset[];
+  /** Name of the checksum asset (`sha256sums.txt`), or null when the project publishes none. */
+  checksum_file: string | null;
+  /** Hosts asset downloads may redirect to (GitHub's 302 goes to a separate download host). */
+  download_hosts: string[];
+}
+
+// ---------------------------------------------------------------- observation
+
+export interface GithubAsset {
+  id: number;
+  name: string;
+  size: number;
+  state: string;
+  /** `sha256:<hex>` or null when GitHub has not computed one (assets uploaded before mid-2025). */
+  digest: string | null;
+  browser_download_url: string;
+  url: string;
+  content_type: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+export interface GithubRelease {
+  id: number;
+  tag_name: string;
+  name: string | null;
+  draft: boolean;
+  prerelease: boolean;
+  immutable: boolean | null;
+  created_at: string | null;
+  published_at: string | null;
+  html_url: string;
+  target_commitish: string | null;
+  assets: GithubAsset[];
+}
+
+export interface ChecksumEntry {
+  name: string;
+  sha256: string;
+}
+
+export interface ChecksumFile {
+  name: string;
+  entries: ChecksumEntry[];
+  /** Lines that are neither blank nor `<64 hex>  <name>`. */
+  invalid_lines: { line: number; text: string }[];
+}
+
+export interface GithubObservation {
+  channel: "github";
+  repo: string;
+  tag: {
+    name: string;
+    exists: boolean;
+    /** `tag` for annotated tags (peeled), `commit` for lightweight ones. */
+    object_type: "commit" | "tag" | null;
+    commit_sha: string | null;
+  };
+  /** null when GitHub has no published release for the tag (404). */
+  release: GithubRelease | null;
+  /** Tag of `releases/latest`, null when the repository has no full release. */
+  latest_release_tag: string | null;
+  /** null when the checksum asset is absent; a parse of its text otherwise. */
+  checksums: ChecksumFile | null;
+  /** `--deep` only: hashes of downloaded asset bytes, by asset name. */
+  downloads: Record<string, DownloadedAsset> | null;
+}

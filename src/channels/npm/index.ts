@@ -1,0 +1,24 @@
+import { npmProvenance } from "./provenance.ts";
+import { defineChannel, lazyProbe } from "../channel.ts";
+import { checkNpm } from "./check.ts";
+import { NpmChannelConfig } from "./config.ts";
+import { PUBLISH_SKIP_INPUT } from "./publish-flag.ts";
+import { observedNpm, summaryNpm } from "./summary.ts";
+import type { NpmObservation, NpmPlan } from "./types.ts";
+
+/** npm: the packument, dist-tags and the version document of the package's registry. */
+export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservation>({
+  id: "npm",
+  evidenceLabel: "npm",
+  statusColumn: "npm",
+  defaultGrace: "15m",
+  config: NpmChannelConfig,
+  plan: (c) => ({ package: c.package }),
+  probe: lazyProbe("npm", async () => (await import("./probe.ts")).npmProbe),
+  check: checkNpm,
+  observed: observedNpm,
+  summary: summaryNpm,
+  publishSkipInput: PUBLISH_SKIP_INPUT,
+  provenance: npmProvenance,
+  sim: { services: ["npm"] },
+});
