@@ -3,6 +3,7 @@ import type { Draft } from "../drift/findings.ts";
 import type { Finding } from "../drift/types.ts";
 import type { PlanBase, Probe } from "../probes/types.ts";
 import type { ServiceName } from "../sim/services.ts";
+import type { ChannelProvenance } from "../provenance/gather.ts";
 
 /**
  * One delivery channel: everything the phases need to know about it. Each channel is one folder
@@ -139,6 +140,8 @@ export interface Channel<Id extends string = string, C = any, P = any, O extends
   anchor?(view: PeerView<O>, release: PlanBase): ReleaseAnchor;
   /** The publish workflow's dispatch input that skips this channel's job (`--skip-channel`); none: not bypassable. */
   readonly publishSkipInput?: string;
+  /** Provenance evidence gathering and comparison (src/channels/<id>/provenance.ts); none: no provenance row. */
+  readonly provenance?: ChannelProvenance;
   /** The simulated services (src/sim/services/*) that stand in for this channel in the demo and the tests. */
   readonly sim: { readonly services: readonly ServiceName[] };
 }

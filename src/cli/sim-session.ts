@@ -69,6 +69,7 @@ export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
   s.pypi = { ...s.pypi, url: overlay.pypi.url };
   loaded.config.settings = SettingsConfig.parse(s);
   loaded.npmRegistry = overlay.npm.registry;
+  loaded.sim = { trustUrl: sim.urls.sigstore, npmDefaultRegistry: overlay.npm.registry };
   loaded.npmrc = null;
   // The sim accepts any token; with one, steady-state revalidations (304) are free, as on real GitHub.
   loaded.githubToken ??= SIM_TOKEN;

@@ -28,6 +28,11 @@ export interface LoadedConfig {
   /** GitHub token from config or $GITHUB_TOKEN, or null. */
   githubToken: string | null;
   secrets: SecretRegistry;
+  /**
+   * Under --sim: the sim's Sigstore trust (`<url>/trusted_root.json`, `<url>/keys.json`) and the sim registry
+   * playing npm's own default registry. Unset otherwise.
+   */
+  sim?: { trustUrl: string; npmDefaultRegistry: string };
 }
 
 export interface LoadOptions {

@@ -27,6 +27,12 @@ export interface NpmrcView {
 
 const { definitions, flatten, nerfDarts, shorthands } = npmDefinitions;
 
+/** npm's own default registry, as the npm config library defines it (never hard-coded here). */
+export function npmDefaultRegistry(): string {
+  const registry = (npmDefinitions.definitions as Record<string, { default?: unknown } | undefined>)["registry"];
+  return typeof registry?.default === "string" ? registry.default : "";
+}
+
 export interface NpmrcOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;

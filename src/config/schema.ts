@@ -132,6 +132,36 @@ export const ServerConfig = z.strictObject({
     ),
 });
 
+const ProvenanceLevel = z.enum(["required", "warn", "off"]);
+const WorkflowPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_./-]+\.ya?ml$/, "must be a workflow file such as .github/workflows/release.yml or release.yml");
+const RefTemplate = z
+  .string()
+  .regex(/^refs\/(tags|heads)\/\S+$/, "must be a full ref such as refs/tags/{tag} or refs/heads/main");
+
+export const ProvenanceSettings = z.strictObject({
+  trusted_root: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Path of a Sigstore trusted_root.json (relative to the config file); default: the public-good root via TUF, cached in state_dir.",
+    ),
+  npm_keys: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Path of npm's registry keys.json TUF target, for publish attestations with a trusted_root file."),
+  tuf_mirror: HttpUrl.optional().describe("TUF repository for the public-good root; default: the library's own."),
+  mirror_absence: z
+    .enum(["unknown", "drift"])
+    .default("unknown")
+    .describe(
+      "npm registries other than npm's default that lack attestations: unknown (they may strip them) or drift.",
+    ),
+});
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- a registry holds channels of any config type */
 type ChannelsShape<Cs extends readonly Channel[]> = {
   [C in Cs[number] as C["id"]]: z.ZodOptional<C["config"] extends z.ZodType<any> ? C["config"] : never>;
@@ -150,6 +180,48 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     .strictObject(graceShape)
     .describe("Propagation grace per channel, counted from the GitHub release's published_at.");
   const ChannelsConfig = z.strictObject(channelsShape);
+  const ProvenancePolicyConfig = z
+    .strictObject(
+      Object.fromEntries(channels.map((c) => [c.id, ProvenanceLevel.default("warn")])) as {
+        [C in Cs[number] as C["id"]]: z.ZodDefault<typeof ProvenanceLevel>;
+      },
+    )
+    .describe("Per channel: required (findings drift), warn (findings are warnings), off (no provenance fetches).");
+  const ProvenanceConfig = z
+    .strictObject({
+      repository: RepoSlug.optional().describe(
+        "Repository the artefacts must be built in; default: the project's repo.",
+      ),
+      workflows: z
+        .array(WorkflowPath)
+        .min(1)
+        .optional()
+        .describe(
+          "Workflow files allowed to build or publish; default: release.workflows build + publish when set, else release.yml and release-publish.yml.",
+        ),
+      commit: z
+        .enum(["tag", "build-metadata"])
+        .default("tag")
+        .describe(
+          "Expected commit: the tag's peeled commit, or build-metadata: source_sha of the build run's release metadata.",
+        ),
+      refs: z
+        .array(RefTemplate)
+        .min(1)
+        .optional()
+        .describe(
+          "Refs a build or publish may run from, over {tag}; default refs/tags/{tag} plus refs/heads/<release.workflows.ref, else main>.",
+        ),
+      policy: ProvenancePolicyConfig.default(ProvenancePolicyConfig.parse({}) as never /* every key has a default */),
+      trusted_publisher: z
+        .strictObject({ npm: ProvenanceLevel.default("warn"), crates: ProvenanceLevel.default("warn") })
+        .default({ npm: "warn", crates: "warn" })
+        .describe("Whether npm's trustedPublisher / crates.io's trusted publishing is expected."),
+      grace: Grace.default("10m").describe(
+        "Attestations absent this long after published_at are pending, not findings.",
+      ),
+    })
+    .describe("Expected build identity: who may build or publish each channel's artefacts, from which commit.");
 
   const ProjectConfig = z.strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, . _ -"),
@@ -163,6 +235,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     channels: ChannelsConfig,
     watch: WatchConfig.partial().optional(),
     release: ReleaseConfig.optional(),
+    provenance: ProvenanceConfig.optional(),
   });
 
   const SettingsConfig = z.strictObject({
@@ -177,6 +250,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     alerts: AlertsConfig.default(AlertsConfig.parse({})),
     server: ServerConfig.default(ServerConfig.parse({})),
     retention: RetentionConfig.default(RetentionConfig.parse({})),
+    provenance: ProvenanceSettings.default(ProvenanceSettings.parse({})),
   });
 
   const MonitorConfig = z.strictObject({
@@ -185,7 +259,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     projects: z.array(ProjectConfig).min(1, "at least one project is required"),
   });
 
-  return { GraceConfig, ChannelsConfig, ProjectConfig, SettingsConfig, MonitorConfig };
+  return { GraceConfig, ChannelsConfig, ProvenanceConfig, ProjectConfig, SettingsConfig, MonitorConfig };
 }
 
 const builtin = configSchemas(BUILTIN_CHANNELS);
@@ -193,6 +267,8 @@ export const GraceConfig = builtin.GraceConfig;
 export type GraceConfig = z.infer<typeof GraceConfig>;
 export const ChannelsConfig = builtin.ChannelsConfig;
 export const ProjectConfig = builtin.ProjectConfig;
+export const ProvenanceConfig = builtin.ProvenanceConfig;
+export type ProvenanceConfig = z.infer<typeof ProvenanceConfig>;
 export const SettingsConfig = builtin.SettingsConfig;
 export const MonitorConfig = builtin.MonitorConfig;
 export type MonitorConfig = z.infer<typeof MonitorConfig>;

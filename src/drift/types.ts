@@ -33,11 +33,24 @@ export const FINDING_CODES = [
   "cross-check-skipped",
   /** Info: the checksum file is on a draft release, whose assets are not downloaded. */
   "checksum-file-unread",
+  // Provenance (src/provenance): drift under policy `required`, severity `warning` under `warn`.
+  "provenance-missing",
+  "provenance-signature-invalid",
+  "provenance-digest-mismatch",
+  "provenance-commit-mismatch",
+  "provenance-repository-mismatch",
+  "provenance-workflow-mismatch",
+  "publisher-not-trusted",
+  "release-attestation-mismatch",
+  "provenance-downgrade",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
-/** How much a finding weighs: `drift` findings make the channel drift (or pending inside grace). */
-export type FindingSeverity = "drift" | "pending" | "info" | "unknown";
+/**
+ * How much a finding weighs: `drift` findings make the channel drift (or pending inside grace). `warning` (provenance
+ * findings under policy `warn`) is reported without changing the channel's status.
+ */
+export type FindingSeverity = "drift" | "pending" | "info" | "unknown" | "warning";
 
 export interface Finding {
   code: FindingCode;

@@ -159,7 +159,8 @@ export function compareAttestation(expected: ExpectedIdentity, artefact: Artefac
       }),
     );
   }
-  findings.push(...identityFindings(expected, claims, san, subject));
+  // Without a verified signer, claims that only a certificate carries (PyPI's) cannot be told: not findings.
+  findings.push(...identityFindings(expected, claims, san, subject, ev.signature === "unknown"));
   return { result, findings };
 }
 
@@ -173,8 +174,11 @@ function identityFindings(
   },
   san: ReturnType<typeof parseWorkflowSan>,
   subject: string,
+  unverified = false,
 ): ProvenanceFinding[] {
   const out: ProvenanceFinding[] = [];
+  if (unverified && claims.repository === undefined && claims.workflow === undefined && claims.commit === undefined)
+    return out;
   if (claims.repository === undefined || claims.repository.toLowerCase() !== expected.repository.toLowerCase()) {
     out.push(
       finding(

@@ -2,6 +2,7 @@ import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts"
 import { publicUrl } from "../http/public-url.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import type { Evidence } from "../http/evidence.ts";
+import { isProvenanceFinding, provenanceLine } from "./provenance.ts";
 import { channelSummary, isoSeconds, oneLine, shortTime } from "./text.ts";
 import type { ChannelReport, Report, Reporter } from "./types.ts";
 
@@ -87,10 +88,12 @@ function renderOne(report: Report, registry: ChannelRegistry): string {
   for (const ch of report.channels) {
     out.push(`| ${ch.channel} | ${BADGE[ch.status]} | ${escapeMarkdown(channelSummary(report, ch, registry))} |`);
   }
-  const withFindings = report.channels.filter((ch) => ch.findings.length > 0);
+  const own = (ch: ChannelReport) => ch.findings.filter((f) => !isProvenanceFinding(f));
+  const withFindings = report.channels.filter((ch) => own(ch).length > 0);
   out.push("");
   if (withFindings.length === 0) {
     out.push("No findings.");
+    out.push(...provenanceSection(report));
     return out.join("\n");
   }
   out.push("#### Findings");
@@ -100,9 +103,30 @@ function renderOne(report: Report, registry: ChannelRegistry): string {
     const evidence = links.length > 0 ? ` · evidence: ${links.join(", ")}` : "";
     out.push(`**${ch.channel}** (${BADGE[ch.status]})${evidence}`);
     out.push("");
-    for (const f of ch.findings) out.push(...findingLine(f, report, ch));
+    for (const f of own(ch)) out.push(...findingLine(f, report, ch));
   }
+  out.push(...provenanceSection(report));
   return out.join("\n");
+}
+
+/** `#### Provenance`: the expected identity, then one line per checked channel with its provenance findings. */
+function provenanceSection(report: Report): string[] {
+  const block = report.provenance;
+  if (!block) return [];
+  const e = block.expected;
+  const commit = e.commit ? ` at ${codeSpan(e.commit.slice(0, 7))}` : "";
+  const out = ["", `#### Provenance: ${BADGE[block.status]}`, ""];
+  out.push(`Expected ${codeSpan(e.repository)}${commit} by ${e.workflows.map(codeSpan).join(", ")}`);
+  out.push("");
+  for (const p of block.channels) {
+    if (p.status === "skipped") continue;
+    out.push(`- **${p.channel}** (${BADGE[p.status]}): ${escapeMarkdown(provenanceLine(p))}`);
+    for (const f of p.findings) {
+      const subject = f.subject !== undefined ? ` ${codeSpan(f.subject)}` : "";
+      out.push(`  - ${codeSpan(f.code)}${subject}: ${escapeMarkdown(f.message)} _(${f.severity})_`);
+    }
+  }
+  return out;
 }
 
 /** GitHub step summary: heading with the verdict, a channel table, then findings with evidence links. */

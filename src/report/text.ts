@@ -1,6 +1,7 @@
 import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { obj } from "../channels/lenient.ts";
 import type { Finding, Status } from "../drift/types.ts";
+import { isProvenanceFinding, provenanceLine, provenanceOf } from "./provenance.ts";
 import type { ChannelReport, Report, Reporter } from "./types.ts";
 
 export const STATUS_LABEL: Record<Status, string> = {
@@ -59,6 +60,7 @@ function findingNote(f: Finding): string {
   if (f.in_grace) return " (in grace)";
   if (f.severity === "info") return " (info)";
   if (f.severity === "pending") return " (pending)";
+  if (f.severity === "warning") return " (warning)";
   return "";
 }
 
@@ -76,9 +78,18 @@ function renderOne(report: Report, color: boolean, registry: ChannelRegistry): s
     lines.push(
       `  ${ch.channel.padEnd(CHANNEL_WIDTH)}${label(ch.status, STATUS_WIDTH)}${channelSummary(report, ch, registry)}`,
     );
-    const width = Math.max(0, ...ch.findings.map((f) => f.code.length));
-    for (const f of ch.findings) {
+    const own = ch.findings.filter((f) => !isProvenanceFinding(f));
+    const width = Math.max(0, ...own.map((f) => f.code.length));
+    for (const f of own) {
       lines.push(`${indent}${f.code.padEnd(width)}  ${oneLine(f.message)}${findingNote(f)}`);
+    }
+    const p = provenanceOf(report, ch.channel);
+    if (p && p.status !== "skipped") {
+      lines.push(`${indent}provenance: ${oneLine(provenanceLine(p))}`);
+      const pw = Math.max(0, ...p.findings.map((f) => f.code.length));
+      for (const f of p.findings) {
+        lines.push(`${indent}  ${f.code.padEnd(pw)}  ${oneLine(f.message)}${findingNote(f)}`);
+      }
     }
   }
   return lines.join("\n");

@@ -27,7 +27,31 @@ export interface Report {
   /** GitHub release published_at, the start of every grace window. */
   published_at: string | null;
   channels: ChannelReport[];
+  /** Was each channel's artefact built from the expected commit by an allowed workflow (absent: not checked). */
+  provenance?: ProvenanceBlock;
   duration_ms: number;
+}
+
+/** `provenance.channels[]`: one channel's provenance verdict (docs/provenance.md). */
+export interface ProvenanceChannelReport {
+  channel: ChannelId;
+  status: Status;
+  signature: "verified" | "invalid" | "absent" | "unknown" | "not-applicable";
+  repository: string | null;
+  /** The workflow path the attestation names. */
+  workflow: string | null;
+  ref: string | null;
+  commit: string | null;
+  subjects_matched: boolean;
+  /** Homebrew: no attestation of its own; the result is the GitHub assets' its sha256s match. */
+  inherited_from?: "github";
+  findings: Finding[];
+}
+
+export interface ProvenanceBlock {
+  expected: { repository: string; commit: string | null; workflows: string[] };
+  status: Status;
+  channels: ProvenanceChannelReport[];
 }
 
 /** A pure renderer. */

@@ -14,6 +14,9 @@ import { githubClientFactory, type GithubClientFactory } from "../http/github.ts
 import { createLogger, type Logger } from "../log.ts";
 import { isSafeTag } from "../plan/build-plan.ts";
 import type { ProbeEndpoints } from "../probes/types.ts";
+import type { AttestationCache } from "../provenance/gather.ts";
+import type { ProvenanceRuntime } from "../provenance/run.ts";
+import { createProvenanceRuntime } from "../provenance/runtime.ts";
 
 /** Everything a command needs at run time, built once from the loaded config. */
 export interface Runtime {
@@ -23,6 +26,8 @@ export interface Runtime {
   github: GithubClientFactory;
   endpoints: ProbeEndpoints;
   now: () => Date;
+  /** Provenance checks (trusted root loaded on first use). */
+  provenance: ProvenanceRuntime;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,8 @@ export interface RuntimeOptions {
   cache?: ValidatorCache;
   onExchange?: (e: ExchangeEvent) => void;
   logDestination?: { write(line: string): void };
+  /** Where attestation results are kept between cycles (the daemon's state store). */
+  attestationCache?: AttestationCache;
 }
 
 const ms = (text: string): number => parseDuration(text) ?? 0;
@@ -93,6 +100,10 @@ export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}
       pypi: s.pypi.url.replace(/\/+$/, ""),
     },
     now: () => new Date(),
+    provenance: createProvenanceRuntime(loaded, http, log, {
+      githubApi: s.github.api_url.replace(/\/+$/, ""),
+      ...(options.attestationCache ? { cache: options.attestationCache } : {}),
+    }),
     close: () => http.close(),
   };
 }

@@ -6,6 +6,7 @@ import { githubApiService } from "./services/github-api.ts";
 import { githubDownloadService } from "./services/github-download.ts";
 import { githubWebService } from "./services/github-web.ts";
 import { npmService } from "./services/npm.ts";
+import { githubBlobsService, sigstoreService } from "./services/provenance.ts";
 import { pypiFilesService, pypiService } from "./services/pypi.ts";
 import { SimStats } from "./stats.ts";
 import type { WorldOptions } from "./spec.ts";
@@ -50,7 +51,7 @@ export interface Sim {
   /**
    * Partial `settings` (src/config/schema.ts SettingsConfig keys) pointing every endpoint at the sim:
    * github.api_url, github.download_hosts (web + download host), github.token (when the sim has one),
-   * crates.api_url, crates.index_url, npm.registry, pypi.url.
+   * crates.api_url, crates.index_url, npm.registry, pypi.url. The sim's trusted root is at `${urls.sigstore}/trusted_root.json`.
    */
   settingsOverlay(): Record<string, unknown>;
   stats: SimStats;
@@ -79,6 +80,8 @@ export async function startSim(options: StartSimOptions = {}): Promise<Sim> {
     npm: npmService,
     pypi: pypiService,
     "pypi-files": pypiFilesService,
+    "github-blobs": githubBlobsService,
+    sigstore: sigstoreService,
   };
   const running: RunningService[] = [];
   try {
@@ -103,7 +106,7 @@ export async function startSim(options: StartSimOptions = {}): Promise<Sim> {
       return {
         github: {
           api_url: urls.githubApi,
-          download_hosts: [hosts["github-web"], hosts["github-download"]],
+          download_hosts: [hosts["github-web"], hosts["github-download"], hosts["github-blobs"]],
           ...(token !== null ? { token } : {}),
         },
         crates: { api_url: urls.cratesApi, index_url: urls.cratesIndex },

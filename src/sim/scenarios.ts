@@ -55,6 +55,31 @@ export const SCENARIOS = [
     name: "draft",
     description: "0.8.0 uploaded as a draft release two hours ago and never published; registries and tap updated",
   },
+  {
+    name: "provenance-hand-published",
+    description: "clean, but npm 0.8.0 was published by hand (no attestation, no trusted publisher); 0.7.2 had both",
+  },
+  {
+    name: "provenance-other-workflow",
+    description: "clean, but the GitHub assets' build attestation comes from .github/workflows/nightly.yml",
+  },
+  {
+    name: "provenance-wrong-commit",
+    description: "clean, but the GitHub assets were built from a commit that is not the tag's",
+  },
+  { name: "provenance-tampered", description: "clean, but the GitHub build attestation's signature was tampered with" },
+  {
+    name: "provenance-bundle-url",
+    description: "clean, with GitHub attestations served as bundle: null + bundle_url (Snappy JSON on the blob host)",
+  },
+  {
+    name: "plasmite-today",
+    description: "clean, as plasmite publishes today: no GitHub build attestations, PyPI and crates.io with tokens",
+  },
+  {
+    name: "no-trusted-root",
+    description: "clean, but no Sigstore trusted root can be had (offline, no cache): signatures are unknown",
+  },
 ] as const;
 
 export type ScenarioName = (typeof SCENARIOS)[number]["name"];
@@ -84,6 +109,9 @@ export interface ScenarioResult {
 
 const HOUR = 3_600_000;
 
+/** plasmite's release today: no build attestations on GitHub; PyPI and crates.io published with tokens. */
+const PLASMITE_TODAY = { github: null, pypi: null, crates: null } as const;
+
 /** The heal of the `healing` scenario: a timer, a way to fire it early, and a promise that settles when it ran. */
 function healingControl(world: World, project: string, delayMs: number): Pick<ScenarioResult, "heal" | "healed"> {
   let resolve: () => void = () => {};
@@ -112,7 +140,11 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   const spec = plasmiteProject(options.project);
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
-  world.publish(project, "0.7.2", { publishedAt: now - 26 * HOUR });
+  // plasmite as it is today published 0.7.2 the same way (so no downgrade); every other scenario attested it fully.
+  world.publish(project, "0.7.2", {
+    publishedAt: now - 26 * HOUR,
+    ...(name === "plasmite-today" ? { provenance: PLASMITE_TODAY } : {}),
+  });
   const result: ScenarioResult = {
     project,
     version: "0.8.0",
@@ -168,6 +200,34 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       break;
     case "draft":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, draft: true });
+      break;
+    case "provenance-hand-published":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { npm: null } });
+      break;
+    case "provenance-other-workflow":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: { github: { workflow: ".github/workflows/nightly.yml", ref: "refs/heads/main" } },
+      });
+      break;
+    case "provenance-wrong-commit":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { commit: "other" } } });
+      break;
+    case "provenance-tampered":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { tamper: true } } });
+      break;
+    case "provenance-bundle-url":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { bundleUrl: true } } });
+      break;
+    case "plasmite-today":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: PLASMITE_TODAY,
+      });
+      break;
+    case "no-trusted-root":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      world.attestations.serveTrustedRoot = false;
       break;
   }
   return result;

@@ -9,6 +9,8 @@ export const SERVICES = [
   "npm",
   "pypi",
   "pypi-files",
+  "github-blobs",
+  "sigstore",
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -22,6 +24,10 @@ export interface SimUrls {
   npm: string;
   pypi: string;
   pypiFiles: string;
+  /** GitHub's attestation blob storage (`bundle_url`). */
+  githubBlobs: string;
+  /** The sim's Sigstore trust (trusted_root.json, npm keys). */
+  sigstore: string;
 }
 
 export const URL_KEY: Record<ServiceName, keyof SimUrls> = {
@@ -34,6 +40,8 @@ export const URL_KEY: Record<ServiceName, keyof SimUrls> = {
   npm: "npm",
   pypi: "pypi",
   "pypi-files": "pypiFiles",
+  "github-blobs": "githubBlobs",
+  sigstore: "sigstore",
 };
 
 /** Placeholder bases until `startSim` has bound the ports. */
@@ -47,4 +55,6 @@ export const UNBOUND_URLS: SimUrls = {
   npm: "http://npm.sim.invalid",
   pypi: "http://pypi.sim.invalid",
   pypiFiles: "http://pypi-files.sim.invalid",
+  githubBlobs: "http://github-blobs.sim.invalid",
+  sigstore: "http://sigstore.sim.invalid",
 };

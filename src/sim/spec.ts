@@ -91,6 +91,46 @@ export interface PublishOptions {
   npmDistTag?: string;
   /** PyPI files never uploaded: `sdist`, wheel platform ids or file names. All of them: the release lists `[]`. */
   omitPypiFiles?: string[];
+  /** How each channel's artefacts were built and published (attestations); default: all attested by the release workflows. */
+  provenance?: SimProvenanceOptions;
+}
+
+/** Who built or published: defaults are the project's repo, the tag's commit, and the channel's release workflow. */
+export interface SimBuildOverride {
+  /** Workflow path, e.g. `.github/workflows/nightly.yml`. */
+  workflow?: string;
+  ref?: string;
+  /** `owner/name` the build ran in (a fork). */
+  repository?: string;
+  /** `other`: a commit that is not the tag's. */
+  commit?: "tag" | "other";
+}
+
+/**
+ * The provenance the sim serves for one version. `null` for a channel: none at all (GitHub: no build attestations;
+ * npm: published by hand, no attestations and no trusted publisher; PyPI: uploaded with a token; crates.io: published
+ * with a token). Omitted: attested by the release workflows (GitHub `release.yml` on the tag, npm and PyPI
+ * `release-publish.yml` dispatched on main, crates.io trusted publishing).
+ */
+export interface SimProvenanceOptions {
+  github?:
+    | (SimBuildOverride & {
+        /** One byte of the DSSE signature flipped. */
+        tamper?: boolean;
+        /** Entries carry `bundle: null` and a `bundle_url` on the attestation blob host (Snappy JSON). */
+        bundleUrl?: boolean;
+      })
+    | null;
+  npm?:
+    | (SimBuildOverride & {
+        /** `_npmUser.trustedPublisher` (default true). */
+        trustedPublisher?: boolean;
+        /** The attested sha512 is not the tarball's. */
+        wrongDigest?: boolean;
+      })
+    | null;
+  pypi?: SimBuildOverride | null;
+  crates?: Pick<SimBuildOverride, "repository" | "commit"> | null;
 }
 
 export interface PlannedAsset {

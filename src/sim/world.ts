@@ -18,6 +18,7 @@ import type {
   VersionArtifacts,
   WorldOptions,
 } from "./spec.ts";
+import { resolveSimProvenance, SimAttestations, type ResolvedSimProvenance } from "./provenance/served.ts";
 import { toMs } from "./time.ts";
 import { isPrerelease, toPep440 } from "./versions.ts";
 
@@ -47,6 +48,8 @@ export class World {
   readonly npm = new NpmStore();
   readonly pypi = new PypiStore();
   readonly faults = new FaultSet();
+  /** Signed attestations (made lazily) and whether a trusted root is served. */
+  readonly attestations = new SimAttestations();
   /** GitHub Actions: workflows, runs, jobs, artifacts, secrets (model-actions.ts). */
   readonly actions: ActionsStore = new ActionsStore(this);
   /** Mutable: how long the npm packument lags behind a change. */
@@ -153,6 +156,38 @@ export class World {
     const v = this.#versions.get(project)?.get(version);
     if (!v) throw new Error(`${project} ${version} was never published`);
     return v;
+  }
+
+  /** How a version's artefacts were built and published, per channel (null: no provenance there). */
+  provenanceOf(project: string, version: string): ResolvedSimProvenance {
+    const p = this.project(project);
+    const art = this.artifacts(project, version);
+    const repo = this.github.ensureRepo(p.repo, this.now());
+    const tagCommit = repo.tags.get(art.tag)?.commitSha ?? hashId("commit-of", p.repo, art.tag);
+    const runId = 20_000_000 + Number.parseInt(hashId("run", p.repo, art.tag).slice(0, 6), 16);
+    return resolveSimProvenance(art.options.provenance, { repo: p.repo, tag: art.tag, tagCommit, runId });
+  }
+
+  /** The project and version an npm package version, crate version or PyPI file belongs to. */
+  findVersion(
+    channel: "npm" | "crates" | "pypi",
+    name: string,
+    version: string,
+  ): { project: ResolvedProject; art: VersionArtifacts } | null {
+    for (const p of this.#projects.values()) {
+      const own = channel === "npm" ? p.npm : channel === "crates" ? p.crate : p.pypi;
+      if (own === null) continue;
+      const same =
+        channel === "pypi"
+          ? own.replace(/[-_.]+/g, "-").toLowerCase() === name.replace(/[-_.]+/g, "-").toLowerCase()
+          : own === name;
+      if (!same) continue;
+      for (const art of this.#versions.get(p.name)?.values() ?? []) {
+        if (art.version === version || (channel === "pypi" && toPep440(art.version) === version))
+          return { project: p, art };
+      }
+    }
+    return null;
   }
 
   versions(project: string): string[] {

@@ -20,6 +20,7 @@ import type { Evidence } from "../http/evidence.ts";
 import type { PlanWith, Probe, ProbeEndpoints, ProbeResult } from "../probes/types.ts";
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
+import { checkProvenance, type ProvenanceRuntime } from "../provenance/run.ts";
 
 export interface VerifyDeps {
   http: HttpClient;
@@ -31,6 +32,8 @@ export interface VerifyDeps {
   probes?: Readonly<Record<string, Probe>>;
   /** The channels to verify (default: the built-ins). */
   registry?: ChannelRegistry;
+  /** Provenance checks; absent: the report has no provenance block. */
+  provenance?: ProvenanceRuntime;
 }
 
 export interface VerifyOptions {
@@ -120,7 +123,19 @@ async function verifyWithin(
   const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
   for (const r of results) (byChannel as Record<string, ProbeResult>)[r.channel] = r;
 
-  const report = assembleReport(plan, byChannel, deps.now(), Date.now() - started, registry);
+  const checkedAt = deps.now();
+  let report = assembleReport(plan, byChannel, checkedAt, 0, registry);
+  if (deps.provenance) {
+    const observations = Object.fromEntries(results.map((r) => [r.channel, r.observation]));
+    report = await untilAborted(
+      checkProvenance(deps.provenance, project, plan, observations, report, checkedAt),
+      signal,
+    ).catch((err: unknown) => {
+      deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
+      return report;
+    });
+  }
+  report = { ...report, duration_ms: Date.now() - started };
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   return report;
 }

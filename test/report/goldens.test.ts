@@ -17,6 +17,7 @@ const UPDATE = process.env["UPDATE_GOLDENS"] === "1";
 
 export function maskReport(text: string): string {
   const ids = new Map<string, string>();
+  const shorts = new Map<string, string>();
   return text
     .replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?\b/g, "<time>")
     .replace(/\b\d{2}:\d{2}Z/g, "<hh:mm>Z")
@@ -32,7 +33,13 @@ export function maskReport(text: string): string {
     })
     .replace(/\b[0-9a-f]{7}\b(?=\W)/g, (short) => {
       for (const [id, name] of ids) if (id.startsWith(short)) return `${name}:short`;
-      return short;
+      // A short commit with no full id in the output (the text report's provenance lines): numbered on its own.
+      let name = shorts.get(short);
+      if (name === undefined) {
+        name = `<short${shorts.size + 1}>`;
+        shorts.set(short, name);
+      }
+      return name;
     });
 }
 

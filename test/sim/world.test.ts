@@ -106,12 +106,13 @@ describe("sim: world", () => {
       assert.deepEqual(settings.github.download_hosts, [
         new URL(sim.urls.githubWeb).host,
         new URL(sim.urls.githubDownload).host,
+        new URL(sim.urls.githubBlobs).host,
       ]);
       assert.equal(settings.github.token, "t0k");
       assert.equal(settings.crates.index_url, sim.urls.cratesIndex);
       assert.equal(settings.npm.registry, `${sim.urls.npm}/`);
       assert.equal(settings.pypi.url, sim.urls.pypi);
-      assert.equal(new Set(Object.values(sim.urls).map((u) => new URL(u).host)).size, 9, "one host per service");
+      assert.equal(new Set(Object.values(sim.urls).map((u) => new URL(u).host)).size, 11, "one host per service");
       assert.equal((await get(`${sim.urls.githubApi}/rate_limit`, { authorization: "token t0k" })).status, 200);
     } finally {
       await sim.close();

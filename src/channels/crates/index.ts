@@ -1,3 +1,4 @@
+import { cratesProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkCrates } from "./check.ts";
 import { CratesChannelConfig } from "./config.ts";
@@ -18,5 +19,6 @@ export const crates = defineChannel<"crates", CratesChannelConfig, CratesPlan, C
   observed: observedCrates,
   summary: summaryCrates,
   publishSkipInput: PUBLISH_SKIP_INPUT,
+  provenance: cratesProvenance,
   sim: { services: ["crates-api", "crates-index", "crates-static"] },
 });

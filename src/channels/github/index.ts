@@ -1,4 +1,5 @@
 import type { PlanBase } from "../../probes/types.ts";
+import { githubProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe, type PeerView, type ReleaseAnchor } from "../channel.ts";
 import { checkGithub } from "./check.ts";
 import { GithubChannelConfig, githubRules, githubTemplates } from "./config.ts";
@@ -44,5 +45,6 @@ export const github = defineChannel<"github", GithubChannelConfig, GithubPlan, G
   observed: observedGithub,
   summary: summaryGithub,
   anchor,
+  provenance: githubProvenance,
   sim: { services: ["github-api", "github-web", "github-download"] },
 });

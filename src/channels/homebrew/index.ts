@@ -1,3 +1,4 @@
+import { homebrewProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkHomebrew } from "./check.ts";
 import { HomebrewChannelConfig, homebrewRules, homebrewTemplates } from "./config.ts";
@@ -19,5 +20,6 @@ export const homebrew = defineChannel<"homebrew", HomebrewChannelConfig, Homebre
   check: checkHomebrew,
   observed: observedHomebrew,
   summary: summaryHomebrew,
+  provenance: homebrewProvenance,
   sim: { services: ["github-api"] },
 });

@@ -1,3 +1,4 @@
+import { npmProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkNpm } from "./check.ts";
 import { NpmChannelConfig } from "./config.ts";
@@ -18,5 +19,6 @@ export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservatio
   observed: observedNpm,
   summary: summaryNpm,
   publishSkipInput: PUBLISH_SKIP_INPUT,
+  provenance: npmProvenance,
   sim: { services: ["npm"] },
 });

@@ -1,3 +1,4 @@
+import { pypiProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkPypi } from "./check.ts";
 import { PypiChannelConfig, pypiRules, pypiTemplates } from "./config.ts";
@@ -21,5 +22,6 @@ export const pypi = defineChannel<"pypi", PypiChannelConfig, PypiPlan, PypiObser
   observed: observedPypi,
   summary: summaryPypi,
   publishSkipInput: PUBLISH_SKIP_INPUT,
+  provenance: pypiProvenance,
   sim: { services: ["pypi", "pypi-files"] },
 });

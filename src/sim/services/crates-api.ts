@@ -1,6 +1,7 @@
 import { type CrateRecord, type CrateVersion } from "../model-crates.ts";
 import { json, redirect, type Reply, type ServiceDef, type ServiceRuntime, type SimRequest } from "../server.ts";
 import { isoMicros } from "../time.ts";
+import type { World } from "../world.ts";
 import { compareVersions, isPrerelease } from "../versions.ts";
 
 /** Exact body of crates.io's 403 for a missing/empty User-Agent (integration__server__user_agent_is_required.snap). */
@@ -27,7 +28,19 @@ const PUBLISHER = {
   created_at: "2020-01-01T00:00:00.000000Z",
 };
 
-function renderVersion(c: CrateRecord, v: CrateVersion): Record<string, unknown> {
+/** `trustpub_data` / `published_by` (provenance.md §3.4): a trusted publish has no user. */
+function publishedBy(world: World, c: CrateRecord, v: CrateVersion) {
+  const found = world.findVersion("crates", c.name, v.num);
+  const prov = found ? world.provenanceOf(found.project.name, found.art.version).crates : null;
+  if (!prov) return { published_by: PUBLISHER, trustpub_data: null };
+  return {
+    published_by: null,
+    trustpub_data: { provider: "github", repository: prov.repository, run_id: String(prov.runId), sha: prov.sha },
+  };
+}
+
+function renderVersion(world: World, c: CrateRecord, v: CrateVersion): Record<string, unknown> {
+  const publish = publishedBy(world, c, v);
   const base = `/api/v1/crates/${c.name}/${v.num}`;
   return {
     id: v.id,
@@ -49,8 +62,12 @@ function renderVersion(c: CrateRecord, v: CrateVersion): Record<string, unknown>
       authors: `${base}/authors`,
     },
     crate_size: v.content.size,
-    published_by: PUBLISHER,
-    audit_actions: v.auditActions.map((a) => ({ action: a.action, user: PUBLISHER, time: isoMicros(a.at) })),
+    published_by: publish.published_by,
+    audit_actions: v.auditActions.map((a) => ({
+      action: a.action,
+      user: a.action === "publish" ? publish.published_by : PUBLISHER,
+      time: isoMicros(a.at),
+    })),
     checksum: v.checksum,
     rust_version: v.rustVersion,
     has_lib: true,
@@ -60,7 +77,7 @@ function renderVersion(c: CrateRecord, v: CrateVersion): Record<string, unknown>
     homepage: c.homepage,
     documentation: c.documentation,
     repository: c.repository,
-    trustpub_data: null,
+    trustpub_data: publish.trustpub_data,
     linecounts: {
       languages: { Rust: { code_lines: 9000, comment_lines: 400, files: 40 } },
       total_code_lines: 9000,
@@ -88,7 +105,7 @@ function visible(c: CrateRecord): CrateVersion[] {
   return c.versions.filter((v) => !v.hidden);
 }
 
-function renderCrate(c: CrateRecord, include: Set<string> | null): Record<string, unknown> {
+function renderCrate(world: World, c: CrateRecord, include: Set<string> | null): Record<string, unknown> {
   const versions = visible(c);
   const withVersions = include === null || include.has("versions") || include.has("full");
   const live = versions.filter((v) => !v.yanked);
@@ -128,7 +145,7 @@ function renderCrate(c: CrateRecord, include: Set<string> | null): Record<string
       versions: withVersions ? byIdDesc.map((v) => v.id) : null,
       yanked: versions.length > 0 && versions.every((v) => v.yanked),
     },
-    versions: withVersions ? byIdDesc.map((v) => renderVersion(c, v)) : null,
+    versions: withVersions ? byIdDesc.map((v) => renderVersion(world, c, v)) : null,
     keywords: want("keywords") ? [] : null,
     categories: want("categories") ? [] : null,
   };
@@ -161,7 +178,7 @@ export function cratesApiService(rt: ServiceRuntime): ServiceDef {
       const name = s[3] as string;
       const crate = world.crates.get(name);
       if (!crate) return error(404, `crate \`${name}\` does not exist`);
-      if (s.length === 4) return json(200, renderCrate(crate, parseInclude(req)));
+      if (s.length === 4) return json(200, renderCrate(world, crate, parseInclude(req)));
       const sub = s[4] as string;
       if (s.length === 5 && sub === "versions") {
         const sort = req.query.get("sort") === "date" ? "date" : "semver";
@@ -171,7 +188,7 @@ export function cratesApiService(rt: ServiceRuntime): ServiceDef {
         const perPage = req.query.get("per_page");
         if (perPage === null)
           return json(200, {
-            versions: all.map((v) => renderVersion(crate, v)),
+            versions: all.map((v) => renderVersion(world, crate, v)),
             meta: { total: all.length, next_page: null },
           });
         const n = Math.max(1, Math.min(100, Number.parseInt(perPage, 10) || 10));
@@ -183,13 +200,13 @@ export function cratesApiService(rt: ServiceRuntime): ServiceDef {
             ? `?per_page=${n}&seek=${Buffer.from(String(offset + n)).toString("base64url")}`
             : null;
         return json(200, {
-          versions: page.map((v) => renderVersion(crate, v)),
+          versions: page.map((v) => renderVersion(world, crate, v)),
           meta: { total: all.length, next_page: next },
         });
       }
       const version = visible(crate).find((v) => v.num === sub);
       if (!version) return error(404, `crate \`${name}\` does not have a version \`${sub}\``);
-      if (s.length === 5) return json(200, { version: renderVersion(crate, version) });
+      if (s.length === 5) return json(200, { version: renderVersion(world, crate, version) });
       if (s.length === 6 && isDownload) {
         const url = `${world.urls.cratesStatic}/crates/${crate.name}/${crate.name}-${version.num}.crate`;
         version.downloads++;

@@ -16,6 +16,7 @@ import {
 import { isIssuesWrite, issuesRoute } from "./github-issues.ts";
 import { signedAssetUrl } from "./github-download.ts";
 import { actionsRoute, isActionsWrite, simControlRoute } from "./github-actions.ts";
+import { githubAttestations } from "./provenance.ts";
 
 const DOCS = "https://docs.github.com/rest";
 const SUPPORTED_API_VERSIONS = new Set(["2022-11-28", "2026-03-10"]);
@@ -157,7 +158,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
     return cached(json(200, list), commit.at);
   };
 
-  const repoRoute = (req: SimRequest, repo: Repo, rest: string[]): Reply => {
+  const repoRoute = (req: SimRequest, repo: Repo, rest: string[]): Reply | Promise<Reply> => {
     const urls = world.urls;
     const api = repoApi(urls, repo);
     const [a, b, c] = rest;
@@ -301,8 +302,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
       return json(200, { enabled: true, enforced_by_owner: false });
     }
     if (a === "attestations" && b !== undefined && rest.length === 2) {
-      const body = releaseAttestations(repo, decodeURIComponent(b), req.query.get("predicate_type"));
-      return body ? json(200, body) : notFound("repos/attestations#list-attestations");
+      return githubAttestations(world, repo, decodeURIComponent(b), req.query.get("predicate_type"));
     }
     if (a === "contents") return contents(req, repo, rest.slice(1));
     if (a === "actions") return actionsRoute(req, repo, rest.slice(1), world);
@@ -379,7 +379,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
           note: "exhausted",
         };
       }
-      let reply: Reply;
+      let reply: Reply | Promise<Reply>;
       if (first === "user" && rest.length === 0) {
         reply = req.authenticated
           ? json(200, authenticatedUser(world.urls))
@@ -397,7 +397,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
       } else {
         reply = notFound("rest");
       }
-      return { ...reply, note: "count" };
+      return Promise.resolve(reply).then((r) => ({ ...r, note: "count" }));
     },
     finish(req, reply) {
       requestCounter++;
@@ -435,44 +435,4 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
 function requestId(n: number): string {
   const h = createHash("sha1").update(`req${n}`).digest("hex").toUpperCase();
   return `${h.slice(0, 4)}:${h.slice(4, 10)}:${h.slice(10, 16)}:${h.slice(16, 22)}:${(0x67000000 + n).toString(16).toUpperCase()}`;
-}
-
-/**
- * `GET /repos/{o}/{r}/attestations/sha256:<hex>`: the immutable-release attestation of the release holding an asset
- * with that digest, in the inline-bundle form (provenance.md §3.1; the DSSE payload is the in-toto release
- * statement: the tag's commit as `pkg:github/<o>/<r>@<tag>` plus every asset's sha256). Unsigned: a sim.
- */
-function releaseAttestations(repo: Repo, digest: string, predicateType: string | null): Record<string, unknown> | null {
-  if (predicateType !== null && predicateType !== "release") return null;
-  const release = repo.releases.find((r) => r.immutable && r.assets.some((x) => x.digest === digest));
-  if (!release) return null;
-  const commit = repo.tags.get(release.tagName)?.commitSha ?? repo.resolveRef(release.tagName)?.sha ?? "";
-  const purl = `pkg:github/${repo.slug}@${release.tagName}`;
-  const statement = {
-    _type: "https://in-toto.io/Statement/v1",
-    subject: [
-      { uri: purl, digest: { sha1: commit } },
-      ...release.assets
-        .filter((x) => x.digest !== null && !repo.attestationOmits.has(x.name))
-        .map((x) => ({ name: x.name, digest: { sha256: (x.digest ?? "").replace(/^sha256:/, "") } })),
-    ],
-    predicateType: "https://in-toto.io/attestation/release/v0.2",
-    predicate: {
-      purl,
-      repository: repo.slug,
-      repositoryId: String(repo.id),
-      tag: release.tagName,
-      databaseId: String(release.id),
-    },
-  };
-  const bundle = {
-    mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
-    verificationMaterial: {},
-    dsseEnvelope: {
-      payload: Buffer.from(JSON.stringify(statement)).toString("base64"),
-      payloadType: "application/vnd.in-toto+json",
-      signatures: [],
-    },
-  };
-  return { attestations: [{ bundle, repository_id: repo.id, bundle_url: null, initiator: "github" }] };
 }

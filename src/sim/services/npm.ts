@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { NpmPackage, NpmVersionRecord, NpmView } from "../model-npm.ts";
 import { json, type Reply, type ServiceDef, type ServiceRuntime, type SimRequest } from "../server.ts";
+import type { World } from "../world.ts";
+import { npmAttestationsReply } from "./provenance.ts";
 import { isoMillis } from "../time.ts";
 
 const CACHE = "public, max-age=300";
@@ -10,7 +12,33 @@ function registryBase(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
+/** Provenance fields: `dist.attestations` and a trusted publisher's `_npmUser` (provenance.md §3.2). */
+function publishFields(world: World, base: string, pkg: NpmPackage, v: NpmVersionRecord) {
+  const found = world.findVersion("npm", pkg.name, v.version);
+  const prov = found ? world.provenanceOf(found.project.name, found.art.version).npm : null;
+  const attestations = prov
+    ? {
+        url: `${base}/-/npm/v1/attestations/${pkg.name}@${v.version}`,
+        provenance: { predicateType: "https://slsa.dev/provenance/v1" },
+      }
+    : undefined;
+  const npmUser = prov?.trustedPublisher
+    ? {
+        name: "GitHub Actions",
+        email: "npm-oidc-no-reply@github.com",
+        trustedPublisher: { id: "github", oidcConfigId: `oidc:${hashUuid(pkg.name)}` },
+      }
+    : undefined;
+  return { attestations, npmUser };
+}
+
+function hashUuid(name: string): string {
+  const h = createHash("sha1").update(`oidc\0${name}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 function versionDoc(
+  world: World,
   base: string,
   pkg: NpmPackage,
   v: NpmVersionRecord,
@@ -18,6 +46,7 @@ function versionDoc(
 ): Record<string, unknown> {
   const tarball = `${base}/${pkg.name}/-/${pkg.unscoped}-${v.version}.tgz`;
   const maintainers = pkg.meta["maintainers"];
+  const publish = publishFields(world, base, pkg, v);
   return {
     name: pkg.name,
     version: v.version,
@@ -25,7 +54,7 @@ function versionDoc(
     _id: `${pkg.name}@${v.version}`,
     _nodeVersion: "24.11.0",
     _npmVersion: "11.6.1",
-    _npmUser: Array.isArray(maintainers) ? maintainers[0] : undefined,
+    _npmUser: publish.npmUser ?? (Array.isArray(maintainers) ? maintainers[0] : undefined),
     maintainers,
     directories: {},
     _hasShrinkwrap: false,
@@ -36,18 +65,20 @@ function versionDoc(
       fileCount: v.fileCount,
       unpackedSize: v.unpackedSize,
       signatures: [v.signature],
+      ...(publish.attestations ? { attestations: publish.attestations } : {}),
     },
     ...(deprecated !== undefined ? { deprecated } : {}),
   };
 }
 
 function abbreviatedDoc(
+  world: World,
   base: string,
   pkg: NpmPackage,
   v: NpmVersionRecord,
   deprecated: string | undefined,
 ): Record<string, unknown> {
-  const full = versionDoc(base, pkg, v, deprecated);
+  const full = versionDoc(world, base, pkg, v, deprecated);
   return {
     name: pkg.name,
     version: v.version,
@@ -60,14 +91,20 @@ function abbreviatedDoc(
   };
 }
 
-function packument(base: string, pkg: NpmPackage, view: NpmView, abbreviated: boolean): Record<string, unknown> {
+function packument(
+  world: World,
+  base: string,
+  pkg: NpmPackage,
+  view: NpmView,
+  abbreviated: boolean,
+): Record<string, unknown> {
   if (abbreviated) {
     return {
       name: pkg.name,
       modified: isoMillis(view.modified),
       "dist-tags": view.distTags,
       versions: Object.fromEntries(
-        view.versions.map((v) => [v.version, abbreviatedDoc(base, pkg, v, view.deprecated.get(v.version))]),
+        view.versions.map((v) => [v.version, abbreviatedDoc(world, base, pkg, v, view.deprecated.get(v.version))]),
       ),
     };
   }
@@ -79,7 +116,7 @@ function packument(base: string, pkg: NpmPackage, view: NpmView, abbreviated: bo
     name: pkg.name,
     "dist-tags": view.distTags,
     versions: Object.fromEntries(
-      view.versions.map((v) => [v.version, versionDoc(base, pkg, v, view.deprecated.get(v.version))]),
+      view.versions.map((v) => [v.version, versionDoc(world, base, pkg, v, view.deprecated.get(v.version))]),
     ),
     time,
     ...pkg.meta,
@@ -127,6 +164,8 @@ export function npmService(rt: ServiceRuntime): ServiceDef {
           });
         }
         if (path === "-/ping") return json(200, {});
+        if (path.startsWith("-/npm/v1/attestations/"))
+          return npmAttestationsReply(world, req.segments.slice(4).join("/"), `${base}/`);
         return notFound();
       }
       const parsed = parsePath(req);
@@ -138,7 +177,7 @@ export function npmService(rt: ServiceRuntime): ServiceDef {
         const view = stale > 0 ? pkg.view(world.now() - stale) : fresh;
         if (!view) return notFound();
         const abbreviated = (req.header("accept") ?? "").toLowerCase().includes(ABBREVIATED);
-        const reply = json(200, packument(base, pkg, view, abbreviated), {
+        const reply = json(200, packument(world, base, pkg, view, abbreviated), {
           "content-type": abbreviated ? ABBREVIATED : "application/json",
           "cache-control": CACHE,
           vary: "Accept, Accept-Encoding",
@@ -152,7 +191,7 @@ export function npmService(rt: ServiceRuntime): ServiceDef {
         const version = fresh.distTags[spec] ?? spec;
         const record = fresh.versions.find((v) => v.version === version);
         if (!record) return json(404, `version not found: ${spec}`);
-        const reply = json(200, versionDoc(base, pkg, record, fresh.deprecated.get(record.version)), {
+        const reply = json(200, versionDoc(world, base, pkg, record, fresh.deprecated.get(record.version)), {
           "cache-control": CACHE,
         });
         reply.cache = { lastModified: record.publishedAt };

@@ -1,3 +1,4 @@
+import { pypiProvenanceReply } from "./provenance.ts";
 import { pypiFilePath, type PypiFile, type PypiProject, type PypiRelease } from "../model-pypi.ts";
 import { json, redirect, text, type Reply, type ServiceDef, type ServiceRuntime } from "../server.ts";
 import { isoMicros, isoNoZone } from "../time.ts";
@@ -103,6 +104,8 @@ export function pypiService(rt: ServiceRuntime): ServiceDef {
     service: "pypi",
     handle(req) {
       const s = req.segments;
+      if (s[0] === "integrity" && s.length === 5 && s[4] === "provenance")
+        return pypiProvenanceReply(world, s[1] ?? "", s[2] ?? "", s[3] ?? "");
       if (s[0] !== "pypi" || (s.length !== 3 && s.length !== 4) || s[s.length - 1] !== "json") return notFound();
       const asked = s[1] as string;
       const normalized = pep503(asked);

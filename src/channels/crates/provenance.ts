@@ -1,0 +1,91 @@
+/**
+ * crates.io provenance (provenance.md §3.4): `version.trustpub_data` is a registry assertion, not a signature
+ * (`signature: not-applicable`); its `sha` must be the expected commit and its repository the expected one.
+ * `published_by` a user where trusted publishing is expected is `publisher-not-trusted`. Downgrade: the highest lower
+ * version had trusted-publishing data.
+ */
+import type { CratesObservation } from "./types.ts";
+import {
+  compareDowngrade,
+  compareTrustpub,
+  previousVersion,
+  type ProvenanceFinding,
+} from "../../provenance/compare.ts";
+import { parseCratesPublish, type CratesPublish } from "../../provenance/fetch.ts";
+import type { ChannelProvenance, GatherContext } from "../../provenance/gather.ts";
+
+async function publishOf(ctx: GatherContext, crate: string, version: string): Promise<CratesPublish | string> {
+  const key = `crates:${crate}@${version}`;
+  const hit = ctx.cache ? await ctx.cache.get(key) : undefined;
+  if (hit !== undefined) return JSON.parse(hit) as CratesPublish;
+  const url = `${ctx.endpoints.cratesApi}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
+  try {
+    const res = await ctx.http({ url, headers: { accept: "application/json" } });
+    if (res.status !== 200) return `${new URL(url).host} answered HTTP ${res.status}`;
+    const publish = parseCratesPublish(JSON.parse(Buffer.from(res.body).toString("utf8")));
+    if (!publish) return `${new URL(url).host}: malformed version`;
+    // A published version's trusted-publishing data never changes.
+    if (ctx.cache) await ctx.cache.set(key, JSON.stringify(publish));
+    return publish;
+  } catch (err) {
+    return `${new URL(url).host}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+export const cratesProvenance: ChannelProvenance = {
+  channel: "crates",
+  async gather(ctx) {
+    const plan = ctx.plan.crates;
+    const o = ctx.observations.crates as CratesObservation | null | undefined;
+    if (!plan || !o?.api_version) return { items: [], findings: [], nothing: "the version is not on crates.io" };
+    const publish = await publishOf(ctx, plan.crate, ctx.plan.version);
+    const subject = `${plan.crate} ${ctx.plan.version}`;
+    if (typeof publish === "string") {
+      return {
+        items: [
+          {
+            subject,
+            compared: {
+              result: {
+                signature: "unknown",
+                repository: null,
+                workflow: null,
+                ref: null,
+                commit: null,
+                subjects_matched: false,
+              },
+              findings: [],
+            },
+          },
+        ],
+        findings: [],
+      };
+    }
+    const expectedTp = ctx.expectations.trustedPublisher.crates !== "off";
+    const compared = compareTrustpub(ctx.expected, {
+      name: subject,
+      trustpub: publish.trustpub,
+      publishedBy: publish.publishedBy,
+      trustedPublishingExpected: expectedTp,
+    });
+    const findings: ProvenanceFinding[] = [];
+    const versions = o.index.entries.map((e) => e.vers);
+    const prev = previousVersion(versions, ctx.plan.version);
+    if (prev !== undefined && publish.trustpub === null) {
+      const before = await publishOf(ctx, plan.crate, prev);
+      if (typeof before !== "string" && before.trustpub !== null)
+        findings.push(
+          ...compareDowngrade(
+            "crates",
+            { version: prev, provenance: false, trustedPublisher: true },
+            { version: ctx.plan.version, provenance: false, trustedPublisher: false },
+          ),
+        );
+    }
+    return {
+      items: [{ subject, compared }],
+      findings,
+      publisherCodes: ["publisher-not-trusted"],
+    };
+  },
+};

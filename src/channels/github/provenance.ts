@@ -1,0 +1,130 @@
+/**
+ * GitHub provenance (provenance.md §3.1): every expected release asset's digest has a build-provenance attestation
+ * naming the asset's sha256 (which must also be its sha256sums.txt line), built from the expected commit by an
+ * allowed workflow. The checksum file needs one only if it is attested. An immutable release's release attestation
+ * must name the tag's commit and exactly the release's asset set.
+ */
+import type { GithubObservation } from "./types.ts";
+import { githubAttestationKind, toEvidence } from "../../provenance/index.ts";
+import {
+  compareAttestation,
+  compareReleaseAttestation,
+  type Compared,
+  type Evidence,
+} from "../../provenance/compare.ts";
+import { fetchGithubAttestations } from "../../provenance/fetch.ts";
+import {
+  cachedEvidence,
+  type ChannelProvenance,
+  type GatherContext,
+  type GatheredItem,
+} from "../../provenance/gather.ts";
+
+const hexOf = (digest: string | null | undefined): string | undefined =>
+  digest?.startsWith("sha256:") ? digest.slice("sha256:".length).toLowerCase() : undefined;
+
+async function attestationsFor(ctx: GatherContext, sha256: string): Promise<readonly Evidence[]> {
+  const e = ctx.endpoints;
+  return cachedEvidence(ctx.cache, `github:${ctx.expected.repository}:${sha256}`, async () => {
+    const got = await fetchGithubAttestations(ctx.http, {
+      apiBase: e.githubApi,
+      repository: ctx.plan.repo,
+      sha256,
+      apiHeaders: e.githubHeaders,
+      bundleHosts: e.bundleHosts,
+    });
+    if (got.kind !== "found") return [got];
+    return got.value.map((a) => toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", ctx.verifier));
+  });
+}
+
+const isKind = (e: Evidence, kind: "github-build" | "github-release") =>
+  e.kind === "attestation" && e.attestation === kind;
+
+/** The best of several attestations for one artefact: the first without findings, else the first. */
+function best(results: readonly Compared[]): Compared | undefined {
+  return results.find((r) => r.findings.length === 0) ?? results[0];
+}
+
+function buildResult(ctx: GatherContext, name: string, sha256: string, evidence: readonly Evidence[]): Compared {
+  const builds = evidence.filter((e) => isKind(e, "github-build") || e.kind !== "attestation");
+  const artefact = { name, algorithm: "sha256" as const, hex: sha256 };
+  if (builds.length === 0) return compareAttestation(ctx.expected, artefact, { kind: "none" });
+  return best(builds.map((e) => compareAttestation(ctx.expected, artefact, e))) as Compared;
+}
+
+export const githubProvenance: ChannelProvenance = {
+  channel: "github",
+  tagCommit: (o) => (o as GithubObservation | null)?.tag.commit_sha ?? undefined,
+  async gather(ctx) {
+    const plan = ctx.plan.github;
+    const o = ctx.observations.github as GithubObservation | null | undefined;
+    if (!plan || !o?.release) return { items: [], findings: [], nothing: "no GitHub release to check" };
+    const release = o.release;
+    const sums = new Map((o.checksums?.entries ?? []).map((e) => [e.name, e.sha256.toLowerCase()]));
+    const items: GatheredItem[] = [];
+    let releaseEvidence: readonly Evidence[] | undefined;
+    for (const expected of plan.assets) {
+      const asset = release.assets.find((a) => a.name === expected.name);
+      if (!asset) continue; // asset-missing is the release check's finding
+      const sha256 = hexOf(asset.digest) ?? o.downloads?.[asset.name]?.sha256 ?? sums.get(asset.name);
+      if (sha256 === undefined) {
+        items.push({
+          subject: asset.name,
+          compared: compareAttestation(
+            ctx.expected,
+            { name: asset.name, algorithm: "sha256", hex: "" },
+            { kind: "unknown", reason: "no digest" },
+          ),
+        });
+        continue;
+      }
+      const evidence = await attestationsFor(ctx, sha256);
+      releaseEvidence ??= evidence.some((e) => isKind(e, "github-release")) ? evidence : undefined;
+      const compared = buildResult(ctx, asset.name, sha256, evidence);
+      const line = sums.get(asset.name);
+      const extra =
+        line !== undefined && line !== sha256 && compared.result.subjects_matched
+          ? [
+              {
+                code: "provenance-digest-mismatch" as const,
+                message: `${plan.checksum_file ?? "the checksum file"} names another sha256 for ${asset.name} than its attestation`,
+                subject: asset.name,
+                expected: `sha256:${sha256}`,
+                actual: `sha256:${line}`,
+              },
+            ]
+          : [];
+      items.push({
+        subject: asset.name,
+        sha256,
+        compared: { ...compared, findings: [...compared.findings, ...extra] },
+      });
+    }
+    const sumsAsset = plan.checksum_file ? release.assets.find((a) => a.name === plan.checksum_file) : undefined;
+    const sumsHex = hexOf(sumsAsset?.digest);
+    if (sumsAsset && sumsHex) {
+      // plasmite's publish job writes the checksum file and never build-attests it: only an attested one is checked.
+      const evidence = await attestationsFor(ctx, sumsHex);
+      if (evidence.some((e) => isKind(e, "github-build")))
+        items.push({ subject: sumsAsset.name, compared: buildResult(ctx, sumsAsset.name, sumsHex, evidence) });
+    }
+    if (release.immutable === true) {
+      const assets = new Map(
+        release.assets.flatMap((a) => {
+          const h = hexOf(a.digest);
+          return h ? [[a.name, h] as const] : [];
+        }),
+      );
+      const first = [...assets.values()][0];
+      const ev = releaseEvidence ?? (first ? await attestationsFor(ctx, first) : []);
+      const rel = ev.find((e) => isKind(e, "github-release")) ??
+        ev.find((e) => e.kind === "unknown") ?? { kind: "none" as const };
+      items.push({
+        subject: `release ${release.tag_name}`,
+        compared: compareReleaseAttestation(ctx.expected, { tag: release.tag_name, assets }, rel),
+      });
+    }
+    return { items, findings: [] };
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * npm provenance (provenance.md §3.2): `dist.attestations` → `/-/npm/v1/attestations/<name>@<v>` (re-based onto the
+ * registry in use). The SLSA statement's sha512 must be `dist.integrity`; repository, workflow and commit must match;
+ * the publish attestation must verify with the registry key. `_npmUser.trustedPublisher` per `trusted_publisher.npm`.
+ * Downgrade: the highest lower version's document, fetched here, had provenance or a trusted publisher.
+ */
+import { z } from "zod";
+import type { NpmObservation } from "./types.ts";
+import { toEvidence } from "../../provenance/index.ts";
+import {
+  compareAttestation,
+  compareDowngrade,
+  compareNpmPublisher,
+  previousVersion,
+  type Compared,
+  type Evidence,
+  type ProvenanceFinding,
+  type TrustLevel,
+} from "../../provenance/compare.ts";
+import { fetchNpmAttestations, rebaseNpmAttestationUrl, type ProvenanceHttp } from "../../provenance/fetch.ts";
+import {
+  cachedEvidence,
+  type ChannelProvenance,
+  type GatherContext,
+  type GatheredItem,
+} from "../../provenance/gather.ts";
+import { PREDICATE } from "../../provenance/statement.ts";
+
+const VersionDoc = z.looseObject({
+  version: z.string(),
+  dist: z.looseObject({
+    integrity: z.string().optional(),
+    attestations: z.looseObject({ url: z.string() }).optional(),
+  }),
+  _npmUser: z
+    .looseObject({ name: z.string().optional(), trustedPublisher: z.looseObject({ id: z.string() }).optional() })
+    .optional(),
+});
+type VersionDoc = z.infer<typeof VersionDoc>;
+
+const encodeName = (name: string) => (name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : name);
+
+async function versionDoc(
+  http: ProvenanceHttp,
+  registry: string,
+  name: string,
+  version: string,
+  headers: Readonly<Record<string, string>>,
+): Promise<VersionDoc | string> {
+  const url = `${registry.replace(/\/?$/, "/")}${encodeName(name)}/${encodeURIComponent(version)}`;
+  try {
+    const res = await http({ url, headers: { accept: "application/json", ...headers } });
+    if (res.status === 404) return "no version document";
+    if (res.status !== 200) return `${new URL(url).host} answered HTTP ${res.status}`;
+    const parsed = VersionDoc.safeParse(JSON.parse(Buffer.from(res.body).toString("utf8")));
+    return parsed.success ? parsed.data : `${new URL(url).host}: malformed version document`;
+  } catch (err) {
+    return `${new URL(url).host}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const trustOf = (doc: VersionDoc): TrustLevel => ({
+  version: doc.version,
+  provenance: doc.dist.attestations !== undefined,
+  trustedPublisher: doc._npmUser?.trustedPublisher !== undefined,
+});
+
+/** sha512 hex of an `sha512-<base64>` integrity string. */
+function sha512Hex(integrity: string | undefined): string | undefined {
+  const m = integrity === undefined ? null : /^sha512-([A-Za-z0-9+/=]+)$/.exec(integrity.split(/\s+/)[0] ?? "");
+  return m?.[1] === undefined ? undefined : Buffer.from(m[1], "base64").toString("hex");
+}
+
+async function attestationEvidence(ctx: GatherContext, url: string, key: string): Promise<readonly Evidence[]> {
+  return cachedEvidence(ctx.cache, key, async () => {
+    const got = await fetchNpmAttestations(ctx.http, url, ctx.endpoints.npmHeaders);
+    if (got.kind !== "found") return [got];
+    return got.value.flatMap((a): Evidence[] => {
+      if (a.predicateType === PREDICATE.slsaV1 || a.predicateType === PREDICATE.slsaV02)
+        return [toEvidence(a.bundle, "npm-provenance", ctx.verifier)];
+      if (a.predicateType === PREDICATE.npmPublish) return [toEvidence(a.bundle, "npm-publish", ctx.verifier)];
+      return [];
+    });
+  });
+}
+
+export const npmProvenance: ChannelProvenance = {
+  channel: "npm",
+  async gather(ctx) {
+    const plan = ctx.plan.npm;
+    const o = ctx.observations.npm as NpmObservation | null | undefined;
+    if (!plan || !o || !o.versions.includes(ctx.plan.version))
+      return { items: [], findings: [], nothing: "the version is not on npm" };
+    const registry = o.registry;
+    const doc = await versionDoc(ctx.http, registry, plan.package, ctx.plan.version, ctx.endpoints.npmHeaders);
+    const subject = `${plan.package}@${ctx.plan.version}`;
+    const unknown = (reason: string): Compared =>
+      compareAttestation(ctx.expected, { name: subject, algorithm: "sha512", hex: "" }, { kind: "unknown", reason });
+    if (typeof doc === "string") return { items: [{ subject, compared: unknown(doc) }], findings: [] };
+    const absenceUnknown = new URL(registry).origin !== new URL(ctx.endpoints.npmDefaultRegistry).origin;
+    const hex = sha512Hex(doc.dist.integrity ?? o.version_doc?.integrity ?? undefined);
+    const items: GatheredItem[] = [];
+    const attUrl = doc.dist.attestations ? rebaseNpmAttestationUrl(doc.dist.attestations.url, registry) : undefined;
+    if (!attUrl || hex === undefined) {
+      items.push({
+        subject,
+        compared: compareAttestation(
+          ctx.expected,
+          { name: subject, algorithm: "sha512", hex: hex ?? "" },
+          { kind: "none" },
+        ),
+      });
+    } else {
+      const evidence = await attestationEvidence(ctx, attUrl, `npm:${registry}:${subject}:${hex}`);
+      const slsa = evidence.find((e) => e.kind !== "attestation" || e.attestation === "npm-provenance") ?? {
+        kind: "none" as const,
+      };
+      const compared = compareAttestation(ctx.expected, { name: subject, algorithm: "sha512", hex }, slsa);
+      const publish = evidence.find((e) => e.kind === "attestation" && e.attestation === "npm-publish");
+      const extra: ProvenanceFinding[] =
+        publish?.kind === "attestation" && publish.signature === "invalid"
+          ? [
+              {
+                code: "provenance-signature-invalid",
+                message: `npm's publish attestation for ${subject} does not verify: ${publish.reason ?? "invalid"}`,
+                subject,
+              },
+            ]
+          : [];
+      items.push({ subject, compared: { ...compared, findings: [...compared.findings, ...extra] } });
+    }
+    const findings: ProvenanceFinding[] = [];
+    const publisherCodes: ProvenanceFinding["code"][] = [];
+    if (ctx.expectations.trustedPublisher.npm !== "off") {
+      findings.push(
+        ...compareNpmPublisher({
+          name: subject,
+          npmUser: doc._npmUser?.name ?? null,
+          trustedPublisher: trustOf(doc).trustedPublisher,
+        }),
+      );
+      publisherCodes.push("publisher-not-trusted");
+    }
+    const prev = previousVersion(o.versions, ctx.plan.version);
+    if (prev !== undefined) {
+      const prevDoc = await versionDoc(ctx.http, registry, plan.package, prev, ctx.endpoints.npmHeaders);
+      if (typeof prevDoc !== "string") findings.push(...compareDowngrade("npm", trustOf(prevDoc), trustOf(doc)));
+    }
+    return { items, findings, publisherCodes, absenceUnknown };
+  },
+};

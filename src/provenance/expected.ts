@@ -1,0 +1,45 @@
+/**
+ * A project's expected build identity (pure): `provenance:` with its defaults filled in from the project and its
+ * `release:` block. The commit itself comes from the GitHub probe (the tag's peeled commit) or the build metadata.
+ */
+import { ProvenanceConfig, type ProjectConfig } from "../config/schema.ts";
+import { parseDuration } from "../config/duration.ts";
+import type { ExpectedIdentity } from "./compare.ts";
+
+export type ProvenanceLevel = "required" | "warn" | "off";
+
+export interface ProvenanceExpectations {
+  readonly repository: string;
+  readonly workflows: readonly string[];
+  readonly refs: readonly string[];
+  readonly commitSource: "tag" | "build-metadata";
+  /** Per channel id. */
+  readonly policy: Readonly<Record<string, ProvenanceLevel>>;
+  readonly trustedPublisher: { readonly npm: ProvenanceLevel; readonly crates: ProvenanceLevel };
+  readonly graceMs: number;
+}
+
+const DEFAULTS: ProvenanceConfig = ProvenanceConfig.parse({});
+
+/** The expectations for one project and tag; `{tag}` in refs is replaced by the tag. */
+export function provenanceExpectations(project: ProjectConfig, tag: string): ProvenanceExpectations {
+  const p = project.provenance ?? DEFAULTS;
+  const wf = project.release?.workflows;
+  const workflows = p.workflows ?? (wf ? [wf.build, wf.publish] : ["release.yml", "release-publish.yml"]);
+  const refs = (p.refs ?? ["refs/tags/{tag}", `refs/heads/${wf?.ref ?? "main"}`]).map((r) =>
+    r.replaceAll("{tag}", tag),
+  );
+  return {
+    repository: p.repository ?? project.repo,
+    workflows,
+    refs,
+    commitSource: p.commit,
+    policy: p.policy,
+    trustedPublisher: p.trusted_publisher,
+    graceMs: parseDuration(p.grace) ?? 0,
+  };
+}
+
+export function expectedIdentity(e: ProvenanceExpectations, commit: string | undefined): ExpectedIdentity {
+  return { repository: e.repository, commit, workflows: e.workflows, refs: e.refs };
+}

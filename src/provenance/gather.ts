@@ -1,0 +1,116 @@
+/**
+ * What the per-channel provenance gatherers share: their context (injected HTTP, verifier, cache, endpoints), their
+ * result, and the attestation cache. Attestation results are immutable per digest, so a found-and-verified result is
+ * kept and a steady daemon cycle neither asks again nor verifies again. Absence and "could not tell" are never kept.
+ */
+import type { ChannelId } from "../channels/registry.ts";
+import type { ReleasePlan } from "../plan/types.ts";
+import type { ChannelObservation } from "../channels/registry.ts";
+import type { Compared, Evidence, ExpectedIdentity, ProvenanceFinding } from "./compare.ts";
+import type { ProvenanceExpectations } from "./expected.ts";
+import type { ProvenanceHttp } from "./fetch.ts";
+import type { BundleVerifier } from "./verify.ts";
+
+/** A key-value store for attestation results (the state store's cache role in the daemon; nothing for one-shot runs). */
+export interface AttestationCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** An in-memory cache (a daemon without a state store, and tests). */
+export function memoryAttestationCache(): AttestationCache & { readonly size: number } {
+  const m = new Map<string, string>();
+  return {
+    get: (k) => Promise.resolve(m.get(k)),
+    set: (k, v) => {
+      m.set(k, v);
+      return Promise.resolve();
+    },
+    get size() {
+      return m.size;
+    },
+  };
+}
+
+export interface ProvenanceEndpoints {
+  readonly githubApi: string;
+  /** Authorization for the GitHub API; never sent to the bundle host. */
+  readonly githubHeaders: Readonly<Record<string, string>>;
+  /** Hosts a `bundle_url` may point to (settings.github.download_hosts). */
+  readonly bundleHosts: readonly string[];
+  readonly cratesApi: string;
+  readonly pypi: string;
+  /** npm's own default registry as the npm config library reports it (the sim plays it under --sim). */
+  readonly npmDefaultRegistry: string;
+  /** Headers for the package's npm registry (its token), if any. */
+  readonly npmHeaders: Readonly<Record<string, string>>;
+}
+
+export interface GatherContext {
+  readonly http: ProvenanceHttp;
+  /** undefined: no trusted root could be had; signatures are then `unknown`, never `verified`. */
+  readonly verifier: BundleVerifier | undefined;
+  readonly cache: AttestationCache | undefined;
+  readonly endpoints: ProvenanceEndpoints;
+  readonly expected: ExpectedIdentity;
+  readonly expectations: ProvenanceExpectations;
+  readonly plan: ReleasePlan;
+  readonly observations: { readonly [C in ChannelId]?: ChannelObservation | null };
+}
+
+export interface GatheredItem {
+  readonly subject: string;
+  /** The artefact's sha256 the item is about (GitHub assets; what Homebrew's sha256s are matched against). */
+  readonly sha256?: string;
+  readonly compared: Compared;
+  /** The item's findings come from the trusted-publisher policy (`trusted_publisher`) rather than the channel's. */
+  readonly publisher?: boolean;
+}
+
+/** One channel's provenance evidence, compared. */
+export interface Gathered {
+  readonly items: readonly GatheredItem[];
+  /** Findings that belong to no single item: the trusted publisher, a downgrade. */
+  readonly findings: readonly ProvenanceFinding[];
+  /** Findings of `findings` governed by `trusted_publisher` rather than the channel policy. */
+  readonly publisherCodes?: readonly ProvenanceFinding["code"][];
+  /** Absence proves nothing here (a mirror that may strip attestations). */
+  readonly absenceUnknown?: boolean;
+  /** Nothing to check yet (the version is not on the channel): why. */
+  readonly nothing?: string;
+  /** Homebrew: the channel has no provenance of its own and inherits the GitHub assets'. */
+  readonly inherited?: boolean;
+}
+
+export interface ChannelProvenance {
+  readonly channel: ChannelId;
+  /** A channel with no provenance of its own: the id of the one whose per-artefact items it is handed. */
+  readonly inherits?: string;
+  /** The anchor channel: the tag's peeled commit from its observation (the expected commit under `commit: tag`). */
+  tagCommit?(observation: ChannelObservation | null): string | undefined;
+  gather(ctx: GatherContext, inherited: ReadonlyMap<string, GatheredItem>): Promise<Gathered>;
+}
+
+// ------------------------------------------------------------------ evidence cache (Maps survive as entries)
+
+function replacer(_k: string, v: unknown): unknown {
+  return v instanceof Map ? { __map: [...(v as Map<unknown, unknown>).entries()] } : v;
+}
+function reviver(_k: string, v: unknown): unknown {
+  if (v !== null && typeof v === "object" && "__map" in v) return new Map((v as { __map: [unknown, unknown][] }).__map);
+  return v;
+}
+
+/** Evidence for `key` from the cache, else `make()`; only verified or invalid attestations are kept. */
+export async function cachedEvidence(
+  cache: AttestationCache | undefined,
+  key: string,
+  make: () => Promise<readonly Evidence[]>,
+): Promise<readonly Evidence[]> {
+  const hit = cache ? await cache.get(key) : undefined;
+  if (hit !== undefined) return JSON.parse(hit, reviver) as Evidence[];
+  const evidence = await make();
+  const final = evidence.length > 0 && evidence.every((e) => e.kind === "attestation" && e.signature !== "unknown");
+  if (cache && final) await cache.set(key, JSON.stringify(evidence, replacer));
+  return evidence;
+}

@@ -1,0 +1,95 @@
+/**
+ * The provenance phase of `verify`: after the probes, each channel's gatherer fetches and verifies its evidence
+ * (homebrew waits for GitHub's, which it inherits), then the pure assessment merges the block into report@1.
+ * Channels whose policy is `off` make no request; no gatherer runs when every channel is off.
+ */
+import {
+  DEFAULT_REGISTRY,
+  type ChannelId,
+  type ChannelObservation,
+  type ChannelRegistry,
+} from "../channels/registry.ts";
+import type { ProjectConfig } from "../config/schema.ts";
+import type { ReleasePlan } from "../plan/types.ts";
+import type { Report } from "../report/types.ts";
+import { assessProvenance, withProvenance } from "./assess.ts";
+import { expectedIdentity, provenanceExpectations } from "./expected.ts";
+import type { ProvenanceHttp } from "./fetch.ts";
+import type {
+  AttestationCache,
+  ChannelProvenance,
+  Gathered,
+  GatheredItem,
+  GatherContext,
+  ProvenanceEndpoints,
+} from "./gather.ts";
+import type { BundleVerifier } from "./verify.ts";
+
+export interface ProvenanceRuntime {
+  readonly http: ProvenanceHttp;
+  readonly endpoints: ProvenanceEndpoints;
+  /** The verifier for the trusted root (loaded once); undefined when no root can be had. */
+  verifier(): Promise<BundleVerifier | undefined>;
+  readonly cache: AttestationCache | undefined;
+  readonly mirrorAbsence: "unknown" | "drift";
+  /** The expected commit under `commit: build-metadata` (the build run's release metadata `source_sha`). */
+  buildMetadataCommit?(project: ProjectConfig, tag: string): Promise<string | undefined>;
+}
+
+export async function checkProvenance(
+  rt: ProvenanceRuntime,
+  project: ProjectConfig,
+  plan: ReleasePlan,
+  observations: { readonly [C in ChannelId]?: ChannelObservation | null },
+  report: Report,
+  now: Date,
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
+): Promise<Report> {
+  const expectations = provenanceExpectations(project, plan.tag);
+  const inReport = new Set(report.channels.filter((c) => c.status !== "skipped").map((c) => c.channel));
+  const active = registry.channels.flatMap((c): ChannelProvenance[] =>
+    c.provenance && inReport.has(c.id as ChannelId) && expectations.policy[c.id] !== "off" ? [c.provenance] : [],
+  );
+  if (active.length === 0 && report.channels.every((c) => expectations.policy[c.channel] === "off")) return report;
+  const tagCommit = registry.channels
+    .map((c) => c.provenance?.tagCommit?.(observations[c.id as ChannelId] ?? null))
+    .find((x) => x !== undefined);
+  const commit =
+    expectations.commitSource === "build-metadata" ? await rt.buildMetadataCommit?.(project, plan.tag) : tagCommit;
+  const ctx: GatherContext = {
+    http: rt.http,
+    verifier: active.length > 0 ? await rt.verifier() : undefined,
+    cache: rt.cache,
+    endpoints: rt.endpoints,
+    expected: expectedIdentity(expectations, commit),
+    expectations,
+    plan,
+    observations,
+  };
+  const gathered = new Map<string, Gathered>();
+  const own = active.filter((p) => p.inherits === undefined);
+  const results = await Promise.all(own.map((p) => p.gather(ctx, new Map())));
+  own.forEach((p, i) => gathered.set(p.channel, results[i] as Gathered));
+  for (const p of active.filter((x) => x.inherits !== undefined)) {
+    const from = gathered.get(p.inherits ?? "")?.items ?? [];
+    gathered.set(p.channel, await p.gather(ctx, new Map<string, GatheredItem>(from.map((i) => [i.subject, i]))));
+  }
+  const assessed = assessProvenance({
+    expectations,
+    commit: commit ?? null,
+    channels: report.channels.map((c) => ({
+      channel: c.channel,
+      gathered:
+        c.status === "skipped"
+          ? "skipped"
+          : expectations.policy[c.channel] === "off"
+            ? "off"
+            : (gathered.get(c.channel) ?? "skipped"),
+    })),
+    now,
+    publishedAt: report.published_at,
+    mirrorAbsence: rt.mirrorAbsence,
+    channelStatus: Object.fromEntries(report.channels.map((c) => [c.channel, c.status])),
+  });
+  return withProvenance(report, assessed);
+}

@@ -1,0 +1,99 @@
+/**
+ * The provenance runtime built once per command from the loaded config: HTTP through the shared client (no evidence
+ * recorded into channels), endpoints, and the trusted root, loaded on first use and kept:
+ * settings.provenance.trusted_root (a file) > the sim's served root (under --sim) > the public-good root via TUF,
+ * cached in <state_dir>/tuf. When none can be had the verifier is undefined and signatures are `unknown`.
+ */
+import path from "node:path";
+import type { LoadedConfig } from "../config/load.ts";
+import { npmDefaultRegistry } from "../config/npmrc.ts";
+import type { HttpClient } from "../http/client.ts";
+import type { Logger } from "../log.ts";
+import { errorMessage } from "../errors.ts";
+import type { ProvenanceHttp } from "./fetch.ts";
+import type { AttestationCache } from "./gather.ts";
+import type { ProvenanceRuntime } from "./run.ts";
+import { loadPublicGoodRoot, npmAttestationKeys, readTrustRoot } from "./trust.ts";
+import { createBundleVerifier, type BundleVerifier, type TrustRoot } from "./verify.ts";
+
+export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): ProvenanceHttp {
+  return async (req) => {
+    const res = await http.request({ url: req.url, headers: { ...req.headers }, maxBytes, conditional: false });
+    return { status: res.status, body: res.body };
+  };
+}
+
+async function simRoot(http: ProvenanceHttp, base: string): Promise<TrustRoot | undefined> {
+  const get = async (file: string): Promise<unknown> => {
+    const res = await http({ url: `${base}/${file}`, headers: { accept: "application/json" } });
+    if (res.status !== 200) throw new Error(`${file}: HTTP ${res.status}`);
+    return JSON.parse(Buffer.from(res.body).toString("utf8"));
+  };
+  try {
+    const trustedRoot = await get("trusted_root.json");
+    return { name: "sim", trustedRoot, keys: npmAttestationKeys(await get("keys.json")) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function createProvenanceRuntime(
+  loaded: LoadedConfig,
+  http: HttpClient,
+  log: Logger,
+  options: { cache?: AttestationCache; githubApi: string } = { githubApi: "" },
+): ProvenanceRuntime {
+  const s = loaded.config.settings;
+  const p = s.provenance;
+  const phttp = provenanceHttp(http);
+  let verifier: Promise<BundleVerifier | undefined> | undefined;
+  const loadRoot = async (): Promise<TrustRoot | undefined> => {
+    if (p.trusted_root) {
+      const file = path.resolve(loaded.baseDir, p.trusted_root);
+      return readTrustRoot(file, p.npm_keys ? path.resolve(loaded.baseDir, p.npm_keys) : undefined);
+    }
+    if (loaded.sim) return simRoot(phttp, loaded.sim.trustUrl);
+    return loadPublicGoodRoot({
+      cacheDir: path.resolve(loaded.baseDir, s.state_dir, "tuf"),
+      offline: false,
+      npmDefaultRegistry: npmDefaultRegistry(),
+      ...(p.tuf_mirror ? { mirrorUrl: p.tuf_mirror } : {}),
+    });
+  };
+  const githubHeaders: Record<string, string> = loaded.githubToken
+    ? { authorization: `Bearer ${loaded.githubToken}` }
+    : {};
+  return {
+    http: phttp,
+    endpoints: {
+      githubApi: options.githubApi || s.github.api_url.replace(/\/+$/, ""),
+      githubHeaders,
+      bundleHosts: s.github.download_hosts,
+      cratesApi: s.crates.api_url.replace(/\/+$/, ""),
+      pypi: s.pypi.url.replace(/\/+$/, ""),
+      npmDefaultRegistry: loaded.sim?.npmDefaultRegistry ?? npmDefaultRegistry(),
+      npmHeaders: loaded.npmToken ? { authorization: `Bearer ${loaded.npmToken}` } : {},
+    },
+    verifier() {
+      verifier ??= loadRoot().then(
+        async (root) => {
+          if (!root) {
+            log.warn({}, "no Sigstore trusted root available: provenance signatures are unknown");
+            return undefined;
+          }
+          return createBundleVerifier(root);
+        },
+        (err: unknown) => {
+          log.warn(
+            { err: errorMessage(err) },
+            "cannot load the Sigstore trusted root: provenance signatures are unknown",
+          );
+          return undefined;
+        },
+      );
+      return verifier;
+    },
+    cache: options.cache,
+    mirrorAbsence: p.mirror_absence,
+  };
+}
