@@ -42,8 +42,8 @@ export interface ProvenanceEndpoints {
   readonly pypi: string;
   /** npm's own default registry as the npm config library reports it (the sim plays it under --sim). */
   readonly npmDefaultRegistry: string;
-  /** Headers for the package's npm registry (its token), if any. */
-  readonly npmHeaders: Readonly<Record<string, string>>;
+  /** Headers for a request to `url` for a package served by `registry`: its credential by npm's rule, if any. */
+  npmHeadersFor(registry: string, url: string): Promise<Readonly<Record<string, string>>>;
 }
 
 export interface GatherContext {

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
-import { npmDefaultRegistry } from "../config/npmrc.ts";
+import { npmAuthorization, npmDefaultRegistry } from "../config/npmrc.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../errors.ts";
@@ -72,7 +72,11 @@ export function createProvenanceRuntime(
       cratesApi: s.crates.api_url.replace(/\/+$/, ""),
       pypi: s.pypi.url.replace(/\/+$/, ""),
       npmDefaultRegistry: loaded.sim?.npmDefaultRegistry ?? npmDefaultRegistry(),
-      npmHeaders: loaded.npmToken ? { authorization: `Bearer ${loaded.npmToken}` } : {},
+      async npmHeadersFor(registry, url) {
+        const npmrc = loaded.npmrc ? await loaded.npmrc() : null;
+        const authorization = npmAuthorization(npmrc, loaded.npmToken, registry, url);
+        return authorization ? { authorization } : {};
+      },
     },
     verifier() {
       verifier ??= loadRoot().then(

@@ -41,14 +41,16 @@ function node(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run
 
 /**
  * Output minus what differs between any two runs: times, durations, the sim's ports, and the git object ids the sim
- * derives from the time it starts (40 hex digits; sha256 digests are 64 and stay).
+ * derives from the time it starts (40 hex digits, or their 7-digit short form in a provenance line; sha256 digests
+ * are 64 and stay).
  */
 function stable(stdout: string): string {
   return stdout
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<t>")
     .replace(/"(duration_ms|ms|elapsed_ms|latency_ms|cache_age_ms)": [0-9.]+/g, '"$1": 0')
     .replace(/127\.0\.0\.1:[0-9]+/g, "127.0.0.1:<port>")
-    .replace(/\b[0-9a-f]{40}\b/g, "<sha1>");
+    .replace(/\b[0-9a-f]{40}\b/g, "<sha1>")
+    .replace(/( from )[0-9a-f]{7}\b/g, "$1<short-sha1>");
 }
 
 async function loadedBy(entry: string, args: readonly string[]): Promise<string[]> {

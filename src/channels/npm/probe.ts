@@ -1,7 +1,7 @@
+import { npmAuthorization } from "../../config/npmrc.ts";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Dispatcher } from "undici";
-import nerfDart from "@npmcli/config/lib/nerf-dart.js";
 import { sameVersion, parseVersion } from "../../drift/versions.ts";
 import { AppError, errorMessage } from "../../errors.ts";
 import type { HttpResponse } from "../../http/client.ts";
@@ -78,12 +78,11 @@ async function resolveRegistry(ctx: ProbeContext, name: string): Promise<Registr
     npmrc && (npmrc.hasScopedRegistry(name) || configured === null) ? npmrc.registryFor(name) : (configured ?? "");
   if (!base) throw new AppError("E_CONFIG_INVALID", "settings.npm.registry: no npm registry is configured");
   const token = ctx.endpoints.npmToken ?? null;
-  const under = (url: string) => nerfDart(url).startsWith(nerfDart(base));
   return {
     base,
     ctx,
     headersFor(url) {
-      const authorization = token && under(url) ? `Bearer ${token}` : (npmrc?.authorizationFor(url) ?? null);
+      const authorization = npmAuthorization(npmrc, token, base, url);
       return authorization ? { authorization } : {};
     },
     dispatcherFor(url) {

@@ -17,7 +17,7 @@ import {
   type ProvenanceFinding,
   type TrustLevel,
 } from "../../provenance/compare.ts";
-import { fetchNpmAttestations, rebaseNpmAttestationUrl, type ProvenanceHttp } from "../../provenance/fetch.ts";
+import { fetchNpmAttestations, rebaseNpmAttestationUrl } from "../../provenance/fetch.ts";
 import {
   cachedEvidence,
   type ChannelProvenance,
@@ -41,15 +41,15 @@ type VersionDoc = z.infer<typeof VersionDoc>;
 const encodeName = (name: string) => (name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : name);
 
 async function versionDoc(
-  http: ProvenanceHttp,
+  ctx: GatherContext,
   registry: string,
   name: string,
   version: string,
-  headers: Readonly<Record<string, string>>,
 ): Promise<VersionDoc | string> {
   const url = `${registry.replace(/\/?$/, "/")}${encodeName(name)}/${encodeURIComponent(version)}`;
   try {
-    const res = await http({ url, headers: { accept: "application/json", ...headers } });
+    const headers = await ctx.endpoints.npmHeadersFor(registry, url);
+    const res = await ctx.http({ url, headers: { accept: "application/json", ...headers } });
     if (res.status === 404) return "no version document";
     if (res.status !== 200) return `${new URL(url).host} answered HTTP ${res.status}`;
     const parsed = VersionDoc.safeParse(JSON.parse(Buffer.from(res.body).toString("utf8")));
@@ -71,9 +71,14 @@ function sha512Hex(integrity: string | undefined): string | undefined {
   return m?.[1] === undefined ? undefined : Buffer.from(m[1], "base64").toString("hex");
 }
 
-async function attestationEvidence(ctx: GatherContext, url: string, key: string): Promise<readonly Evidence[]> {
+async function attestationEvidence(
+  ctx: GatherContext,
+  registry: string,
+  url: string,
+  key: string,
+): Promise<readonly Evidence[]> {
   return cachedEvidence(ctx.cache, key, async () => {
-    const got = await fetchNpmAttestations(ctx.http, url, ctx.endpoints.npmHeaders);
+    const got = await fetchNpmAttestations(ctx.http, url, await ctx.endpoints.npmHeadersFor(registry, url));
     if (got.kind !== "found") return [got];
     return got.value.flatMap((a): Evidence[] => {
       if (a.predicateType === PREDICATE.slsaV1 || a.predicateType === PREDICATE.slsaV02)
@@ -92,7 +97,7 @@ export const npmProvenance: ChannelProvenance = {
     if (!plan || !o || !o.versions.includes(ctx.plan.version))
       return { items: [], findings: [], nothing: "the version is not on npm" };
     const registry = o.registry;
-    const doc = await versionDoc(ctx.http, registry, plan.package, ctx.plan.version, ctx.endpoints.npmHeaders);
+    const doc = await versionDoc(ctx, registry, plan.package, ctx.plan.version);
     const subject = `${plan.package}@${ctx.plan.version}`;
     const unknown = (reason: string): Compared =>
       compareAttestation(ctx.expected, { name: subject, algorithm: "sha512", hex: "" }, { kind: "unknown", reason });
@@ -111,7 +116,7 @@ export const npmProvenance: ChannelProvenance = {
         ),
       });
     } else {
-      const evidence = await attestationEvidence(ctx, attUrl, `npm:${registry}:${subject}:${hex}`);
+      const evidence = await attestationEvidence(ctx, registry, attUrl, `npm:${registry}:${subject}:${hex}`);
       const slsa = evidence.find((e) => e.kind !== "attestation" || e.attestation === "npm-provenance") ?? {
         kind: "none" as const,
       };
@@ -143,7 +148,7 @@ export const npmProvenance: ChannelProvenance = {
     }
     const prev = previousVersion(o.versions, ctx.plan.version);
     if (prev !== undefined) {
-      const prevDoc = await versionDoc(ctx.http, registry, plan.package, prev, ctx.endpoints.npmHeaders);
+      const prevDoc = await versionDoc(ctx, registry, plan.package, prev);
       if (typeof prevDoc !== "string") findings.push(...compareDowngrade("npm", trustOf(prevDoc), trustOf(doc)));
     }
     return { items, findings, publisherCodes, absenceUnknown };
