@@ -2,6 +2,19 @@ export const STATUSES = ["ok", "pending", "drift", "unknown", "skipped"] as cons
 export type Status = (typeof STATUSES)[number];
 
 /** Stable finding codes (report@1). Adding codes is fine; renaming is a breaking change. */
+/** The provenance checks' finding codes (issue 13), a subset of FINDING_CODES. */
+export const PROVENANCE_FINDING_CODES = [
+  "provenance-missing",
+  "provenance-signature-invalid",
+  "provenance-digest-mismatch",
+  "provenance-commit-mismatch",
+  "provenance-repository-mismatch",
+  "provenance-workflow-mismatch",
+  "publisher-not-trusted",
+  "release-attestation-mismatch",
+  "provenance-downgrade",
+] as const;
+
 export const FINDING_CODES = [
   "tag-missing",
   "release-missing",
@@ -34,15 +47,7 @@ export const FINDING_CODES = [
   /** Info: the checksum file is on a draft release, whose assets are not downloaded. */
   "checksum-file-unread",
   // Provenance (src/provenance): drift under policy `required`, severity `warning` under `warn`.
-  "provenance-missing",
-  "provenance-signature-invalid",
-  "provenance-digest-mismatch",
-  "provenance-commit-mismatch",
-  "provenance-repository-mismatch",
-  "provenance-workflow-mismatch",
-  "publisher-not-trusted",
-  "release-attestation-mismatch",
-  "provenance-downgrade",
+  ...PROVENANCE_FINDING_CODES,
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 

@@ -7,18 +7,8 @@ import semver from "semver";
 import { parseWorkflowSan, signerProblem, type AttestationKind } from "./identity.ts";
 import type { DecodedStatement } from "./statement.ts";
 import type { SignerIdentity } from "./verify.ts";
+import type { PROVENANCE_FINDING_CODES } from "../drift/types.ts";
 
-export const PROVENANCE_FINDING_CODES = [
-  "provenance-missing",
-  "provenance-signature-invalid",
-  "provenance-digest-mismatch",
-  "provenance-commit-mismatch",
-  "provenance-repository-mismatch",
-  "provenance-workflow-mismatch",
-  "publisher-not-trusted",
-  "release-attestation-mismatch",
-  "provenance-downgrade",
-] as const;
 export type ProvenanceFindingCode = (typeof PROVENANCE_FINDING_CODES)[number];
 
 export interface ProvenanceFinding {

@@ -1,5 +1,5 @@
 /** Pure: the "provenance" line of one channel, shared by the text, Markdown and HTML renderers. */
-import { PROVENANCE_FINDING_CODES } from "../provenance/compare.ts";
+import { PROVENANCE_FINDING_CODES } from "../drift/types.ts";
 import type { Finding } from "../drift/types.ts";
 import type { ProvenanceChannelReport, Report } from "./types.ts";
 

@@ -1,4 +1,5 @@
 /** Table-driven unit tests of the pure comparison: every finding code, and the per-item result. */
+import { PROVENANCE_FINDING_CODES } from "../../src/drift/types.ts";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -8,7 +9,6 @@ import {
   compareReleaseAttestation,
   compareTrustpub,
   previousVersion,
-  PROVENANCE_FINDING_CODES,
   type Evidence,
   type ExpectedIdentity,
   type ProvenanceFindingCode,
