@@ -8,6 +8,7 @@ import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
 import { parseChannelFlag } from "../channel-flag.ts";
+import { DEFAULT_REGISTRY } from "../../channels/registry.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
 const MIN_ROUND_MS = 10_000;
@@ -30,7 +31,7 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
   const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
   const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
   const timeoutMs = parseDurationFlag("--timeout", flags.timeout ?? "45s", "24h");
-  const channels = parseChannelFlag(flags.channel ?? []);
+  const channels = parseChannelFlag(flags.channel ?? [], DEFAULT_REGISTRY);
   const session = await loadForCommand(globals);
   try {
     const project = selectProject(session.loaded, flags.project);
