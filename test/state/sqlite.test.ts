@@ -329,6 +329,7 @@ describe("sqlite state store", () => {
         outbox: 1,
         messages: 1,
         http_cache: 0,
+        attestations: 0,
         cycles: 1,
         silences: 1,
       },
