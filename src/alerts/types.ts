@@ -36,6 +36,11 @@ export interface Incident extends IncidentKey {
   resolved_at: string | null;
   /** How many times it re-opened after a resolve. */
   reopen_count: number;
+  /**
+   * The finding's severity when it is not `drift`: a `provenance-downgrade` under policy `warn` is an incident with
+   * severity `warning` (shown in the alert text). Absent for drift findings.
+   */
+  severity?: "warning";
 }
 
 export type AlertKind = "open" | "remind" | "resolve" | "reopen" | "degraded" | "recovered";

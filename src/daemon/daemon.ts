@@ -590,6 +590,7 @@ export class Daemon {
       log: this.#log,
       now: this.#now,
       ...(rt.probes ? { probes: rt.probes } : {}),
+      ...(rt.provenance ? { provenance: rt.provenance } : {}),
     };
   }
 
