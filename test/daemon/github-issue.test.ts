@@ -281,6 +281,48 @@ describe("github-issue sink through the daemon and the outbox (sim GitHub on loo
     await d.stop();
   });
 
+  it("repo override, two incidents in one cycle: one issue in that repo listing both; a repo that does not exist dead-letters with a clear error", async () => {
+    const sim = await startWorld();
+    sim.world.setHidden("npm", "plasmite", "0.8.0", true);
+    sim.world.setHidden("pypi", "plasmite", "0.8.0", true);
+    const tracking = sim.world.github.ensureRepo("acme/release-tracking", Date.now());
+    const d = await startDaemon(load(sim, tempDir(), { sink: { repo: "acme/release-tracking", label: "Drift" } }));
+    assert.equal(issues(sim).length, 0, "nothing in the project's own repo");
+    const all = [...tracking.issues.values()];
+    assert.equal(all.length, 1);
+    assert.deepEqual(checklist(all[0]!), [
+      [false, "npm"],
+      [false, "pypi"],
+    ]);
+    assert.deepEqual(
+      all[0]!.labels.map((l) => l.name),
+      ["Drift"],
+    );
+    assert.equal(all[0]!.comments.length, 1, "the second incident's comment");
+    await d.stop();
+
+    const e = await startDaemon(load(sim, tempDir(), { sink: { repo: "acme/nowhere" } }));
+    assert.deepEqual(
+      e.deliveries.map((x) => x.outcome),
+      ["dead", "dead"],
+    );
+    assert.match(
+      e.deliveries[0]!.error ?? "",
+      /list issues by label: HTTP 404 Not Found: acme\/nowhere does not exist or the token cannot see it$/,
+    );
+    const dead = e.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l["msg"] === "alert dead-lettered");
+    assert.deepEqual(
+      dead.map((l) => [l["code"], l["reason"]]),
+      [
+        ["E_SINK_PERMANENT", "E_HTTP_STATUS"],
+        ["E_SINK_PERMANENT", "E_HTTP_STATUS"],
+      ],
+    );
+    await e.stop();
+  });
+
   it("uses the probes' HTTP client and Octokit: the configured token and user agent, every call seen by the runtime's exchange hook", async () => {
     const sim = await startWorld();
     const dir = tempDir();
@@ -441,6 +483,8 @@ describe("github-issue sink through the daemon and the outbox (sim GitHub on loo
       .filter((l) => l["msg"] === "alert delivery failed; will retry");
     assert.equal(failures.length, 3);
     assert.equal(failures[0]!["code"], "E_SINK_RETRYABLE");
+    assert.equal(failures[0]!["reason"], "E_HTTP_STATUS");
+    assert.ok(!d.logs.join("").includes(TOKEN), "the token is not in the logs");
     await d.stop();
   });
 
