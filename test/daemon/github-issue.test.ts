@@ -463,6 +463,45 @@ describe("github-issue sink through the daemon and the outbox (sim GitHub on loo
     await c.stop();
   });
 
+  it("a write GitHub applied whose answer was lost (truncated response): the outbox retry repeats nothing", async () => {
+    const sim = await startWorld();
+    sim.world.setHidden("npm", "plasmite", "0.8.0", true);
+    const create = sim.world.faults.add({
+      service: "github-api",
+      path: new RegExp(`^/repos/${REPO}/issues$`),
+      kind: "truncated",
+      times: 1,
+    });
+    const d = await startDaemon(load(sim, tempDir()));
+    assert.equal(create.hits(), 1);
+    assert.deepEqual(
+      d.deliveries.map((e) => e.outcome),
+      ["retry", "sent"],
+    );
+    assert.equal(onlyIssue(sim).comments.length, 0, "one issue, created once");
+
+    const comment = sim.world.faults.add({
+      service: "github-api",
+      path: new RegExp(`^/repos/${REPO}/issues/1/comments$`),
+      kind: "truncated",
+      times: 1,
+    });
+    sim.world.setHidden("pypi", "plasmite", "0.8.0", true);
+    await d.cycle();
+    assert.equal(comment.hits(), 1);
+    assert.deepEqual(
+      d.deliveries.slice(2).map((e) => e.outcome),
+      ["retry", "sent"],
+    );
+    const issue = onlyIssue(sim);
+    assert.equal(issue.comments.length, 1, "the comment was posted once");
+    assert.deepEqual(checklist(issue), [
+      [false, "npm"],
+      [false, "pypi"],
+    ]);
+    await d.stop();
+  });
+
   it("5xx from the issues API: the delivery is retried through the outbox until GitHub answers", async () => {
     const sim = await startWorld();
     sim.world.setHidden("npm", "plasmite", "0.8.0", true);
