@@ -2,6 +2,7 @@ import type { ServiceName } from "./services.ts";
 
 export const FAULT_KINDS = [
   "401",
+  "403",
   "500",
   "502",
   "503",
@@ -21,6 +22,7 @@ export interface FaultSpec {
   path?: string | RegExp;
   /**
    * - `401`: the credential is refused as the service does it (GitHub: `Bad credentials`), e.g. a revoked token.
+   * - `403`: the credential lacks a permission (GitHub: `Resource not accessible by personal access token`).
    * - `500`/`502`/`503`: that status with the service's JSON error body.
    * - `429`, `403-ratelimit`: rate limiting as the service does it (GitHub: primary limit, or the secondary-limit
    *   variant with `Retry-After` when `retryAfterSec` is set).
