@@ -588,8 +588,9 @@ describe("github-issue sink start-up check", () => {
     for (const args of [
       ["config", "check", "--config", path],
       ["watch", "--once", "--config", path],
+      ["watch", "--config", path, "--listen", "127.0.0.1:0"],
     ]) {
-      const r = await runCli(args, { env, cwd: dir });
+      const r = await runCli(args, { env, cwd: dir, timeoutMs: 30_000 });
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /settings\.alerts\.sinks\[0\]/, r.stderr);
       assert.match(r.stderr, /github-issue/);
