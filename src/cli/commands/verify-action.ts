@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { annotationsFor, formatAnnotation, formatOutputs } from "../../report/github-actions.ts";
 import { worstStatus } from "../../drift/types.ts";
 import type { Report } from "../../report/types.ts";
+import { DEFAULT_REGISTRY } from "../../channels/registry.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
 const MIN_ROUND_MS = 10_000;
@@ -44,7 +45,7 @@ export async function runVerify(tagArg: string, flags: VerifyFlags, globals: Ver
   const waitMs = flags.wait === undefined ? 0 : parseDurationFlag("--wait", flags.wait, "7d", { allowZero: true });
   const pollMs = parseDurationFlag("--poll-interval", flags.pollInterval, "1h");
   const timeoutMs = parseDurationFlag("--timeout", flags.timeout ?? "45s", "24h");
-  const channels = parseChannelFlag(flags.channel ?? []);
+  const channels = parseChannelFlag(flags.channel ?? [], DEFAULT_REGISTRY);
   const session = await loadForCommand(globals);
   try {
     const project = selectProject(session.loaded, flags.project);
