@@ -8,13 +8,13 @@ import { exitCodeFor, useColor } from "../output.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
 import { parseChannelFlag } from "../channel-flag.ts";
+import { DEFAULT_REGISTRY } from "../../channels/registry.ts";
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { annotationsFor, formatAnnotation, formatOutputs } from "../../report/github-actions.ts";
 import { worstStatus } from "../../drift/types.ts";
 import type { Report } from "../../report/types.ts";
-import { DEFAULT_REGISTRY } from "../../channels/registry.ts";
 
 /** Under --wait, no round starts with less time than this left (or --timeout, if shorter). */
 const MIN_ROUND_MS = 10_000;
