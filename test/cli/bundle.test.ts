@@ -198,16 +198,8 @@ describe("optional dependencies load only when the config uses them", { timeout:
   });
   after(() => sim.close());
 
-  const trustedRoot = join(
-    REPO_ROOT,
-    "test/fixtures/provenance/trust-roots/sigstore-js_seeds_decoded_trusted_root.json",
-  );
-  const config = (name: string, project: string) =>
-    writeConfig(
-      dir,
-      simConfigYaml(sim, { settings: `  provenance:\n    trusted_root: ${trustedRoot}\n`, project }),
-      name,
-    );
+  // simConfigYaml points settings.provenance at the sim's own trusted root: no TUF, no network.
+  const config = (name: string, project: string) => writeConfig(dir, simConfigYaml(sim, { project }), name);
 
   it("provenance policy off on every channel: no Sigstore, no PostgreSQL driver (src/ and bundle)", async () => {
     const off = config(
