@@ -198,7 +198,7 @@ describe("optional dependencies load only when the config uses them", { timeout:
   });
   after(() => sim.close());
 
-  // simConfigYaml points settings.provenance at the sim's own trusted root: no TUF, no network.
+  // The sim's settings overlay carries its own trust root (settings.provenance), so no TUF is attempted.
   const config = (name: string, project: string) => writeConfig(dir, simConfigYaml(sim, { project }), name);
 
   it("provenance policy off on every channel: no Sigstore, no PostgreSQL driver (src/ and bundle)", async () => {

@@ -27,6 +27,8 @@ export function registerVerify(program: Command, channelIds: readonly string[] =
       `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
     )
     .option("--channel <name...>", channelFlagHelp(channelIds))
+    .option("--github", "GitHub Actions: annotations per finding, outputs status/report, Markdown to the step summary")
+    .option("--report-file <file>", "with --github: where to write the report@1 JSON (default: in $RUNNER_TEMP)")
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {
