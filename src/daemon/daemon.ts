@@ -20,6 +20,7 @@ import type { CycleOutcome, CycleRecord, CycleTrigger, RetentionPolicy, StateSto
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { CycleScheduler } from "./scheduler.ts";
 import { quote } from "../quote.ts";
 
 /**
@@ -54,6 +55,8 @@ export interface DaemonOptions {
   idlePollMs?: number;
   /** Link put on alerts (status page), when there is one. */
   statusUrl?: (project: string) => string | null;
+  /** Caps concurrent cycles (default: one of settings.watch.max_concurrent_cycles slots, for this daemon). */
+  scheduler?: CycleScheduler;
   /** Take the single-daemon lock in the state db (default true). */
   lock?: boolean;
   /** Runs at the end of stop(): close the runtime and the store. */
@@ -134,6 +137,7 @@ export class Daemon {
   readonly #random: () => number;
   readonly #verify: VerifyFn;
   readonly #store: StateStore;
+  readonly #scheduler: CycleScheduler;
   readonly #outbox: OutboxDelivery;
   readonly #slots = new Map<string, Slot>();
   readonly #policy: LifecyclePolicy;
@@ -164,6 +168,7 @@ export class Daemon {
     this.#verify = options.verify ?? verifyRelease;
     this.#store = options.store;
     const settings = options.loaded.config.settings;
+    this.#scheduler = options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles);
     this.#policy = {
       flap_cycles: settings.alerts.flap_cycles,
       remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
@@ -467,6 +472,13 @@ export class Daemon {
       }
     }
     if (stop.aborted) return { kind: "cancelled" };
+    // The global cap (scheduler.ts): wait for a slot; cycle_timeout counts from here.
+    let release: () => void;
+    try {
+      release = await this.#scheduler.acquire(name, stop);
+    } catch {
+      return { kind: "cancelled" };
+    }
     const started = this.#now();
     const t0 = performance.now();
     const ac = new AbortController();
@@ -560,6 +572,7 @@ export class Daemon {
     } finally {
       clearTimeout(timer);
       stop.removeEventListener("abort", onStop);
+      release();
     }
   }
 
