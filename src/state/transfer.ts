@@ -19,6 +19,7 @@ export const TRANSFER_TABLES = [
   "messages",
   "outbox",
   "http_cache",
+  "attestations",
   "sink_memory",
   "silences",
   "cycles",

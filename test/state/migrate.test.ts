@@ -62,6 +62,8 @@ function populate(dir: string): void {
     stored_at: 42,
   });
   store.sinkMemory("ergo").set("epic:plasmite@v0.8.0", "ABCDEF");
+  // The SQLite store writes synchronously; its promise only reports the (already done) write.
+  void store.attestations.set("github:sandover/plasmite:" + "ab".repeat(32), '[{"kind":"none"}]');
   store.addSilence({
     project: "plasmite",
     channel: "npm",

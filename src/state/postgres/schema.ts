@@ -84,4 +84,14 @@ CREATE TABLE manual_checks (
 CREATE INDEX manual_checks_open ON manual_checks (project, taken_at);
 `,
   },
+  {
+    version: 2,
+    // Verified attestation results, immutable per (kind, digest) (the SQLite store's schema v2).
+    sql: `
+CREATE TABLE attestations (
+  kind TEXT NOT NULL, digest TEXT NOT NULL, value TEXT NOT NULL, stored_at BIGINT NOT NULL, used_at BIGINT NOT NULL,
+  PRIMARY KEY (kind, digest)
+);
+`,
+  },
 ];
