@@ -127,6 +127,8 @@ export interface SimProvenanceOptions {
         trustedPublisher?: boolean;
         /** The attested sha512 is not the tarball's. */
         wrongDigest?: boolean;
+        /** No `dist.attestations` and the attestations endpoint 404s, as a mirror that strips them serves it. */
+        stripped?: boolean;
       })
     | null;
   pypi?: SimBuildOverride | null;

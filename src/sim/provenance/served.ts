@@ -14,6 +14,7 @@ export interface SimGithubProvenance extends SimBuild {
 export interface SimNpmProvenance extends SimBuild {
   readonly trustedPublisher: boolean;
   readonly wrongDigest: boolean;
+  readonly stripped: boolean;
 }
 export interface SimCratesProvenance {
   readonly repository: string;
@@ -69,6 +70,7 @@ export function resolveSimProvenance(
       ...build(npm, PUBLISH_WORKFLOW, "refs/heads/main"),
       trustedPublisher: npm.trustedPublisher ?? true,
       wrongDigest: npm.wrongDigest ?? false,
+      stripped: npm.stripped ?? false,
     },
     pypi: pypi && build(pypi, PUBLISH_WORKFLOW, "refs/heads/main"),
     crates: crates && {
