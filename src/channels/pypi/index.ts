@@ -23,5 +23,6 @@ export const pypi = defineChannel<"pypi", PypiChannelConfig, PypiPlan, PypiObser
   summary: summaryPypi,
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: pypiProvenance,
+  discover: async () => (await import("./discover.ts")).pypiDiscovery,
   sim: { services: ["pypi", "pypi-files"] },
 });
