@@ -77,6 +77,20 @@ export const SCENARIOS = [
     description: "clean, as plasmite publishes today: no GitHub build attestations, PyPI and crates.io with tokens",
   },
   {
+    name: "provenance-build-metadata",
+    description:
+      "clean, but built and published from main after the tag: every attestation names the release metadata's source_sha, not the tag's commit",
+  },
+  {
+    name: "provenance-repository-mismatch",
+    description: "clean, but npm 0.8.0 was published from a fork (forker/plasmite): its provenance names the fork",
+  },
+  {
+    name: "provenance-release-attestation-mismatch",
+    description:
+      "clean, on an immutable release whose release attestation leaves out the linux_amd64 tarball (subjects != asset set)",
+  },
+  {
     name: "no-trusted-root",
     description: "clean, but no Sigstore trusted root can be had (offline, no cache): signatures are unknown",
   },
@@ -225,6 +239,22 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
         provenance: PLASMITE_TODAY,
       });
       break;
+    case "provenance-build-metadata":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { source: "main" } });
+      break;
+    case "provenance-repository-mismatch":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: { npm: { repository: "forker/plasmite" } },
+      });
+      break;
+    case "provenance-release-attestation-mismatch": {
+      const repo = world.github.ensureRepo(spec.repo, now);
+      repo.immutableReleases = true;
+      repo.attestationOmits.add("plasmite_0.8.0_linux_amd64.tar.gz");
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      break;
+    }
     case "no-trusted-root":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.attestations.serveTrustedRoot = false;

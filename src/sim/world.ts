@@ -165,7 +165,13 @@ export class World {
     const repo = this.github.ensureRepo(p.repo, this.now());
     const tagCommit = repo.tags.get(art.tag)?.commitSha ?? hashId("commit-of", p.repo, art.tag);
     const runId = 20_000_000 + Number.parseInt(hashId("run", p.repo, art.tag).slice(0, 6), 16);
-    return resolveSimProvenance(art.options.provenance, { repo: p.repo, tag: art.tag, tagCommit, runId });
+    return resolveSimProvenance(art.options.provenance, {
+      repo: p.repo,
+      tag: art.tag,
+      tagCommit,
+      sourceCommit: art.sourceCommit ?? tagCommit,
+      runId,
+    });
   }
 
   /** The project and version an npm package version, crate version or PyPI file belongs to. */
@@ -378,6 +384,25 @@ export class World {
     if (p.targetsManifest !== null) files[p.targetsManifestPath] = p.targetsManifest;
     const commit = repo.commit(files, `release: ${art.tag}`, art.commitAt);
     repo.addTag(art.tag, commit.sha, !art.options.lightweightTag, art.commitAt + MINUTE, `${art.tag}\n`);
+    const prov = art.options.provenance;
+    if (prov?.source === "main") {
+      // Built and published from main after the tag: release metadata source_sha is this commit, not the tag's.
+      const later = repo.commit(
+        { "NOTES.md": `post-release ${art.tag}\n` },
+        `chore: after ${art.tag}`,
+        art.commitAt + 2 * MINUTE,
+      );
+      art.sourceCommit = later.sha;
+    }
+    if (prov?.source === "main" || prov?.buildRun === true) {
+      this.actions.recordBuildRun(p.repo, {
+        tag: art.tag,
+        version: art.version,
+        sourceSha: art.sourceCommit ?? commit.sha,
+        fromMain: prov.source === "main",
+        at: art.commitAt + 3 * MINUTE,
+      });
+    }
     if (art.options.githubRelease === false) return;
     const draft = art.options.draft ?? false;
     const assets: ReleaseAsset[] = [];
