@@ -1,5 +1,6 @@
 import type { ChannelId } from "../channels.ts";
 import type { FindingCode } from "../drift/types.ts";
+import type { ErrorCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 /** An incident is one (project, tag, channel, finding code, subject). */
@@ -84,12 +85,18 @@ export class SinkError extends Error {
   readonly code: "E_SINK_RETRYABLE" | "E_SINK_PERMANENT";
   /** Server-requested delay before the next attempt (e.g. Slack 429 Retry-After). */
   readonly retryAfterMs: number | null;
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+  /** Why, as a stable code when the sink knows it (E_HTTP_AUTH: the credential was refused); logged with `code`. */
+  readonly reason: ErrorCode | null;
+  constructor(
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown; reason?: ErrorCode | null },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SinkError";
     this.retryable = options.retryable;
     this.code = options.retryable ? "E_SINK_RETRYABLE" : "E_SINK_PERMANENT";
     this.retryAfterMs = options.retryAfterMs ?? null;
+    this.reason = options.reason ?? null;
   }
 }
 

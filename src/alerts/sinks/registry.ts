@@ -1,14 +1,14 @@
 import { z } from "zod";
 import type { Sink } from "../types.ts";
 import type { SinkDefinition } from "./define.ts";
-import type { SinkDeps } from "./deps.ts";
+import type { SinkCheckDeps, SinkDeps } from "./deps.ts";
 import { ergoSink } from "./ergo/ergo-sink.ts";
 import { githubIssueSink } from "./github-issue/github-issue-sink.ts";
 import { logSink } from "./log/log-sink.ts";
 import { slackSink } from "./slack/slack-sink.ts";
 import { webhookSink } from "./webhook/webhook-sink.ts";
 
-export type { SinkDeps } from "./deps.ts";
+export type { SinkCheckDeps, SinkDeps } from "./deps.ts";
 export { defineSink, type SinkDefinition } from "./define.ts";
 
 /**
@@ -30,7 +30,7 @@ export type SinkType = SinkConfig["type"];
 interface AnySinkDefinition {
   secrets(c: SinkConfig): readonly (string | null | undefined)[];
   create(c: SinkConfig, deps: SinkDeps): Sink;
-  check?(c: SinkConfig, deps: Pick<SinkDeps, "baseDir">, at: string): string[];
+  check?(c: SinkConfig, deps: SinkCheckDeps, at: string): string[];
 }
 
 function definitionOf(config: SinkConfig): AnySinkDefinition {
@@ -47,11 +47,11 @@ export function sinkSecrets(config: SinkConfig): string[] {
 }
 
 /**
- * Start-up checks of sinks whose config names something outside the file (ergo's repo_dir). Each issue starts
- * with the entry's path, `settings.alerts.sinks[<i>]…`; `watch` and `config check` refuse to start on any.
+ * Start-up checks of what sinks need outside their own entry (ergo's repo_dir, github-issue's token). Each issue
+ * starts with the entry's path, `settings.alerts.sinks[<i>]…`; `watch` and `config check` refuse to start on any.
  */
-export function sinkConfigIssues(configs: readonly SinkConfig[], baseDir: string): string[] {
-  return configs.flatMap((c, i) => definitionOf(c).check?.(c, { baseDir }, `settings.alerts.sinks[${i}]`) ?? []);
+export function sinkConfigIssues(configs: readonly SinkConfig[], deps: SinkCheckDeps): string[] {
+  return configs.flatMap((c, i) => definitionOf(c).check?.(c, deps, `settings.alerts.sinks[${i}]`) ?? []);
 }
 
 /** Build the sink for one `settings.alerts.sinks[]` entry; its secrets are registered first. */
