@@ -4,6 +4,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import { caughtUpBypasses } from "../alerts/bypass.ts";
 import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
 import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
+import { routeAlerts } from "../alerts/rollup.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
 import { CHANNELS } from "../channels.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -632,13 +633,17 @@ export class Daemon {
       now,
       status_url: null,
     });
-    const messages = [...degraded.messages, ...project.messages];
+    // Rolled up per `group: release` sink here, at enqueue time (alerts/rollup.ts says why).
+    const drafts = [...degraded.messages, ...project.messages];
+    const routed = routeAlerts(drafts, this.#o.sinks);
+    const messages = routed.messages;
     store.commitCycle({
       report,
       incidents: project.incidents,
       degraded: degraded.incidents,
       messages,
       sinks: this.#o.sinks.map((s) => s.name),
+      routes: routed.routes,
       cycle,
       next_check_at: this.#nextFor(slot, trigger),
     });
@@ -655,7 +660,7 @@ export class Daemon {
       );
     }
     if (messages.length) this.#outbox.wake();
-    return messages.length;
+    return drafts.length;
   }
 
   #nextFor(slot: Slot, trigger: CycleTrigger): string | null {
