@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Channel } from "../channels/channel.ts";
 import { BUILTIN_CHANNELS } from "../channels/registry.ts";
 import { boundedDuration } from "./duration.ts";
-import { RepoSlug } from "./primitives.ts";
+import { PlatformId, RepoSlug } from "./primitives.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 import { SinkConfig } from "../alerts/sinks/registry.ts";
 
@@ -243,6 +243,12 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
       .string()
       .optional()
       .describe("Path in the repo of a plasmite-style release/targets.json, read at the tag."),
+    platform_names: z
+      .record(PlatformId, z.string().regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, . _ -"))
+      .optional()
+      .describe(
+        "How the project's file names spell each platform id, e.g. darwin_amd64: Darwin_x86_64 (GoReleaser) or darwin_arm64: aarch64-apple-darwin (cargo-dist); {platform} (and {target}) render as this name.",
+      ),
     grace: GraceConfig.optional(),
     channels: ChannelsConfig,
     watch: WatchConfig.partial().optional(),

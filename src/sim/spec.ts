@@ -24,6 +24,8 @@ export interface ProjectSpec {
   assetBytes?: number;
   /** Size of the .crate, npm tarball and PyPI files; default 4096. */
   packageBytes?: number;
+  /** How asset names spell each platform id (GoReleaser's `Darwin_x86_64`); default the id itself. */
+  platformNames?: Record<string, string>;
   /** Asset name template over {name}, {version}, {platform}; default `{name}_{version}_{platform}.tar.gz`. */
   assetName?: string;
   checksumsName?: string;
