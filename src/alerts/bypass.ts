@@ -1,5 +1,5 @@
 import type { Report } from "../report/types.ts";
-import type { Silence } from "../state/types.ts";
+import type { Silence } from "./store.ts";
 
 /**
  * Silences that `monitor release --skip-channel … --allow-partial` records for the channels a maintainer bypassed.

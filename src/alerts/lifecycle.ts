@@ -1,7 +1,7 @@
 import { CHANNELS, type ChannelId } from "../channels.ts";
 import type { Finding } from "../drift/types.ts";
 import type { ChannelReport, Report } from "../report/types.ts";
-import type { AlertDraft, Silence } from "../state/types.ts";
+import type { AlertDraft, Silence } from "./store.ts";
 import { incidentId, type AlertKind, type Incident, type IncidentKey } from "./types.ts";
 
 /**

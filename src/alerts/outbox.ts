@@ -1,6 +1,6 @@
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { OutboxRow, StateStore } from "../state/types.ts";
+import type { OutboxRow, OutboxStore } from "./store.ts";
 import { SinkError, type AlertKind, type Sink } from "./types.ts";
 
 /**
@@ -32,7 +32,7 @@ export interface DeliveryEvent {
 }
 
 export interface OutboxOptions {
-  store: Pick<StateStore, "nextOutbox" | "markSent" | "markRetry" | "markDead" | "sinkMemory">;
+  store: Pick<OutboxStore, "nextOutbox" | "markSent" | "markRetry" | "markDead" | "sinkMemory">;
   sinks: readonly Sink[];
   log: Logger;
   retryBaseMs: number;
@@ -103,8 +103,9 @@ export class OutboxDelivery {
     this.start();
     this.wake();
     for (;;) {
-      if (this.#loops.every((l) => this.#settled(l, deadline))) {
-        return this.#loops.every((l) => this.#o.store.nextOutbox(l.sink.name) === null);
+      if (await this.#allSettled(deadline)) {
+        for (const l of this.#loops) if ((await this.#o.store.nextOutbox(l.sink.name)) !== null) return false;
+        return true;
       }
       if (this.#o.now() >= deadline) return false;
       await delay(20);
@@ -120,9 +121,14 @@ export class OutboxDelivery {
     await Promise.all(this.#loops.map((l) => l.done).filter((d): d is Promise<void> => d !== null));
   }
 
-  #settled(loop: LoopState, deadline: number): boolean {
+  async #allSettled(deadline: number): Promise<boolean> {
+    for (const l of this.#loops) if (!(await this.#settled(l, deadline))) return false;
+    return true;
+  }
+
+  async #settled(loop: LoopState, deadline: number): Promise<boolean> {
     if (loop.delivering) return false;
-    const head = this.#o.store.nextOutbox(loop.sink.name);
+    const head = await this.#o.store.nextOutbox(loop.sink.name);
     if (!head) return true;
     return Math.max(head.next_attempt_at, loop.lastStart + loop.sink.minIntervalMs) > deadline;
   }
@@ -132,7 +138,7 @@ export class OutboxDelivery {
     while (!signal.aborted) {
       let row: OutboxRow | null;
       try {
-        row = store.nextOutbox(loop.sink.name);
+        row = await store.nextOutbox(loop.sink.name);
       } catch (err) {
         log.error({ sink: loop.sink.name, err: errorMessage(err) }, "outbox read failed");
         await this.#sleep(loop, this.#o.idlePollMs, signal);
@@ -167,7 +173,7 @@ export class OutboxDelivery {
     const signal = AbortSignal.any([stop, timeout]);
     try {
       await raceAbort(sink.deliver(msg, { log: slog, memory: store.sinkMemory(sink.name), signal }), signal);
-      store.markSent(row.id, new Date(this.#o.now()).toISOString());
+      await store.markSent(row.id, new Date(this.#o.now()).toISOString());
       slog.info({ attempts }, "alert delivered");
       this.#emit(loop, row, "sent", attempts, null, null);
       return;
@@ -181,7 +187,7 @@ export class OutboxDelivery {
       const permanent = sinkErr ? !sinkErr.retryable : attempts >= this.#o.maxUnclassifiedAttempts && !timeout.aborted;
       const codes = errorCodes(err, sinkErr);
       if (permanent) {
-        store.markDead(row.id, attempts, text, new Date(this.#o.now()).toISOString());
+        await store.markDead(row.id, attempts, text, new Date(this.#o.now()).toISOString());
         slog.error({ attempts, ...codes, err: text }, "alert dead-lettered");
         this.#emit(loop, row, "dead", attempts, text, null);
         return;
@@ -191,7 +197,7 @@ export class OutboxDelivery {
         sinkErr?.retryAfterMs ?? 0,
       );
       const next = this.#o.now() + delayMs;
-      store.markRetry(row.id, attempts, next, text);
+      await store.markRetry(row.id, attempts, next, text);
       slog.warn({ attempts, ...codes, err: text, retry_in_ms: delayMs }, "alert delivery failed; will retry");
       this.#emit(loop, row, "retry", attempts, text, next);
     }

@@ -120,12 +120,12 @@ const PROGRESS_KEY = "rollup-progress";
 export async function deliverItemByItem(sink: Sink, message: AlertMessage, ctx: SinkContext): Promise<void> {
   const items = message.items;
   if (items === undefined) return sink.deliver(message, ctx);
-  const saved = ctx.memory.get(PROGRESS_KEY);
+  const saved = await ctx.memory.get(PROGRESS_KEY);
   const [savedId, savedDone] =
     saved === null ? [null, "0"] : [saved.slice(0, saved.lastIndexOf(":")), saved.slice(saved.lastIndexOf(":") + 1)];
   let done = savedId === message.id ? Number(savedDone) || 0 : 0;
   for (; done < items.length; done++) {
     await sink.deliver(itemMessage(message, done, items[done]!), ctx);
-    ctx.memory.set(PROGRESS_KEY, `${message.id}:${done + 1}`);
+    await ctx.memory.set(PROGRESS_KEY, `${message.id}:${done + 1}`);
   }
 }

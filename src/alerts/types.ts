@@ -102,8 +102,8 @@ export class SinkError extends Error {
 
 /** Key-value memory a sink keeps across restarts (e.g. ergo: incident -> task id, tag -> epic id). */
 export interface SinkMemory {
-  get(key: string): string | null;
-  set(key: string, value: string): void;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
 }
 
 export interface SinkContext {

@@ -58,13 +58,13 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
       cleanup: async () => {
         await Promise.allSettled(sinks.map((s) => closeSink(s)));
         await rt.close();
-        store.close();
+        await store.close();
       },
     });
     return { daemon, store, runtime: rt };
   } catch (err) {
     void runtime?.close();
-    store.close();
+    void store.close();
     throw err;
   }
 }

@@ -16,7 +16,14 @@ import { sleep, type ExchangeEvent } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import type { Report } from "../report/types.ts";
 import { retentionFrom } from "../state/retention.ts";
-import type { CycleOutcome, CycleRecord, CycleTrigger, RetentionPolicy, StateStore } from "../state/types.ts";
+import type {
+  CycleOutcome,
+  CycleRecord,
+  CycleTrigger,
+  ProjectRecord,
+  RetentionPolicy,
+  StateStore,
+} from "../state/types.ts";
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
@@ -90,11 +97,11 @@ export interface DaemonStatus {
   last_successful_cycle_at: string | null;
 }
 
+/** In-process counters (the outbox depth lives in the store: status().outbox_depth). */
 export interface DaemonMetrics {
   cycles: Record<CycleOutcome | "skipped_overlap", number>;
   /** Per sink: deliveries sent, failed-and-retried, dead-lettered. */
   alerts: Record<string, { sent: number; retry: number; dead: number }>;
-  outbox_depth: Record<string, number>;
   last_successful_cycle_at: string | null;
 }
 
@@ -149,6 +156,8 @@ export class Daemon {
     delivery: new Set<Listener<[DeliveryEvent]>>(),
   };
   readonly #metrics: DaemonMetrics;
+  /** Commits run one at a time: from reading the incidents to committing them no other cycle interleaves. */
+  #commitQueue: Promise<unknown> = Promise.resolve();
   #stopAbort = new AbortController();
   #startedAt: string | null = null;
   #running = false;
@@ -192,7 +201,6 @@ export class Daemon {
     this.#metrics = {
       cycles: { ok: 0, error: 0, timeout: 0, "no-release": 0, skipped_overlap: 0 },
       alerts: Object.fromEntries(options.sinks.map((s) => [s.name, { sent: 0, retry: 0, dead: 0 }])),
-      outbox_depth: {},
       last_successful_cycle_at: null,
     };
     this.#outbox = new OutboxDelivery({
@@ -232,7 +240,6 @@ export class Daemon {
     return {
       cycles: { ...this.#metrics.cycles },
       alerts: Object.fromEntries(Object.entries(this.#metrics.alerts).map(([k, v]) => [k, { ...v }])),
-      outbox_depth: this.#safeDepth(),
       last_successful_cycle_at: this.#metrics.last_successful_cycle_at,
     };
   }
@@ -242,15 +249,15 @@ export class Daemon {
   /** Takes the lock, prunes old state, starts alert delivery, the schedules, and a first cycle per project. */
   async start(): Promise<void> {
     if (this.#running) return;
-    this.#lock();
+    await this.#lock();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
-    this.#prune();
+    await this.#prune();
     this.#outbox.start();
     this.#timers.push(
-      setInterval(() => this.#prune(), PRUNE_EVERY_MS),
-      setInterval(() => this.#heartbeat(), HEARTBEAT_MS),
+      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
+      setInterval(() => void this.#heartbeat(), HEARTBEAT_MS),
     );
     for (const slot of this.#slots.values()) {
       const task = cron.createTask(slot.plan.schedule, () => this.#trigger(slot, "schedule"), {
@@ -260,7 +267,7 @@ export class Daemon {
       });
       await task.start();
       slot.task = task;
-      this.#resumeHot(slot);
+      await this.#resumeHot(slot);
       this.#trigger(slot, "startup");
     }
     this.#log.info(
@@ -287,17 +294,17 @@ export class Daemon {
    * Returns one result per project; `error` holds the failure of a project's cycle.
    */
   async runOnce(): Promise<{ project: string; report: Report | null; error: string | null }[]> {
-    this.#lock();
+    await this.#lock();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
     try {
-      this.#prune();
+      await this.#prune();
       const slots = [...this.#slots.values()];
       const results = await Promise.all(slots.map((s) => this.#run(s, "once", true)));
       const drained = await this.#outbox.flush(this.#o.flushMs ?? 10_000);
       if (!drained)
-        this.#log.warn({ outbox: this.#safeDepth() }, "alerts still pending; they are delivered by the next run");
+        this.#log.warn({ outbox: await this.#safeDepth() }, "alerts still pending; they are delivered by the next run");
       await this.#outbox.stop();
       return slots.map((s, i) => {
         const r = results[i];
@@ -309,7 +316,7 @@ export class Daemon {
       });
     } finally {
       this.#running = false;
-      this.#unlock();
+      await this.#unlock();
       this.#closed = true;
       await this.#o.cleanup?.();
     }
@@ -350,8 +357,8 @@ export class Daemon {
    * Takes the single-daemon lock on the state directory now (start() and runOnce() take it too). `monitor watch`
    * calls it before opening its server, so a second daemon exits instead of serving /healthz.
    */
-  lock(): void {
-    this.#lock();
+  lock(): Promise<void> {
+    return this.#lock();
   }
 
   /** A manual cycle, unless the project already had settings.server.manual_checks_per_minute of them this minute. */
@@ -372,14 +379,16 @@ export class Daemon {
     return this.#run(slot, "manual", false);
   }
 
-  status(): DaemonStatus {
+  async status(): Promise<DaemonStatus> {
     if (this.#closed) throw new AppError("E_STATE", "the daemon is stopped (its state is closed)");
-    const records = new Map(this.#store.projects().map((p) => [p.project, p]));
-    const open = this.#store.openIncidents();
+    const stored = await this.#store.projects();
+    const records = new Map(stored.map((p) => [p.project, p]));
+    const open = await this.#store.openIncidents();
+    const reports = new Map((await this.#store.latestReports()).map((r) => [r.project, r]));
     const projects: ProjectStatus[] = [...this.#slots.values()].map((slot) => {
       const name = slot.project.name;
       const rec = records.get(name);
-      const report = this.#store.latestReport(name);
+      const report = reports.get(name) ?? null;
       return {
         project: name,
         repo: slot.project.repo,
@@ -402,8 +411,8 @@ export class Daemon {
       running: this.#running,
       projects,
       degraded: open.filter((i) => i.project === "*"),
-      outbox_depth: this.#safeDepth(),
-      last_successful_cycle_at: this.#lastSuccess(),
+      outbox_depth: await this.#safeDepth(),
+      last_successful_cycle_at: this.#lastSuccess(stored),
     };
   }
 
@@ -428,9 +437,9 @@ export class Daemon {
   }
 
   /** After a restart inside a tag's hot window, keep polling hot. */
-  #resumeHot(slot: Slot): void {
-    const tag = this.#store.latestReport(slot.project.name)?.tag;
-    const rel = tag ? this.#store.release(slot.project.name, tag) : null;
+  async #resumeHot(slot: Slot): Promise<void> {
+    const tag = (await this.#store.latestReport(slot.project.name))?.tag;
+    const rel = tag ? await this.#store.release(slot.project.name, tag) : null;
     if (rel) this.#updateHot(slot, rel.published_at, rel.first_seen);
   }
 
@@ -504,14 +513,14 @@ export class Daemon {
     try {
       const release = await raceAbort(this.#latest(slot, ac.signal), ac.signal);
       if (!release) {
-        this.#store.recordCycleFailure(record("no-release", null, null), this.#nextFor(slot, trigger));
+        await this.#store.recordCycleFailure(record("no-release", null, null), this.#nextFor(slot, trigger));
         this.#metrics.cycles["no-release"]++;
         this.#metrics.last_successful_cycle_at = this.#now().toISOString();
         this.#log.info({ project: name, repo: slot.project.repo, trigger }, "no eligible release yet");
         return { kind: "no-release" };
       }
       tag = release.tag;
-      const rel = this.#store.noteRelease({
+      const rel = await this.#store.noteRelease({
         project: name,
         tag: release.tag,
         version: release.version,
@@ -527,7 +536,7 @@ export class Daemon {
       );
       if (ac.signal.aborted) throw ac.signal.reason;
       const cycle = record("ok", report.status, null);
-      const alerts = this.#commit(slot, report, cycle, trigger);
+      const alerts = await this.#serialCommit(slot, report, cycle, trigger);
       this.#metrics.cycles.ok++;
       this.#metrics.last_successful_cycle_at = cycle.finished_at;
       this.#updateHot(slot, report.published_at ?? rel.published_at, rel.first_seen);
@@ -555,7 +564,7 @@ export class Daemon {
       const outcome: CycleOutcome = timedOut ? "timeout" : "error";
       const message = timedOut ? `cycle timed out after ${slot.plan.cycle_timeout_ms} ms` : errorMessage(err);
       try {
-        this.#store.recordCycleFailure(
+        await this.#store.recordCycleFailure(
           record(outcome, null, shutdown ? "aborted by shutdown" : message),
           this.#nextFor(slot, trigger),
         );
@@ -585,7 +594,7 @@ export class Daemon {
       return await findLatestRelease(this.#o.runtime, slot.project, slot.plan.include_prereleases, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      const last = this.#store.latestReport(slot.project.name);
+      const last = await this.#store.latestReport(slot.project.name);
       if (!last) throw err;
       this.#log.warn(
         { project: slot.project.name, tag: last.tag, err: errorMessage(err) },
@@ -608,37 +617,40 @@ export class Daemon {
     };
   }
 
-  /** Synchronous from reading the incidents to committing them: no other cycle can interleave. */
-  #latestReports(): Map<string, Report> {
+  async #latestReports(): Promise<Map<string, Report>> {
     if (this.#latestByProject === null) {
       const watched = new Set(this.#watched.map((w) => w.project));
       this.#latestByProject = new Map(
-        this.#store
-          .latestReports()
-          .filter((r) => watched.has(r.project))
-          .map((r) => [r.project, r]),
+        (await this.#store.latestReports()).filter((r) => watched.has(r.project)).map((r) => [r.project, r]),
       );
     }
     return this.#latestByProject;
   }
 
-  #commit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): number {
+  /** One commit at a time, in arrival order: no other cycle interleaves between reading and committing. */
+  #serialCommit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
+    const next = this.#commitQueue.then(() => this.#commit(slot, report, cycle, trigger));
+    this.#commitQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #commit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
     const now = this.#now();
     const store = this.#store;
-    const silences = store.activeSilences(now);
+    const silences = await store.activeSilences(now);
     const statusUrl = this.#o.statusUrl?.(report.project) ?? null;
     const project = advanceIncidents({
-      previous: store.incidents(report.project),
+      previous: await store.incidents(report.project),
       report,
       silences,
       policy: this.#policy,
       now,
       status_url: statusUrl,
     });
-    const latest = new Map(this.#latestReports());
+    const latest = new Map(await this.#latestReports());
     latest.set(report.project, report);
     const degraded = evaluateDegraded({
-      previous: store.incidents("*"),
+      previous: await store.incidents("*"),
       watched: this.#watched,
       latest,
       silences,
@@ -650,7 +662,7 @@ export class Daemon {
     const drafts = [...degraded.messages, ...project.messages];
     const routed = routeAlerts(drafts, this.#o.sinks);
     const messages = routed.messages;
-    store.commitCycle({
+    await store.commitCycle({
       report,
       incidents: project.incidents,
       degraded: degraded.incidents,
@@ -660,10 +672,10 @@ export class Daemon {
       cycle,
       next_check_at: this.#nextFor(slot, trigger),
     });
-    this.#latestReports().set(report.project, report);
+    (await this.#latestReports()).set(report.project, report);
     for (const id of caughtUpBypasses(silences, report)) {
       // A bypassed channel caught up with the release: its silence has done its job.
-      if (store.removeSilence(id))
+      if (await store.removeSilence(id))
         this.#log.info({ project: report.project, silence: id }, "bypass silence ended: channel caught up");
     }
     for (const m of messages) {
@@ -682,9 +694,9 @@ export class Daemon {
 
   // ------------------------------------------------------------ housekeeping
 
-  #lock(): void {
+  async #lock(): Promise<void> {
     if (this.#o.lock === false || this.#locked) return;
-    const holder = this.#store.acquireDaemonLock(
+    const holder = await this.#store.acquireDaemonLock(
       { instance: this.#instance, pid: process.pid, host: hostname(), now: this.#now(), staleMs: LOCK_STALE_MS },
       pidAlive,
     );
@@ -697,27 +709,27 @@ export class Daemon {
     this.#locked = true;
   }
 
-  #unlock(): void {
+  async #unlock(): Promise<void> {
     if (!this.#locked) return;
     try {
-      this.#store.releaseDaemonLock(this.#instance);
+      await this.#store.releaseDaemonLock(this.#instance);
     } catch (err) {
       this.#log.warn({ err: errorMessage(err) }, "cannot release the daemon lock");
     }
     this.#locked = false;
   }
 
-  #heartbeat(): void {
+  async #heartbeat(): Promise<void> {
     try {
-      this.#store.heartbeat(this.#instance, this.#now());
+      await this.#store.heartbeat(this.#instance, this.#now());
     } catch (err) {
       this.#log.warn({ err: errorMessage(err) }, "state heartbeat failed");
     }
   }
 
-  #prune(): void {
+  async #prune(): Promise<void> {
     try {
-      const counts = this.#store.prune(this.#retention, this.#now());
+      const counts = await this.#store.prune(this.#retention, this.#now());
       const removed = Object.values(counts as unknown as Record<string, number>).reduce((a, b) => a + b, 0);
       this.#log.info({ removed, ...counts }, "state retention applied");
     } catch (err) {
@@ -731,18 +743,17 @@ export class Daemon {
     emit(this.#listeners.delivery, this.#log, e);
   }
 
-  #safeDepth(): Record<string, number> {
+  async #safeDepth(): Promise<Record<string, number>> {
     try {
-      return this.#store.outboxDepth();
+      return await this.#store.outboxDepth();
     } catch {
       return {};
     }
   }
 
-  #lastSuccess(): string | null {
+  #lastSuccess(records: readonly ProjectRecord[]): string | null {
     if (this.#metrics.last_successful_cycle_at) return this.#metrics.last_successful_cycle_at;
-    const times = this.#store
-      .projects()
+    const times = records
       .map((p) => p.last_success_at)
       .filter((x): x is string => x !== null)
       .sort();
@@ -778,11 +789,11 @@ export class Daemon {
     if (wasRunning) {
       const drained = await this.#outbox.flush(this.#o.flushMs ?? 10_000);
       if (!drained)
-        this.#log.warn({ outbox: this.#safeDepth() }, "alerts still pending; they are delivered after restart");
+        this.#log.warn({ outbox: await this.#safeDepth() }, "alerts still pending; they are delivered after restart");
     }
     await this.#outbox.stop();
     this.#running = false;
-    this.#unlock();
+    await this.#unlock();
     this.#closed = true;
     try {
       await this.#o.cleanup?.();

@@ -474,7 +474,7 @@ async function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPla
   const store = openStateStore(stateDbPath(deps.loaded.baseDir, settings.state_dir));
   try {
     for (const channel of bypass.channels) {
-      const s = store.addSilence({
+      const s = await store.addSilence({
         project: deps.project.name,
         channel,
         until: bypass.until,
@@ -484,7 +484,7 @@ async function recordBypass(deps: DriveDeps, ctx: StepContext, bypass: BypassPla
       bypass.silence_ids.push(s.id);
     }
   } finally {
-    store.close();
+    await store.close();
   }
   ctx.decide(
     `silenced ${bypass.channels.join(", ")} of ${deps.project.name} until ${bypass.until} in ${stateDbPath(deps.loaded.baseDir, settings.state_dir)} (silence ${bypass.silence_ids.join(", ")}: "${reason}")`,

@@ -11,17 +11,18 @@ export interface CachedEntry {
 
 /** Conditional-request validator store. The daemon persists it; `verify` keeps it in memory. */
 export interface ValidatorCache {
-  get(key: string): CachedEntry | undefined;
-  set(key: string, entry: CachedEntry): void;
+  get(key: string): Promise<CachedEntry | undefined>;
+  set(key: string, entry: CachedEntry): Promise<void>;
 }
 
 export class MemoryValidatorCache implements ValidatorCache {
   readonly #map = new Map<string, CachedEntry>();
-  get(key: string): CachedEntry | undefined {
-    return this.#map.get(key);
+  get(key: string): Promise<CachedEntry | undefined> {
+    return Promise.resolve(this.#map.get(key));
   }
-  set(key: string, entry: CachedEntry): void {
+  set(key: string, entry: CachedEntry): Promise<void> {
     this.#map.set(key, entry);
+    return Promise.resolve();
   }
 }
 
@@ -66,12 +67,12 @@ export class RequestCache {
   }
 
   /** The entry for this hop, and on the first hop a fresh 200 within the time-to-live. */
-  lookup(url: string, headers: Record<string, string>, firstHop: boolean): CacheSlot {
+  async lookup(url: string, headers: Record<string, string>, firstHop: boolean): Promise<CacheSlot> {
     const key =
       this.#conditional && this.#cache ? cacheKeyFor(this.#method, this.#secrets.redactUrl(url), headers) : null;
-    const cached = key ? this.#cache?.get(key) : undefined;
+    const cached = key ? await this.#cache?.get(key) : undefined;
     const candidate =
-      firstHop && this.#ttl > 0 ? (this.#pinnedKey ? this.#cache?.get(this.#pinnedKey) : cached) : undefined;
+      firstHop && this.#ttl > 0 ? (this.#pinnedKey ? await this.#cache?.get(this.#pinnedKey) : cached) : undefined;
     let fresh: CacheSlot["fresh"] = null;
     if (candidate && candidate.status === 200) {
       const age = Date.now() - candidate.stored_at;
@@ -81,18 +82,18 @@ export class RequestCache {
   }
 
   /** The server answered 304: the copy is as good as new, so a time-to-live starts again. */
-  revalidated(slot: CacheSlot): void {
+  async revalidated(slot: CacheSlot): Promise<void> {
     if (this.#ttl > 0 && !this.#pinnedKey && slot.key && slot.cached) {
-      this.#cache?.set(slot.key, { ...slot.cached, stored_at: Date.now() });
+      await this.#cache?.set(slot.key, { ...slot.cached, stored_at: Date.now() });
     }
   }
 
   /** Keep a final 200: under the pinned key, or under its URL when it has validators or a time-to-live. */
-  store(slot: CacheSlot, status: number, headers: Record<string, string>, body: Buffer): void {
+  async store(slot: CacheSlot, status: number, headers: Record<string, string>, body: Buffer): Promise<void> {
     const storeKey =
       this.#pinnedKey ?? (this.#ttl > 0 || headers["etag"] || headers["last-modified"] ? slot.key : null);
     if (!storeKey || status !== 200) return;
-    this.#cache?.set(storeKey, {
+    await this.#cache?.set(storeKey, {
       etag: headers["etag"] ?? null,
       last_modified: headers["last-modified"] ?? null,
       status,

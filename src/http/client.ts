@@ -431,7 +431,7 @@ class Client implements HttpClient {
   async #hop(req: HttpRequest, method: string, cache: RequestCache, hop: Hop): Promise<HopOutcome<HttpResponse>> {
     const { url, host } = hop;
     const viaRedirect = hop.index > 0;
-    const slot = cache.lookup(url, hop.headers, hop.index === 0);
+    const slot = await cache.lookup(url, hop.headers, hop.index === 0);
     if (slot.fresh) {
       const { entry, age } = slot.fresh;
       // No exchange happened: evidence says where the body came from, metrics see nothing.
@@ -464,7 +464,7 @@ class Client implements HttpClient {
     const { status, headers, body } = sent;
     if (status === 304 && slot.cached) {
       this.#record({ url, status: 304, method, at: sent.at, duration_ms, revalidated: true }, host, true, viaRedirect);
-      cache.revalidated(slot);
+      await cache.revalidated(slot);
       const cached = slot.cached;
       const merged = { ...cached.headers, ...pickRateHeaders(headers) };
       return { done: makeResponse(url, cached.status, merged, cached.body, true) };
@@ -472,7 +472,7 @@ class Client implements HttpClient {
     this.#record({ url, status, method, at: sent.at, duration_ms }, host, false, viaRedirect);
     const location = headers["location"];
     if (REDIRECT.has(status) && location && req.followRedirects !== false) return { redirect: location };
-    cache.store(slot, status, headers, body);
+    await cache.store(slot, status, headers, body);
     return { done: makeResponse(url, status, headers, body, false) };
   }
 

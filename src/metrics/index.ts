@@ -70,19 +70,29 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
       return fallback;
     }
   };
+  const safeAsync = async <T>(fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      o.log?.warn({ err: errorMessage(err) }, "metrics: cannot read the daemon state");
+      return fallback;
+    }
+  };
   const registry = new Registry();
   const registers = [registry];
   const projects = new Set(loaded.config.projects.map((p) => p.name));
-  const latest = (): Report[] => safe(() => store.latestReports().filter((r) => projects.has(r.project)), []);
+  const latest = (): Promise<Report[]> =>
+    safeAsync(async () => (await store.latestReports()).filter((r) => projects.has(r.project)), []);
 
   new Gauge({
     name: "release_monitor_channel_status",
     help: "Current status of a channel of the release under watch, one-hot over ok|pending|drift|unknown|skipped.",
     labelNames: ["project", "channel", "status"] as const,
     registers,
-    collect() {
+    async collect() {
+      const reports = await latest();
       this.reset();
-      for (const r of latest()) {
+      for (const r of reports) {
         for (const ch of r.channels) {
           for (const s of STATUSES)
             this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
@@ -96,9 +106,10 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     help: "Overall status of the release under watch (worst channel), one-hot over ok|pending|drift|unknown|skipped.",
     labelNames: ["project", "status"] as const,
     registers,
-    collect() {
+    async collect() {
+      const reports = await latest();
       this.reset();
-      for (const r of latest()) {
+      for (const r of reports) {
         for (const s of STATUSES) this.set({ project: r.project, status: s }, r.status === s ? 1 : 0);
       }
     },
@@ -109,9 +120,10 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     help: "Provenance verdict of a channel of the release under watch (whatever its policy), one-hot over ok|pending|drift|unknown|skipped.",
     labelNames: ["project", "channel", "status"] as const,
     registers,
-    collect() {
+    async collect() {
+      const reports = await latest();
       this.reset();
-      for (const r of latest()) {
+      for (const r of reports) {
         for (const ch of r.provenance?.channels ?? []) {
           for (const s of STATUSES)
             this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
@@ -125,9 +137,10 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     help: "The release under watch per project (value always 1).",
     labelNames: ["project", "tag", "version"] as const,
     registers,
-    collect() {
+    async collect() {
+      const reports = await latest();
       this.reset();
-      for (const r of latest()) this.set({ project: r.project, tag: r.tag, version: r.version }, 1);
+      for (const r of reports) this.set({ project: r.project, tag: r.tag, version: r.version }, 1);
     },
   });
 
@@ -136,10 +149,11 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     help: 'Open incidents per project ("*": registry-degraded incidents).',
     labelNames: ["project"] as const,
     registers,
-    collect() {
+    async collect() {
+      const open = await safeAsync(() => store.openIncidents(), []);
       this.reset();
       const counts = new Map<string, number>([...projects].map((p) => [p, 0]));
-      for (const i of safe(() => store.openIncidents(), [])) counts.set(i.project, (counts.get(i.project) ?? 0) + 1);
+      for (const i of open) counts.set(i.project, (counts.get(i.project) ?? 0) + 1);
       for (const [project, n] of counts) this.set({ project }, n);
     },
   });
@@ -200,9 +214,9 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     help: "Alert deliveries waiting in the outbox per sink.",
     labelNames: ["sink"] as const,
     registers,
-    collect() {
+    async collect() {
+      const depth = await safeAsync(() => store.outboxDepth(), {});
       this.reset();
-      const depth = safe(() => daemon.metrics().outbox_depth, {});
       for (const sink of knownSinks()) this.set({ sink }, depth[sink] ?? 0);
       for (const [sink, n] of Object.entries(depth)) this.set({ sink }, n);
     },
@@ -237,8 +251,8 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     name: "release_monitor_last_successful_cycle_timestamp_seconds",
     help: "Unix time of the last successful check cycle of any project (0: none yet).",
     registers,
-    collect() {
-      const last = safe(() => lastSuccess(daemon, store), null);
+    async collect() {
+      const last = await safeAsync(() => lastSuccess(daemon, store), null);
       const t = last ? Date.parse(last) : NaN;
       this.set(Number.isFinite(t) ? t / 1000 : 0);
     },
@@ -255,12 +269,13 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     cycleDuration.observe({ project: info.project }, Math.max(0, info.duration_ms) / 1000);
     const published = report.published_at ? Date.parse(report.published_at) : NaN;
     if (!Number.isFinite(published)) return;
-    const states = safe(() => store.channelStates(report.project, report.tag), []);
-    for (const s of states) {
-      // live_at is set to the report's checked_at by the cycle that first saw the channel ok: observe exactly once.
-      if (s.status !== "ok" || s.live_at === null || s.live_at !== report.checked_at) continue;
-      propagation.observe({ channel: s.channel }, Math.max(0, (Date.parse(s.live_at) - published) / 1000));
-    }
+    void safeAsync(() => store.channelStates(report.project, report.tag), []).then((states) => {
+      for (const s of states) {
+        // live_at is set to the report's checked_at by the cycle that first saw the channel ok: observe exactly once.
+        if (s.status !== "ok" || s.live_at === null || s.live_at !== report.checked_at) continue;
+        propagation.observe({ channel: s.channel }, Math.max(0, (Date.parse(s.live_at) - published) / 1000));
+      }
+    });
   };
 
   const unsubscribe = [
@@ -282,11 +297,10 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
   };
 }
 
-function lastSuccess(daemon: MetricsDaemon, store: StateStore): string | null {
+async function lastSuccess(daemon: MetricsDaemon, store: StateStore): Promise<string | null> {
   const own = daemon.metrics().last_successful_cycle_at;
   if (own) return own;
-  const times = store
-    .projects()
+  const times = (await store.projects())
     .map((p) => p.last_success_at)
     .filter((x): x is string => x !== null)
     .sort();

@@ -10,14 +10,14 @@ export interface Readiness {
 }
 
 /** /readyz: state readable, scheduler running, last successful cycle younger than stale_after (0: not checked). */
-export function readiness(deps: ViewDeps, staleMs: number): Readiness {
+export async function readiness(deps: ViewDeps, staleMs: number): Promise<Readiness> {
   const staleAfter = staleMs > 0 ? formatDuration(staleMs) : "0 (age not checked)";
   let state = true;
   let running = false;
   let last: string | null = null;
   try {
-    deps.store.projects();
-    const status = deps.daemon.status();
+    await deps.store.projects();
+    const status = await deps.daemon.status();
     running = status.running;
     last = status.last_successful_cycle_at;
   } catch {

@@ -61,15 +61,15 @@ export function routeTable(d: RouteDeps): Route[] {
       path: "/",
       kind: "html",
       policy: token,
-      handler: ({ res }) => sendHtml(res, 200, statusPage(statusSnapshot(view))),
+      handler: async ({ res }) => sendHtml(res, 200, statusPage(await statusSnapshot(view))),
     },
     {
       method: "GET",
       path: "/projects/:name",
       kind: "html",
       policy: token,
-      handler: ({ res, params: [name = ""] }) => {
-        const detail = names.has(name) ? projectDetail(view, name) : null;
+      handler: async ({ res, params: [name = ""] }) => {
+        const detail = names.has(name) ? await projectDetail(view, name) : null;
         if (!detail) return notFound(res, "html", name);
         sendHtml(res, 200, projectPage(detail));
       },
@@ -79,15 +79,15 @@ export function routeTable(d: RouteDeps): Route[] {
       path: "/api/v1/status",
       kind: "json",
       policy: token,
-      handler: ({ res }) => sendJson(res, 200, statusSnapshot(view)),
+      handler: async ({ res }) => sendJson(res, 200, await statusSnapshot(view)),
     },
     {
       method: "GET",
       path: "/api/v1/projects/:name",
       kind: "json",
       policy: token,
-      handler: ({ res, params: [name = ""] }) => {
-        const detail = names.has(name) ? projectDetail(view, name) : null;
+      handler: async ({ res, params: [name = ""] }) => {
+        const detail = names.has(name) ? await projectDetail(view, name) : null;
         if (!detail) return notFound(res, "json", name);
         sendJson(res, 200, detail);
       },
@@ -129,8 +129,8 @@ export function routeTable(d: RouteDeps): Route[] {
       path: "/readyz",
       kind: "json",
       policy: token,
-      handler: ({ res }) => {
-        const r = readiness(view, d.staleMs);
+      handler: async ({ res }) => {
+        const r = await readiness(view, d.staleMs);
         sendJson(res, r.ready ? 200 : 503, r);
       },
     },
@@ -139,11 +139,12 @@ export function routeTable(d: RouteDeps): Route[] {
       path: "/badge/:file",
       kind: "json",
       policy: token,
-      handler: ({ res, params: [file = ""] }) => {
+      handler: async ({ res, params: [file = ""] }) => {
         const name = file.endsWith(".svg") ? file.slice(0, -4) : null;
         if (name === null || !names.has(name)) return notFound(res, "json", name ?? file);
+        const latest = await view.store.latestReport(name);
         res.setHeader("Cache-Control", "no-cache, max-age=0");
-        send(res, 200, "image/svg+xml; charset=utf-8", renderBadge(badgeContent(view.store.latestReport(name))));
+        send(res, 200, "image/svg+xml; charset=utf-8", renderBadge(badgeContent(latest)));
       },
     },
   ];

@@ -91,8 +91,9 @@ export function configuredChannels(project: ProjectConfig, registry: ChannelRegi
   return registry.ids.filter((c) => blocks[c] !== undefined) as ChannelId[];
 }
 
-export function statusSnapshot(deps: ViewDeps): StatusSnapshot {
-  const status = deps.daemon.status();
+export async function statusSnapshot(deps: ViewDeps): Promise<StatusSnapshot> {
+  const status = await deps.daemon.status();
+  const projects = await Promise.all(status.projects.map((p) => summarize(deps, p, STATUS_PAGE_RELEASES)));
   return {
     schema: STATUS_SCHEMA,
     generated_at: deps.now().toISOString(),
@@ -101,28 +102,28 @@ export function statusSnapshot(deps: ViewDeps): StatusSnapshot {
       running: status.running,
       last_successful_cycle_at: status.last_successful_cycle_at,
     },
-    projects: status.projects.map((p) => summarize(deps, p, STATUS_PAGE_RELEASES)),
+    projects,
     degraded: status.degraded,
     outbox_depth: status.outbox_depth,
   };
 }
 
 /** null when no project has that name. */
-export function projectDetail(deps: ViewDeps, name: string): ProjectDetail | null {
-  const status: DaemonStatus = deps.daemon.status();
+export async function projectDetail(deps: ViewDeps, name: string): Promise<ProjectDetail | null> {
+  const status: DaemonStatus = await deps.daemon.status();
   const p = status.projects.find((x) => x.project === name);
   if (!p) return null;
-  const summary = summarize(deps, p, PROJECT_PAGE_RELEASES);
-  const incidents = deps.store
-    .incidents(name)
-    .sort((a, b) => (b.last_seen > a.last_seen ? 1 : b.last_seen < a.last_seen ? -1 : a.id.localeCompare(b.id)));
+  const summary = await summarize(deps, p, PROJECT_PAGE_RELEASES);
+  const incidents = (await deps.store.incidents(name)).sort((a, b) =>
+    b.last_seen > a.last_seen ? 1 : b.last_seen < a.last_seen ? -1 : a.id.localeCompare(b.id),
+  );
   return {
     schema: PROJECT_SCHEMA,
     generated_at: deps.now().toISOString(),
     project: summary,
-    channel_history: p.tag ? deps.store.channelHistory(name, p.tag) : [],
+    channel_history: p.tag ? await deps.store.channelHistory(name, p.tag) : [],
     incidents,
-    cycles: deps.store.cycles(name, PROJECT_PAGE_CYCLES),
+    cycles: await deps.store.cycles(name, PROJECT_PAGE_CYCLES),
   };
 }
 
@@ -130,34 +131,40 @@ export function projectNames(loaded: LoadedConfig): string[] {
   return loaded.config.projects.map((p) => p.name);
 }
 
-function summarize(deps: ViewDeps, p: ProjectStatus, releases: number): ProjectSummary {
+async function summarize(deps: ViewDeps, p: ProjectStatus, releases: number): Promise<ProjectSummary> {
   const config = deps.loaded.config.projects.find((c) => c.name === p.project);
   const channels = config ? configuredChannels(config) : (p.report?.channels.map((c) => c.channel) ?? []);
   return {
     ...p,
     channels_configured: channels,
-    channel_states: p.tag ? deps.store.channelStates(p.project, p.tag) : [],
-    releases: timeline(deps.store, p.project, channels, releases),
+    channel_states: p.tag ? await deps.store.channelStates(p.project, p.tag) : [],
+    releases: await timeline(deps.store, p.project, channels, releases),
     provenance: p.report?.provenance ?? null,
   };
 }
 
 /** The project's recent releases from the channel states and history kept in the state store. */
-export function timeline(
-  store: StateStore,
+export async function timeline(
+  store: Pick<StateStore, "channelStates" | "release" | "channelHistory">,
   project: string,
   channels: readonly ChannelId[],
   limit: number,
-): TimelineRelease[] {
+): Promise<TimelineRelease[]> {
   const byTag = new Map<string, ChannelState[]>();
-  for (const s of store.channelStates(project)) {
+  for (const s of await store.channelStates(project)) {
     const list = byTag.get(s.tag) ?? [];
     list.push(s);
     byTag.set(s.tag, list);
   }
-  const releases = [...byTag.entries()].map(([tag, states]): TimelineRelease => {
-    const rec = store.release(project, tag);
-    const history = store.channelHistory(project, tag);
+  const tags = [...byTag.entries()];
+  const stored = await Promise.all(
+    tags.map(async ([tag]) => ({
+      rec: await store.release(project, tag),
+      history: await store.channelHistory(project, tag),
+    })),
+  );
+  const releases = tags.map(([tag, states], i): TimelineRelease => {
+    const { rec, history } = stored[i] ?? { rec: null, history: [] };
     const published = rec?.published_at ?? null;
     return {
       tag,

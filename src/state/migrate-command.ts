@@ -23,7 +23,7 @@ export async function runMigration(from: StateLocation, to: StateLocation): Prom
     throw new AppError("E_USAGE", "one side must be SQLite");
   const file = stateDbPath(process.cwd(), sqliteSide.dir);
   // Opening through the store creates (or brings forward) the SQLite schema, on either side.
-  openStateStore(file).close();
+  await openStateStore(file).close();
   const db = new DatabaseSync(file, { timeout: 5_000 });
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({ connectionString: pgSide.url, max: 2, connectionTimeoutMillis: 10_000 });

@@ -1,4 +1,5 @@
-import type { AlertKind, AlertMessage, Incident, SinkMemory } from "../alerts/types.ts";
+import type { AlertDraft, IncidentStore, OutboxStore, SilenceStore } from "../alerts/store.ts";
+import type { Incident } from "../alerts/types.ts";
 import type { ChannelId } from "../channels.ts";
 import type { Status } from "../drift/types.ts";
 import type { ValidatorCache } from "../http/client.ts";
@@ -6,29 +7,22 @@ import type { AttestationCache } from "../provenance/gather.ts";
 import type { Report } from "../report/types.ts";
 
 /**
- * The daemon's durable memory. One implementation (sqlite.ts, `node:sqlite`); every multi-row change is one
- * transaction, so a kill -9 at any moment leaves either the old or the new state, never half of a cycle.
+ * The daemon's durable memory, split by role. Every method is async (a networked store fits behind them); the
+ * SQLite implementation (sqlite.ts + sqlite/<role>.ts, `node:sqlite`) answers with resolved promises. Every
+ * multi-row change is one transaction, so a kill -9 at any moment leaves either the old or the new state, never
+ * half of a cycle. The alert-side roles (incidents, outbox, silences) are declared in src/alerts/store.ts.
  */
 
-/** A muted project (or one channel of it) until `until`. Silences suppress messages, never state. */
-export interface Silence {
-  id: number;
-  /** Project name, or "*" for every project (and registry-degraded notices). */
-  project: string;
-  /** null: every channel of the project. */
-  channel: ChannelId | null;
-  until: string;
-  reason: string | null;
-  created_at: string;
-}
-
-export interface NewSilence {
-  project: string;
-  channel: ChannelId | null;
-  until: string;
-  reason: string | null;
-  created_at: string;
-}
+export type {
+  AlertDraft,
+  IncidentStore,
+  NewSilence,
+  OutboxRow,
+  OutboxState,
+  OutboxStore,
+  Silence,
+  SilenceStore,
+} from "../alerts/store.ts";
 
 /** Current status of one channel of one release, and when it first went live (first `ok`). */
 export interface ChannelState {
@@ -91,25 +85,6 @@ export interface ProjectRecord {
   last_error: string | null;
 }
 
-/** An alert before the outbox gives it an id. */
-export type AlertDraft = Omit<AlertMessage, "id">;
-
-export type OutboxState = "pending" | "sent" | "dead";
-
-/** One (message, sink) delivery. */
-export interface OutboxRow {
-  id: number;
-  sink: string;
-  state: OutboxState;
-  attempts: number;
-  /** Epoch ms before which the row is not tried again. */
-  next_attempt_at: number;
-  created_at: string;
-  sent_at: string | null;
-  last_error: string | null;
-  message: AlertMessage;
-}
-
 /** Everything one finished cycle changes, written in a single transaction. */
 export interface CycleCommit {
   report: Report;
@@ -164,10 +139,8 @@ export interface DaemonLockHolder {
   heartbeat_at: string;
 }
 
-export interface StateStore {
-  /** Absolute path of the database file (":memory:" for tests). */
-  readonly path: string;
-
+/** Releases, channel status and history, latest reports, per-project records and cycle records (read side). */
+export interface HistoryStore {
   /** Records the tag as seen (first_seen kept from the first call); refreshes published_at when known. */
   noteRelease(r: {
     project: string;
@@ -175,66 +148,58 @@ export interface StateStore {
     version: string;
     published_at: string | null;
     now: string;
-  }): ReleaseRecord;
-  release(project: string, tag: string): ReleaseRecord | null;
+  }): Promise<ReleaseRecord>;
+  release(project: string, tag: string): Promise<ReleaseRecord | null>;
+  latestReport(project: string): Promise<Report | null>;
+  latestReports(): Promise<Report[]>;
+  channelStates(project: string, tag?: string): Promise<ChannelState[]>;
+  channelHistory(project: string, tag: string): Promise<ChannelTransition[]>;
+  projects(): Promise<ProjectRecord[]>;
+  cycles(project: string, limit: number): Promise<CycleRecord[]>;
+}
 
+/** What one cycle writes; commitCycle spans history, incidents and outbox in one transaction. */
+export interface CycleStore {
   /** Applies one cycle: channel states + history, latest report, incidents, outbox, cycle and project record. */
-  commitCycle(c: CycleCommit): { messageIds: number[] };
+  commitCycle(c: CycleCommit): Promise<{ messageIds: number[] }>;
   /** A cycle that produced no report (error, timeout, no release). */
-  recordCycleFailure(cycle: CycleRecord, next_check_at: string | null): void;
-  setNextCheck(project: string, at: string | null): void;
+  recordCycleFailure(cycle: CycleRecord, next_check_at: string | null): Promise<void>;
+  setNextCheck(project: string, at: string | null): Promise<void>;
+}
 
-  /** Incidents of one project ("*" for registry-degraded ones), resolved ones included. */
-  incidents(project: string): Incident[];
-  /** Every open incident (all projects and "*"). */
-  openIncidents(): Incident[];
-  latestReport(project: string): Report | null;
-  latestReports(): Report[];
-  channelStates(project: string, tag?: string): ChannelState[];
-  channelHistory(project: string, tag: string): ChannelTransition[];
-  projects(): ProjectRecord[];
-  cycles(project: string, limit: number): CycleRecord[];
-
-  addSilence(s: NewSilence): Silence;
-  /** All silences, expired included, newest first. */
-  silences(): Silence[];
-  /** Silences whose `until` is after `now`. */
-  activeSilences(now: Date): Silence[];
-  removeSilence(id: number): boolean;
-
-  /** The oldest pending row of a sink (deliveries are strictly ordered per sink). */
-  nextOutbox(sink: string): OutboxRow | null;
-  markSent(id: number, at: string): void;
-  markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): void;
-  markDead(id: number, attempts: number, error: string, at: string): void;
-  outboxRows(filter?: { sink?: string; state?: OutboxState }): OutboxRow[];
-  /** Pending rows per sink. */
-  outboxDepth(): Record<string, number>;
-  /** Kinds of alerts enqueued so far (tests, metrics). */
-  messageCount(kind?: AlertKind): number;
-
-  /** Conditional-request validators, persisted (steady-state cycles are answered with 304s). */
+/** Conditional-request validators, persisted (steady-state cycles are answered with 304s). */
+export interface CacheStore {
   readonly validatorCache: ValidatorCache;
   /**
    * Verified attestation results keyed by (kind, digest): immutable per digest, so steady daemon cycles make no
    * attestation requests and repeat no verification. Keys are `<kind>:<digest>`, as the provenance gatherers build them.
    */
   readonly attestations: AttestationCache;
-  sinkMemory(sink: string): SinkMemory;
+}
 
-  prune(policy: RetentionPolicy, now: Date): PruneCounts;
+export interface RetentionStore {
+  prune(policy: RetentionPolicy, now: Date): Promise<PruneCounts>;
+}
 
+/** The single-daemon lock on one state. */
+export interface LockStore {
   /**
-   * Single-daemon lock: succeeds (returns null) when free, already ours (same `instance`), stale (no heartbeat for
-   * `staleMs`), or held by a dead process on this host; otherwise returns the live holder. `isAlive` tells whether a
-   * pid on this host still runs.
+   * Succeeds (returns null) when free, already ours (same `instance`), stale (no heartbeat for `staleMs`), or held
+   * by a dead process on this host; otherwise returns the live holder. `isAlive` tells whether a pid on this host
+   * still runs.
    */
   acquireDaemonLock(
     me: { instance: string; pid: number; host: string; now: Date; staleMs: number },
     isAlive: (pid: number) => boolean,
-  ): DaemonLockHolder | null;
-  heartbeat(instance: string, now: Date): void;
-  releaseDaemonLock(instance: string): void;
+  ): Promise<DaemonLockHolder | null>;
+  heartbeat(instance: string, now: Date): Promise<void>;
+  releaseDaemonLock(instance: string): Promise<void>;
+}
 
-  close(): void;
+/** The whole state: every role, plus where it lives and how to close it. */
+export interface StateStore
+  extends HistoryStore, CycleStore, IncidentStore, OutboxStore, SilenceStore, CacheStore, RetentionStore, LockStore {
+  /** Where the state lives, for logs and errors (a file path; ":memory:" for tests). */
+  readonly path: string;
+  close(): Promise<void>;
 }

@@ -32,7 +32,7 @@ class ScriptedSink implements Sink {
       await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted"))));
     }
     if (outcome instanceof Error) throw outcome;
-    ctx.memory.set(`seen:${message.id}`, "1");
+    await ctx.memory.set(`seen:${message.id}`, "1");
     this.delivered.push(message.summary);
   }
 }
@@ -40,8 +40,8 @@ class ScriptedSink implements Sink {
 const retryable = (retryAfterMs: number | null = null) => new SinkError("HTTP 500", { retryable: true, retryAfterMs });
 const permanent = () => new SinkError("HTTP 404 no_service", { retryable: false });
 
-function enqueue(store: StateStore, sinks: string[], n: number[]): void {
-  store.commitCycle(sampleCommit(n[0] ?? 0, sinks, { messages: n.map((i) => sampleMessage(i)) }));
+async function enqueue(store: StateStore, sinks: string[], n: number[]): Promise<void> {
+  await store.commitCycle(sampleCommit(n[0] ?? 0, sinks, { messages: n.map((i) => sampleMessage(i)) }));
 }
 
 async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -97,7 +97,7 @@ describe("outbox delivery", () => {
   it("retries retryable failures with exponential backoff capped at retry_max, then sends", async () => {
     const store = openStateStore(":memory:");
     const sink = new ScriptedSink("slack", [retryable(), retryable(), retryable(), retryable()]);
-    enqueue(store, ["slack"], [1]);
+    await enqueue(store, ["slack"], [1]);
     const { delivery, events } = outbox(store, [sink], { retryBaseMs: 10, retryMaxMs: 35 });
     delivery.start();
     await until(() => sink.delivered.length === 1, "delivery");
@@ -116,13 +116,13 @@ describe("outbox delivery", () => {
       const e = events[i - 1]!;
       assert.ok(sink.calls[i]!.at >= e.next_attempt_at!, "never retried before its time");
     }
-    assert.equal(store.outboxRows({ state: "sent" })[0]?.attempts, 5);
+    assert.equal((await store.outboxRows({ state: "sent" }))[0]?.attempts, 5);
   });
 
   it("honours Retry-After when it is longer than the backoff", async () => {
     const store = openStateStore(":memory:");
     const sink = new ScriptedSink("slack", [retryable(60), retryable(1)]);
-    enqueue(store, ["slack"], [1]);
+    await enqueue(store, ["slack"], [1]);
     const { delivery, events } = outbox(store, [sink], { retryBaseMs: 5 });
     delivery.start();
     await until(() => sink.delivered.length === 1, "delivery");
@@ -140,7 +140,7 @@ describe("outbox delivery", () => {
   it("dead-letters permanent failures, keeps them for inspection, and moves on", async () => {
     const store = openStateStore(":memory:");
     const sink = new ScriptedSink("slack", [permanent()]);
-    enqueue(store, ["slack"], [1, 2]);
+    await enqueue(store, ["slack"], [1, 2]);
     const { delivery, events } = outbox(store, [sink]);
     delivery.start();
     await until(() => sink.delivered.length === 1, "second message");
@@ -150,7 +150,7 @@ describe("outbox delivery", () => {
       events.map((e) => e.outcome),
       ["dead", "sent"],
     );
-    const dead = store.outboxRows({ state: "dead" });
+    const dead = await store.outboxRows({ state: "dead" });
     assert.deepEqual(
       dead.map((r) => [r.message.summary, r.attempts, r.last_error]),
       [["message 1", 1, "HTTP 404 no_service"]],
@@ -160,7 +160,7 @@ describe("outbox delivery", () => {
   it("retries errors that are not SinkErrors a bounded number of times", async () => {
     const store = openStateStore(":memory:");
     const sink = new ScriptedSink("ergo", [new TypeError("boom"), new TypeError("boom"), new TypeError("boom")]);
-    enqueue(store, ["ergo"], [1, 2]);
+    await enqueue(store, ["ergo"], [1, 2]);
     const { delivery, events } = outbox(store, [sink], { retryBaseMs: 1, maxUnclassifiedAttempts: 3 });
     delivery.start();
     await until(() => sink.delivered.length === 1, "second message");
@@ -174,7 +174,7 @@ describe("outbox delivery", () => {
   it("keeps order per sink: later messages wait behind a retrying one", async () => {
     const store = openStateStore(":memory:");
     const sink = new ScriptedSink("slack", [retryable(), retryable()]);
-    enqueue(store, ["slack"], [1, 2, 3]);
+    await enqueue(store, ["slack"], [1, 2, 3]);
     const { delivery } = outbox(store, [sink]);
     delivery.start();
     await until(() => sink.delivered.length === 3, "three messages");
@@ -190,7 +190,7 @@ describe("outbox delivery", () => {
     const store = openStateStore(":memory:");
     const slack = new ScriptedSink("slack", [], 40);
     const ergo = new ScriptedSink("ergo", [permanent()]);
-    enqueue(store, ["slack", "ergo"], [1, 2, 3]);
+    await enqueue(store, ["slack", "ergo"], [1, 2, 3]);
     const { delivery } = outbox(store, [slack, ergo]);
     delivery.start();
     await until(() => slack.delivered.length === 3 && ergo.delivered.length === 2, "both sinks");
@@ -206,13 +206,13 @@ describe("outbox delivery", () => {
     dirs.push(dir);
     const path = join(dir, "monitor.db");
     const first = openStateStore(path);
-    enqueue(first, ["slack"], [1, 2, 3]);
+    await enqueue(first, ["slack"], [1, 2, 3]);
     const sinkA = new ScriptedSink("slack", ["ok", "hang"]);
     const a = outbox(first, [sinkA]);
     a.delivery.start();
     await until(() => sinkA.calls.length === 2, "second call in flight");
     await a.delivery.stop();
-    first.close();
+    await first.close();
     assert.deepEqual(sinkA.delivered, ["message 1"]);
 
     const second = openStateStore(path);
@@ -222,26 +222,26 @@ describe("outbox delivery", () => {
     await until(() => sinkB.delivered.length === 2, "the rest");
     await b.delivery.stop();
     assert.deepEqual(sinkB.delivered, ["message 2", "message 3"]);
-    assert.equal(second.outboxRows({ state: "sent" }).length, 3);
-    assert.equal(second.sinkMemory("slack").get("seen:1"), "1", "sink memory persisted across the restart");
-    second.close();
+    assert.equal((await second.outboxRows({ state: "sent" })).length, 3);
+    assert.equal(await second.sinkMemory("slack").get("seen:1"), "1", "sink memory persisted across the restart");
+    await second.close();
   });
 
   it("flush delivers what is due and reports whether anything is left", async () => {
     const store = openStateStore(":memory:");
     const ok = new ScriptedSink("slack");
-    enqueue(store, ["slack"], [1, 2]);
+    await enqueue(store, ["slack"], [1, 2]);
     const drained = outbox(store, [ok]);
     assert.equal(await drained.delivery.flush(2_000), true);
     await drained.delivery.stop();
     assert.deepEqual(ok.delivered, ["message 1", "message 2"]);
 
     const down = new ScriptedSink("slack", [retryable(60_000)]);
-    enqueue(store, ["slack"], [3]);
+    await enqueue(store, ["slack"], [3]);
     const stuck = outbox(store, [down]);
     assert.equal(await stuck.delivery.flush(2_000), false, "the head waits past the deadline: flush returns early");
     await stuck.delivery.stop();
-    assert.equal(store.outboxRows({ state: "pending" }).length, 1);
+    assert.equal((await store.outboxRows({ state: "pending" })).length, 1);
   });
 
   it("picks up rows written while idle (wake) and after an idle poll", async () => {
@@ -249,10 +249,10 @@ describe("outbox delivery", () => {
     const sink = new ScriptedSink("slack");
     const { delivery } = outbox(store, [sink]);
     delivery.start();
-    enqueue(store, ["slack"], [1]);
+    await enqueue(store, ["slack"], [1]);
     delivery.wake();
     await until(() => sink.delivered.length === 1, "woken delivery");
-    enqueue(store, ["slack"], [2]);
+    await enqueue(store, ["slack"], [2]);
     await until(() => sink.delivered.length === 2, "polled delivery");
     await delivery.stop();
   });

@@ -137,9 +137,9 @@ describe("ergo sink (against the real ergo 6.0.0; the fake only for lock faults)
     ]) {
       assert.ok(task.body.includes(text), `body lacks ${text}:\n${task.body}`);
     }
-    assert.equal(memory.get(ergoMemoryKeys.incident(incident.id)), task.id);
-    assert.equal(memory.get(ergoMemoryKeys.epic("v0.8.0")), epic.id);
-    assert.equal(memory.get(ergoMemoryKeys.task(task.id)), incident.id);
+    assert.equal(await memory.get(ergoMemoryKeys.incident(incident.id)), task.id);
+    assert.equal(await memory.get(ergoMemoryKeys.epic("v0.8.0")), epic.id);
+    assert.equal(await memory.get(ergoMemoryKeys.task(task.id)), incident.id);
   });
 
   it("does not duplicate: same memory, then a fresh memory (restart) re-checks by title", async () => {
@@ -154,7 +154,7 @@ describe("ergo sink (against the real ergo 6.0.0; the fake only for lock faults)
     await sink.deliver(makeAlert("open"), sinkContext(fresh));
     assert.equal(tasksOf(dir).length, 2, "no second task after a restart");
     const task = tasksOf(dir).find((t) => !t.epic)!;
-    assert.equal(fresh.get(ergoMemoryKeys.incident(msg.incident.id)), task.id, "mapping restored");
+    assert.equal(await fresh.get(ergoMemoryKeys.incident(msg.incident.id)), task.id, "mapping restored");
   });
 
   it("puts a second incident of the same tag in the same epic; same-summary incidents stay apart", async () => {
@@ -200,7 +200,7 @@ describe("ergo sink (against the real ergo 6.0.0; the fake only for lock faults)
     const memory = new MemorySinkMemory();
     const incident = makeIncident();
     await sink.deliver(makeAlert("open", { incident }), sinkContext(memory));
-    const first = memory.get(ergoMemoryKeys.incident(incident.id))!;
+    const first = (await memory.get(ergoMemoryKeys.incident(incident.id)))!;
 
     await sink.deliver(makeAlert("remind", { incident, summary: "npm is\nstill missing 0.8.0" }), sinkContext(memory));
     const result = journal(dir).find((j) => j["kind"] === "result")!;
@@ -221,7 +221,7 @@ describe("ergo sink (against the real ergo 6.0.0; the fake only for lock faults)
 
     const reopened = { ...incident, reopen_count: 1 };
     await sink.deliver(makeAlert("reopen", { incident: reopened }), sinkContext(memory));
-    const second = memory.get(ergoMemoryKeys.incident(incident.id))!;
+    const second = (await memory.get(ergoMemoryKeys.incident(incident.id)))!;
     assert.notEqual(second, first, "remapped to a fresh task");
     const fresh = tasksOf(dir).find((t) => t.id === second)!;
     assert.equal(fresh.state, "todo");
@@ -235,14 +235,14 @@ describe("ergo sink (against the real ergo 6.0.0; the fake only for lock faults)
     const memory = new MemorySinkMemory();
     const incident = makeIncident();
     await sink.deliver(makeAlert("open", { incident }), sinkContext(memory));
-    const id = memory.get(ergoMemoryKeys.incident(incident.id))!;
+    const id = (await memory.get(ergoMemoryKeys.incident(incident.id)))!;
     await new ErgoClient({ dir, binary: REAL_ERGO }).block(id, "waiting on npm support");
     await sink.deliver(makeAlert("reopen", { incident }), sinkContext(memory));
     assert.equal(tasksOf(dir).find((t) => t.id === id)!.state, "todo");
     const open = journal(dir).find((j) => j["kind"] === "open")!;
     assert.equal(open["task_id"], id);
     assert.match(String(open["text"]), /^Reopened: /);
-    assert.equal(memory.get(ergoMemoryKeys.incident(incident.id)), id);
+    assert.equal(await memory.get(ergoMemoryKeys.incident(incident.id)), id);
   });
 
   it("never gives lifecycle commands a piped stdin, and never goes through a shell", async () => {

@@ -61,16 +61,16 @@ function delivery(store: StateStore, sink: Sink, log: Logger) {
 }
 
 /** Runs the real lifecycle on report n (npm drift or ok) and commits its messages to the store, as a cycle does. */
-function cycle(store: StateStore, n: number, npm: "drift" | "ok", sinks: string[]): string[] {
+async function cycle(store: StateStore, n: number, npm: "drift" | "ok", sinks: string[]): Promise<string[]> {
   const report = sampleReport(n, new Date(T0 + n * 1000).toISOString(), npm);
   const next = advanceIncidents({
-    previous: store.incidents("plasmite"),
+    previous: await store.incidents("plasmite"),
     report,
     silences: [],
     policy: { flap_cycles: 1, remind_every_ms: 1000 },
     now: new Date(T0 + n * 1000),
   });
-  store.commitCycle(sampleCommit(n, sinks, { report, incidents: next.incidents, messages: next.messages }));
+  await store.commitCycle(sampleCommit(n, sinks, { report, incidents: next.incidents, messages: next.messages }));
   return next.messages.map((m) => m.kind);
 }
 
@@ -92,15 +92,15 @@ describe("webhook sink against a loopback receiver", () => {
     const { sink, log } = webhook(rx.url);
     const { outbox } = delivery(store, sink, log);
     try {
-      assert.deepEqual(cycle(store, 0, "drift", ["webhook"]), ["open"]);
-      assert.deepEqual(cycle(store, 2, "drift", ["webhook"]), ["remind"]);
-      assert.deepEqual(cycle(store, 3, "ok", ["webhook"]), ["resolve"]);
-      assert.deepEqual(cycle(store, 4, "drift", ["webhook"]), ["reopen"]);
+      assert.deepEqual(await cycle(store, 0, "drift", ["webhook"]), ["open"]);
+      assert.deepEqual(await cycle(store, 2, "drift", ["webhook"]), ["remind"]);
+      assert.deepEqual(await cycle(store, 3, "ok", ["webhook"]), ["resolve"]);
+      assert.deepEqual(await cycle(store, 4, "drift", ["webhook"]), ["reopen"]);
       assert.equal(await outbox.flush(5_000), true);
     } finally {
       await outbox.stop();
       await closeSink(sink);
-      store.close();
+      await store.close();
     }
     assert.deepEqual(
       rx.received.map((r) => payload(r).kind),
@@ -136,7 +136,7 @@ describe("webhook sink against a loopback receiver", () => {
     const { sink, log } = webhook(rx.url);
     const { outbox, events } = delivery(store, sink, log);
     try {
-      cycle(store, 0, "drift", ["webhook"]);
+      await cycle(store, 0, "drift", ["webhook"]);
       assert.equal(await outbox.flush(5_000), true);
     } finally {
       await outbox.stop();
@@ -156,10 +156,10 @@ describe("webhook sink against a loopback receiver", () => {
       rx.received.every((r) => r.raw.equals(first.raw)),
       "retries repeat the exact body",
     );
-    const [row] = store.outboxRows({ sink: "webhook" });
+    const [row] = await store.outboxRows({ sink: "webhook" });
     assert.equal(row?.state, "sent");
     assert.equal(row?.attempts, 3);
-    store.close();
+    await store.close();
   });
 
   it("no answer within `timeout`: the attempt fails, the outbox retries, the next answer is taken", async () => {
@@ -169,12 +169,12 @@ describe("webhook sink against a loopback receiver", () => {
     const { sink, log } = webhook(rx.url, { timeout: "300ms" });
     const { outbox, events } = delivery(store, sink, log);
     try {
-      cycle(store, 0, "drift", ["webhook"]);
+      await cycle(store, 0, "drift", ["webhook"]);
       assert.equal(await outbox.flush(10_000), true);
     } finally {
       await outbox.stop();
       await closeSink(sink);
-      store.close();
+      await store.close();
     }
     assert.deepEqual(
       events.map((e) => e.outcome),
@@ -194,8 +194,8 @@ describe("webhook sink against a loopback receiver", () => {
     const { sink, log } = webhook(rx.url);
     const { outbox, events } = delivery(store, sink, log);
     try {
-      cycle(store, 0, "drift", ["webhook"]);
-      cycle(store, 1, "ok", ["webhook"]);
+      await cycle(store, 0, "drift", ["webhook"]);
+      await cycle(store, 1, "ok", ["webhook"]);
       assert.equal(await outbox.flush(5_000), true);
     } finally {
       await outbox.stop();
@@ -209,23 +209,23 @@ describe("webhook sink against a loopback receiver", () => {
       ],
     );
     assert.match(events[0]?.error ?? "", /HTTP 404: the receiver refused the alert; not retried/);
-    store.close();
+    await store.close();
   });
 
   it("restart: re-opening the state store sends nothing already delivered, then only what is new", async () => {
     const rx = await receiver();
     const path = join(stateDir(), "monitor.db");
-    const run = async (enqueue: (store: StateStore) => void) => {
+    const run = async (enqueue: (store: StateStore) => unknown) => {
       const store = openStateStore(path);
       const { sink, log } = webhook(rx.url);
       const { outbox } = delivery(store, sink, log);
       try {
-        enqueue(store);
+        await enqueue(store);
         assert.equal(await outbox.flush(5_000), true);
       } finally {
         await outbox.stop();
         await closeSink(sink);
-        store.close();
+        await store.close();
       }
     };
     await run((store) => cycle(store, 0, "drift", ["webhook"]));
@@ -247,13 +247,13 @@ describe("webhook sink against a loopback receiver", () => {
     const { sink, log, lines } = webhook(rx.url, { timeout: "300ms" });
     const { outbox, events } = delivery(store, sink, log);
     try {
-      cycle(store, 0, "drift", ["webhook"]);
-      cycle(store, 1, "ok", ["webhook"]);
+      await cycle(store, 0, "drift", ["webhook"]);
+      await cycle(store, 1, "ok", ["webhook"]);
       assert.equal(await outbox.flush(10_000), true);
     } finally {
       await outbox.stop();
       await closeSink(sink);
-      store.close();
+      await store.close();
     }
     assert.deepEqual(
       events.map((e) => e.outcome),
@@ -277,12 +277,12 @@ describe("webhook sink against a loopback receiver", () => {
     const store = openStateStore(":memory:");
     const { outbox } = delivery(store, sink, log);
     try {
-      cycle(store, 0, "drift", [sink.name]);
+      await cycle(store, 0, "drift", [sink.name]);
       assert.equal(await outbox.flush(5_000), true);
     } finally {
       await outbox.stop();
       await closeSink(sink);
-      store.close();
+      await store.close();
     }
     assert.equal(rx.received.length, 1);
     assert.equal(rx.received[0]?.headers["x-release-monitor-signature"], undefined);

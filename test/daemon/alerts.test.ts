@@ -16,9 +16,10 @@ describe("monitor watch (child process): alert lifecycle", () => {
 
     // Inside the grace window npm is pending: nothing is sent.
     await s.until(
-      () =>
-        s.withState(
-          (st) => st.latestReport("plasmite")?.channels.find((c) => c.channel === "npm")?.status === "pending",
+      async () =>
+        await s.withState(
+          async (st) =>
+            (await st.latestReport("plasmite"))?.channels.find((c) => c.channel === "npm")?.status === "pending",
         ),
       "npm pending inside the grace window",
     );
@@ -30,8 +31,8 @@ describe("monitor watch (child process): alert lifecycle", () => {
       () => s.slackDelivered().length >= 1 && s.ergoTasks().length >= 1,
       "the open alert on Slack and ergo",
     );
-    const opened = s.cycles();
-    await s.until(() => s.cycles() >= opened + 2, "two more cycles");
+    const opened = await s.cycles();
+    await s.until(async () => (await s.cycles()) >= opened + 2, "two more cycles");
     assert.deepEqual(
       s.slackDelivered().map((a) => a.kind),
       ["open"],
@@ -41,7 +42,7 @@ describe("monitor watch (child process): alert lifecycle", () => {
     const tasks = s.ergoTasks();
     assert.equal(tasks.length, 1);
     assert.notEqual(tasks[0]?.state, "done");
-    const incident = s.withState((st) => st.openIncidents());
+    const incident = await s.withState(async (st) => await st.openIncidents());
     assert.deepEqual(
       incident.map((i) => i.id),
       ["plasmite|v0.8.0|npm|version-missing|0.8.0"],
@@ -58,15 +59,17 @@ describe("monitor watch (child process): alert lifecycle", () => {
       ["open", "resolve"],
     );
     assert.equal(
-      s.withState((st) => st.channelStates("plasmite", "v0.8.0").find((c) => c.channel === "npm")?.live_at !== null),
+      await s.withState(
+        async (st) => (await st.channelStates("plasmite", "v0.8.0")).find((c) => c.channel === "npm")?.live_at !== null,
+      ),
       true,
     );
 
     // Graceful stop (SIGTERM -> exit 0), then a restart: no duplicate alerts, no duplicate tasks.
     assert.equal(await first.stop(), 0);
-    const before = s.cycles();
+    const before = await s.cycles();
     const second = s.startDaemon();
-    await s.until(() => s.cycles() >= before + 2, "two cycles after the restart");
+    await s.until(async () => (await s.cycles()) >= before + 2, "two cycles after the restart");
     assert.equal(await second.stop(), 0);
     assert.deepEqual(
       s.slackDelivered().map((a) => a.kind),
@@ -86,11 +89,11 @@ describe("monitor watch (child process): alert lifecycle", () => {
       const run = await s.once();
       assert.equal(run.code, 0, JSON.stringify(run.logs.slice(-5)));
     }
-    assert.equal(s.cycles(), 4);
+    assert.equal(await s.cycles(), 4);
     assert.deepEqual(s.slack.received, []);
     assert.deepEqual(s.ergoTasks(), []);
     assert.deepEqual(
-      s.withState((st) => st.incidents("plasmite")),
+      await s.withState(async (st) => await st.incidents("plasmite")),
       [],
       "cleared candidates leave nothing behind",
     );

@@ -84,21 +84,21 @@ describe("bypass silences", () => {
     const seed = openStateStore(db);
     const until = new Date(Date.now() + HOUR).toISOString();
     const created = new Date(Date.now() - HOUR).toISOString();
-    const bypass = seed.addSilence({
+    const bypass = await seed.addSilence({
       project: "api",
       channel: "npm",
       until,
       reason: "bypassed by maintainer: tester@ci",
       created_at: created,
     });
-    const manual = seed.addSilence({
+    const manual = await seed.addSilence({
       project: "api",
       channel: "npm",
       until,
       reason: "npm incident",
       created_at: created,
     });
-    seed.close();
+    await seed.close();
     const published = new Date(Date.now() - HOUR / 2).toISOString();
     const verify: VerifyFn = () => Promise.resolve(report(published, "ok"));
     const { daemon } = createDaemon(loaded, { logLevel: "silent", daemon: { verify } });
@@ -108,12 +108,12 @@ describe("bypass silences", () => {
       const store = openStateStore(db);
       try {
         assert.deepEqual(
-          store.silences().map((s) => s.id),
+          (await store.silences()).map((s) => s.id),
           [manual.id],
           `bypass silence ${bypass.id} ended, the hand-made one stays`,
         );
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       await daemon.stop();

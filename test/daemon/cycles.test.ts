@@ -70,7 +70,7 @@ describe("Daemon.runScheduledCycle", () => {
           daemon.runCycleNow("a"),
           (e: unknown) => e instanceof AppError && e.code === "E_RATE_LIMITED",
         );
-        const triggers = store.cycles("a", 100).map((c) => c.trigger);
+        const triggers = (await store.cycles("a", 100)).map((c) => c.trigger);
         assert.equal(triggers.filter((t) => t === "schedule").length, 5);
         assert.equal(triggers.filter((t) => t === "manual").length, 2);
         await assert.rejects(

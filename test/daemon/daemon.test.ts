@@ -95,9 +95,9 @@ class RecordingSink implements Sink {
   }
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -138,14 +138,17 @@ describe("daemon (in process)", () => {
       },
     );
     await daemon.start();
-    await until(() => store.cycles("slow", 10).some((c) => c.outcome === "timeout"), "a timed-out slow cycle");
+    await until(
+      async () => (await store.cycles("slow", 10)).some((c) => c.outcome === "timeout"),
+      "a timed-out slow cycle",
+    );
     await until(() => daemon.metrics().cycles.skipped_overlap >= 1, "a skipped overlapping trigger");
-    const fast = store.cycles("fast", 100);
+    const fast = await store.cycles("fast", 100);
     assert.ok(fast.filter((c) => c.outcome === "ok").length >= 2, "fast kept cycling while slow hung");
     assert.equal(maxConcurrent, 1, "never two cycles of a project at once");
-    const timedOut = store.cycles("slow", 10).find((c) => c.outcome === "timeout");
+    const timedOut = (await store.cycles("slow", 10)).find((c) => c.outcome === "timeout");
     assert.match(timedOut?.error ?? "", /timed out after 1500 ms/);
-    assert.equal(daemon.status().projects.find((p) => p.project === "slow")?.last_error, timedOut?.error);
+    assert.equal((await daemon.status()).projects.find((p) => p.project === "slow")?.last_error, timedOut?.error);
     await daemon.stop();
   });
 
@@ -163,10 +166,10 @@ describe("daemon (in process)", () => {
     await a.daemon.start();
     await b.daemon.start();
     await until(() => (cycles["young"] ?? 0) >= 4, "hot cycles of the young release");
-    assert.equal(a.daemon.status().projects[0]?.hot, true);
-    assert.equal(b.daemon.status().projects[0]?.hot, false);
+    assert.equal((await a.daemon.status()).projects[0]?.hot, true);
+    assert.equal((await b.daemon.status()).projects[0]?.hot, false);
     assert.equal(cycles["old"], 1, "only the startup cycle: the yearly cron has not fired");
-    const next = Date.parse(a.daemon.status().projects[0]?.next_check_at ?? "");
+    const next = Date.parse((await a.daemon.status()).projects[0]?.next_check_at ?? "");
     assert.ok(next - Date.now() <= 1_000, "the next check is the hot one, not next year's cron");
     await Promise.all([a.daemon.stop(), b.daemon.stop()]);
   });
@@ -209,7 +212,7 @@ describe("daemon (in process)", () => {
     assert.equal(r.tag, "v1.1.0", "the highest non-prerelease semver release");
     assert.deepEqual(seen, ["api v1.1.0 startup 1", "api v1.1.0 manual 0"]);
     await until(() => sink.got.length === 1, "the open alert delivered");
-    const status = daemon.status();
+    const status = await daemon.status();
     const p = status.projects[0];
     assert.equal(p?.tag, "v1.1.0");
     assert.equal(p?.report?.status, "drift");
@@ -265,17 +268,14 @@ describe("daemon (in process)", () => {
     await daemon.start();
     await until(() => started, "the cycle in flight");
     await daemon.stop();
-    assert.throws(
-      () => daemon.status(),
-      (e: unknown) => e instanceof AppError && e.code === "E_STATE",
-    );
+    await assert.rejects(daemon.status(), (e: unknown) => e instanceof AppError && e.code === "E_STATE");
     // The store is closed by stop(); reopen to look.
     const again = openStateStore(stateDbPath(dirs.at(-1)!, "state"));
     assert.deepEqual(
-      again.cycles("stuck", 5).map((c) => [c.outcome, c.error]),
+      (await again.cycles("stuck", 5)).map((c) => [c.outcome, c.error]),
       [["error", "aborted by shutdown"]],
     );
-    again.close();
+    await again.close();
   });
 
   it("refuses to run a second daemon on the same state", async () => {
@@ -291,7 +291,7 @@ describe("daemon (in process)", () => {
         (e: unknown) => e instanceof AppError && e.code === "E_STATE" && /another monitor watch/.test(e.message),
       );
     } finally {
-      second.store.close();
+      await second.store.close();
       await second.runtime.close();
       await first.daemon.stop();
     }

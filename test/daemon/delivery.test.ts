@@ -21,15 +21,18 @@ describe("monitor watch (child process): durable alert delivery", () => {
 
     // The fix lands while Slack is still down: the resolve queues behind the open.
     s.sim.world.setHidden("npm", "plasmite", "0.8.0", false);
-    await s.until(() => s.withState((st) => st.messageCount("resolve")) === 1, "the resolve enqueued");
+    await s.until(
+      async () => (await s.withState(async (st) => await st.messageCount("resolve"))) === 1,
+      "the resolve enqueued",
+    );
     await s.until(() => s.ergoTasks()[0]?.state === "done", "the ergo task done");
 
     s.slack.setMode("ratelimit");
     await s.until(() => s.slack.received.some((r) => r.status === 429), "a 429 from Slack");
     s.slack.setMode("ok");
     await s.until(() => s.slackDelivered().length === 2, "both alerts delivered");
-    const settled = s.cycles();
-    await s.until(() => s.cycles() >= settled + 2, "two more cycles");
+    const settled = await s.cycles();
+    await s.until(async () => (await s.cycles()) >= settled + 2, "two more cycles");
     assert.equal(await daemon.stop(), 0);
 
     assert.deepEqual(
@@ -37,7 +40,7 @@ describe("monitor watch (child process): durable alert delivery", () => {
       ["open", "resolve"],
       "in order, once each",
     );
-    const rows = s.withState((st) => st.outboxRows({ sink: "slack" }));
+    const rows = await s.withState(async (st) => await st.outboxRows({ sink: "slack" }));
     assert.deepEqual(
       rows.map((r) => [r.message.kind, r.state]),
       [
@@ -68,7 +71,7 @@ describe("monitor watch (child process): durable alert delivery", () => {
       "a Slack delivery in flight, both ergo tasks filed",
     );
     assert.deepEqual(
-      s.withState((st) => st.outboxRows({ sink: "slack", state: "pending" }).length),
+      await s.withState(async (st) => (await st.outboxRows({ sink: "slack", state: "pending" })).length),
       2,
     );
     await first.kill9();
@@ -80,8 +83,8 @@ describe("monitor watch (child process): durable alert delivery", () => {
     s.slack.setMode("ok");
     const second = s.startDaemon();
     await s.until(() => s.slackDelivered().length === 2, "both alerts delivered after the restart");
-    const settled = s.cycles();
-    await s.until(() => s.cycles() >= settled + 2, "two more cycles");
+    const settled = await s.cycles();
+    await s.until(async () => (await s.cycles()) >= settled + 2, "two more cycles");
     assert.equal(await second.stop(), 0);
 
     const delivered = s.slackDelivered();
@@ -91,13 +94,10 @@ describe("monitor watch (child process): durable alert delivery", () => {
     );
     assert.equal(new Set(delivered.map((a) => a.text)).size, 2, "one npm alert and one pypi alert, none twice");
     assert.equal(s.ergoTasks().length, 2, "the restart did not file the tasks again");
-    assert.deepEqual(
-      s.withState((st) => st.openIncidents().map((i) => `${i.channel} ${i.code}`)),
-      ["npm version-missing", "pypi version-missing"],
-    );
-    assert.equal(
-      s.withState((st) => st.outboxRows({ state: "pending" }).length),
-      0,
-    );
+    assert.deepEqual(await s.withState(async (st) => (await st.openIncidents()).map((i) => `${i.channel} ${i.code}`)), [
+      "npm version-missing",
+      "pypi version-missing",
+    ]);
+    assert.equal(await s.withState(async (st) => (await st.outboxRows({ state: "pending" })).length), 0);
   });
 });

@@ -244,18 +244,18 @@ export class Scene {
   }
 
   /** Opens the daemon's state db for a look (WAL: safe while the daemon runs). */
-  withState<T>(fn: (store: StateStore) => T): T {
+  async withState<T>(fn: (store: StateStore) => T | Promise<T>): Promise<T> {
     const store = openStateStore(stateDbPath(this.dir, "state"));
     try {
-      return fn(store);
+      return await fn(store);
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
   /** Cycles recorded for a project so far. */
-  cycles(project = "plasmite"): number {
-    return this.withState((s) => s.cycles(project, 10_000).length);
+  cycles(project = "plasmite"): Promise<number> {
+    return this.withState(async (s) => (await s.cycles(project, 10_000)).length);
   }
 
   /** Slack requests answered 200, as alert kinds (from the message header label). */
@@ -285,12 +285,12 @@ export class Scene {
   }
 
   /** Polls `cond` every 50 ms until it holds or `timeoutMs` passes (then fails with the daemon's log tail). */
-  async until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  async until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let ok: boolean;
       try {
-        ok = cond();
+        ok = await cond();
       } catch {
         ok = false;
       }

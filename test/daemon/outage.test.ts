@@ -11,19 +11,25 @@ describe("monitor watch (child process): registry outages and steady state", () 
     const beta = s.addBeta(Date.now() - 2 * HOUR);
     s.writeConfig({ projects: [Scene.plasmite(), beta], flapCycles: 2, sinks: ["slack"] });
     const daemon = s.startDaemon();
-    await s.until(() => s.cycles("plasmite") >= 1 && s.cycles("beta") >= 1, "a first cycle of both projects");
+    await s.until(
+      async () => (await s.cycles("plasmite")) >= 1 && (await s.cycles("beta")) >= 1,
+      "a first cycle of both projects",
+    );
 
     const outage = s.sim.world.faults.add({ service: "npm", kind: "503" });
     await s.until(() => s.slackDelivered().length >= 1, "the degraded notice");
-    const [p, b] = [s.cycles("plasmite"), s.cycles("beta")];
-    await s.until(() => s.cycles("plasmite") >= p + 2 && s.cycles("beta") >= b + 2, "two more cycles of both projects");
+    const [p, b] = [await s.cycles("plasmite"), await s.cycles("beta")];
+    await s.until(
+      async () => (await s.cycles("plasmite")) >= p + 2 && (await s.cycles("beta")) >= b + 2,
+      "two more cycles of both projects",
+    );
     assert.deepEqual(
       s.slackDelivered().map((a) => a.kind),
       ["degraded"],
     );
     assert.match(s.slackDelivered()[0]?.text ?? "", /npm probe failed for all 2 watched projects/);
     assert.deepEqual(
-      s.withState((st) => st.openIncidents().map((i) => i.id)),
+      await s.withState(async (st) => (await st.openIncidents()).map((i) => i.id)),
       ["*|*|npm|registry-degraded|"],
       "no per-release incident behind it",
     );
@@ -35,10 +41,7 @@ describe("monitor watch (child process): registry outages and steady state", () 
       s.slackDelivered().map((a) => a.kind),
       ["degraded", "recovered"],
     );
-    assert.deepEqual(
-      s.withState((st) => st.openIncidents()),
-      [],
-    );
+    assert.deepEqual(await s.withState(async (st) => await st.openIncidents()), []);
   });
 
   it("steady state: after the first cycle GitHub answers only 304s (no billable request with a token)", async () => {
@@ -50,14 +53,14 @@ describe("monitor watch (child process): registry outages and steady state", () 
     const daemon = s.startDaemon();
     // Cycle 1 downloads sha256sums.txt, which bumps its download_count: cycle 2 sees changed release documents (200)
     // once. From then on nothing changes, and every GitHub answer must be a 304.
-    await s.until(() => s.cycles("plasmite") >= 2, "the first two cycles");
-    const report = s.withState((st) => st.latestReport("plasmite"));
+    await s.until(async () => (await s.cycles("plasmite")) >= 2, "the first two cycles");
+    const report = await s.withState(async (st) => await st.latestReport("plasmite"));
     assert.equal(report?.status, "ok", JSON.stringify(report?.channels.map((c) => [c.channel, c.findings])));
     const billable = s.sim.stats.githubBillable;
     assert.ok(billable > 0, "the first cycle fetched bodies");
     const githubBefore = s.sim.stats.services["github-api"].requests;
     const seen = s.sim.stats.log.length;
-    await s.until(() => s.cycles("plasmite") >= 5, "three more cycles");
+    await s.until(async () => (await s.cycles("plasmite")) >= 5, "three more cycles");
     assert.equal(await daemon.stop(), 0);
 
     assert.equal(s.sim.stats.githubBillable, billable, "steady-state cycles cost no primary quota");
@@ -79,7 +82,7 @@ describe("monitor watch (child process): registry outages and steady state", () 
     const run = await s.once();
     assert.equal(run.code, 3);
     assert.ok(run.logs.some((l) => l["msg"] === "cycle failed" && l["project"] === "plasmite"));
-    const [cycle] = s.withState((st) => st.cycles("plasmite", 1));
+    const [cycle] = await s.withState(async (st) => await st.cycles("plasmite", 1));
     assert.equal(cycle?.outcome, "error");
     assert.match(cycle?.error ?? "", /503/);
   });

@@ -22,20 +22,20 @@ describe("daemon: provenance alerts (real monitor watch, fake Slack)", { timeout
     // may cause (mirror_absence: unknown), the lost trusted publisher (the packument's _npmUser) does not.
     assert.match(opened[0]?.text ?? "", /npm 0\.8\.0 lost trusted publisher that 0\.7\.2 had \(severity: warning\)/);
     assert.match(opened[0]?.text ?? "", /severity: warning/);
-    const incidents = s.withState((st) => st.openIncidents());
+    const incidents = await s.withState((st) => st.openIncidents());
     assert.deepEqual(
       incidents.map((i) => [i.channel, i.code, i.severity]),
       [["npm", "provenance-downgrade", "warning"]],
       "the other npm provenance findings are warnings, not incidents",
     );
     // The report keeps npm ok (warnings weigh nothing) while its provenance verdict is drift.
-    const report = s.withState((st) => st.latestReport("plasmite"));
+    const report = await s.withState((st) => st.latestReport("plasmite"));
     assert.equal(report?.channels.find((c) => c.channel === "npm")?.status, "ok");
     assert.equal(report?.provenance?.channels.find((c) => c.channel === "npm")?.status, "drift");
 
     // Steady cycles: the incident stays open and nothing is sent again.
-    const seen = s.cycles();
-    await s.until(() => s.cycles() >= seen + 3, "three more cycles");
+    const seen = await s.cycles();
+    await s.until(async () => (await s.cycles()) >= seen + 3, "three more cycles");
     assert.equal(s.slackDelivered().length, 1, "alerted once");
 
     // The fix for an immutable npm version: the next release, published by the release workflow with provenance.
@@ -43,11 +43,8 @@ describe("daemon: provenance alerts (real monitor watch, fake Slack)", { timeout
     await s.until(() => s.slackDelivered().some((a) => a.kind === "resolve"), "the resolve alert");
     const kinds = s.slackDelivered().map((a) => a.kind);
     assert.deepEqual(kinds, ["open", "resolve"]);
-    assert.deepEqual(
-      s.withState((st) => st.openIncidents()),
-      [],
-    );
-    const next = s.withState((st) => st.latestReport("plasmite"));
+    assert.deepEqual(await s.withState((st) => st.openIncidents()), []);
+    const next = await s.withState((st) => st.latestReport("plasmite"));
     assert.equal(next?.tag, "v0.8.1");
     assert.equal(next?.provenance?.status, "ok", JSON.stringify(next?.provenance));
     assert.equal(await d.stop(), 0);
@@ -63,16 +60,18 @@ describe("daemon: provenance alerts (real monitor watch, fake Slack)", { timeout
     });
     const d = s.startDaemon();
     await s.until(() => s.slackDelivered().some((a) => a.kind === "open"), "the drift alerts");
-    const report = s.withState((st) => st.latestReport("plasmite"));
+    const report = await s.withState((st) => st.latestReport("plasmite"));
     const github = report?.channels.find((c) => c.channel === "github");
     assert.equal(github?.status, "drift");
     const codes = new Set(github?.findings.filter((f) => f.severity === "drift").map((f) => f.code));
     assert.ok(codes.has("provenance-workflow-mismatch"), JSON.stringify([...codes]));
     await s.until(
-      () => s.withState((st) => st.openIncidents()).every((i) => i.opened_at !== null) && s.slack.received.length > 0,
+      async () =>
+        (await s.withState((st) => st.openIncidents())).every((i) => i.opened_at !== null) &&
+        s.slack.received.length > 0,
       "incidents open",
     );
-    const open = s.withState((st) => st.openIncidents());
+    const open = await s.withState((st) => st.openIncidents());
     assert.ok(open.length > 0);
     assert.ok(
       open.every((i) => i.channel === "github" && i.code.startsWith("provenance-") && i.severity === undefined),

@@ -48,10 +48,7 @@ describe("monitor watch --once: rolled-up notifications (group)", () => {
     const { s, rx } = await threeMissing("release");
     const first = await s.once();
     assert.equal(first.code, 0);
-    assert.equal(
-      s.withState((st) => st.incidents("plasmite").filter((i) => i.state === "open").length),
-      3,
-    );
+    assert.equal((await s.withState((st) => st.incidents("plasmite"))).filter((i) => i.state === "open").length, 3);
 
     const slack = s.slackDelivered();
     assert.deepEqual(
@@ -76,7 +73,7 @@ describe("monitor watch --once: rolled-up notifications (group)", () => {
     assert.deepEqual(webhookKinds(rx), ["open:crates+npm+pypi", "resolve:crates+npm+pypi"]);
     assert.ok(rx.received.every(signed));
 
-    const rows = s.withState((st) => st.outboxRows());
+    const rows = await s.withState((st) => st.outboxRows());
     assert.deepEqual(
       rows.map((r) => [r.sink, r.message.kind, r.message.items?.length ?? 1, r.state]),
       [

@@ -29,14 +29,17 @@ describe("monitor silence + monitor watch (child processes)", () => {
     assert.deepEqual([silence.channel, silence.active], ["npm", true]);
 
     const daemon = s.startDaemon();
-    await s.until(() => s.withState((st) => st.openIncidents().length === 1), "the npm incident open");
-    const opened = s.cycles();
+    await s.until(
+      async () => await s.withState(async (st) => (await st.openIncidents()).length === 1),
+      "the npm incident open",
+    );
+    const opened = await s.cycles();
     // A second writer while the daemon runs (WAL + busy timeout).
     const brief = await s.cli(["silence", "*", "--for", "1s", "--config", s.configPath]);
     assert.equal(brief.code, 0);
     const until = /^silenced every project for 1s, until (\S+) \(id 2\)\n$/.exec(brief.stdout)?.[1];
     assert.ok(until, brief.stdout);
-    await s.until(() => s.cycles() >= opened + 2, "two more cycles");
+    await s.until(async () => (await s.cycles()) >= opened + 2, "two more cycles");
     assert.deepEqual(s.slack.received, [], "muted");
 
     await s.until(() => Date.now() > Date.parse(until), "the 1s silence to expire", 5_000);

@@ -296,13 +296,13 @@ describe("monitor release --sim", { timeout: 300_000 }, () => {
       );
       const store = openStateStore(join(out.sim.root, ".monitor-state", "monitor.db"));
       try {
-        const [s] = store.silences();
+        const [s] = await store.silences();
         assert.equal(s?.project, "plasmite");
         assert.equal(s.channel, "pypi");
         assert.equal(s.reason, "bypassed by maintainer: tester@ci");
         assert.ok(Date.parse(s.until) > Date.now());
       } finally {
-        store.close();
+        await store.close();
       }
       const text = evidence(out);
       assert.match(section(text, "Blockers and Decisions"), /- Decision: bypass: tester@ci bypassed pypi/);

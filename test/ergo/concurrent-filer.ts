@@ -32,8 +32,8 @@ async function file(): Promise<{ epic: string; task: string }> {
   const incident = makeIncident({ tag, subject: `subject-${n}` });
   await sink.deliver(makeAlert("open", { incident, summary: `npm lacks ${n}` }), sinkContext(memory));
   return {
-    epic: memory.get(ergoMemoryKeys.epic(tag)) ?? "",
-    task: memory.get(ergoMemoryKeys.incident(incident.id)) ?? "",
+    epic: (await memory.get(ergoMemoryKeys.epic(tag))) ?? "",
+    task: (await memory.get(ergoMemoryKeys.incident(incident.id))) ?? "",
   };
 }
 

@@ -55,11 +55,12 @@ export function makeAlert(kind: AlertKind, overrides: Partial<AlertMessage> = {}
 
 export class MemorySinkMemory implements SinkMemory {
   readonly #map = new Map<string, string>();
-  get(key: string): string | null {
-    return this.#map.get(key) ?? null;
+  get(key: string): Promise<string | null> {
+    return Promise.resolve(this.#map.get(key) ?? null);
   }
-  set(key: string, value: string): void {
+  set(key: string, value: string): Promise<void> {
     this.#map.set(key, value);
+    return Promise.resolve();
   }
   entries(): [string, string][] {
     return [...this.#map.entries()];

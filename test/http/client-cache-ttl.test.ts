@@ -143,11 +143,12 @@ describe("http client: host queue", () => {
 /** A validator cache the test can age. */
 class AgingCache implements ValidatorCache {
   readonly map = new Map<string, CachedEntry>();
-  get(key: string): CachedEntry | undefined {
-    return this.map.get(key);
+  get(key: string): Promise<CachedEntry | undefined> {
+    return Promise.resolve(this.map.get(key));
   }
-  set(key: string, entry: CachedEntry): void {
+  set(key: string, entry: CachedEntry): Promise<void> {
     this.map.set(key, entry);
+    return Promise.resolve();
   }
   age(ms: number): void {
     for (const [k, e] of this.map) this.map.set(k, { ...e, stored_at: e.stored_at - ms });

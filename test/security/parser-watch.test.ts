@@ -42,7 +42,7 @@ describe("monitor watch with a 1 MiB adversarial formula", () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    await s.until(() => s.cycles("plasmite") >= 2, "two cycles with the adversarial formula", 60_000);
+    await s.until(async () => (await s.cycles("plasmite")) >= 2, "two cycles with the adversarial formula", 60_000);
     polling = false;
     await poller;
     assert.equal(await daemon.stop(), 0);
@@ -53,7 +53,9 @@ describe("monitor watch with a 1 MiB adversarial formula", () => {
       [],
       "every /healthz request answered 200 within its deadline",
     );
-    const states = s.withState((st) => st.channelStates("plasmite").map((c) => `${c.channel}:${c.status}`));
+    const states = await s.withState(async (st) =>
+      (await st.channelStates("plasmite")).map((c) => `${c.channel}:${c.status}`),
+    );
     for (const channel of ["github", "crates", "npm", "pypi"])
       assert.ok(states.includes(`${channel}:ok`), states.join(" "));
     // The formula itself parses (the bait line is outside the class), within the work budget.

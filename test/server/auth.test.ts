@@ -69,18 +69,18 @@ describe("status server with settings.server.token", () => {
 
   it("POST check: 401 without the token, 401 with Basic, 200 with the Bearer token", async () => {
     const url = `${s.url}/api/v1/projects/plasmite/check`;
-    const cycles = s.store.cycles("plasmite", 100).length;
+    const cycles = (await s.store.cycles("plasmite", 100)).length;
     const none = await get(url, { method: "POST" });
     assert.equal(none.status, 401);
     assert.equal(none.headers.get("www-authenticate"), 'Bearer realm="release-monitor"');
     assert.equal(json<{ error: { code: string } }>(none).error.code, "unauthorized");
     const viaBasic = await get(url, { method: "POST", headers: basic("x", TOKEN) });
     assert.equal(viaBasic.status, 401, "cached browser credentials cannot trigger a check");
-    assert.equal(s.store.cycles("plasmite", 100).length, cycles, "no cycle ran for refused requests");
+    assert.equal((await s.store.cycles("plasmite", 100)).length, cycles, "no cycle ran for refused requests");
     const ok = await get(url, { method: "POST", headers: bearer(TOKEN) });
     assert.equal(ok.status, 200);
     assert.equal(json<Report>(ok).project, "plasmite");
-    assert.equal(s.store.cycles("plasmite", 100).length, cycles + 1);
+    assert.equal((await s.store.cycles("plasmite", 100)).length, cycles + 1);
   });
 
   it("unknown projects are not revealed to callers without the token", async () => {

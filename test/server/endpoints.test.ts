@@ -150,7 +150,7 @@ describe("status server: every route against a daemon watching a partial release
     assert.ok(body.daemon.last_successful_cycle_at);
     const p = body.projects[0]!;
     assert.equal(p.project, "plasmite");
-    assert.deepEqual(p.report, s.store.latestReport("plasmite"));
+    assert.deepEqual(p.report, await s.store.latestReport("plasmite"));
     assert.equal(p.report?.schema, REPORT_SCHEMA);
     assert.ok(p.last_check_at && p.next_check_at, "last and next check");
     assert.deepEqual(
@@ -184,7 +184,7 @@ describe("status server: every route against a daemon watching a partial release
     assert.equal(r.status, 200);
     const body = json<ProjectDetail>(r);
     assert.equal(body.schema, "release-monitor/project@1");
-    assert.deepEqual(body.project.report, s.store.latestReport("plasmite"));
+    assert.deepEqual(body.project.report, await s.store.latestReport("plasmite"));
     assert.deepEqual(body.project.provenance, body.project.report?.provenance ?? null);
     assert.ok(body.project.provenance, "the project detail has the provenance block");
     assert.equal(body.incidents.length, 3);
@@ -210,26 +210,26 @@ describe("status server: every route against a daemon watching a partial release
   });
 
   it("POST /api/v1/projects/plasmite/check runs a cycle now and returns its report (no token configured)", async () => {
-    const before = s.store.cycles("plasmite", 100).length;
+    const before = (await s.store.cycles("plasmite", 100)).length;
     const r = await get(`${s.url}/api/v1/projects/plasmite/check`, { method: "POST" });
     assert.equal(r.status, 200);
     const report = json<Report>(r);
     assert.equal(report.schema, REPORT_SCHEMA);
     assert.equal(report.tag, "v0.8.0");
     assert.ok(report.checked_at > first.checked_at, "a new cycle");
-    assert.equal(s.store.cycles("plasmite", 100).length, before + 1);
-    assert.equal(s.store.cycles("plasmite", 1)[0]?.trigger, "manual");
+    assert.equal((await s.store.cycles("plasmite", 100)).length, before + 1);
+    assert.equal((await s.store.cycles("plasmite", 1))[0]?.trigger, "manual");
   });
 
   it("two checks at once share one cycle (the second waits for the running one: never 409)", async () => {
-    const before = s.store.cycles("plasmite", 100).length;
+    const before = (await s.store.cycles("plasmite", 100)).length;
     const [a, b] = await Promise.all([
       get(`${s.url}/api/v1/projects/plasmite/check`, { method: "POST" }),
       get(`${s.url}/api/v1/projects/plasmite/check`, { method: "POST" }),
     ]);
     assert.deepEqual([a.status, b.status], [200, 200]);
     assert.equal(json<Report>(a).checked_at, json<Report>(b).checked_at);
-    assert.equal(s.store.cycles("plasmite", 100).length, before + 1);
+    assert.equal((await s.store.cycles("plasmite", 100)).length, before + 1);
   });
 
   it("a POST from another site's page (foreign Origin) is refused", async () => {

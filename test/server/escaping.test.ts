@@ -58,7 +58,7 @@ describe("escaping: upstream strings never become markup", () => {
   });
 
   it("a hostile yank message is shown as text on the status page and the project page", async () => {
-    const incident = s.store.openIncidents().find((i) => i.code === "yanked");
+    const incident = (await s.store.openIncidents()).find((i) => i.code === "yanked");
     assert.ok(incident?.message.includes(HOSTILE), "the hostile text reached the incident");
     for (const path of ["/", "/projects/plasmite"]) {
       const page = (await get(`${s.url}${path}`)).text;
@@ -70,9 +70,9 @@ describe("escaping: upstream strings never become markup", () => {
     assert.equal(api.headers.get("x-content-type-options"), "nosniff");
   });
 
-  it("every upstream field of a snapshot, made hostile, renders inert", () => {
+  it("every upstream field of a snapshot, made hostile, renders inert", async () => {
     const deps: ViewDeps = { daemon: s.daemon, store: s.store, loaded: s.loaded, now: () => new Date() };
-    const snap = structuredClone(statusSnapshot(deps));
+    const snap = structuredClone(await statusSnapshot(deps));
     const p = snap.projects[0]!;
     p.repo = HOSTILE;
     p.last_error = HOSTILE;
@@ -117,7 +117,7 @@ describe("escaping: upstream strings never become markup", () => {
     assert.match(page, /<span>javascript:alert\(1\)<\/span>/, "a javascript: URL is text, not a link");
     assert.match(page, /<a href="http:\/\/h\.example\/x" rel=/, "query strings are dropped from links");
 
-    const detail = structuredClone(projectDetail(deps, "plasmite")!);
+    const detail = structuredClone((await projectDetail(deps, "plasmite"))!);
     detail.project = p;
     for (const i of detail.incidents) {
       i.message = HOSTILE;

@@ -86,7 +86,7 @@ describe("/metrics: a healing release, scraped and parsed strictly", () => {
 
   it("provenance status is one-hot per channel: the report's provenance verdict (verified with the sim's root)", async () => {
     const families = await scrape(s);
-    const report = s.store.latestReport("plasmite");
+    const report = await s.store.latestReport("plasmite");
     assert.ok(report?.provenance, "the daemon's report has a provenance block");
     for (const channel of CHANNELS) {
       const values = STATUSES.map((status) =>

@@ -8,8 +8,8 @@ if (!path) throw new Error("usage: crash-writer.ts <db>");
 const store = openStateStore(path);
 let n = 0;
 for (;;) {
-  store.commitCycle(sampleCommit(n, ["slack", "ergo"]));
-  store.validatorCache.set(`GET https://x.example/${n % 50}`, {
+  await store.commitCycle(sampleCommit(n, ["slack", "ergo"]));
+  await store.validatorCache.set(`GET https://x.example/${n % 50}`, {
     etag: `"e${n}"`,
     last_modified: null,
     status: 200,

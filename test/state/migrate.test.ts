@@ -15,31 +15,31 @@ before(async () => {
 after(() => cluster.stop());
 
 /** A state with rows in every copied table: cycles with incidents and messages, sent/retried/dead outbox rows. */
-function populate(dir: string): void {
+async function populate(dir: string): Promise<void> {
   const store = openStateStore(stateDbPath(dir, "state"));
-  store.noteRelease({
+  await store.noteRelease({
     project: "plasmite",
     tag: "v0.8.0",
     version: "0.8.0",
     published_at: null,
     now: "2026-03-01T12:00:00.000Z",
   });
-  for (let n = 1; n <= 4; n++) store.commitCycle(sampleCommit(n, ["slack", "ergo"]));
-  store.commitCycle(
+  for (let n = 1; n <= 4; n++) await store.commitCycle(sampleCommit(n, ["slack", "ergo"]));
+  await store.commitCycle(
     sampleCommit(5, ["slack"], {
       incidents: [sampleIncident({ state: "resolved", resolved_at: new Date(T0 + 5000).toISOString() })],
     }),
   );
-  const first = store.nextOutbox("slack");
+  const first = await store.nextOutbox("slack");
   assert.ok(first);
-  store.markSent(first.id, "2026-03-01T12:01:00.000Z");
-  const second = store.nextOutbox("slack");
+  await store.markSent(first.id, "2026-03-01T12:01:00.000Z");
+  const second = await store.nextOutbox("slack");
   assert.ok(second);
-  store.markRetry(second.id, 1, T0 + 60_000, "HTTP 503");
-  const ergo = store.nextOutbox("ergo");
+  await store.markRetry(second.id, 1, T0 + 60_000, "HTTP 503");
+  const ergo = await store.nextOutbox("ergo");
   assert.ok(ergo);
-  store.markDead(ergo.id, 9, "E_SINK_PERMANENT", "2026-03-01T12:02:00.000Z");
-  store.recordCycleFailure(
+  await store.markDead(ergo.id, 9, "E_SINK_PERMANENT", "2026-03-01T12:02:00.000Z");
+  await store.recordCycleFailure(
     {
       project: "other",
       tag: null,
@@ -53,7 +53,7 @@ function populate(dir: string): void {
     },
     "2026-03-01T12:05:00.000Z",
   );
-  store.validatorCache.set("GET https://api.example/x", {
+  await store.validatorCache.set("GET https://api.example/x", {
     etag: 'W/"abc"',
     last_modified: null,
     status: 200,
@@ -61,17 +61,17 @@ function populate(dir: string): void {
     body: Buffer.from([0, 1, 2, 255, 254, 10, 13]),
     stored_at: 42,
   });
-  store.sinkMemory("ergo").set("epic:plasmite@v0.8.0", "ABCDEF");
+  await store.sinkMemory("ergo").set("epic:plasmite@v0.8.0", "ABCDEF");
   // The SQLite store writes synchronously; its promise only reports the (already done) write.
-  void store.attestations.set("github:sandover/plasmite:" + "ab".repeat(32), '[{"kind":"none"}]');
-  store.addSilence({
+  void (await store.attestations.set("github:sandover/plasmite:" + "ab".repeat(32), '[{"kind":"none"}]'));
+  await store.addSilence({
     project: "plasmite",
     channel: "npm",
     until: "2027-01-01T00:00:00.000Z",
     reason: "mirror lag",
     created_at: "2026-03-01T12:00:00.000Z",
   });
-  store.close();
+  await store.close();
 }
 
 function tables(dir: string): TableRows {
@@ -89,7 +89,7 @@ function normalised(rows: TableRows): Record<string, unknown[]> {
 
 test("state migrate: SQLite to PostgreSQL and back gives equal tables, and the copy is a working state", async () => {
   const src = tempDir();
-  populate(src);
+  await populate(src);
   const before = tables(src);
   for (const t of TRANSFER_TABLES) assert.ok(before[t].length > 0, `sample state has rows in ${t}`);
 
@@ -108,18 +108,18 @@ test("state migrate: SQLite to PostgreSQL and back gives equal tables, and the c
   // The round-tripped file is a state the store reads: the pending slack row is next, the silence is there.
   const store = openStateStore(stateDbPath(back, "state"));
   try {
-    assert.equal(store.outboxDepth().slack, 4);
-    assert.equal(store.silences()[0]?.reason, "mirror lag");
-    assert.equal(store.validatorCache.get("GET https://api.example/x")?.body.at(3), 255);
-    assert.equal(store.sinkMemory("ergo").get("epic:plasmite@v0.8.0"), "ABCDEF");
+    assert.equal((await store.outboxDepth()).slack, 4);
+    assert.equal((await store.silences())[0]?.reason, "mirror lag");
+    assert.equal((await store.validatorCache.get("GET https://api.example/x"))?.body.at(3), 255);
+    assert.equal(await store.sinkMemory("ergo").get("epic:plasmite@v0.8.0"), "ABCDEF");
   } finally {
-    store.close();
+    await store.close();
   }
 });
 
 test("state migrate refuses a non-empty destination, bad locations, and never prints the password", async () => {
   const src = tempDir();
-  populate(src);
+  await populate(src);
   const url = cluster.createDatabase("migrate_full");
   assert.equal((await runCli(["state", "migrate", "--from", "sqlite:state", "--to", url], { cwd: src })).code, 0);
   const again = await runCli(["state", "migrate", "--from", "sqlite:state", "--to", url], { cwd: src });

@@ -42,7 +42,7 @@ export function registerSilence(program: Command): void {
       const now = new Date();
       try {
         if (flags.list) {
-          const all = store.silences();
+          const all = await store.silences();
           process.stdout.write(
             flags.json
               ? `${JSON.stringify(
@@ -58,7 +58,7 @@ export function registerSilence(program: Command): void {
           const id = Number(flags.remove);
           if (!Number.isInteger(id) || id <= 0)
             throw new UsageError(`--remove: ${quote(String(flags.remove))} is not a silence id`);
-          if (!store.removeSilence(id))
+          if (!(await store.removeSilence(id)))
             throw new UsageError(`--remove: no silence with id ${id} (see monitor silence --list)`);
           process.stdout.write(flags.json ? `${JSON.stringify({ removed: id })}\n` : `removed silence ${id}\n`);
           return;
@@ -77,7 +77,7 @@ export function registerSilence(program: Command): void {
         }
         if (flags.for === undefined) throw new UsageError("--for <duration> is required (e.g. --for 2h)");
         const ms = parseDurationFlag("--for", flags.for, "3650d");
-        const s = store.addSilence({
+        const s = await store.addSilence({
           project,
           channel: flags.channel !== undefined && isChannelId(flags.channel) ? flags.channel : null,
           until: new Date(now.getTime() + ms).toISOString(),
@@ -90,7 +90,7 @@ export function registerSilence(program: Command): void {
             : `silenced ${describe(s)} for ${formatDuration(ms)}, until ${s.until} (id ${s.id})\n`,
         );
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -84,7 +84,7 @@ export function registerWatch(program: Command): void {
  */
 async function serveLocked(daemon: Daemon, open: () => Promise<RunningServer>): Promise<RunningServer> {
   try {
-    daemon.lock();
+    await daemon.lock();
     return await open();
   } catch (err) {
     await daemon.stop();

@@ -199,7 +199,7 @@ class IncidentTasks {
   /** The task mapped to this incident, or (memory lost) the one found in the tag's epic. */
   async #current(message: AlertMessage): Promise<{ id: string; state: string | null } | null> {
     const incidentId = message.incident.id;
-    const mapped = this.#memory.get(ergoMemoryKeys.incident(incidentId));
+    const mapped = await this.#memory.get(ergoMemoryKeys.incident(incidentId));
     if (mapped !== null) {
       const fm: ShowFrontMatter | null = await this.#client.task(mapped);
       if (fm !== null) return { id: mapped, state: fm.state };
@@ -209,7 +209,7 @@ class IncidentTasks {
     if (epic === null) return null;
     const found = await this.#findInEpic(message, epic.items);
     if (found === null) return null;
-    this.#remember(message, found.id, epic.id);
+    await this.#remember(message, found.id, epic.id);
     return { id: found.id, state: found.state };
   }
 
@@ -224,7 +224,7 @@ class IncidentTasks {
 
   async #lookupEpic(tag: string): Promise<{ id: string; items: ErgoListItem[] } | null> {
     const key = ergoMemoryKeys.epic(tag);
-    const known = this.#memory.get(key);
+    const known = await this.#memory.get(key);
     if (known !== null) {
       try {
         return { id: known, items: await this.#client.list({ epic: known }) };
@@ -235,7 +235,7 @@ class IncidentTasks {
     }
     const epic = (await findBlockerEpics(this.#client, tag))[0];
     if (epic === undefined) return null;
-    this.#memory.set(key, epic.id);
+    await this.#memory.set(key, epic.id);
     return { id: epic.id, items: await this.#client.list({ epic: epic.id }) };
   }
 
@@ -257,7 +257,7 @@ class IncidentTasks {
       .filter((i) => i.kind === "task" && isUnfinished(i) && i.title.startsWith(prefix.trimEnd()))
       .sort((a, b) => Number(b.title === title) - Number(a.title === title));
     for (const item of candidates) {
-      const owner = this.#memory.get(ergoMemoryKeys.task(item.id));
+      const owner = await this.#memory.get(ergoMemoryKeys.task(item.id));
       if (owner !== null && owner !== incidentId) continue;
       const marked = markedIncident(await this.#client.showBody(item.id));
       if (marked === incidentId || (marked === null && item.title === title)) return item;
@@ -271,7 +271,7 @@ class IncidentTasks {
       // Re-check by title/marker before creating: a restart may have lost the mapping of a filed task.
       const found = await this.#findInEpic(message, epic.items);
       if (found !== null) {
-        this.#remember(message, found.id, epic.id);
+        await this.#remember(message, found.id, epic.id);
         return found.id;
       }
     }
@@ -281,7 +281,7 @@ class IncidentTasks {
       body: incidentTaskBody(message, this.#config.agent),
       epicId: epic?.id ?? null,
     });
-    this.#remember(message, created.taskId, created.epicId);
+    await this.#remember(message, created.taskId, created.epicId);
     this.#epicLookup = undefined;
     this.#searched = undefined;
     this.#log.info({ task: created.taskId, epic: created.epicId }, "filed ergo release blocker");
@@ -292,9 +292,9 @@ class IncidentTasks {
     return blockerTaskTitle(message.incident.tag, message.summary);
   }
 
-  #remember(message: AlertMessage, taskId: string, epicId: string): void {
-    this.#memory.set(ergoMemoryKeys.incident(message.incident.id), taskId);
-    this.#memory.set(ergoMemoryKeys.task(taskId), message.incident.id);
-    this.#memory.set(ergoMemoryKeys.epic(message.incident.tag), epicId);
+  async #remember(message: AlertMessage, taskId: string, epicId: string): Promise<void> {
+    await this.#memory.set(ergoMemoryKeys.incident(message.incident.id), taskId);
+    await this.#memory.set(ergoMemoryKeys.task(taskId), message.incident.id);
+    await this.#memory.set(ergoMemoryKeys.epic(message.incident.tag), epicId);
   }
 }

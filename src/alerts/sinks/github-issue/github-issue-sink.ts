@@ -70,7 +70,7 @@ export function createGithubIssueSink(config: GithubIssueSinkConfig, deps: SinkD
     }
     const gh = new IssueApi(octokit, where, ctx.signal, fail);
     const memoryKey = `issue:${where.owner}/${where.repo}:${project}@${tag}`;
-    const current = await gh.find(project, tag, config.label, ctx.memory.get(memoryKey));
+    const current = await gh.find(project, tag, config.label, await ctx.memory.get(memoryKey));
     const plan = planIssue(current, message);
     const log = ctx.log.child({ repo: `${where.owner}/${where.repo}`, issue: current?.number ?? null });
     switch (plan.action) {
@@ -79,7 +79,7 @@ export function createGithubIssueSink(config: GithubIssueSinkConfig, deps: SinkD
         return;
       case "create": {
         const created = await gh.create(plan.title, plan.body, config.label);
-        ctx.memory.set(memoryKey, String(created.number));
+        await ctx.memory.set(memoryKey, String(created.number));
         log.info({ issue: created.number, url: created.html_url }, "github issue created");
         return;
       }
@@ -87,7 +87,7 @@ export function createGithubIssueSink(config: GithubIssueSinkConfig, deps: SinkD
         const number = current!.number;
         await gh.update(number, plan.body, plan.state);
         if (plan.comment !== null) await gh.comment(number, plan.comment);
-        ctx.memory.set(memoryKey, String(number));
+        await ctx.memory.set(memoryKey, String(number));
         log.info({ state: plan.state ?? current!.state, commented: plan.comment !== null }, "github issue updated");
         return;
       }
