@@ -12,7 +12,7 @@
 # node:sqlite (the daemon's state db) is built into Node 24: no native modules, no build toolchain needed.
 # test/deploy/dockerfile-lint.test.ts lints this file and test/deploy/docker-replay.test.ts replays its steps.
 
-# ---- build: full dev install, bundle the CLI into dist/cli/main.js (esbuild, scripts/build.ts) ----
+# ---- build: full dev install, bundle the CLI into dist/cli/ (main.js + chunks; esbuild, scripts/build.ts) ----
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

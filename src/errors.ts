@@ -21,6 +21,10 @@ export type ErrorCode =
   | "E_FORMULA_PARSE"
   /** The state directory or database cannot be used (not a directory, read-only, full, locked by a daemon). */
   | "E_STATE"
+  /** The shared state database has a newer schema than this binary knows: upgrade the binary, never downgrade data. */
+  | "E_STATE_SCHEMA_NEWER"
+  /** This replica no longer owns the project's lease (expired or taken over): its side effect was refused. */
+  | "E_LEASE_LOST"
   | "E_SINK_RETRYABLE"
   | "E_SINK_PERMANENT"
   | "E_ERGO"

@@ -15,7 +15,8 @@ import { roundSummary, summarize } from "../lib/stats.ts";
 import { mib, ms, row, times, type TargetRow } from "../lib/table.ts";
 import { BENCH_TAG, BENCH_VERSION } from "../lib/worlds.ts";
 
-const CLI = join(REPO_ROOT, "src", "cli", "main.ts");
+/** The installed entry point: runs the bundle (dist/cli/, `npm run build`) when built, else src/. */
+const CLI = join(REPO_ROOT, "bin", "monitor.js");
 const MiB = 1024 * 1024;
 
 interface DeepRun {

@@ -1,6 +1,6 @@
 /**
  * Daemon cycles in one process: `createDaemon(loaded)` (state db with the persistent validator cache, the real HTTP
- * limits), then rounds of `runCycleNow` for every project, as one cron tick without jitter would start them. Between
+ * limits), then rounds of `runScheduledCycle` for every project, as one cron tick without jitter would start them (no manual-check limit). Between
  * rounds it resets / reads the sim's counters through the sim-server's control API.
  *
  *   node [--expose-gc] bench/workers/daemon-cycles.ts '<DaemonCyclesJob JSON>'
@@ -87,7 +87,7 @@ async function round(): Promise<{ wall: number; reports: (Report | Error)[] }> {
   const reports = await Promise.all(
     names.map((name) =>
       limit(() =>
-        daemon.runCycleNow(name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+        daemon.runScheduledCycle(name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
       ),
     ),
   );

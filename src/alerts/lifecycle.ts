@@ -9,7 +9,8 @@ import { incidentId, type AlertKind, type Incident, type IncidentKey } from "./t
  * (next incidents, messages to enqueue). No I/O, no clock of its own; the daemon persists both halves of the
  * result in one transaction.
  *
- *   finding (severity drift) seen   -> candidate (consecutive = 1)
+ *   finding (severity drift) seen   -> candidate (consecutive = 1); also a provenance-downgrade of severity
+ *                                      warning (policy warn): a downgrade is always an incident
  *   seen flap_cycles in a row       -> open      (message "open"; "reopen" after an earlier resolve)
  *   still seen, remind_every passed -> open      (message "remind")
  *   gone from a known channel       -> resolved  (message "resolve"); a candidate that clears is forgotten
@@ -69,13 +70,26 @@ function keyOf(project: string, tag: string, channel: ChannelId, f: Finding): In
   return { project, tag, channel, code: f.code, subject: f.subject ?? "" };
 }
 
+/**
+ * Findings that make incidents: every drift finding, and a `provenance-downgrade` whatever the provenance policy
+ * (under `warn` it is a warning that leaves the channel status alone, but losing provenance a release had is
+ * exactly what a maintainer must hear about before consumers do).
+ */
+export function isIncidentFinding(f: Finding): boolean {
+  return f.severity === "drift" || (f.code === "provenance-downgrade" && f.severity === "warning");
+}
+
+function severityOf(f: Partial<Pick<Finding, "severity">>): Pick<Incident, "severity"> {
+  return f.severity === "warning" ? { severity: "warning" } : {};
+}
+
 function evidenceUrls(ch: ChannelReport): string[] {
   return [...new Set(ch.evidence.map((e) => e.url))];
 }
 
 function fresh(
   key: IncidentKey,
-  f: Pick<Finding, "message" | "expected" | "actual">,
+  f: Pick<Finding, "message" | "expected" | "actual"> & Partial<Pick<Finding, "severity">>,
   evidence: string[],
   now: string,
 ): Incident {
@@ -94,13 +108,20 @@ function fresh(
     last_notified_at: null,
     resolved_at: null,
     reopen_count: 0,
+    ...severityOf(f),
   };
 }
 
 /** One line for humans; sinks show project, tag, channel, code and subject as separate fields. */
 function summaryOf(i: Incident): string {
   if (i.code === "registry-degraded") return `${i.channel} registry degraded: ${i.message}`;
-  return `${i.project} ${i.tag}: ${i.message}`;
+  const severity = i.severity ? ` (severity: ${i.severity})` : "";
+  return `${i.project} ${i.tag}: ${i.message}${severity}`;
+}
+
+function withoutSeverity(i: Incident): Incident {
+  const { severity: _severity, ...rest } = i;
+  return rest;
 }
 
 class Outbox {
@@ -206,7 +227,7 @@ export function advanceIncidents(input: LifecycleInput): LifecycleResult {
     const muted = isSilenced(silences, report.project, ch.channel, now);
     const evidence = evidenceUrls(ch);
     for (const f of ch.findings) {
-      if (f.severity !== "drift") continue;
+      if (!isIncidentFinding(f)) continue;
       const key = keyOf(report.project, report.tag, ch.channel, f);
       const id = incidentId(key);
       if (next.has(id)) continue;
@@ -214,7 +235,8 @@ export function advanceIncidents(input: LifecycleInput): LifecycleResult {
       const seen: Incident = !prev
         ? fresh(key, f, evidence, at)
         : {
-            ...prev,
+            ...withoutSeverity(prev),
+            ...severityOf(f),
             state: prev.state === "resolved" ? "candidate" : prev.state,
             consecutive: prev.state === "resolved" ? 1 : prev.consecutive + 1,
             message: f.message,

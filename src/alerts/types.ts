@@ -36,6 +36,11 @@ export interface Incident extends IncidentKey {
   resolved_at: string | null;
   /** How many times it re-opened after a resolve. */
   reopen_count: number;
+  /**
+   * The finding's severity when it is not `drift`: a `provenance-downgrade` under policy `warn` is an incident with
+   * severity `warning` (shown in the alert text). Absent for drift findings.
+   */
+  severity?: "warning";
 }
 
 export type AlertKind = "open" | "remind" | "resolve" | "reopen" | "degraded" | "recovered";
@@ -53,6 +58,24 @@ export interface AlertMessage {
   /** Link to the status page for this project, when the server is enabled. */
   status_url: string | null;
   created_at: string;
+  /**
+   * A rolled-up message (sinks with `group: release`, alerts/rollup.ts): every incident of one (project, tag) that
+   * got this kind of message in one cycle, in lifecycle order; `incident` is the first of them and `summary` speaks
+   * for all. Absent on a single-incident message. Read it through `alertItems()`.
+   */
+  items?: AlertItem[];
+}
+
+/** One incident of an alert message, with its own summary and resolution. */
+export interface AlertItem {
+  incident: Incident;
+  summary: string;
+  resolution: string | null;
+}
+
+/** The incidents a message speaks for: its `items` when rolled up, else its one incident. */
+export function alertItems(m: Pick<AlertMessage, "incident" | "summary" | "resolution" | "items">): AlertItem[] {
+  return m.items ?? [{ incident: m.incident, summary: m.summary, resolution: m.resolution }];
 }
 
 /** Thrown by sinks: `retryable` failures are retried with backoff; permanent ones dead-letter the message. */

@@ -3,6 +3,7 @@ import type { Channel, ChannelSettings, EndpointInputs, HostLimit } from "./chan
 import { crates } from "./crates/index.ts";
 import { github } from "./github/index.ts";
 import { homebrew } from "./homebrew/index.ts";
+import { BUILTIN_CHANNEL_IDS } from "./ids.ts";
 import { npm } from "./npm/index.ts";
 import { pypi } from "./pypi/index.ts";
 
@@ -12,6 +13,9 @@ import { pypi } from "./pypi/index.ts";
  * and the Homebrew plan reads its assets.
  */
 export const BUILTIN_CHANNELS = [github, crates, npm, pypi, homebrew] as const;
+if (BUILTIN_CHANNELS.map((c) => c.id).join() !== BUILTIN_CHANNEL_IDS.join()) {
+  throw new Error(`src/channels/ids.ts lists ${BUILTIN_CHANNEL_IDS.join(", ")}: BUILTIN_CHANNELS disagrees`);
+}
 
 type Builtin = (typeof BUILTIN_CHANNELS)[number];
 export type ChannelId = Builtin["id"];

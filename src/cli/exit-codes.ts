@@ -25,6 +25,8 @@ export const EXIT_CODE_BY_ERROR: { readonly [C in ErrorCode]: ExitCode } = {
   E_CONFIG_READ: ExitCode.usage,
   E_TAG_INVALID: ExitCode.usage,
   E_STATE: ExitCode.usage,
+  E_STATE_SCHEMA_NEWER: ExitCode.usage,
+  E_LEASE_LOST: ExitCode.unknown,
   E_HTTP_TIMEOUT: ExitCode.unknown,
   E_HTTP_NETWORK: ExitCode.unknown,
   E_HTTP_STATUS: ExitCode.unknown,

@@ -38,6 +38,7 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
   try {
     runtime = createRuntime(loaded, {
       cache: store.validatorCache,
+      attestationCache: store.attestations,
       onExchange: (e) => daemon?.recordExchange(e),
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.logDestination ? { logDestination: options.logDestination } : {}),

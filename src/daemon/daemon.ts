@@ -314,10 +314,23 @@ export class Daemon {
    * for the project, its result is returned instead of starting a second one.
    */
   async runCycleNow(name: string): Promise<Report> {
+    return this.#cycleNow(name, (slot) => this.#startManual(slot));
+  }
+
+  /**
+   * A cycle for one project now as its schedule would start it, without jitter and outside the manual-check limit:
+   * for embedders that drive cycles themselves (the benchmarks' back-to-back cycles). Shares a running cycle like
+   * runCycleNow.
+   */
+  async runScheduledCycle(name: string): Promise<Report> {
+    return this.#cycleNow(name, (slot) => this.#run(slot, "schedule", false));
+  }
+
+  async #cycleNow(name: string, start: (slot: Slot) => Promise<CycleResult>): Promise<Report> {
     const slot = this.#slots.get(name);
     if (!slot) throw new AppError("E_USAGE", `no project named ${quote(name)}`);
     if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
-    const result = await (slot.inFlight ?? this.#track(slot, this.#startManual(slot)));
+    const result = await (slot.inFlight ?? this.#track(slot, start(slot)));
     if (result.kind === "report") return result.report;
     if (result.kind === "no-release")
       throw new AppError("E_PROBE_FAILED", `${slot.project.repo} has no eligible release`);
@@ -577,6 +590,7 @@ export class Daemon {
       log: this.#log,
       now: this.#now,
       ...(rt.probes ? { probes: rt.probes } : {}),
+      ...(rt.provenance ? { provenance: rt.provenance } : {}),
     };
   }
 

@@ -16,6 +16,9 @@ import type { StateStore } from "../state/types.ts";
  *   release_monitor_channel_status{project,channel,status}      gauge, one-hot: 1 for the channel's current status
  *                                                               in the latest report, 0 for the other four
  *   release_monitor_project_status{project,status}              gauge, one-hot overall status of the latest report
+ *   release_monitor_provenance_status{project,channel,status}   gauge, one-hot: the provenance verdict of the
+ *                                                               channel (report@1 `provenance.channels[].status`)
+ *                                                               whatever the policy; absent without a block
  *   release_monitor_release_info{project,tag,version}           gauge, 1: the release under watch
  *   release_monitor_open_incidents{project}                     gauge ("*" = registry-degraded incidents)
  *   release_monitor_channel_propagation_seconds{channel}        histogram, observed once when a channel first goes
@@ -97,6 +100,22 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
       this.reset();
       for (const r of latest()) {
         for (const s of STATUSES) this.set({ project: r.project, status: s }, r.status === s ? 1 : 0);
+      }
+    },
+  });
+
+  new Gauge({
+    name: "release_monitor_provenance_status",
+    help: "Provenance verdict of a channel of the release under watch (whatever its policy), one-hot over ok|pending|drift|unknown|skipped.",
+    labelNames: ["project", "channel", "status"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const r of latest()) {
+        for (const ch of r.provenance?.channels ?? []) {
+          for (const s of STATUSES)
+            this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
+        }
       }
     },
   });

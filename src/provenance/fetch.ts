@@ -117,7 +117,7 @@ export async function fetchBundleUrl(
 
 /** Decompress a raw Snappy block holding a Sigstore bundle; undefined when it is not one. */
 export async function decodeSnappyJson(body: Uint8Array): Promise<SigstoreBundle | undefined> {
-  const { uncompress } = await import("snappyjs");
+  const { uncompress } = (await import("snappyjs")).default; // CommonJS: module.exports (verify.ts, loadSigstore)
   let raw: Uint8Array;
   try {
     raw = uncompress(Buffer.from(body), MAX_BUNDLE_BYTES);

@@ -56,6 +56,11 @@ export interface GatherContext {
   readonly expectations: ProvenanceExpectations;
   readonly plan: ReleasePlan;
   readonly observations: { readonly [C in ChannelId]?: ChannelObservation | null };
+  /**
+   * The provenance grace (from the GitHub release's published_at) is over: an absence seen now is the verdict, not
+   * "not yet". Lets an optional artefact's absence (an unattested checksum file) be kept like a result.
+   */
+  readonly absenceFinal?: boolean;
 }
 
 export interface GatheredItem {
@@ -101,16 +106,23 @@ function reviver(_k: string, v: unknown): unknown {
   return v;
 }
 
-/** Evidence for `key` from the cache, else `make()`; only verified or invalid attestations are kept. */
+/**
+ * Evidence for `key` from the cache, else `make()`; only verified or invalid attestations are kept, and, with
+ * `keepNone`, a definite "none" (for an artefact that needs no attestation, once its absence is final: asking again
+ * every cycle could only tell that it is still not attested).
+ */
 export async function cachedEvidence(
   cache: AttestationCache | undefined,
   key: string,
   make: () => Promise<readonly Evidence[]>,
+  options: { keepNone?: boolean } = {},
 ): Promise<readonly Evidence[]> {
   const hit = cache ? await cache.get(key) : undefined;
   if (hit !== undefined) return JSON.parse(hit, reviver) as Evidence[];
   const evidence = await make();
-  const final = evidence.length > 0 && evidence.every((e) => e.kind === "attestation" && e.signature !== "unknown");
+  const none = options.keepNone === true && evidence.length === 1 && evidence[0]?.kind === "none";
+  const final =
+    none || (evidence.length > 0 && evidence.every((e) => e.kind === "attestation" && e.signature !== "unknown"));
   if (cache && final) await cache.set(key, JSON.stringify(evidence, replacer));
   return evidence;
 }

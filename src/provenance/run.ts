@@ -65,6 +65,8 @@ export async function checkProvenance(
     expectations,
     plan,
     observations,
+    absenceFinal:
+      report.published_at !== null && now.getTime() >= Date.parse(report.published_at) + expectations.graceMs,
   };
   const gathered = new Map<string, Gathered>();
   const own = active.filter((p) => p.inherits === undefined);

@@ -62,7 +62,7 @@ export async function loadPublicGoodRoot(opts: PublicGoodOptions): Promise<Trust
   // Offline, only an existing cache counts: the library's embedded seed would otherwise stand in for one.
   if (opts.offline && !existsSync(path.join(opts.cacheDir, "root.json"))) return undefined;
   try {
-    const tuf = await import("@sigstore/tuf");
+    const tuf = (await import("@sigstore/tuf")).default; // CommonJS: module.exports (see verify.ts, loadSigstore)
     const client = await tuf.initTUF({
       cachePath: opts.cacheDir,
       forceCache: opts.offline,

@@ -60,23 +60,32 @@ export interface NpmRegistryKey {
   readonly validFor: { readonly start: string; readonly end?: string | undefined };
 }
 
+/** Each library's module.exports (CommonJS packages: their ESM namespace's `default`). */
 type Sigstore = {
-  verify: typeof SigstoreVerify;
-  bundle: typeof SigstoreBundleLib;
-  specs: typeof SigstoreSpecs;
-  core: typeof SigstoreCore;
+  verify: typeof SigstoreVerify.default;
+  bundle: typeof SigstoreBundleLib.default;
+  specs: typeof SigstoreSpecs.default;
+  core: typeof SigstoreCore.default;
 };
 
 let loading: Promise<Sigstore> | undefined;
 
-/** Load the Sigstore libraries on first use. */
+/**
+ * Load the Sigstore libraries on first use. They are CommonJS: `default` is their module.exports, under Node and in
+ * the bundle alike (a code-split chunk of a CommonJS package exports only `default`; scripts/build.ts).
+ */
 export function loadSigstore(): Promise<Sigstore> {
   loading ??= Promise.all([
     import("@sigstore/verify"),
     import("@sigstore/bundle"),
     import("@sigstore/protobuf-specs"),
     import("@sigstore/core"),
-  ]).then(([verify, bundle, specs, core]) => ({ verify, bundle, specs, core }));
+  ]).then(([verify, bundle, specs, core]) => ({
+    verify: verify.default,
+    bundle: bundle.default,
+    specs: specs.default,
+    core: core.default,
+  }));
   return loading;
 }
 

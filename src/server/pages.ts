@@ -2,8 +2,9 @@ import type { Incident } from "../alerts/types.ts";
 import { DEFAULT_REGISTRY, type ChannelId, type ChannelRegistry } from "../channels/registry.ts";
 import type { Finding, Status } from "../drift/types.ts";
 import type { Evidence } from "../http/evidence.ts";
+import { provenanceLine } from "../report/provenance.ts";
 import { channelSummary } from "../report/text.ts";
-import type { ChannelReport, Report } from "../report/types.ts";
+import type { ChannelReport, ProvenanceChannelReport, Report } from "../report/types.ts";
 import type { ChannelState, ChannelTransition, CycleRecord } from "../state/types.ts";
 import { formatSpan, relative, spanMs, utc } from "./format.ts";
 import { externalLink, markup, trusted, type SafeHtml } from "./html.ts";
@@ -42,6 +43,10 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
 .st-open{background:#cf222e;color:#fff}
 .st-candidate{background:#eac54f;color:#1f2328}
 .st-resolved{background:#1f883d;color:#fff}
+.st-warning{background:#bc4c00;color:#fff}
+ul.prov{list-style:none;margin:4px 0 0;padding:0}
+ul.prov li{margin:2px 0;font-size:.85rem;overflow-wrap:anywhere}
+ul.prov code{font-size:.75rem}
 .na{color:var(--muted)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 12px;margin:10px 0}
 .incident{border-left:4px solid #cf222e}
@@ -130,7 +135,7 @@ export function statusPage(s: StatusSnapshot, registry: ChannelRegistry = DEFAUL
   const matrix = markup`<section aria-labelledby="matrix">
 <h2 id="matrix">Latest releases</h2>
 <table class="stack matrix">
-<thead><tr><th>Project</th><th>Release</th><th>Overall</th>${columns.map((c) => markup`<th>${head(c)}</th>`)}<th>Checks</th></tr></thead>
+<thead><tr><th>Project</th><th>Release</th><th>Overall</th>${columns.map((c) => markup`<th>${head(c)}</th>`)}<th>Provenance</th><th>Checks</th></tr></thead>
 <tbody>
 ${s.projects.map((p) => matrixRow(p, columns, now, registry))}
 </tbody>
@@ -179,6 +184,7 @@ ${cell("Project", project)}
 ${cell("Release", release)}
 ${cell("Overall", overall)}
 ${columns.map((c) => cell(columnLabel(c, registry), channelCell(p, c, now), `cell-${c}`))}
+${cell("Provenance", provenanceCell(p), "cell-provenance")}
 ${cell("Checks", checks)}
 </tr>`;
 }
@@ -189,6 +195,27 @@ function channelCell(p: ProjectSummary, channel: ChannelId, now: Date): SafeHtml
   if (!ch) return markup`${pill("unknown")}${sub("not checked yet")}`;
   const state = p.channel_states.find((s) => s.channel === channel);
   return markup`${pill(ch.status)}${stateNote(ch, state, now)}`;
+}
+
+/**
+ * The provenance column: the block's verdict, then one line per channel (who built it, from which commit, whether
+ * the signature verified) with the codes of its provenance findings. Statuses are the provenance verdict whatever
+ * the policy; findings under `warn` are marked as warnings.
+ */
+function provenanceCell(p: ProjectSummary): SafeHtml {
+  const block = p.provenance;
+  if (!p.report) return markup`<span class="na">not checked yet</span>`;
+  if (!block) return markup`<span class="na" title="no provenance checks in this report">—</span>`;
+  const rows = block.channels.map((c) => provenanceItem(c));
+  return markup`${pill(block.status)}<ul class="prov">${rows}</ul>`;
+}
+
+function provenanceItem(c: ProvenanceChannelReport): SafeHtml {
+  const codes = c.findings.map(
+    (f) =>
+      markup` <code title="${f.severity}: ${f.message}">${f.code}${f.severity === "warning" ? " (warning)" : ""}</code>`,
+  );
+  return markup`<li data-channel="${c.channel}" data-status="${c.status}"><strong>${c.channel}</strong> <span class="prov-line">${provenanceLine(c)}</span>${codes}</li>`;
 }
 
 function stateNote(ch: ChannelReport, state: ChannelState | undefined, now: Date): SafeHtml {
@@ -202,6 +229,10 @@ function stateNote(ch: ChannelReport, state: ChannelState | undefined, now: Date
   }
   if (ch.grace_until) notes.push(sub(`grace until ${utc(ch.grace_until)}`));
   return markup`${notes}`;
+}
+
+function incidentPill(i: Incident, p: ProjectSummary | null): SafeHtml {
+  return i.severity === "warning" ? markup`<span class="st st-warning">warning</span>` : pill(incidentStatus(i, p));
 }
 
 function incidentStatus(i: Incident, p: ProjectSummary | null): Status {
@@ -222,7 +253,7 @@ function incidentCard(i: Incident, p: ProjectSummary | null, now: Date): SafeHtm
       : markup`<a href="${projectHref(i.project)}">${i.project}</a>`;
   const reopened = i.reopen_count > 0 ? ` · reopened ${i.reopen_count}×` : "";
   return markup`<article class="card incident">
-<div>${incidentTitle(i, markup`${pill(incidentStatus(i, p))} ${who}`)}
+<div>${incidentTitle(i, markup`${incidentPill(i, p)} ${who}`)}
 ${sub(markup`opened ${when(i.opened_at ?? i.first_seen, now)} · last seen ${when(i.last_seen, now)}${reopened}`)}</div>
 <p class="msg">${i.message}</p>
 ${expectedActual(i.expected, i.actual)}
@@ -347,10 +378,12 @@ function channelCard(
     ? markup`<dt>live since</dt><dd>${when(state.live_at, now)} <span class="meta">${utc(state.live_at)}</span></dd>`
     : "";
   const grace = ch.grace_until ? markup`<dt>grace until</dt><dd>${utc(ch.grace_until)}</dd>` : "";
+  const prov = report.provenance?.channels.find((c) => c.channel === ch.channel);
+  const provenance = prov ? markup`<dt>provenance</dt><dd>${pill(prov.status)} ${provenanceLine(prov)}</dd>` : "";
   return markup`<article class="card" id="channel-${ch.channel}">
 <h3>${ch.channel} ${pill(ch.status)}</h3>
 <p>${channelSummary(report, ch, registry)}</p>
-<dl class="kv">${since}${live}${grace}<dt>probe time</dt><dd>${ch.duration_ms} ms</dd></dl>
+<dl class="kv">${since}${live}${grace}${provenance}<dt>probe time</dt><dd>${ch.duration_ms} ms</dd></dl>
 ${ch.findings.length === 0 ? markup`<p class="meta">No findings.</p>` : findingsTable(ch.findings)}
 ${evidenceTable(ch.evidence, ch.findings.length > 0)}
 <details><summary>observed</summary><pre>${JSON.stringify(ch.observed, null, 2)}</pre></details>

@@ -4,6 +4,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import type { DaemonStatus, ProjectStatus } from "../daemon/daemon.ts";
 import type { Status } from "../drift/types.ts";
+import type { ProvenanceBlock } from "../report/types.ts";
 import type { ChannelState, ChannelTransition, CycleRecord, StateStore } from "../state/types.ts";
 import type { DaemonView } from "./types.ts";
 
@@ -47,6 +48,8 @@ export interface ProjectSummary extends ProjectStatus {
   channel_states: ChannelState[];
   /** Most recent releases first. */
   releases: TimelineRelease[];
+  /** The latest report's provenance block (report@1 `provenance`); null without a report or provenance checks. */
+  provenance: ProvenanceBlock | null;
 }
 
 export interface StatusSnapshot {
@@ -135,6 +138,7 @@ function summarize(deps: ViewDeps, p: ProjectStatus, releases: number): ProjectS
     channels_configured: channels,
     channel_states: p.tag ? deps.store.channelStates(p.project, p.tag) : [],
     releases: timeline(deps.store, p.project, channels, releases),
+    provenance: p.report?.provenance ?? null,
   };
 }
 

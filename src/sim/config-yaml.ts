@@ -41,6 +41,7 @@ export function simConfigYaml(sim: Sim, options: SimConfigOptions = {}): string 
     crates: { api_url: string; index_url: string };
     npm: { registry: string };
     pypi: { url: string };
+    provenance: { trusted_root: string; npm_keys: string };
   };
   return `version: 1
 settings:
@@ -55,6 +56,9 @@ ${options.token ? `    token: ${options.token}\n` : ""}  crates:
     registry: ${o.npm.registry}
   pypi:
     url: ${o.pypi.url}
+  provenance:
+    trusted_root: ${o.provenance.trusted_root}
+    npm_keys: ${o.provenance.npm_keys}
   http:
     retries: 1
     retry_base: 10ms

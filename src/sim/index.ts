@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { simTrustedRoot } from "./provenance/ca.ts";
 import { startService, type RunningService, type ServiceDef, type ServiceRuntime } from "./server.ts";
 import { SERVICES, URL_KEY, type ServiceName, type SimUrls } from "./services.ts";
 import { cratesApiService } from "./services/crates-api.ts";
@@ -6,7 +10,7 @@ import { githubApiService } from "./services/github-api.ts";
 import { githubDownloadService } from "./services/github-download.ts";
 import { githubWebService } from "./services/github-web.ts";
 import { npmService } from "./services/npm.ts";
-import { githubBlobsService, sigstoreService } from "./services/provenance.ts";
+import { githubBlobsService, sigstoreService, simNpmKeysTarget } from "./services/provenance.ts";
 import { pypiFilesService, pypiService } from "./services/pypi.ts";
 import { SimStats } from "./stats.ts";
 import type { WorldOptions } from "./spec.ts";
@@ -51,7 +55,10 @@ export interface Sim {
   /**
    * Partial `settings` (src/config/schema.ts SettingsConfig keys) pointing every endpoint at the sim:
    * github.api_url, github.download_hosts (web + download host), github.token (when the sim has one),
-   * crates.api_url, crates.index_url, npm.registry, pypi.url. The sim's trusted root is at `${urls.sigstore}/trusted_root.json`.
+   * crates.api_url, crates.index_url, npm.registry, pypi.url, and provenance.trusted_root / npm_keys: the sim's
+   * Sigstore trust as files (written to a temp dir at start, removed by close()), so a daemon or `verify` on a config
+   * file verifies the sim's attestations offline instead of asking TUF for the public-good root. The same trust is
+   * served at `${urls.sigstore}/trusted_root.json` and `/keys.json` (what --sim uses).
    */
   settingsOverlay(): Record<string, unknown>;
   stats: SimStats;
@@ -91,6 +98,10 @@ export async function startSim(options: StartSimOptions = {}): Promise<Sim> {
     throw err;
   }
   const urls = Object.fromEntries(running.map((s) => [URL_KEY[s.service], s.url])) as unknown as SimUrls;
+  const trustDir = mkdtempSync(join(tmpdir(), "monitor-sim-trust-"));
+  const trust = { trusted_root: join(trustDir, "trusted_root.json"), npm_keys: join(trustDir, "keys.json") };
+  writeFileSync(trust.trusted_root, JSON.stringify(simTrustedRoot()));
+  writeFileSync(trust.npm_keys, JSON.stringify(simNpmKeysTarget()));
   const hosts = Object.fromEntries(running.map((s) => [s.service, s.host])) as Record<ServiceName, string>;
   world.urls = urls;
   let closed: Promise<void> | null = null;
@@ -112,12 +123,14 @@ export async function startSim(options: StartSimOptions = {}): Promise<Sim> {
         crates: { api_url: urls.cratesApi, index_url: urls.cratesIndex },
         npm: { registry: `${urls.npm}/` },
         pypi: { url: urls.pypi },
+        provenance: { ...trust },
       };
     },
     close() {
       closed ??= (async () => {
         world.close();
         await Promise.all(running.map((s) => s.close()));
+        rmSync(trustDir, { recursive: true, force: true });
       })();
       return closed;
     },

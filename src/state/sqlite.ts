@@ -6,6 +6,7 @@ import type { ChannelId } from "../channels.ts";
 import type { Status } from "../drift/types.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { CachedEntry, ValidatorCache } from "../http/client.ts";
+import type { AttestationCache } from "../provenance/gather.ts";
 import type { Report } from "../report/types.ts";
 import type {
   ChannelState,
@@ -27,7 +28,7 @@ import type {
 } from "./types.ts";
 
 /** Bumped with every schema change; `migrate()` brings older files forward. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const STATE_FILE = "monitor.db";
 /** How long a writer waits for another process's lock (`monitor silence` while the daemon writes). */
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -94,6 +95,18 @@ CREATE TABLE daemon_lock (
 );
 `;
 
+/** Schema changes after v1, by the version they bring the file to (applied in order inside one transaction). */
+const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 2,
+    // Verified attestation results, immutable per (kind, digest): steady cycles neither fetch nor verify again.
+    sql: `CREATE TABLE attestations (
+  kind TEXT NOT NULL, digest TEXT NOT NULL, value TEXT NOT NULL, stored_at INTEGER NOT NULL, used_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, digest)
+);`,
+  },
+];
+
 export interface OpenStateOptions {
   /** FULL (default) survives power loss too; NORMAL survives any process crash in WAL mode. */
   synchronous?: "FULL" | "NORMAL";
@@ -142,6 +155,7 @@ function migrate(db: DatabaseSync): void {
     // Re-read inside the write lock: another process may have migrated meanwhile.
     const again = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
     if (again === 0) db.exec(SCHEMA);
+    for (const m of MIGRATIONS) if (m.version > Math.max(again, 1)) db.exec(m.sql);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (err) {
@@ -157,6 +171,12 @@ const strOrNull = (r: Row, k: string): string | null => (r[k] === null || r[k] =
 const num = (r: Row, k: string): number => Number(r[k]);
 const numOrNull = (r: Row, k: string): number | null => (r[k] === null || r[k] === undefined ? null : Number(r[k]));
 
+/** An attestation cache key `<kind>:<digest…>` (e.g. `github:<repo>:<sha256>`) as its (kind, digest) columns. */
+function attestationKey(key: string): { kind: string; digest: string } {
+  const at = key.indexOf(":");
+  return at < 0 ? { kind: "", digest: key } : { kind: key.slice(0, at), digest: key.slice(at + 1) };
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -164,6 +184,7 @@ function iso(ms: number): string {
 class SqliteStateStore implements StateStore {
   readonly path: string;
   readonly validatorCache: ValidatorCache;
+  readonly attestations: AttestationCache;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
@@ -173,6 +194,10 @@ class SqliteStateStore implements StateStore {
     this.validatorCache = {
       get: (key) => this.#cacheGet(key),
       set: (key, entry) => this.#cacheSet(key, entry),
+    };
+    this.attestations = {
+      get: (key) => Promise.resolve(this.#attestationGet(key)),
+      set: (key, value) => Promise.resolve(this.#attestationSet(key, value)),
     };
   }
 
@@ -637,6 +662,33 @@ class SqliteStateStore implements StateStore {
     );
   }
 
+  #attestationGet(key: string): string | undefined {
+    const { kind, digest } = attestationKey(key);
+    const r = this.#get("SELECT value, used_at FROM attestations WHERE kind = ? AND digest = ?", kind, digest);
+    if (!r) return undefined;
+    const now = Date.now();
+    if (now - num(r, "used_at") > CACHE_TOUCH_MS) {
+      this.#tx(() => this.#run("UPDATE attestations SET used_at = ? WHERE kind = ? AND digest = ?", now, kind, digest));
+    }
+    return str(r, "value");
+  }
+
+  #attestationSet(key: string, value: string): void {
+    const { kind, digest } = attestationKey(key);
+    const now = Date.now();
+    this.#tx(() =>
+      this.#run(
+        `INSERT INTO attestations (kind, digest, value, stored_at, used_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (kind, digest) DO UPDATE SET value = excluded.value, used_at = excluded.used_at`,
+        kind,
+        digest,
+        value,
+        now,
+        now,
+      ),
+    );
+  }
+
   sinkMemory(sink: string): SinkMemory {
     return {
       get: (key) => {
@@ -689,9 +741,11 @@ class SqliteStateStore implements StateStore {
         before(policy.sent_outbox_ms),
       ).changes;
       const http_cache = this.#run("DELETE FROM http_cache WHERE used_at < ?", t - policy.http_cache_ms).changes;
+      // Results of digests no release under watch uses any more (same age rule as the validators).
+      const attestations = this.#run("DELETE FROM attestations WHERE used_at < ?", t - policy.http_cache_ms).changes;
       const cycles = this.#run("DELETE FROM cycles WHERE started_at < ?", before(policy.cycles_ms)).changes;
       const silences = this.#run("DELETE FROM silences WHERE until < ?", before(policy.expired_silences_ms)).changes;
-      return { history, channels, releases, incidents, outbox, messages, http_cache, cycles, silences };
+      return { history, channels, releases, incidents, outbox, messages, http_cache, attestations, cycles, silences };
     });
     this.#db.exec("PRAGMA incremental_vacuum");
     if (this.path !== ":memory:") this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -2,6 +2,7 @@ import type { AlertKind, AlertMessage, Incident, SinkMemory } from "../alerts/ty
 import type { ChannelId } from "../channels.ts";
 import type { Status } from "../drift/types.ts";
 import type { ValidatorCache } from "../http/client.ts";
+import type { AttestationCache } from "../provenance/gather.ts";
 import type { Report } from "../report/types.ts";
 
 /**
@@ -145,6 +146,8 @@ export interface PruneCounts {
   outbox: number;
   messages: number;
   http_cache: number;
+  /** Cached attestation results not used for http_cache_ms. */
+  attestations: number;
   cycles: number;
   silences: number;
 }
@@ -207,6 +210,11 @@ export interface StateStore {
 
   /** Conditional-request validators, persisted (steady-state cycles are answered with 304s). */
   readonly validatorCache: ValidatorCache;
+  /**
+   * Verified attestation results keyed by (kind, digest): immutable per digest, so steady daemon cycles make no
+   * attestation requests and repeat no verification. Keys are `<kind>:<digest>`, as the provenance gatherers build them.
+   */
+  readonly attestations: AttestationCache;
   sinkMemory(sink: string): SinkMemory;
 
   prune(policy: RetentionPolicy, now: Date): PruneCounts;

@@ -495,3 +495,69 @@ describe("registry degraded", () => {
     assert.equal(incidents[0]?.state, "open");
   });
 });
+
+describe("provenance findings", () => {
+  const downgrade: Finding = {
+    code: "provenance-downgrade",
+    severity: "warning",
+    message: "npm 0.8.0 lost provenance and trusted publisher that 0.7.2 had",
+    subject: "0.8.0",
+  };
+  const missingWarn: Finding = {
+    code: "provenance-missing",
+    severity: "warning",
+    message: "no attestation for plasmite@0.8.0",
+    subject: "plasmite@0.8.0",
+  };
+  const workflowDrift: Finding = {
+    code: "provenance-workflow-mismatch",
+    severity: "drift",
+    message: "built by nightly.yml",
+    subject: "plasmite_0.8.0_linux_amd64.tar.gz",
+  };
+  const once: LifecyclePolicy = { flap_cycles: 1, remind_every_ms: 4 * HOUR };
+
+  it("a provenance-downgrade under warn opens an incident (severity in the summary); other warnings do not", () => {
+    const r = report("v0.8.0", { npm: { status: "ok", findings: [missingWarn, downgrade] } });
+    const out = advanceIncidents({ previous: [], report: r, silences: [], policy: once, now: new Date(T0) });
+    assert.deepEqual(
+      out.incidents.map((i) => [i.code, i.state, i.severity]),
+      [["provenance-downgrade", "open", "warning"]],
+    );
+    assert.equal(out.messages.length, 1);
+    assert.equal(out.messages[0]?.kind, "open");
+    assert.match(out.messages[0]?.summary ?? "", /lost provenance .* \(severity: warning\)$/);
+  });
+
+  it("under required, provenance findings are drift and open incidents like any finding, without a severity note", () => {
+    const r = report("v0.8.0", { github: { status: "drift", findings: [workflowDrift] } });
+    const out = advanceIncidents({ previous: [], report: r, silences: [], policy: once, now: new Date(T0) });
+    assert.deepEqual(
+      out.incidents.map((i) => [i.code, i.state, i.severity]),
+      [["provenance-workflow-mismatch", "open", undefined]],
+    );
+    assert.doesNotMatch(out.messages[0]?.summary ?? "", /severity/);
+  });
+
+  it("the downgrade incident resolves once the finding is gone from a checked channel", () => {
+    const first = advanceIncidents({
+      previous: [],
+      report: report("v0.8.0", { npm: { status: "ok", findings: [downgrade] } }),
+      silences: [],
+      policy: once,
+      now: new Date(T0),
+    });
+    const second = advanceIncidents({
+      previous: first.incidents,
+      report: report("v0.8.0", { npm: "ok" }),
+      silences: [],
+      policy: once,
+      now: new Date(T0 + MIN),
+    });
+    assert.deepEqual(
+      second.messages.map((m) => m.kind),
+      ["resolve"],
+    );
+    assert.equal(second.incidents[0]?.state, "resolved");
+  });
+});

@@ -9,12 +9,13 @@ import { captureLogger, makeAlert, sinkContext } from "../fakes/alerts.ts";
 
 describe("sink registry", () => {
   it("has one definition per sink type, and the config union is built from them", () => {
-    assert.deepEqual(SINKS.map((d) => d.type).sort(), ["ergo", "github-issue", "log", "slack"]);
+    assert.deepEqual(SINKS.map((d) => d.type).sort(), ["ergo", "github-issue", "log", "slack", "webhook"]);
     assert.deepEqual(SinkConfig.options.map((o) => o.shape.type.value).sort(), [
       "ergo",
       "github-issue",
       "log",
       "slack",
+      "webhook",
     ]);
   });
 

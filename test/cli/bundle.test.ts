@@ -1,21 +1,27 @@
 /**
- * The bundled CLI (dist/cli/main.js, built by `npm run build`; `prepare` builds it on npm ci) behaves like src/ on
- * a representative subset of the e2e verify scenarios: same stdout, same exit code. Built here when missing. Also:
- * `monitor verify --help` loads none of the heavy modules, from src/ (every file is a module) and from the bundle
- * (its built-ins), checked through a loaded-module list.
+ * The bundled CLI (dist/cli/, built by `npm run build`; `prepare` builds it on npm ci) behaves like src/ on a
+ * representative subset of the e2e verify scenarios: same stdout, same exit code. Built here when missing. Also,
+ * through a loaded-module list: `monitor verify --help` loads none of the heavy modules, and a config whose
+ * provenance policy is off never loads Sigstore (while the default policy does), from src/ (every file is a module)
+ * and from the bundle (the chunks it loaded, mapped to their source modules by esbuild's metafile, and built-ins).
  */
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { before, describe, it } from "node:test";
-import { REPO_ROOT, tempDir } from "../helpers/cli.ts";
+import { join, relative } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { startSim, type Sim } from "../../src/sim/index.ts";
+import { plasmiteProject } from "../../src/sim/scenarios.ts";
+import { REPO_ROOT, simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
 
 const BUNDLE = join(REPO_ROOT, "dist/cli/main.js");
 const BIN = join(REPO_ROOT, "bin/monitor.js");
 const SRC = join(REPO_ROOT, "src/cli/main.ts");
 const EXAMPLE = join(REPO_ROOT, "examples/plasmite.yaml");
 const PRELOAD = join(REPO_ROOT, "test/helpers/loaded-modules.ts");
+const METAFILE = join(REPO_ROOT, "dist/meta.json");
+const HOUR = 3_600_000;
 
 interface Run {
   code: number;
@@ -53,17 +59,41 @@ function stable(stdout: string): string {
     .replace(/( from )[0-9a-f]{7}\b/g, "$1<short-sha1>");
 }
 
-async function loadedBy(entry: string, args: readonly string[]): Promise<string[]> {
+/**
+ * Every module a run loaded: resolved URLs and built-ins, and for each chunk of the bundle the source modules it
+ * holds (per dist/meta.json: `../node_modules/@sigstore/verify/...`, `src/...`, `lazy-builtin:node:sqlite`).
+ */
+async function loadedBy(entry: string, args: readonly string[], exitCode = 0): Promise<string[]> {
   const file = join(tempDir("rm-loaded-"), "loaded.txt");
   const r = await node(["--import", PRELOAD, entry, ...args], { LOADED_MODULES_FILE: file });
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, exitCode, r.stderr);
   const list = readFileSync(file, "utf8").split("\n").filter(Boolean);
   rmSync(file, { force: true });
-  return list;
+  const outputs = (JSON.parse(readFileSync(METAFILE, "utf8")) as { outputs: Record<string, { inputs: object }> })
+    .outputs;
+  const inputs = list.flatMap((url) => {
+    if (!url.startsWith("file:")) return [];
+    const output = outputs[relative(REPO_ROOT, fileURLToPath(url))];
+    return output ? Object.keys(output.inputs) : [];
+  });
+  return [...list, ...inputs];
 }
 
-const HEAVY = [/\/undici\//, /\/@octokit\//, /\/pino\//, /\/prom-client\//, /^node:sqlite$/, /^builtin:sqlite$/];
+const HEAVY = [
+  /\/undici\//,
+  /\/@octokit\//,
+  /\/pino\//,
+  /\/prom-client\//,
+  /\/@sigstore\//,
+  /\/@peculiar\//,
+  /\/pg\//,
+  /^(lazy-builtin:)?node:sqlite$/,
+  /^builtin:sqlite$/,
+];
 const heavyIn = (list: readonly string[]) => list.filter((m) => HEAVY.some((h) => h.test(m)));
+/** Sigstore (the verifier and its certificate parsing) and the PostgreSQL driver: what provenance / HA need. */
+const OPTIONAL = [/\/@sigstore\//, /\/@peculiar\//, /\/pg\//, /\/pg-[a-z-]+\//];
+const optionalIn = (list: readonly string[]) => list.filter((m) => OPTIONAL.some((h) => h.test(m)));
 
 describe("bundled CLI", { timeout: 300_000 }, () => {
   before(async () => {
@@ -103,10 +133,79 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     assert.ok(!list.some((m) => m.includes("/src/")), "src/ loaded although the bundle exists");
   });
 
-  it("verify --help loads no heavy module (src/ and bundle); watch --help does (src/)", async () => {
+  it("verify --help loads no heavy module (src/ and bundle); watch --help does (src/ and bundle)", async () => {
     assert.deepEqual(heavyIn(await loadedBy(SRC, ["verify", "--help"])), []);
     assert.deepEqual(heavyIn(await loadedBy(BIN, ["verify", "--help"])), []);
-    const watch = heavyIn(await loadedBy(SRC, ["watch", "--help"]));
-    assert.ok(watch.some((m) => /sqlite/.test(m)) && watch.some((m) => /undici/.test(m)), watch.join("\n"));
+    for (const entry of [SRC, BIN]) {
+      const watch = heavyIn(await loadedBy(entry, ["watch", "--help"]));
+      assert.ok(watch.some((m) => /sqlite/.test(m)) && watch.some((m) => /undici/.test(m)), watch.join("\n"));
+    }
+  });
+
+  it("the metafile maps the bundle's chunks: Sigstore lives in chunks main.js does not import", () => {
+    const meta = JSON.parse(readFileSync(METAFILE, "utf8")) as {
+      outputs: Record<string, { inputs: object; imports: { path: string; kind: string }[] }>;
+    };
+    const main = meta.outputs["dist/cli/main.js"];
+    assert.ok(main, "dist/cli/main.js not in the metafile");
+    const sigstore = Object.entries(meta.outputs).filter(([, o]) => optionalIn(Object.keys(o.inputs)).length > 0);
+    assert.ok(sigstore.length > 0, "no chunk holds Sigstore");
+    // Statically reachable from main.js: never a Sigstore chunk.
+    const reach = new Set<string>();
+    const walk = (out: string) => {
+      if (reach.has(out)) return;
+      reach.add(out);
+      for (const i of meta.outputs[out]?.imports ?? []) if (i.kind === "import-statement") walk(i.path);
+    };
+    walk("dist/cli/main.js");
+    assert.deepEqual(
+      sigstore.map(([out]) => out).filter((out) => reach.has(out)),
+      [],
+    );
+  });
+});
+
+describe("optional dependencies load only when the config uses them", { timeout: 300_000 }, () => {
+  let sim: Sim;
+  const dir = tempDir("rm-optional-");
+  // The sim runs in this process: the CLI under test loads only its own modules (the sim's signer is Sigstore).
+  before(async () => {
+    if (!existsSync(BUNDLE)) {
+      const r = await node(["scripts/build.ts"]);
+      assert.equal(r.code, 0, `npm run build failed: ${r.stderr}`);
+    }
+    sim = await startSim({ githubToken: null });
+    sim.world.addProject(plasmiteProject());
+    sim.world.publish("plasmite", "0.8.0", { publishedAt: Date.now() - 2 * HOUR });
+  });
+  after(() => sim.close());
+
+  // The sim's settings overlay carries its own trust root (settings.provenance), so no TUF is attempted.
+  const config = (name: string, project: string) => writeConfig(dir, simConfigYaml(sim, { project }), name);
+
+  it("provenance policy off on every channel: no Sigstore, no PostgreSQL driver (src/ and bundle)", async () => {
+    const off = config(
+      "off.yaml",
+      "    provenance:\n      policy: { github: off, crates: off, npm: off, pypi: off, homebrew: off }\n",
+    );
+    for (const entry of [SRC, BIN]) {
+      const loaded = await loadedBy(entry, ["verify", "v0.8.0", "--config", off, "--json"]);
+      assert.ok(
+        loaded.some((m) => /undici/.test(m)),
+        `${entry}: the run did not reach the probes`,
+      );
+      assert.deepEqual(optionalIn(loaded), [], entry);
+    }
+  });
+
+  it("the default provenance policy loads Sigstore (src/ and bundle)", async () => {
+    const on = config("default.yaml", "");
+    for (const entry of [SRC, BIN]) {
+      const loaded = await loadedBy(entry, ["verify", "v0.8.0", "--config", on, "--json"]);
+      assert.ok(
+        loaded.some((m) => /\/@sigstore\/verify\//.test(m)),
+        `${entry}: Sigstore not loaded`,
+      );
+    }
   });
 });

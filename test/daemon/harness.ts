@@ -30,6 +30,8 @@ export interface ProjectOptions {
   channels: ("github" | "crates" | "npm" | "pypi" | "homebrew")[];
   /** GitHub checksum file (null: none). */
   checksums?: string | null;
+  /** The project's `provenance:` block (default: none, so every policy is `warn`). */
+  provenance?: Record<string, unknown>;
 }
 
 export interface ConfigOptions {
@@ -74,8 +76,15 @@ export class Scene {
     this.slack = slack;
     this.ergoDir = join(dir, "ergo-repo");
     this.configPath = join(dir, "monitor.yaml");
+  }
+
+  #ergoReady = false;
+  /** The real ergo repository, initialised when a config first names the ergo sink. */
+  #initErgo(): void {
+    if (this.#ergoReady) return;
     mkdirSync(this.ergoDir);
     initRealErgo(this.ergoDir);
+    this.#ergoReady = true;
   }
 
   static async start(): Promise<Scene> {
@@ -118,6 +127,7 @@ export class Scene {
     const sinks: Record<string, unknown>[] = [];
     for (const s of o.sinks ?? ["slack", "ergo"]) {
       if (s === "slack") sinks.push({ type: "slack", webhook_url: this.slack.url, min_interval: "50ms" });
+      if (s === "ergo") this.#initErgo();
       if (s === "ergo") sinks.push({ type: "ergo", repo_dir: this.ergoDir, binary: REAL_ERGO });
     }
     const grace = o.grace ?? "0";
@@ -303,7 +313,13 @@ function projectConfig(p: ProjectOptions): Record<string, unknown> {
       url: `https://github.com/{repo}/releases/download/{tag}/${p.name}_{version}_{platform}.tar.gz`,
     };
   }
-  return { name: p.name, repo: p.repo, tag_prefix: "v", channels };
+  return {
+    name: p.name,
+    repo: p.repo,
+    tag_prefix: "v",
+    channels,
+    ...(p.provenance ? { provenance: p.provenance } : {}),
+  };
 }
 
 const LABEL_TO_KIND = new Map(Object.entries(KIND_HEADER).map(([kind, h]) => [h.label, kind as AlertKind]));

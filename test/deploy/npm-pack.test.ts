@@ -82,6 +82,17 @@ describe("npm pack + npm install -g", { timeout: 600_000 }, () => {
     assert.ok(!files.includes("package/dist/stale-from-an-old-build.js"), "prepack did not clean dist/");
   });
 
+  it("ships every chunk of the code-split bundle, and not the build's metafile", () => {
+    // The copy's dist/ is what `prepare` just built for the tarball.
+    const built = readdirSync(join(copy, "dist"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js"))
+      .map((f) => `package/dist/${f.split(sep).join("/")}`)
+      .sort();
+    assert.ok(built.length > 10, `expected a code-split bundle, got ${built.join(", ")}`);
+    assert.deepEqual(files.filter((f) => f.startsWith("package/dist/")).sort(), built);
+    assert.ok(existsSync(join(copy, "dist/meta.json")), "the build wrote no metafile");
+  });
+
   it("installs the bin and production dependencies only", () => {
     for (const name of Object.keys(pkg.bin)) assert.ok(existsSync(join(prefix, "bin", name)), `${name} not linked`);
     // Dev-only packages per the lockfile (some dev dependencies, like @types/node, are also production ones).

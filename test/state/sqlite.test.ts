@@ -329,6 +329,7 @@ describe("sqlite state store", () => {
         outbox: 1,
         messages: 1,
         http_cache: 0,
+        attestations: 0,
         cycles: 1,
         silences: 1,
       },
@@ -413,5 +414,37 @@ describe("sqlite state store", () => {
       () => openStateStore(path),
       (e: unknown) => e instanceof AppError && e.code === "E_STATE" && /newer/.test(e.message),
     );
+  });
+  it("keeps attestation results by (kind, digest), across reopening, and brings a v1 file forward", async () => {
+    const path = tempDb();
+    const store = openStateStore(path);
+    const key = `github:sandover/plasmite:${"ab".repeat(32)}`;
+    assert.equal(await store.attestations.get(key), undefined);
+    await store.attestations.set(key, '[{"kind":"attestation"}]');
+    await store.attestations.set(`npm:${"ab".repeat(32)}`, "other kind");
+    assert.equal(await store.attestations.get(key), '[{"kind":"attestation"}]');
+    store.close();
+    const raw = new DatabaseSync(path);
+    assert.deepEqual(
+      raw
+        .prepare("SELECT kind, digest FROM attestations ORDER BY kind")
+        .all()
+        .map((r) => [r["kind"], r["digest"]]),
+      [
+        ["github", `sandover/plasmite:${"ab".repeat(32)}`],
+        ["npm", "ab".repeat(32)],
+      ],
+    );
+    // A state file from before the table existed (schema v1).
+    raw.exec("DROP TABLE attestations; PRAGMA user_version = 1");
+    raw.close();
+    const again = openStateStore(path);
+    assert.equal(await again.attestations.get(key), undefined);
+    await again.attestations.set(key, "v");
+    assert.equal(await again.attestations.get(key), "v");
+    again.close();
+    const check = new DatabaseSync(path);
+    assert.equal((check.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 2);
+    check.close();
   });
 });

@@ -6,6 +6,7 @@ import { ergoSink } from "./ergo/ergo-sink.ts";
 import { githubIssueSink } from "./github-issue/github-issue-sink.ts";
 import { logSink } from "./log/log-sink.ts";
 import { slackSink } from "./slack/slack-sink.ts";
+import { webhookSink } from "./webhook/webhook-sink.ts";
 
 export type { SinkDeps } from "./deps.ts";
 export { defineSink, type SinkDefinition } from "./define.ts";
@@ -14,7 +15,7 @@ export { defineSink, type SinkDefinition } from "./define.ts";
  * Every sink, one line each: a new sink is one folder under alerts/sinks/ plus one line here. The config's
  * `settings.alerts.sinks[]` union, its secret registration and the factory lookup are all built from this list.
  */
-export const SINKS = [slackSink, ergoSink, logSink, githubIssueSink] as const;
+export const SINKS = [slackSink, ergoSink, logSink, githubIssueSink, webhookSink] as const;
 
 type Schemas<T extends readonly SinkDefinition[]> = { -readonly [K in keyof T]: T[K]["schema"] };
 

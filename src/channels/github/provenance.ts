@@ -23,19 +23,26 @@ import {
 const hexOf = (digest: string | null | undefined): string | undefined =>
   digest?.startsWith("sha256:") ? digest.slice("sha256:".length).toLowerCase() : undefined;
 
-async function attestationsFor(ctx: GatherContext, sha256: string): Promise<readonly Evidence[]> {
+async function attestationsFor(ctx: GatherContext, sha256: string, keepNone = false): Promise<readonly Evidence[]> {
   const e = ctx.endpoints;
-  return cachedEvidence(ctx.cache, `github:${ctx.expected.repository}:${sha256}`, async () => {
-    const got = await fetchGithubAttestations(ctx.http, {
-      apiBase: e.githubApi,
-      repository: ctx.plan.repo,
-      sha256,
-      apiHeaders: e.githubHeaders,
-      bundleHosts: e.bundleHosts,
-    });
-    if (got.kind !== "found") return [got];
-    return got.value.map((a) => toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", ctx.verifier));
-  });
+  return cachedEvidence(
+    ctx.cache,
+    `github:${ctx.expected.repository}:${sha256}`,
+    async () => {
+      const got = await fetchGithubAttestations(ctx.http, {
+        apiBase: e.githubApi,
+        repository: ctx.plan.repo,
+        sha256,
+        apiHeaders: e.githubHeaders,
+        bundleHosts: e.bundleHosts,
+      });
+      if (got.kind !== "found") return [got];
+      return got.value.map((a) =>
+        toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", ctx.verifier),
+      );
+    },
+    { keepNone },
+  );
 }
 
 const isKind = (e: Evidence, kind: "github-build" | "github-release") =>
@@ -105,7 +112,8 @@ export const githubProvenance: ChannelProvenance = {
     const sumsHex = hexOf(sumsAsset?.digest);
     if (sumsAsset && sumsHex) {
       // plasmite's publish job writes the checksum file and never build-attests it: only an attested one is checked.
-      const evidence = await attestationsFor(ctx, sumsHex);
+      // Its absence past the grace is kept, so a steady daemon cycle does not ask again.
+      const evidence = await attestationsFor(ctx, sumsHex, ctx.absenceFinal === true);
       if (evidence.some((e) => isKind(e, "github-build")))
         items.push({ subject: sumsAsset.name, compared: buildResult(ctx, sumsAsset.name, sumsHex, evidence) });
     }

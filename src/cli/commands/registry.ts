@@ -17,4 +17,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "silence", load: async () => (await import("./silence.ts")).registerSilence },
   { name: "demo", load: async () => (await import("./demo.ts")).registerDemo },
   { name: "release", load: async () => (await import("./release.ts")).registerRelease },
+  { name: "state", load: async () => (await import("./state.ts")).registerState },
 ];

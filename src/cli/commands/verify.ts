@@ -1,14 +1,17 @@
 /** `monitor verify`: its options; the work is in verify-action.ts, loaded when the command runs. */
 import type { Command } from "commander";
-import { DEFAULT_REGISTRY, type ChannelRegistry } from "../../channels/registry.ts";
+import { BUILTIN_CHANNEL_IDS } from "../../channels/ids.ts";
 import { channelFlagHelp } from "../channel-flag.ts";
 import type { VerifyFlags } from "./verify-action.ts";
 
 const DEFAULT_TIMEOUT = "45s";
 const DEFAULT_DEEP_TIMEOUT = "30m";
 
-/** `registry`: the channels `--channel` offers (default: the built-ins). */
-export function registerVerify(program: Command, registry: ChannelRegistry = DEFAULT_REGISTRY): void {
+/**
+ * `channelIds`: the channels `--channel` offers in its help (default: the built-ins, by name: the channel modules
+ * load only when the command runs).
+ */
+export function registerVerify(program: Command, channelIds: readonly string[] = BUILTIN_CHANNEL_IDS): void {
   program
     .command("verify")
     .description("check one release on every channel now; exit 0 ok, 1 drift, 3 unknown, 4 pending")
@@ -23,7 +26,9 @@ export function registerVerify(program: Command, registry: ChannelRegistry = DEF
       "--timeout <duration>",
       `deadline for the check (each --wait round); unfinished channels are unknown (default ${DEFAULT_TIMEOUT}, ${DEFAULT_DEEP_TIMEOUT} with --deep)`,
     )
-    .option("--channel <name...>", channelFlagHelp(registry))
+    .option("--channel <name...>", channelFlagHelp(channelIds))
+    .option("--github", "GitHub Actions: annotations per finding, outputs status/report, Markdown to the step summary")
+    .option("--report-file <file>", "with --github: where to write the report@1 JSON (default: in $RUNNER_TEMP)")
     .option("--latest", "require the tag to be every channel's latest version")
     .option("--no-latest", "never check latest-ness")
     .action(async (tagArg: string, flags: VerifyFlags, cmd: Command) => {

@@ -159,6 +159,20 @@ export async function pypiProvenanceReply(
   return json(200, body);
 }
 
+/** npm's `keys.json` TUF target form of the sim's npm registry key. */
+export function simNpmKeysTarget(): Record<string, unknown> {
+  const k = simNpmKey();
+  return {
+    keys: [
+      {
+        keyId: k.keyId,
+        keyUsage: "npm:attestations",
+        publicKey: { rawBytes: k.rawBytes, keyDetails: k.keyDetails, validFor: k.validFor },
+      },
+    ],
+  };
+}
+
 /** The sim's Sigstore trust: `/trusted_root.json` and npm's `keys.json` target form (404 when switched off). */
 export function sigstoreService(rt: ServiceRuntime): ServiceDef {
   return {
@@ -167,18 +181,7 @@ export function sigstoreService(rt: ServiceRuntime): ServiceDef {
       if (!rt.world.attestations.serveTrustedRoot) return json(404, { message: "Not Found" });
       const path = req.segments.join("/");
       if (path === "trusted_root.json") return json(200, simTrustedRoot());
-      if (path === "keys.json") {
-        const k = simNpmKey();
-        return json(200, {
-          keys: [
-            {
-              keyId: k.keyId,
-              keyUsage: "npm:attestations",
-              publicKey: { rawBytes: k.rawBytes, keyDetails: k.keyDetails, validFor: k.validFor },
-            },
-          ],
-        });
-      }
+      if (path === "keys.json") return json(200, simNpmKeysTarget());
       return json(404, { message: "Not Found" });
     },
   };
