@@ -179,9 +179,10 @@ export class OutboxDelivery {
       const text = timeout.aborted ? `deliver timed out after ${this.#o.deliverTimeoutMs} ms` : errorMessage(err);
       const sinkErr = err instanceof SinkError ? err : null;
       const permanent = sinkErr ? !sinkErr.retryable : attempts >= this.#o.maxUnclassifiedAttempts && !timeout.aborted;
+      const codes = errorCodes(err, sinkErr);
       if (permanent) {
         store.markDead(row.id, attempts, text, new Date(this.#o.now()).toISOString());
-        slog.error({ attempts, err: text }, "alert dead-lettered");
+        slog.error({ attempts, ...codes, err: text }, "alert dead-lettered");
         this.#emit(loop, row, "dead", attempts, text, null);
         return;
       }
@@ -191,7 +192,7 @@ export class OutboxDelivery {
       );
       const next = this.#o.now() + delayMs;
       store.markRetry(row.id, attempts, next, text);
-      slog.warn({ attempts, err: text, retry_in_ms: delayMs }, "alert delivery failed; will retry");
+      slog.warn({ attempts, ...codes, err: text, retry_in_ms: delayMs }, "alert delivery failed; will retry");
       this.#emit(loop, row, "retry", attempts, text, next);
     }
   }
@@ -230,6 +231,13 @@ export class OutboxDelivery {
       loop.wake = done;
     });
   }
+}
+
+/** The stable codes of a delivery failure for the log: the SinkError's code and reason, or an AppError's code. */
+function errorCodes(err: unknown, sinkErr: SinkError | null): { code?: string; reason?: string } {
+  if (sinkErr) return { code: sinkErr.code, ...(sinkErr.reason ? { reason: sinkErr.reason } : {}) };
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("E_") ? { code } : {};
 }
 
 function delay(ms: number): Promise<void> {

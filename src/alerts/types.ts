@@ -1,5 +1,6 @@
 import type { ChannelId } from "../channels.ts";
 import type { FindingCode } from "../drift/types.ts";
+import type { ErrorCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 /** An incident is one (project, tag, channel, finding code, subject). */
@@ -84,12 +85,18 @@ export class SinkError extends Error {
   readonly code: "E_SINK_RETRYABLE" | "E_SINK_PERMANENT";
   /** Server-requested delay before the next attempt (e.g. Slack 429 Retry-After). */
   readonly retryAfterMs: number | null;
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+  /** Why, as a stable code when the sink knows it (E_HTTP_AUTH: the credential was refused); logged with `code`. */
+  readonly reason: ErrorCode | null;
+  constructor(
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown; reason?: ErrorCode | null },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SinkError";
     this.retryable = options.retryable;
     this.code = options.retryable ? "E_SINK_RETRYABLE" : "E_SINK_PERMANENT";
     this.retryAfterMs = options.retryAfterMs ?? null;
+    this.reason = options.reason ?? null;
   }
 }
 
@@ -105,12 +112,27 @@ export interface SinkContext {
   signal: AbortSignal;
 }
 
+/**
+ * How a sink's alerts are grouped (`settings.alerts.sinks[].group`): `incident` (default), one message per incident;
+ * `release`, the incidents of one (project, tag) that open (or resolve, remind, reopen) in the same cycle are rolled
+ * up into one message (alerts/rollup.ts).
+ */
+export type SinkGroup = "incident" | "release";
+
 /** One alert destination. A new sink is one folder under alerts/sinks/ plus one line in alerts/sinks/registry.ts. */
 export interface Sink {
   readonly name: string;
   readonly type: string;
   /** Minimum spacing between deliveries (Slack: 1 s). */
   readonly minIntervalMs: number;
+  /** Default `incident`; set from the config entry by the registry. */
+  readonly group?: SinkGroup;
+  /**
+   * The sink renders a rolled-up message (`items`) as one notification itself (Slack, webhook, log). Sinks that
+   * keep per-incident state elsewhere (ergo tasks, issue checklists) leave it unset and the registry hands them a
+   * rolled-up message one incident at a time (alerts/rollup.ts `deliverItemByItem`).
+   */
+  readonly rendersRollups?: boolean;
   deliver(message: AlertMessage, ctx: SinkContext): Promise<void>;
   /** Releases what the sink holds (HTTP agents); called once on shutdown. */
   close?(): Promise<void>;

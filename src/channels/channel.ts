@@ -1,9 +1,10 @@
 import type { z } from "zod";
 import type { Draft } from "../drift/findings.ts";
 import type { Finding } from "../drift/types.ts";
-import type { PlanBase, Probe, ProbeEndpoints } from "../probes/types.ts";
+import type { PlanBase, Probe, ProbeContext, ProbeEndpoints } from "../probes/types.ts";
 import type { NpmrcView } from "../config/npmrc.ts";
 import { AppError } from "../errors.ts";
+import type { Candidate, RegistryAnswer } from "../discover/judge.ts";
 import type { ServiceName } from "../sim/services.ts";
 import type { ChannelProvenance } from "../provenance/gather.ts";
 
@@ -148,6 +149,26 @@ export interface SummaryInput {
   observed: Readonly<Record<string, unknown>>;
 }
 
+// ------------------------------------------------------------------ discovery (`monitor init`)
+
+/** What `monitor init` knows when a channel looks for candidates of its own (a Homebrew tap). */
+export interface DiscoverInput {
+  owner: string;
+  repo: string;
+  /** Names the project may go by: the repository name, then the manifests' package names. */
+  names: readonly string[];
+}
+
+/**
+ * A channel's part of `monitor init` (src/channels/<id>/discover.ts): whether its registry holds a release under a
+ * name, by the channel's own probe. "Not there" is `missing`; a registry that could not tell is `unknown`.
+ */
+export interface ChannelDiscovery {
+  /** Candidates the channel finds by itself, besides the repository's manifests (Homebrew: the tap's formula). */
+  find?(input: DiscoverInput, ctx: ProbeContext): Promise<Candidate[]>;
+  lookup(name: string, release: PlanBase, ctx: ProbeContext): Promise<RegistryAnswer>;
+}
+
 // ------------------------------------------------------------------ the channel
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the defaults let a registry hold channels of any types */
@@ -191,6 +212,8 @@ export interface Channel<
   readonly publishSkipInput?: string;
   /** Provenance evidence gathering and comparison (src/channels/<id>/provenance.ts); none: no provenance row. */
   readonly provenance?: ChannelProvenance;
+  /** `monitor init`'s discovery for this channel, loaded on first use; none: init never configures it by itself. */
+  readonly discover?: () => Promise<ChannelDiscovery>;
   /** The simulated services (src/sim/services/*) that stand in for this channel in the demo and the tests. */
   readonly sim: { readonly services: readonly ServiceName[] };
 }

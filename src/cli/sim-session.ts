@@ -3,7 +3,7 @@ import { SettingsConfig } from "../config/schema.ts";
 import { DEFAULT_REGISTRY } from "../channels/registry.ts";
 import { UsageError } from "../errors.ts";
 import { quote } from "../quote.ts";
-import { applyScenario, isScenarioName, SCENARIOS, type ScenarioOptions } from "../sim/scenarios.ts";
+import { applyScenario, isScenarioName, SCENARIOS, type ScenarioName, type ScenarioOptions } from "../sim/scenarios.ts";
 import { startSim, type Sim } from "../sim/index.ts";
 import { simSpecFor } from "../sim/config-spec.ts";
 
@@ -23,16 +23,27 @@ export async function startSimForScenario(
   loaded: LoadedConfig,
   options: Omit<ScenarioOptions, "project"> = {},
 ): Promise<SimSession> {
-  if (!isScenarioName(scenario)) {
-    throw new UsageError(
-      `--sim: unknown scenario ${quote(scenario)} (one of ${SCENARIOS.map((s) => s.name).join(", ")})`,
-    );
-  }
+  const name = simScenario(scenario);
   const sim = await startSim({ githubToken: null });
   for (const project of loaded.config.projects) {
-    applyScenario(sim.world, scenario, { ...options, project: simSpecFor(project) });
+    applyScenario(sim.world, name, { ...options, project: simSpecFor(project) });
   }
   return { sim };
+}
+
+/** The sim's worlds (`--sim <world>[/<scenario>]`); a bare scenario name is the plasmite world's. */
+export const SIM_WORLDS = ["plasmite"] as const;
+
+/** `plasmite` -> `clean`, `plasmite/stale-formula` -> `stale-formula`, `partial` -> `partial`; else a usage error. */
+export function simScenario(value: string): ScenarioName {
+  const [world, scenario] = value.includes("/") ? value.split("/", 2) : [value, undefined];
+  const name = (SIM_WORLDS as readonly string[]).includes(world ?? "") ? (scenario ?? "clean") : value;
+  if (!isScenarioName(name)) {
+    throw new UsageError(
+      `--sim: unknown world or scenario ${quote(value)} (worlds: ${SIM_WORLDS.join(", ")}; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")})`,
+    );
+  }
+  return name;
 }
 
 /** Points every endpoint of the loaded config at the sim (the config file itself is untouched). */
@@ -54,4 +65,15 @@ export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
   // The sim accepts any token; with one, steady-state revalidations (304) are free, as on real GitHub.
   loaded.githubToken ??= SIM_TOKEN;
   loaded.secrets.add(loaded.githubToken);
+}
+
+/**
+ * `monitor init --sim <world>[/<scenario>]`: the world's project as its scenario leaves it, with no config to take
+ * names from (init discovers them).
+ */
+export async function startSimWorld(value: string): Promise<Sim> {
+  const name = simScenario(value);
+  const sim = await startSim({ githubToken: null });
+  applyScenario(sim.world, name);
+  return sim;
 }

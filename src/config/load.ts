@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { z } from "zod";
+import { z } from "zod";
 import cron from "node-cron";
 import { sinkSecrets } from "../alerts/sinks/registry.ts";
 import { AppError, ConfigError } from "../errors.ts";
@@ -9,7 +9,7 @@ import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
 import { channelSettingsSecrets, DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
-import { configSchemas, MonitorConfig } from "./schema.ts";
+import { configSchemas, MonitorConfig, ProjectConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
 import { tokenRuleIssue } from "./listen.ts";
 
@@ -36,6 +36,8 @@ export interface LoadOptions {
   secrets?: SecretRegistry;
   /** The channels the config may name (default: the built-ins). */
   registry?: ChannelRegistry;
+  /** `monitor init --settings`: a file with no projects is accepted (every other command needs one). */
+  settingsOnly?: boolean;
 }
 
 export function loadConfigFile(path: string, options: LoadOptions = {}): LoadedConfig {
@@ -71,11 +73,14 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   registerUrlCredentials(interpolated, secrets);
 
   const registry = options.registry ?? DEFAULT_REGISTRY;
-  const schema = registry === DEFAULT_REGISTRY ? MonitorConfig : configSchemas(registry.channels).MonitorConfig;
+  const schemas = registry === DEFAULT_REGISTRY ? null : configSchemas(registry.channels);
+  const full = schemas ? schemas.MonitorConfig : MonitorConfig;
+  const schema = options.settingsOnly
+    ? full.extend({ projects: z.array(schemas ? schemas.ProjectConfig : ProjectConfig).default([]) })
+    : full;
   const parsed = schema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), source);
   // tsc needs the cast (a registry-built schema infers a structurally different MonitorConfig); the linter's program does not see that.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   const config = parsed.data as MonitorConfig;
   const ruleIssues = checkRules(config, registry);
   if (ruleIssues.length) throw new ConfigError(ruleIssues, source);

@@ -64,6 +64,18 @@ export const WatchConfig = z.strictObject({
   include_prereleases: z.boolean().default(false),
 });
 
+/** settings.watch: the per-project keys (project.watch overrides them) plus the process-wide ones. */
+export const WatchSettings = WatchConfig.extend({
+  max_concurrent_cycles: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(16)
+    .describe(
+      "Cycles the daemon runs at once, across all projects; the rest wait in a fair queue (first come, first served, one per project), so one cron tick for N projects never starts N at once.",
+    ),
+});
+
 export const AlertsConfig = z.strictObject({
   flap_cycles: z
     .int()
@@ -238,7 +250,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     http: HttpConfig.default(HttpConfig.parse({})),
     grace: GraceConfig.default({} as never /* every key is optional */),
     state_dir: z.string().default(".monitor-state"),
-    watch: WatchConfig.default(WatchConfig.parse({})),
+    watch: WatchSettings.default(WatchSettings.parse({})),
     alerts: AlertsConfig.default(AlertsConfig.parse({})),
     server: ServerConfig.default(ServerConfig.parse({})),
     retention: RetentionConfig.default(RetentionConfig.parse({})),

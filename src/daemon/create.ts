@@ -15,7 +15,10 @@ export interface CreateDaemonOptions {
   sinks?: readonly Sink[];
   /** Daemon tuning (drain bounds, clock, jitter source). */
   daemon?: Partial<
-    Pick<DaemonOptions, "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "statusUrl" | "verify">
+    Pick<
+      DaemonOptions,
+      "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "scheduler" | "statusUrl" | "verify"
+    >
   >;
 }
 
@@ -66,9 +69,12 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
   }
 }
 
-/** A sink that could never deliver (a missing ergo directory) is a config error at start (exit 2). */
+/** A sink that could never deliver (a missing ergo directory, no GitHub token) is a config error at start (exit 2). */
 export function checkSinks(loaded: LoadedConfig): void {
-  const issues = sinkConfigIssues(loaded.config.settings.alerts.sinks, loaded.baseDir);
+  const issues = sinkConfigIssues(loaded.config.settings.alerts.sinks, {
+    baseDir: loaded.baseDir,
+    githubToken: loaded.githubToken !== null,
+  });
   if (issues.length) throw new ConfigError(issues, loaded.source);
 }
 

@@ -4,6 +4,8 @@ import type { ServiceName } from "./services.ts";
 import type { World } from "./world.ts";
 
 const STATUS_TEXT: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
@@ -67,6 +69,26 @@ export function faultReply(fault: ActiveFault, req: SimRequest, world: World): R
     fault.retryAfterSec !== undefined ? { "retry-after": String(fault.retryAfterSec) } : {};
   const nowSec = Math.floor(world.now() / 1000);
   switch (fault.kind) {
+    case "401":
+      if (family(req.service) === "github") {
+        // Real GitHub answer to a revoked or mistyped token (any endpoint).
+        return json(401, {
+          message: "Bad credentials",
+          documentation_url: "https://docs.github.com/rest",
+          status: "401",
+        });
+      }
+      return errorBody(req.service, 401);
+    case "403":
+      if (family(req.service) === "github") {
+        // Real GitHub answer to a fine-grained token without the permission the endpoint needs.
+        return json(403, {
+          message: "Resource not accessible by personal access token",
+          documentation_url: "https://docs.github.com/rest",
+          status: "403",
+        });
+      }
+      return errorBody(req.service, 403);
     case "500":
     case "502":
     case "503": {

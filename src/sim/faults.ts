@@ -1,6 +1,8 @@
 import type { ServiceName } from "./services.ts";
 
 export const FAULT_KINDS = [
+  "401",
+  "403",
   "500",
   "502",
   "503",
@@ -19,6 +21,8 @@ export interface FaultSpec {
   /** A string matches the request path (without query) exactly or as a prefix; a RegExp is tested on path + query. */
   path?: string | RegExp;
   /**
+   * - `401`: the credential is refused as the service does it (GitHub: `Bad credentials`), e.g. a revoked token.
+   * - `403`: the credential lacks a permission (GitHub: `Resource not accessible by personal access token`).
    * - `500`/`502`/`503`: that status with the service's JSON error body.
    * - `429`, `403-ratelimit`: rate limiting as the service does it (GitHub: primary limit, or the secondary-limit
    *   variant with `Retry-After` when `retryAfterSec` is set).

@@ -27,7 +27,7 @@ export type {
   VersionArtifacts,
   WorldOptions,
 } from "./spec.ts";
-export { SimStats } from "./stats.ts";
+export { SimStats, credentialFingerprint } from "./stats.ts";
 export { ActionsStore, plasmiteWorkflows } from "./model-actions.ts";
 export type { ScriptedOutcome, WorkflowDef, WorkflowRunRecord } from "./model-actions.ts";
 export type { RequestLogEntry, ServiceCounters } from "./stats.ts";

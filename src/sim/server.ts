@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { ActiveFault } from "./faults.ts";
 import { faultReply } from "./fault-replies.ts";
 import type { ServiceName } from "./services.ts";
-import type { SimStats } from "./stats.ts";
+import { credentialFingerprint, type SimStats } from "./stats.ts";
 import { httpDate } from "./time.ts";
 import type { World } from "./world.ts";
 
@@ -228,6 +228,7 @@ async function onRequest(
 ): Promise<void> {
   const started = Date.now();
   const sreq = toSimRequest(def.service, req, base);
+  const auth = sreq.header("authorization");
   let fault: ActiveFault | null = null;
   rt.stats.begin(def.service);
   res.on("close", () => {
@@ -238,6 +239,8 @@ async function onRequest(
       path: req.url ?? "/",
       status: res.headersSent ? res.statusCode : null,
       authenticated: sreq.authenticated,
+      credential: auth === undefined ? null : credentialFingerprint(auth),
+      userAgent: sreq.header("user-agent") ?? null,
       durationMs: Date.now() - started,
       fault: fault?.kind ?? null,
     });

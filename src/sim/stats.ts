@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FaultKind } from "./faults.ts";
 import { SERVICES, type ServiceName } from "./services.ts";
 
@@ -18,8 +19,22 @@ export interface RequestLogEntry {
   status: number | null;
   /** An Authorization header was present. */
   authenticated: boolean;
+  /** The credential of the Authorization header as credentialFingerprint() gives it (never the token itself). */
+  credential: string | null;
+  /** The User-Agent header as received. */
+  userAgent: string | null;
   durationMs: number;
   fault: FaultKind | null;
+}
+
+/**
+ * What the request log keeps of a credential: `sha256:` and the first 16 hex digits of the hash of the token
+ * (the part after `Bearer `/`token `, or the whole header value). Tests compare it to the token they configured.
+ */
+export function credentialFingerprint(authorization: string): string {
+  const m = /^\s*(?:bearer|token|basic)\s+(.+?)\s*$/i.exec(authorization);
+  const secret = m?.[1] ?? authorization.trim();
+  return `sha256:${createHash("sha256").update(secret).digest("hex").slice(0, 16)}`;
 }
 
 function emptyCounters(): Record<ServiceName, ServiceCounters> {

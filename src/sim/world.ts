@@ -371,6 +371,10 @@ export class World {
       "Cargo.toml": `[package]\nname = "${p.crate ?? p.name}"\nversion = "${art.version}"\nedition = "2024"\nlicense = "${p.license}"\n`,
       "CHANGELOG.md": `# Changelog\n\n## [${art.version}] - ${new Date(art.commitAt).toISOString().slice(0, 10)}\n\n- Release ${art.version}.\n`,
     };
+    // The manifests `monitor init` reads at the tag: the npm and Python bindings beside the crate.
+    if (p.npm)
+      files["bindings/node/package.json"] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
+    if (p.pypi) files["bindings/python/pyproject.toml"] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
     if (p.targetsManifest !== null) files[p.targetsManifestPath] = p.targetsManifest;
     const commit = repo.commit(files, `release: ${art.tag}`, art.commitAt);
     repo.addTag(art.tag, commit.sha, !art.options.lightweightTag, art.commitAt + MINUTE, `${art.tag}\n`);

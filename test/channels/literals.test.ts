@@ -28,6 +28,7 @@ const ALLOWED: Readonly<Record<string, { ids: readonly string[]; reason: string 
     reason: `${GITHUB_PLATFORM}: crates.io trusted publishing's provider value`,
   },
   "src/discover/judge.ts": { ids: ["github"], reason: DISCOVERY },
+  "src/discover/run.ts": { ids: ["homebrew"], reason: DISCOVERY },
   "src/discover/repo-files.ts": { ids: ["crates", "npm", "pypi"], reason: DISCOVERY },
   "src/discover/write-config.ts": { ids: ["github", "crates", "npm", "pypi", "homebrew"], reason: DISCOVERY },
 };

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Sink } from "../types.ts";
-import type { SinkDeps } from "./deps.ts";
+import type { SinkCheckDeps, SinkDeps } from "./deps.ts";
 
 /**
  * What a sink folder exports: its config schema, its secret fields, its factory and an optional start-up check.
@@ -21,10 +21,10 @@ export interface SinkDefinition<T extends string = string, S extends SinkSchema<
   /** Builds the sink. A sink holding resources (HTTP agents) exposes `close()`. */
   create(config: z.infer<S>, deps: SinkDeps): Sink;
   /**
-   * Start-up check of config that names something outside the file (ergo's repo_dir); each issue starts with
-   * `at` (`settings.alerts.sinks[<i>]`). `watch` and `config check` refuse to start on any.
+   * Start-up check of what the sink needs outside its own entry (ergo's repo_dir, github-issue's token); each
+   * issue starts with `at` (`settings.alerts.sinks[<i>]`). `watch` and `config check` refuse to start on any.
    */
-  check?(config: z.infer<S>, deps: Pick<SinkDeps, "baseDir">, at: string): string[];
+  check?(config: z.infer<S>, deps: SinkCheckDeps, at: string): string[];
 }
 
 /** The shape every sink schema has: a strict object discriminated by `type`, with a `name`. */

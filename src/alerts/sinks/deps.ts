@@ -22,3 +22,11 @@ export interface SinkDeps {
   /** Each configured project's GitHub repository (owner/name) by project name (github-issue's default repo). */
   projectRepos?: ReadonlyMap<string, string>;
 }
+
+/** What a sink's start-up check (SinkDefinition.check) gets besides its own config. */
+export interface SinkCheckDeps {
+  /** Directory of the config file (relative paths in a sink's config resolve against it). */
+  baseDir?: string;
+  /** A GitHub token is configured (settings.github.token or $GITHUB_TOKEN); its value never reaches a check. */
+  githubToken: boolean;
+}

@@ -30,5 +30,6 @@ export const crates = defineChannel<
   summary: summaryCrates,
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: cratesProvenance,
+  discover: async () => (await import("./discover.ts")).cratesDiscovery,
   sim: { services: ["crates-api", "crates-index", "crates-static"] },
 });

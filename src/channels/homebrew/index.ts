@@ -21,5 +21,6 @@ export const homebrew = defineChannel<"homebrew", HomebrewChannelConfig, Homebre
   observed: observedHomebrew,
   summary: summaryHomebrew,
   provenance: homebrewProvenance,
+  discover: async () => (await import("./discover.ts")).homebrewDiscovery,
   sim: { services: ["github-api"] },
 });

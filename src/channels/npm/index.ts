@@ -22,5 +22,6 @@ export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservatio
   summary: summaryNpm,
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: npmProvenance,
+  discover: async () => (await import("./discover.ts")).npmDiscovery,
   sim: { services: ["npm"] },
 });

@@ -33,5 +33,6 @@ export const pypi = defineChannel<
   summary: summaryPypi,
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: pypiProvenance,
+  discover: async () => (await import("./discover.ts")).pypiDiscovery,
   sim: { services: ["pypi", "pypi-files"] },
 });

@@ -12,6 +12,7 @@ export interface CommandEntry {
 /** One line per command. */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: "verify", load: async () => (await import("./verify.ts")).registerVerify },
+  { name: "init", load: async () => (await import("./init.ts")).registerInit },
   { name: "config", load: async () => (await import("./config.ts")).registerConfig },
   { name: "watch", load: async () => (await import("./watch.ts")).registerWatch },
   { name: "silence", load: async () => (await import("./silence.ts")).registerSilence },

@@ -292,6 +292,38 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
         if (!commit) return notFound("git/commits#get-a-commit-object");
         return cached(json(200, renderCommit(urls, repo, commit)), commit.at);
       }
+      if (b === "trees" && c !== undefined && rest.length >= 3) {
+        // `git/trees/{tree-ish}`: a ref name, a tag or a commit sha; `?recursive=1` lists every file, as GitHub does.
+        const commit = repo.resolveRef(rest.slice(2).join("/"));
+        if (!commit) return notFound("git/trees#get-a-tree");
+        const recursive = req.query.get("recursive") !== null;
+        const paths = [...commit.files.keys()].sort();
+        const dirs = new Set(
+          paths.flatMap((p) =>
+            p
+              .split("/")
+              .slice(0, -1)
+              .map((_, i, a) => a.slice(0, i + 1).join("/")),
+          ),
+        );
+        const entries = [
+          ...[...dirs].map((path) => ({
+            path,
+            mode: "040000",
+            type: "tree",
+            sha: createHash("sha1").update(`tree ${path}`).digest("hex"),
+          })),
+          ...paths.map((path) => {
+            const data = commit.files.get(path)!;
+            return { path, mode: "100644", type: "blob", sha: gitBlobSha(data), size: data.length };
+          }),
+        ]
+          .filter((e) => recursive || !e.path.includes("/"))
+          .sort((x, y) => (x.path < y.path ? -1 : 1))
+          .map((e) => ({ ...e, url: `${api}/git/${e.type === "tree" ? "trees" : "blobs"}/${e.sha}` }));
+        const sha = commit.sha.split("").reverse().join("");
+        return cached(json(200, { sha, url: `${api}/git/trees/${sha}`, tree: entries, truncated: false }), commit.at);
+      }
       return notFound("git");
     }
 

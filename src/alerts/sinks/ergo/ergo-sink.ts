@@ -14,7 +14,7 @@ import { errorMessage } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext, type SinkMemory } from "../../types.ts";
 import { defineSink } from "../define.ts";
-import type { SinkDeps } from "../deps.ts";
+import type { SinkCheckDeps, SinkDeps } from "../deps.ts";
 import { incidentTaskBody, markedIncident } from "./body.ts";
 import { ErgoSinkSchema, type ErgoSinkConfig } from "./schema.ts";
 
@@ -97,7 +97,7 @@ export function ergoSinkDir(config: ErgoSinkConfig, deps: Pick<SinkDeps, "baseDi
  * Start-up check of one `settings.alerts.sinks[]` entry (`at` is its config path): `repo_dir` must exist and be
  * an ergo repository (a `.ergo` in it or above it, as ergo finds it); otherwise every alert would dead-letter.
  */
-export function ergoSinkIssues(config: ErgoSinkConfig, deps: Pick<SinkDeps, "baseDir">, at: string): string[] {
+export function ergoSinkIssues(config: ErgoSinkConfig, deps: Pick<SinkCheckDeps, "baseDir">, at: string): string[] {
   const dir = ergoSinkDir(config, deps);
   if (!isDirectory(dir)) return [`${at}.repo_dir: ergo directory ${dir} does not exist`];
   if (findErgoDir(dir) === null)

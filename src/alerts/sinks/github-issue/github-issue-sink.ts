@@ -4,7 +4,7 @@ import { AppError } from "../../../errors.ts";
 import type { SecretRegistry } from "../../../secrets.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext } from "../../types.ts";
 import { defineSink } from "../define.ts";
-import type { SinkDeps } from "../deps.ts";
+import type { SinkCheckDeps, SinkDeps } from "../deps.ts";
 import { markedKey } from "./body.ts";
 import { planIssue, type CurrentIssue } from "./plan.ts";
 import { GithubIssueSinkSchema, type GithubIssueSinkConfig } from "./schema.ts";
@@ -17,7 +17,17 @@ export const githubIssueSink = defineSink({
   schema: GithubIssueSinkSchema,
   secrets: () => [],
   create: (c, deps) => createGithubIssueSink(c, deps),
+  check: (c, deps, at) => githubIssueSinkIssues(c, deps, at),
 });
+
+/** Start-up check: without a token every call would answer 401 and every alert would wait forever. */
+export function githubIssueSinkIssues(config: GithubIssueSinkConfig, deps: SinkCheckDeps, at: string): string[] {
+  if (deps.githubToken) return [];
+  const where = config.repo ?? "each project's repo";
+  return [
+    `${at} (type github-issue, name "${config.name}"): needs a GitHub token that can write issues on ${where} (issues:write); set settings.github.token or $GITHUB_TOKEN`,
+  ];
+}
 
 /**
  * One GitHub issue per (project, tag) with drift, semantic-release's failure issue for releases: a checklist of
@@ -98,7 +108,7 @@ export function createGithubIssueSink(config: GithubIssueSinkConfig, deps: SinkD
   };
 }
 
-type Fail = (what: string, err: unknown) => SinkError;
+type Fail = (what: string, err: unknown, where: { owner: string; repo: string }) => SinkError;
 
 interface IssueData {
   number: number;
@@ -126,7 +136,7 @@ class IssueApi {
     try {
       return await run();
     } catch (err) {
-      throw this.#fail(what, err);
+      throw this.#fail(what, err, this.#where);
     }
   }
 
@@ -240,43 +250,90 @@ function toCurrent(i: IssueData): CurrentIssue {
 const RETRYABLE = (status: number): boolean =>
   status === 401 || status === 403 || status === 408 || status === 409 || status === 429 || status >= 500;
 
+const TOKEN_SETTING = "settings.github.token or $GITHUB_TOKEN";
+
 /**
  * Octokit failures as SinkErrors: transport failures and retryable statuses retry through the outbox (with the
  * server's Retry-After or rate-limit reset as the least delay); 400, 404, 410 and 422 are permanent. The text holds
- * the status and GitHub's `message` only, redacted: never the request (headers, token).
+ * the status, GitHub's `message` and what to fix, redacted: never the request (headers, token). `reason` is the
+ * stable code: E_HTTP_AUTH (401, 403: the token), E_HTTP_RATE_LIMITED, E_HTTP_STATUS, or the transport's code.
  */
 function errorMapper(name: string, secrets: SecretRegistry): Fail {
-  return (what, err) => {
+  return (what, err, where) => {
     if (err instanceof SinkError) return err;
     const e = err as {
       status?: unknown;
       cause?: unknown;
-      message?: unknown;
       response?: { data?: unknown; headers?: Record<string, unknown> };
     };
+    const slug = `${where.owner}/${where.repo}`;
     const text = (s: string) => secrets.redact(`github-issue sink "${name}": ${what}: ${s}`);
-    if (e.cause instanceof AppError) {
-      return new SinkError(text(e.cause.message), { retryable: true, cause: plainCause(e.cause, secrets) });
-    }
-    if (err instanceof AppError)
-      return new SinkError(text(err.message), { retryable: true, cause: plainCause(err, secrets) });
+    const app = e.cause instanceof AppError ? e.cause : err instanceof AppError ? err : null;
+    if (app !== null) return fromClientError(app, text, secrets);
     const status = typeof e.status === "number" ? e.status : null;
     if (status === null || e.response === undefined) {
       const m = err instanceof Error ? err.message : String(err);
-      return new SinkError(text(`request failed: ${m}`), { retryable: true });
+      return new SinkError(text(`request failed: ${m}`), { retryable: true, reason: "E_HTTP_NETWORK" });
     }
     const data = e.response.data as { message?: unknown; errors?: unknown } | undefined;
-    const ghMessage = typeof data?.message === "string" ? data.message : "";
+    const ghMessage = typeof data?.message === "string" ? ` ${data.message.replace(/\s+/g, " ").slice(0, 200)}` : "";
     const details = Array.isArray(data?.errors) ? ` ${JSON.stringify(data.errors).slice(0, 300)}` : "";
-    return new SinkError(text(`HTTP ${status}${ghMessage ? ` ${ghMessage}` : ""}${details}`), {
-      retryable: RETRYABLE(status),
-      retryAfterMs: retryAfterMs(e.response.headers ?? {}),
-    });
+    const head = `HTTP ${status}${ghMessage}${details}`;
+    const options = { retryable: RETRYABLE(status), retryAfterMs: retryAfterMs(e.response.headers ?? {}) };
+    switch (status) {
+      case 401:
+        return new SinkError(
+          text(
+            `${head}: GitHub refused the token (${TOKEN_SETTING}); fix it and restart, the alert waits in the outbox`,
+          ),
+          { ...options, reason: "E_HTTP_AUTH" },
+        );
+      case 403:
+        return new SinkError(
+          text(`${head}: the token (${TOKEN_SETTING}) may not write issues on ${slug}; it needs issues:write`),
+          { ...options, reason: "E_HTTP_AUTH" },
+        );
+      case 404:
+        return new SinkError(text(`${head}: ${slug} does not exist or the token cannot see it`), {
+          ...options,
+          reason: "E_HTTP_STATUS",
+        });
+      case 410:
+        return new SinkError(text(`${head}: issues are disabled on ${slug}`), { ...options, reason: "E_HTTP_STATUS" });
+      default:
+        return new SinkError(text(head), {
+          ...options,
+          reason: status === 429 ? "E_HTTP_RATE_LIMITED" : "E_HTTP_STATUS",
+        });
+    }
   };
 }
 
-function plainCause(err: Error, secrets: SecretRegistry): Error {
-  return new Error(secrets.redact(err.message));
+/**
+ * What the runtime's HTTP client threw (before Octokit saw a response): a 5xx or 408 it gave up on, a rate limit
+ * with the server's wait, a timeout or network failure. All retryable; the text leaves the URL out (the `what`
+ * says which call) and keeps the client's wording for the rest.
+ */
+function fromClientError(app: AppError, text: (s: string) => string, secrets: SecretRegistry): SinkError {
+  const status = typeof app.details?.["status"] === "number" ? app.details["status"] : null;
+  const cause = new Error(secrets.redact(app.message));
+  if (app.code === "E_HTTP_STATUS" && status !== null) {
+    return new SinkError(text(`HTTP ${status}${status >= 500 ? " (GitHub server error)" : ""}`), {
+      retryable: true,
+      cause,
+      reason: app.code,
+    });
+  }
+  if (app.code === "E_HTTP_RATE_LIMITED") {
+    const wait = app.details?.["wait_ms"];
+    return new SinkError(text(`rate limited${status !== null ? ` (HTTP ${status})` : ""}`), {
+      retryable: true,
+      retryAfterMs: typeof wait === "number" ? wait : null,
+      cause,
+      reason: app.code,
+    });
+  }
+  return new SinkError(text(app.message), { retryable: true, cause, reason: app.code });
 }
 
 /** `retry-after` seconds, or the wait until `x-ratelimit-reset` when the budget is spent; null otherwise. */

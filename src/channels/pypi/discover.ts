@@ -1,0 +1,24 @@
+import type { RegistryAnswer } from "../../discover/judge.ts";
+import { errorMessage } from "../../errors.ts";
+import type { ChannelDiscovery } from "../channel.ts";
+import { pypiProbe } from "./probe.ts";
+
+/** PyPI holds the release when the project has that version; the earliest upload time is when it arrived. */
+export const pypiDiscovery: ChannelDiscovery = {
+  async lookup(project, release, ctx): Promise<RegistryAnswer> {
+    try {
+      const o = await pypiProbe.observe({ ...release, pypi: { project, files: [] } }, ctx);
+      if (o.release) {
+        const times = o.release.files.map((f) => f.upload_time).filter((t): t is string => t !== null);
+        return { status: "holds", version: o.release.version, published_at: times.sort()[0] ?? null };
+      }
+      if (!o.project_found) return { status: "missing", reason: `PyPI has no project ${project}` };
+      return {
+        status: "missing",
+        reason: `PyPI has ${project}${o.latest_version ? ` (latest ${o.latest_version})` : ""} but not ${release.version}`,
+      };
+    } catch (err) {
+      return { status: "unknown", reason: `PyPI could not tell: ${errorMessage(err)}` };
+    }
+  },
+};
