@@ -1,7 +1,9 @@
 import type { z } from "zod";
 import type { Draft } from "../drift/findings.ts";
 import type { Finding } from "../drift/types.ts";
-import type { PlanBase, Probe, ProbeContext } from "../probes/types.ts";
+import type { PlanBase, Probe, ProbeContext, ProbeEndpoints } from "../probes/types.ts";
+import type { NpmrcView } from "../config/npmrc.ts";
+import { AppError } from "../errors.ts";
 import type { Candidate, RegistryAnswer } from "../discover/judge.ts";
 import type { ServiceName } from "../sim/services.ts";
 import type { ChannelProvenance } from "../provenance/gather.ts";
@@ -50,6 +52,43 @@ export interface PlanPeers {
 export interface RuleProject {
   /** Set when the project declares a targets manifest (per-channel platforms default to it). */
   targets_manifest?: string | undefined;
+}
+
+// ------------------------------------------------------------------ settings (endpoints)
+
+/** What an endpoint block is read with besides the block itself (a LoadedConfig satisfies it). */
+export interface EndpointInputs {
+  /** npm's own configuration, read once on first use; null when not consulted (--sim). */
+  readonly npmrc: (() => Promise<NpmrcView>) | null;
+}
+
+/** A per-host request limit a registry imposes (crates.io: one API request per second). */
+export interface HostLimit {
+  concurrency: number;
+  min_interval_ms: number;
+}
+
+/**
+ * The channel's `settings.<id>` block (where its registry lives) and what its probe reads from it. The block is
+ * strict and every field is optional or defaulted: the block itself defaults to its parse of `{}`.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the defaults let a registry hold blocks of any types */
+export interface ChannelSettings<B = any, E = any> {
+  readonly schema: z.ZodType<B>;
+  /** `ProbeContext.endpoints[<id>]`: the probe's view of the parsed block. */
+  endpoints(block: B, inputs: EndpointInputs): E;
+  /** Values in the block that are secrets (registered before anything logs). */
+  secrets?(block: B): readonly (string | null | undefined)[];
+  /** Limits on hosts of the block, applied unless `settings.http.host_limits` names the host. */
+  hostLimits?(block: B): Readonly<Record<string, HostLimit>>;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The probe context's endpoints of one channel (the runtime builds them from its `settings.<id>` block). */
+export function endpointsOf<E>(endpoints: ProbeEndpoints, channel: { readonly id: string }): E {
+  const e = endpoints[channel.id];
+  if (e === undefined) throw new AppError("E_CONFIG_INVALID", `settings.${channel.id}: no endpoints configured`);
+  return e as E;
 }
 
 // ------------------------------------------------------------------ plan
@@ -135,7 +174,15 @@ export interface ChannelDiscovery {
 // ------------------------------------------------------------------ the channel
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the defaults let a registry hold channels of any types */
-export interface Channel<Id extends string = string, C = any, P = any, O extends { channel: Id } = any, S = any> {
+export interface Channel<
+  Id extends string = string,
+  C = any,
+  P = any,
+  O extends { channel: Id } = any,
+  S = any,
+  B = any,
+  E = any,
+> {
   readonly id: Id;
   /** Plain name for people: the evidence report's Delivery Verification lines. */
   readonly evidenceLabel: string;
@@ -143,6 +190,8 @@ export interface Channel<Id extends string = string, C = any, P = any, O extends
   readonly statusColumn: string;
   /** Default propagation grace (a duration), counted from the anchor's publication. */
   readonly defaultGrace: string;
+  /** The monitor's `settings.<id>` block (the channel's registry endpoints); none: the channel has no block. */
+  readonly settings?: ChannelSettings<B, E>;
   /** The project's `channels.<id>` block: strict, errors name the path. */
   readonly config: z.ZodType<C>;
   /** Templates in the block, for the unknown-placeholder rule: [path below channels.<id>, template]. */
@@ -173,9 +222,9 @@ export interface Channel<Id extends string = string, C = any, P = any, O extends
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Type helper: checks a channel object against the interface while keeping its precise types. */
-export function defineChannel<Id extends string, C, P, O extends { channel: Id }, S = unknown>(
-  channel: Channel<Id, C, P, O, S>,
-): Channel<Id, C, P, O, S> {
+export function defineChannel<Id extends string, C, P, O extends { channel: Id }, S = unknown, B = never, E = never>(
+  channel: Channel<Id, C, P, O, S, B, E>,
+): Channel<Id, C, P, O, S, B, E> {
   return channel;
 }
 

@@ -1,5 +1,5 @@
-import type { ProbeResult } from "../probes/types.ts";
-import type { Channel } from "./channel.ts";
+import type { ProbeEndpoints, ProbeResult } from "../probes/types.ts";
+import type { Channel, ChannelSettings, EndpointInputs, HostLimit } from "./channel.ts";
 import { crates } from "./crates/index.ts";
 import { github } from "./github/index.ts";
 import { homebrew } from "./homebrew/index.ts";
@@ -71,4 +71,40 @@ export const CHANNELS: readonly ChannelId[] = BUILTIN_CHANNELS.map((c) => c.id);
 
 export function isChannelId(value: string): value is ChannelId {
   return (CHANNELS as readonly string[]).includes(value);
+}
+
+/** The channels' `settings.<id>` blocks, each with its parsed value (channels without a block are left out). */
+function blocks(registry: ChannelRegistry, settings: Readonly<Record<string, unknown>>) {
+  return registry.channels.flatMap((c) => {
+    const piece: ChannelSettings | undefined = c.settings;
+    return piece ? [{ id: c.id, piece, block: settings[c.id] ?? (piece.schema.parse({}) as unknown) }] : [];
+  });
+}
+
+/** `ProbeContext.endpoints`: each channel's view of its `settings.<id>` block, keyed by channel id. */
+export function probeEndpoints(
+  registry: ChannelRegistry,
+  settings: Readonly<Record<string, unknown>>,
+  inputs: EndpointInputs,
+): ProbeEndpoints {
+  return Object.fromEntries(blocks(registry, settings).map((b) => [b.id, b.piece.endpoints(b.block, inputs)]));
+}
+
+/** Host limits the channels' registries impose (before `settings.http.host_limits`, which wins). */
+export function channelHostLimits(
+  registry: ChannelRegistry,
+  settings: Readonly<Record<string, unknown>>,
+): Record<string, HostLimit> {
+  return Object.assign({}, ...blocks(registry, settings).map((b) => b.piece.hostLimits?.(b.block) ?? {})) as Record<
+    string,
+    HostLimit
+  >;
+}
+
+/** Secret values in the channels' `settings.<id>` blocks. */
+export function channelSettingsSecrets(
+  registry: ChannelRegistry,
+  settings: Readonly<Record<string, unknown>>,
+): (string | null | undefined)[] {
+  return blocks(registry, settings).flatMap((b) => [...(b.piece.secrets?.(b.block) ?? [])]);
 }

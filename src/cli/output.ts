@@ -1,7 +1,7 @@
 import type { Report } from "../report/types.ts";
 import type { Status } from "../drift/types.ts";
 import { worstStatus } from "../drift/types.ts";
-import { ExitCode } from "./exit-codes.ts";
+import { ExitCode } from "../exit-codes.ts";
 
 /** Exit code for a set of verdicts: 0 all ok, 1 any drift, 3 unknown (nothing drifted), 4 only pending. */
 export function exitCodeFor(reports: readonly Report[]): ExitCode {

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { AppError, errorMessage } from "../errors.ts";
 import { escapeControlsKeepLines } from "../quote.ts";
-import { ExitCode, exitCodeForErrorCode } from "./exit-codes.ts";
+import { ExitCode, exitCodeForErrorCode } from "../exit-codes.ts";
 import { COMMANDS } from "./commands/registry.ts";
 
 /**

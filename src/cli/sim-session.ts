@@ -1,6 +1,6 @@
 import type { LoadedConfig } from "../config/load.ts";
-import type { ProjectConfig } from "../config/schema.ts";
 import { SettingsConfig } from "../config/schema.ts";
+import { DEFAULT_REGISTRY } from "../channels/registry.ts";
 import { UsageError } from "../errors.ts";
 import { quote } from "../quote.ts";
 import {
@@ -13,7 +13,7 @@ import {
   type WorldName,
 } from "../sim/scenarios.ts";
 import { startSim, type Sim } from "../sim/index.ts";
-import type { ProjectSpec } from "../sim/spec.ts";
+import { simSpecFor } from "../sim/config-spec.ts";
 
 const SIM_TOKEN = "sim-token-not-a-secret";
 
@@ -58,42 +58,20 @@ export function simScenario(value: string): { world: WorldName; scenario: Scenar
   return { world, scenario: name };
 }
 
-/** The sim project matching a configured project. */
-export function simSpecFor(p: ProjectConfig): Partial<ProjectSpec> {
-  const c = p.channels;
-  const spec: Partial<ProjectSpec> = {
-    name: p.name,
-    repo: p.repo,
-    tagPrefix: p.tag_prefix,
-    tap: c.homebrew?.tap ?? null,
-    crate: c.crates?.crate ?? null,
-    npm: c.npm?.package ?? null,
-    pypi: c.pypi?.project ?? null,
-  };
-  if (c.homebrew) spec.formulaPath = c.homebrew.formula.replace("{name}", p.name);
-  if (c.github?.platforms) spec.githubPlatforms = c.github.platforms;
-  if (c.homebrew?.platforms) spec.homebrewPlatforms = c.homebrew.platforms;
-  if (c.pypi?.platforms) spec.wheelPlatforms = c.pypi.platforms;
-  if (p.targets_manifest) spec.targetsManifestPath = p.targets_manifest;
-  if (p.platform_names) spec.platformNames = p.platform_names;
-  if (c.github?.checksums && !/[{}]/.test(c.github.checksums)) spec.checksumsName = c.github.checksums;
-  return spec;
-}
-
 /** Points every endpoint of the loaded config at the sim (the config file itself is untouched). */
 export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
-  const overlay = sim.settingsOverlay() as {
+  const overlay = sim.settingsOverlay() as Record<string, Record<string, unknown>> & {
     github: { api_url: string; download_hosts: string[] };
-    crates: { api_url: string; index_url: string };
     npm: { registry: string };
-    pypi: { url: string };
   };
-  const s = loaded.config.settings;
+  const s = loaded.config.settings as SettingsConfig & Record<string, object>;
   s.github = { ...s.github, api_url: overlay.github.api_url, download_hosts: overlay.github.download_hosts };
-  s.crates = { ...s.crates, api_url: overlay.crates.api_url, index_url: overlay.crates.index_url };
-  s.pypi = { ...s.pypi, url: overlay.pypi.url };
+  // Each channel's registry endpoints (settings.<id>) point at the channel's sim service.
+  for (const c of DEFAULT_REGISTRY.channels) {
+    const piece = overlay[c.id];
+    if (c.settings && piece) s[c.id] = { ...s[c.id], ...piece };
+  }
   loaded.config.settings = SettingsConfig.parse(s);
-  loaded.npmRegistry = overlay.npm.registry;
   loaded.sim = { trustUrl: sim.urls.sigstore, npmDefaultRegistry: overlay.npm.registry };
   loaded.npmrc = null;
   // The sim accepts any token; with one, steady-state revalidations (304) are free, as on real GitHub.

@@ -8,7 +8,7 @@ import { AppError, ConfigError } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
-import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
+import { channelSettingsSecrets, DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { configSchemas, MonitorConfig, ProjectConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
 import { tokenRuleIssue } from "./listen.ts";
@@ -19,10 +19,6 @@ export interface LoadedConfig {
   source: string;
   /** Directory relative paths in the config (state_dir, repo_dir) resolve against. */
   baseDir: string;
-  /** settings.npm.registry (ends with "/"), or null: npm's own configuration decides. */
-  npmRegistry: string | null;
-  /** settings.npm.token, or null. */
-  npmToken: string | null;
   /** npm's own configuration, read once on first use (null: not consulted, as under --sim). */
   npmrc: (() => Promise<NpmrcView>) | null;
   /** GitHub token from config or $GITHUB_TOKEN, or null. */
@@ -91,7 +87,7 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
 
   const githubToken = config.settings.github.token ?? env["GITHUB_TOKEN"] ?? null;
   secrets.add(githubToken);
-  secrets.add(config.settings.npm.token);
+  for (const s of channelSettingsSecrets(registry, config.settings)) secrets.add(s);
   secrets.add(config.settings.server.token);
   for (const sink of config.settings.alerts.sinks) for (const s of sinkSecrets(sink)) secrets.add(s);
 
@@ -99,8 +95,6 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
     config,
     source,
     baseDir,
-    npmRegistry: config.settings.npm.registry ? normalizeRegistry(config.settings.npm.registry) : null,
-    npmToken: config.settings.npm.token ?? null,
     npmrc: once(() => loadNpmrc({ env, cwd: process.cwd() })),
     githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
     secrets,
@@ -111,10 +105,6 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | null = null;
   return () => (loaded ??= load());
-}
-
-function normalizeRegistry(url: string): string {
-  return url.endsWith("/") ? url : `${url}/`;
 }
 
 /** Credentials inside any configured URL (`https://user:password@host/`) are secrets. */

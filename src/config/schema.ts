@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { Channel } from "../channels/channel.ts";
+import type { Channel, ChannelSettings } from "../channels/channel.ts";
 import { BUILTIN_CHANNELS } from "../channels/registry.ts";
 import { boundedDuration } from "./duration.ts";
-import { PlatformId, RepoSlug } from "./primitives.ts";
+import { HttpUrl, PlatformId, RepoSlug } from "./primitives.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 import { SinkConfig } from "../alerts/sinks/registry.ts";
 
@@ -17,7 +17,6 @@ const Grace = boundedDuration("30d");
 const Spacing = boundedDuration("1h");
 const Timeout = boundedDuration("24h");
 const Age = boundedDuration("3650d");
-const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 const Host = z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, "must be a host name, optionally with :port");
 
 export const HostLimit = z.strictObject({
@@ -54,26 +53,6 @@ export const GithubEndpoint = z.strictObject({
     .array(Host)
     .default(["github.com", "release-assets.githubusercontent.com", "objects.githubusercontent.com"])
     .describe("Hosts asset downloads may redirect to."),
-});
-
-export const CratesEndpoint = z.strictObject({
-  api_url: HttpUrl.default("https://crates.io"),
-  index_url: HttpUrl.default("https://index.crates.io").describe("Sparse index base."),
-  api_min_interval: Spacing.default("1s").describe("crates.io allows at most one API request per second."),
-});
-
-export const NpmEndpoint = z.strictObject({
-  registry: HttpUrl.optional().describe(
-    "Wins for unscoped packages (an .npmrc @scope:registry wins for its scope); default: npm's own configuration.",
-  ),
-  token: z
-    .string()
-    .optional()
-    .describe("Bearer token sent to the package's npm registry only; default: the .npmrc credential for it."),
-});
-
-export const PypiEndpoint = z.strictObject({
-  url: HttpUrl.default("https://pypi.org"),
 });
 
 export const WatchConfig = z.strictObject({
@@ -178,6 +157,15 @@ export const ProvenanceSettings = z.strictObject({
 type ChannelsShape<Cs extends readonly Channel[]> = {
   [C in Cs[number] as C["id"]]: z.ZodOptional<C["config"] extends z.ZodType<any> ? C["config"] : never>;
 };
+type SettingsShape<Cs extends readonly Channel[]> = {
+  [
+    C in Cs[number] as C extends Channel<any, any, any, any, any, infer B>
+      ? [B] extends [never]
+        ? never
+        : C["id"]
+      : never
+  ]: C extends Channel<any, any, any, any, any, infer B> ? z.ZodDefault<z.ZodType<B>> : never;
+};
 /* eslint-enable @typescript-eslint/no-explicit-any */
 type GraceShape<Cs extends readonly Channel[]> = { [C in Cs[number] as C["id"]]: z.ZodOptional<typeof Grace> };
 
@@ -187,6 +175,12 @@ type GraceShape<Cs extends readonly Channel[]> = { [C in Cs[number] as C["id"]]:
  */
 export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs) {
   const graceShape = Object.fromEntries(channels.map((c) => [c.id, Grace.optional()])) as GraceShape<Cs>;
+  const settingsShape = Object.fromEntries(
+    channels.flatMap((c) => {
+      const block: ChannelSettings | undefined = c.settings;
+      return block ? [[c.id, block.schema.default(block.schema.parse({}))]] : [];
+    }),
+  ) as SettingsShape<Cs>;
   const channelsShape = Object.fromEntries(channels.map((c) => [c.id, c.config.optional()])) as ChannelsShape<Cs>;
   const GraceConfig = z
     .strictObject(graceShape)
@@ -258,9 +252,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
 
   const SettingsConfig = z.strictObject({
     github: GithubEndpoint.default(GithubEndpoint.parse({})),
-    crates: CratesEndpoint.default(CratesEndpoint.parse({})),
-    npm: NpmEndpoint.default({}),
-    pypi: PypiEndpoint.default(PypiEndpoint.parse({})),
+    ...settingsShape,
     http: HttpConfig.default(HttpConfig.parse({})),
     grace: GraceConfig.default({} as never /* every key is optional */),
     state_dir: z.string().default(".monitor-state"),
@@ -273,7 +265,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
 
   const MonitorConfig = z.strictObject({
     version: z.literal(1).default(1),
-    settings: SettingsConfig.default(SettingsConfig.parse({})),
+    settings: SettingsConfig.default(SettingsConfig.parse({}) as never /* every key has a default */),
     projects: z.array(ProjectConfig).min(1, "at least one project is required"),
   });
 

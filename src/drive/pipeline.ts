@@ -4,7 +4,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ReleaseStepName } from "../config/release-schema.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { AppError, errorMessage, UsageError } from "../errors.ts";
-import { ExitCode, exitCodeForErrorCode } from "../cli/exit-codes.ts";
+import { ExitCode, exitCodeForErrorCode } from "../exit-codes.ts";
 import { versionFromTag } from "../plan/build-plan.ts";
 import { readCheckpoint, writeCheckpoint, writeFileAtomic } from "./checkpoint.ts";
 import { renderEvidence } from "./evidence.ts";

@@ -2,26 +2,17 @@ import type { HttpClient } from "../http/client.ts";
 import type { Evidence } from "../http/evidence.ts";
 import type { Logger } from "../log.ts";
 import type { Octokit } from "@octokit/rest";
-import type { NpmrcView } from "../config/npmrc.ts";
 
 /**
  * What every probe shares, whatever its channel. Each channel's probe, with its observation type, lives in
  * src/channels/<id>/; nothing here names a channel.
  */
 
-/** Registry base URLs (no trailing slash, except npmRegistry which ends with "/"). */
-export interface ProbeEndpoints {
-  githubApi: string;
-  cratesApi: string;
-  cratesIndex: string;
-  /** settings.npm.registry (or the sim's): wins for unscoped packages; null lets npm's configuration decide. */
-  npmRegistry: string | null;
-  /** npm's own configuration (.npmrc files, npm_config_* variables); absent for the sim. */
-  npmrc?: (() => Promise<NpmrcView>) | null;
-  /** settings.npm.token: sent to the package's registry only. */
-  npmToken?: string | null;
-  pypi: string;
-}
+/**
+ * Where each channel's registry lives, keyed by channel id: what the channel's `settings.<id>` block says
+ * (src/channels/<id>/settings.ts), read with `endpointsOf`. Channels without a block have no entry.
+ */
+export type ProbeEndpoints = Readonly<Record<string, unknown>>;
 
 export interface ProbeContext {
   endpoints: ProbeEndpoints;

@@ -48,7 +48,7 @@ interface Weighed {
 function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
   const policy: ProvenanceLevel = input.expectations.policy[channel] ?? "warn";
   const publisherLevel =
-    channel === "npm" || channel === "crates" ? input.expectations.trustedPublisher[channel] : policy;
+    (input.expectations.trustedPublisher as Readonly<Record<string, ProvenanceLevel>>)[channel] ?? policy;
   const publisherCodes = new Set(g.publisherCodes ?? []);
   const started = input.publishedAt === null ? null : Date.parse(input.publishedAt);
   const inGrace = started !== null && input.now.getTime() < started + input.expectations.graceMs;
@@ -102,7 +102,7 @@ function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
       ref: firstOf(g, "ref"),
       commit: firstOf(g, "commit"),
       subjects_matched: g.items.length > 0 && g.items.every((i) => i.compared.result.subjects_matched),
-      ...(g.inherited ? { inherited_from: "github" as const } : {}),
+      ...(g.inherited ? { inherited_from: g.inherited } : {}),
       findings,
     },
     channelFindings: findings,

@@ -85,8 +85,8 @@ export interface Gathered {
   readonly absenceUnknown?: boolean;
   /** Nothing to check yet (the version is not on the channel): why. */
   readonly nothing?: string;
-  /** Homebrew: the channel has no provenance of its own and inherits the GitHub assets'. */
-  readonly inherited?: boolean;
+  /** The channel has no provenance of its own and inherits this channel's (Homebrew: the GitHub assets'). */
+  readonly inherited?: string;
 }
 
 export interface ChannelProvenance {

@@ -83,7 +83,7 @@ export function createProvenanceRuntime(
       npmDefaultRegistry: loaded.sim?.npmDefaultRegistry ?? npmDefaultRegistry(),
       async npmHeadersFor(registry, url) {
         const npmrc = loaded.npmrc ? await loaded.npmrc() : null;
-        const authorization = npmAuthorization(npmrc, loaded.npmToken, registry, url);
+        const authorization = npmAuthorization(npmrc, s.npm.token ?? null, registry, url);
         return authorization ? { authorization } : {};
       },
     },

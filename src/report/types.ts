@@ -44,7 +44,7 @@ export interface ProvenanceChannelReport {
   commit: string | null;
   subjects_matched: boolean;
   /** Homebrew: no attestation of its own; the result is the GitHub assets' its sha256s match. */
-  inherited_from?: "github";
+  inherited_from?: string;
   findings: Finding[];
 }
 

@@ -1,4 +1,5 @@
 import { parseDuration } from "../config/duration.ts";
+import { channelHostLimits, DEFAULT_REGISTRY, probeEndpoints, type ChannelRegistry } from "../channels/registry.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
@@ -38,16 +39,16 @@ export interface RuntimeOptions {
   logDestination?: { write(line: string): void };
   /** Where attestation results are kept between cycles (the daemon's state store). */
   attestationCache?: AttestationCache;
+  /** The channels whose endpoints are built (default: the built-ins). */
+  registry?: ChannelRegistry;
 }
 
 const ms = (text: string): number => parseDuration(text) ?? 0;
 
-export function httpSettingsFrom(loaded: LoadedConfig): HttpSettings {
+export function httpSettingsFrom(loaded: LoadedConfig, registry: ChannelRegistry = DEFAULT_REGISTRY): HttpSettings {
   const h = loaded.config.settings.http;
-  const hostLimits: HttpSettings["host_limits"] = {};
-  // crates.io allows one API request per second: enforce it on the configured API host unless overridden.
-  const cratesHost = new URL(loaded.config.settings.crates.api_url).host;
-  hostLimits[cratesHost] = { concurrency: 1, min_interval_ms: ms(loaded.config.settings.crates.api_min_interval) };
+  // Limits a channel's registry imposes (crates.io: one API request per second) unless settings.http overrides them.
+  const hostLimits: HttpSettings["host_limits"] = channelHostLimits(registry, loaded.config.settings);
   for (const [host, limit] of Object.entries(h.host_limits)) {
     hostLimits[host] = { concurrency: limit.concurrency, min_interval_ms: ms(limit.min_interval) };
   }
@@ -68,7 +69,8 @@ export function httpSettingsFrom(loaded: LoadedConfig): HttpSettings {
 }
 
 export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}): Runtime {
-  const settings = httpSettingsFrom(loaded);
+  const registry = options.registry ?? DEFAULT_REGISTRY;
+  const settings = httpSettingsFrom(loaded, registry);
   const log = createLogger({
     secrets: loaded.secrets,
     ...(options.logLevel ? { level: options.logLevel } : {}),
@@ -90,15 +92,7 @@ export function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}
       token: loaded.githubToken,
       user_agent: settings.user_agent,
     }),
-    endpoints: {
-      githubApi: s.github.api_url.replace(/\/+$/, ""),
-      cratesApi: s.crates.api_url.replace(/\/+$/, ""),
-      cratesIndex: s.crates.index_url.replace(/\/+$/, ""),
-      npmRegistry: loaded.npmRegistry,
-      npmrc: loaded.npmrc,
-      npmToken: loaded.npmToken,
-      pypi: s.pypi.url.replace(/\/+$/, ""),
-    },
+    endpoints: probeEndpoints(registry, s, loaded),
     now: () => new Date(),
     provenance: createProvenanceRuntime(loaded, http, log, {
       githubApi: s.github.api_url.replace(/\/+$/, ""),

@@ -39,7 +39,11 @@ describe("config loading", () => {
     const p = loaded.config.projects[0];
     assert.equal(p?.name, "plasmite");
     assert.deepEqual(p?.channels.homebrew?.platforms, ["darwin_arm64", "darwin_amd64", "linux_amd64"]);
-    assert.equal(loaded.npmRegistry, null, "the example leaves the registry to npm's configuration");
+    assert.equal(
+      loaded.config.settings.npm.registry,
+      undefined,
+      "the example leaves the registry to npm's configuration",
+    );
     const npmrc = await loaded.npmrc?.();
     assert.equal(npmrc?.registryFor("plasmite"), "http://mirror.example/npm/");
     assert.equal(loaded.githubToken, null);

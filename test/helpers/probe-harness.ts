@@ -80,13 +80,17 @@ export async function serve(handler: Handler, jsonType = "application/json; char
   return { base, host: `127.0.0.1:${port}`, seen, close };
 }
 
-/** Every endpoint at `base` unless overridden. */
-export function endpointsAt(base: string, overrides: Partial<ProbeEndpoints> = {}): ProbeEndpoints {
-  return { githubApi: base, cratesApi: base, cratesIndex: base, npmRegistry: `${base}/`, pypi: base, ...overrides };
+/** Every channel's registry at `base` unless overridden (keys: channel ids). */
+export function endpointsAt(base: string, overrides: Record<string, unknown> = {}): ProbeEndpoints {
+  return { crates: { api: base, index: base }, npm: { registry: `${base}/` }, pypi: { url: base }, ...overrides };
 }
 
 /** A ProbeContext over a fresh client (one quick retry) recording into `evidence`. */
-export function probeContext(endpoints: ProbeEndpoints, deep = false): { ctx: ProbeContext; evidence: Evidence[] } {
+export function probeContext(
+  endpoints: ProbeEndpoints,
+  deep = false,
+  githubApi = "http://github-api.invalid",
+): { ctx: ProbeContext; evidence: Evidence[] } {
   const root = createHttpClient({
     settings: { ...DEFAULT_HTTP_SETTINGS, retries: 1, retry_base_ms: 1 },
     secrets: new SecretRegistry(),
@@ -94,7 +98,7 @@ export function probeContext(endpoints: ProbeEndpoints, deep = false): { ctx: Pr
   clients.push(root);
   const evidence: Evidence[] = [];
   const http = root.recording(evidence);
-  const octokit = githubClientFactory({ api_url: endpoints.githubApi, token: null, user_agent: "test" })(http);
+  const octokit = githubClientFactory({ api_url: githubApi, token: null, user_agent: "test" })(http);
   return {
     ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },
     evidence,

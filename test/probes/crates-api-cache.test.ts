@@ -75,7 +75,7 @@ function context(base: string, cache: MemoryValidatorCache, deep = false): { ctx
   closers.push(() => root.close());
   const evidence: Evidence[] = [];
   const http = root.recording(evidence);
-  const endpoints = { githubApi: base, cratesApi: base, cratesIndex: base, npmRegistry: `${base}/`, pypi: base };
+  const endpoints = { crates: { api: base, index: base } };
   const octokit = githubClientFactory({ api_url: base, token: null, user_agent: "test" })(http);
   return {
     ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },

@@ -52,7 +52,7 @@ function requireUserAgent(next: Handler): Handler {
 // ---------------------------------------------------------------- harness
 
 function endpointsFor(api: string, index: string): ProbeEndpoints {
-  return { githubApi: api, cratesApi: api, cratesIndex: index, npmRegistry: `${api}/`, pypi: api };
+  return { crates: { api, index } };
 }
 
 /** One server for API and index (index under /index), like the two crates.io hosts. */

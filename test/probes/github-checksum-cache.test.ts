@@ -56,11 +56,9 @@ function context(cache: MemoryValidatorCache, deep: boolean): { ctx: ProbeContex
   const http = root.recording(evidence);
   const octokit = githubClientFactory({ api_url: sim.urls.githubApi, token: null, user_agent: "test" })(http);
   const endpoints = {
-    githubApi: sim.urls.githubApi,
-    cratesApi: sim.urls.cratesApi,
-    cratesIndex: sim.urls.cratesIndex,
-    npmRegistry: `${sim.urls.npm}/`,
-    pypi: sim.urls.pypi,
+    crates: { api: sim.urls.cratesApi, index: sim.urls.cratesIndex },
+    npm: { registry: `${sim.urls.npm}/` },
+    pypi: { url: sim.urls.pypi },
   };
   return {
     ctx: { endpoints, http, octokit, log: silentLogger(), signal: new AbortController().signal, deep },

@@ -199,7 +199,7 @@ async function observe(
   const http = base.recording(evidence);
   const octokit = githubClientFactory({ api_url: w.api.url, token: TOKEN, user_agent: "release-monitor-test" })(http);
   const ctx: ProbeContext = {
-    endpoints: { githubApi: w.api.url, cratesApi: "", cratesIndex: "", npmRegistry: "", pypi: "" },
+    endpoints: {},
     http,
     octokit,
     log: silentLogger(),

@@ -81,7 +81,7 @@ async function observe(
   const evidence: Evidence[] = [];
   const http = base.recording(evidence);
   const ctx: ProbeContext = {
-    endpoints: { githubApi: api.url, cratesApi: "", cratesIndex: "", npmRegistry: "", pypi: "" },
+    endpoints: {},
     http,
     octokit: githubClientFactory({ api_url: api.url, token: TOKEN, user_agent: "release-monitor-test" })(http),
     log: silentLogger(),

@@ -1,4 +1,5 @@
 import { cratesProvenance } from "./provenance.ts";
+import { cratesSettings, type CratesEndpoint, type CratesEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkCrates } from "./check.ts";
 import { CratesChannelConfig } from "./config.ts";
@@ -7,11 +8,20 @@ import { observedCrates, summaryCrates } from "./summary.ts";
 import type { CratesObservation, CratesPlan } from "./types.ts";
 
 /** crates.io: the API's version document, the sparse index and (deep) the .crate file. */
-export const crates = defineChannel<"crates", CratesChannelConfig, CratesPlan, CratesObservation>({
+export const crates = defineChannel<
+  "crates",
+  CratesChannelConfig,
+  CratesPlan,
+  CratesObservation,
+  unknown,
+  CratesEndpoint,
+  CratesEndpoints
+>({
   id: "crates",
   evidenceLabel: "crates.io",
   statusColumn: "crates",
   defaultGrace: "10m",
+  settings: cratesSettings,
   config: CratesChannelConfig,
   plan: (c) => ({ crate: c.crate }),
   probe: lazyProbe("crates", async () => (await import("./probe.ts")).cratesProbe),

@@ -5,6 +5,7 @@ import type { HttpResponse } from "../../http/client.ts";
 import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
 import type { CratesIndexEntry, CratesObservation, CratesPlan } from "./types.ts";
 import { describeIssues, excerpt, parseJsonBody } from "../../probes/upstream.ts";
+import { cratesEndpoints } from "./settings.ts";
 
 /**
  * How long a cached API version document may stand in for a request: between half and all of this, spread per URL
@@ -60,7 +61,7 @@ export function cratesIndexPath(name: string): string {
 }
 
 function apiVersionUrl(ctx: ProbeContext, crate: string, version: string): string {
-  return `${ctx.endpoints.cratesApi}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
+  return `${cratesEndpoints(ctx.endpoints).api}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
 }
 
 /** API_DOC_TTL_MS scaled into [1/2, 1] by a hash of the URL (stable per document, spread across documents). */
@@ -138,7 +139,7 @@ const IndexLine = z.object({
 const INDEX_NOT_FOUND = new Set([404, 410, 451]);
 
 async function fetchIndex(ctx: ProbeContext, crate: string): Promise<CratesObservation["index"]> {
-  const url = `${ctx.endpoints.cratesIndex}/${cratesIndexPath(crate)}`;
+  const url = `${cratesEndpoints(ctx.endpoints).index}/${cratesIndexPath(crate)}`;
   const res = await ctx.http.request({ url, signal: ctx.signal });
   if (INDEX_NOT_FOUND.has(res.status)) return { found: false, entries: [] };
   if (res.status !== 200) throw unexpectedStatus(res);

@@ -57,6 +57,6 @@ export const homebrewProvenance: ChannelProvenance = {
         },
       });
     }
-    return Promise.resolve({ items, findings: [], inherited: true });
+    return Promise.resolve({ items, findings: [], inherited: "github" });
   },
 };

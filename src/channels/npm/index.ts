@@ -1,4 +1,5 @@
 import { npmProvenance } from "./provenance.ts";
+import { npmSettings, type NpmEndpoint, type NpmEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkNpm } from "./check.ts";
 import { NpmChannelConfig } from "./config.ts";
@@ -7,11 +8,12 @@ import { observedNpm, summaryNpm } from "./summary.ts";
 import type { NpmObservation, NpmPlan } from "./types.ts";
 
 /** npm: the packument, dist-tags and the version document of the package's registry. */
-export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservation>({
+export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservation, unknown, NpmEndpoint, NpmEndpoints>({
   id: "npm",
   evidenceLabel: "npm",
   statusColumn: "npm",
   defaultGrace: "15m",
+  settings: npmSettings,
   config: NpmChannelConfig,
   plan: (c) => ({ package: c.package }),
   probe: lazyProbe("npm", async () => (await import("./probe.ts")).npmProbe),

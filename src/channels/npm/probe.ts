@@ -8,6 +8,7 @@ import type { HttpResponse } from "../../http/client.ts";
 import type { PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
 import type { NpmObservation, NpmPlan, NpmVersionDoc } from "./types.ts";
 import { parseJsonBody, unexpectedStatus } from "../../probes/upstream.ts";
+import { npmEndpoints } from "./settings.ts";
 
 /**
  * npm: the abbreviated packument (dist-tags, versions, deprecations; CDN-cached for up to 5 minutes and not purged
@@ -72,12 +73,13 @@ interface Registry {
  * npm would send to that URL (`//host/path/:_authToken`, ...). Another host never gets them.
  */
 async function resolveRegistry(ctx: ProbeContext, name: string): Promise<Registry> {
-  const npmrc = ctx.endpoints.npmrc ? await ctx.endpoints.npmrc() : null;
-  const configured = ctx.endpoints.npmRegistry;
+  const e = npmEndpoints(ctx.endpoints);
+  const npmrc = e.npmrc ? await e.npmrc() : null;
+  const configured = e.registry;
   const base =
     npmrc && (npmrc.hasScopedRegistry(name) || configured === null) ? npmrc.registryFor(name) : (configured ?? "");
   if (!base) throw new AppError("E_CONFIG_INVALID", "settings.npm.registry: no npm registry is configured");
-  const token = ctx.endpoints.npmToken ?? null;
+  const token = e.token ?? null;
   return {
     base,
     ctx,

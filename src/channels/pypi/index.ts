@@ -1,4 +1,5 @@
 import { pypiProvenance } from "./provenance.ts";
+import { pypiSettings, type PypiEndpoint, type PypiEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
 import { checkPypi } from "./check.ts";
 import { PypiChannelConfig, pypiRules, pypiTemplates } from "./config.ts";
@@ -8,11 +9,20 @@ import { observedPypi, summaryPypi } from "./summary.ts";
 import type { PypiObservation, PypiPlan } from "./types.ts";
 
 /** PyPI: the project and release JSON, and the release's files. */
-export const pypi = defineChannel<"pypi", PypiChannelConfig, PypiPlan, PypiObservation>({
+export const pypi = defineChannel<
+  "pypi",
+  PypiChannelConfig,
+  PypiPlan,
+  PypiObservation,
+  unknown,
+  PypiEndpoint,
+  PypiEndpoints
+>({
   id: "pypi",
   evidenceLabel: "PyPI",
   statusColumn: "pypi",
   defaultGrace: "20m",
+  settings: pypiSettings,
   config: PypiChannelConfig,
   templates: pypiTemplates,
   rules: pypiRules,

@@ -4,6 +4,7 @@ import { AppError } from "../../errors.ts";
 import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
 import type { PypiFile, PypiObservation, PypiPlan } from "./types.ts";
 import { parseJsonBody, unexpectedStatus } from "../../probes/upstream.ts";
+import { pypiEndpoints } from "./settings.ts";
 
 /**
  * PyPI: the project JSON (latest version, every release with its files' yanked flags) and the release JSON (that
@@ -101,7 +102,7 @@ interface ReleaseView {
 }
 
 function projectUrl(ctx: ProbeContext, project: string): string {
-  return `${ctx.endpoints.pypi}/pypi/${encodeURIComponent(project)}/json`;
+  return `${pypiEndpoints(ctx.endpoints).url}/pypi/${encodeURIComponent(project)}/json`;
 }
 
 async function fetchProject(ctx: ProbeContext, project: string): Promise<ProjectView | null> {
@@ -123,7 +124,7 @@ async function fetchProject(ctx: ProbeContext, project: string): Promise<Project
 
 async function fetchRelease(ctx: ProbeContext, project: string, version: string): Promise<ReleaseView | null> {
   const res = await ctx.http.request({
-    url: `${ctx.endpoints.pypi}/pypi/${encodeURIComponent(project)}/${encodeURIComponent(version)}/json`,
+    url: `${pypiEndpoints(ctx.endpoints).url}/pypi/${encodeURIComponent(project)}/${encodeURIComponent(version)}/json`,
     headers: { accept: "application/json" },
     signal: ctx.signal,
   });

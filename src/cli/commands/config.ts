@@ -27,8 +27,9 @@ export function registerConfig(program: Command): void {
         );
       }
       const url = (u: string) => escapeControls(loaded.secrets.redactUrl(u));
+      const npmRegistry = c.settings.npm.registry?.replace(/\/*$/, "/");
       lines.push(
-        `  npm registry: ${loaded.npmRegistry ? url(loaded.npmRegistry) : "from npm's configuration (.npmrc, npm_config_*)"}`,
+        `  npm registry: ${npmRegistry ? url(npmRegistry) : "from npm's configuration (.npmrc, npm_config_*)"}`,
       );
       lines.push(`  github api: ${url(c.settings.github.api_url)} (token: ${loaded.githubToken ? "set" : "not set"})`);
       process.stdout.write(`${lines.join("\n")}\n`);

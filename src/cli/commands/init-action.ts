@@ -10,7 +10,7 @@ import { quote } from "../../quote.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { createRuntime } from "../../runtime/runtime.ts";
 import { verifyRelease } from "../../verify/run.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { ExitCode } from "../../exit-codes.ts";
 import type { GlobalOptions } from "../load.ts";
 import { useColor } from "../output.ts";
 

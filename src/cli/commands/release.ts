@@ -12,7 +12,7 @@ import { resolveRelease, runRelease, type DriveResult } from "../../drive/pipeli
 import { createProgress, MARK } from "../../drive/progress.ts";
 import type { DriveMode, DriveOutcome } from "../../drive/types.ts";
 import { AppError, UsageError } from "../../errors.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { ExitCode } from "../../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 import { createRuntime, normalizeTag, selectProject } from "../../runtime/runtime.ts";
 import { quote } from "../../quote.ts";

@@ -6,7 +6,7 @@ import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { startServer } from "../../server/index.ts";
 import type { RunningServer } from "../../server/types.ts";
-import { ExitCode } from "../exit-codes.ts";
+import { ExitCode } from "../../exit-codes.ts";
 import { loadForCommand, type GlobalOptions } from "../load.ts";
 
 interface WatchFlags extends GlobalOptions {

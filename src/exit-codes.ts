@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors.ts";
+import type { ErrorCode } from "./errors.ts";
 
 /** Process exit codes. CI gates on these; they are part of the public contract (README "Exit codes"). */
 export const ExitCode = {
