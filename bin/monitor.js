@@ -1,11 +1,60 @@
 #!/usr/bin/env node
-// Entry point of the `monitor` bin. Turns on Node's on-disk compile cache first (the bundle is one 3.6 MB script:
-// from the second run on V8 reuses its code cache; opt out with NODE_DISABLE_COMPILE_CACHE=1), then runs the bundle
-// that `npm run build` writes (dist/cli/main.js, shipped by `npm pack`), or the TypeScript sources in a checkout
-// that has not been built (development; src/ is not in the package).
+// Entry point of the `monitor` bin. Turns on Node's on-disk compile cache first (from the second run on V8 reuses
+// its code cache; opt out with NODE_DISABLE_COMPILE_CACHE=1), then runs the bundle that `npm run build` writes
+// (dist/cli/main.js and its chunks, shipped by `npm pack`), or the TypeScript sources in a checkout that has not
+// been built (development; src/ is not in the package).
+//
+// The daemon (`watch`, `demo`) and `verify --deep` run with a small young generation (MEMORY_FLAGS): V8's default
+// semi-spaces grow to 16 MB and, under a stream of downloaded chunks, keep dead Buffers' backing stores alive until
+// a scavenge (docs/benchmarks.md, "Memory"). V8 reads these flags only when the heap is set up
+// (v8.setFlagsFromString is too late), so this process replaces itself with `node <flags> <this file> <args>`
+// through process.execve: same pid, same stdio, signals and exit code, one more Node start-up (~30 ms) for these
+// long commands only. Skipped when the flag is already set (node's own options or NODE_OPTIONS), where execve is
+// unavailable (Windows, worker threads), or with MONITOR_NO_V8_FLAGS=1.
 import { existsSync } from "node:fs";
 import { enableCompileCache } from "node:module";
-import { URL } from "node:url";
+import process from "node:process";
+import { fileURLToPath, URL } from "node:url";
+
+const MEMORY_FLAGS = ["--max-semi-space-size=1"];
+/** Global options that take a value (src/cli/program.ts), skipped when looking for the command name. */
+const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config", "--sim", "--log-level"]);
+
+/** @param {readonly string[]} args */
+function wantsMemoryFlags(args) {
+  /** @type {string | null} */
+  let command = null;
+  for (let i = 0; i < args.length && command === null; i++) {
+    const arg = String(args[i]);
+    if (arg === "--") break;
+    if (arg.startsWith("-")) {
+      if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    } else command = arg;
+  }
+  return command === "watch" || command === "demo" || (command === "verify" && args.includes("--deep"));
+}
+
+const args = process.argv.slice(2);
+const alreadySet = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((f) =>
+  /^--max-semi-space-size(=|$)/.test(f),
+);
+if (
+  wantsMemoryFlags(args) &&
+  !alreadySet &&
+  process.env.MONITOR_NO_V8_FLAGS !== "1" &&
+  typeof process.execve === "function" &&
+  process.platform !== "win32"
+) {
+  try {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...MEMORY_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
+      process.env,
+    );
+  } catch {
+    // execve refused (a sandbox, a worker): run with the default heap instead
+  }
+}
 
 enableCompileCache?.();
 const bundle = new URL("../dist/cli/main.js", import.meta.url);

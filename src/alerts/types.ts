@@ -112,12 +112,27 @@ export interface SinkContext {
   signal: AbortSignal;
 }
 
+/**
+ * How a sink's alerts are grouped (`settings.alerts.sinks[].group`): `incident` (default), one message per incident;
+ * `release`, the incidents of one (project, tag) that open (or resolve, remind, reopen) in the same cycle are rolled
+ * up into one message (alerts/rollup.ts).
+ */
+export type SinkGroup = "incident" | "release";
+
 /** One alert destination. A new sink is one folder under alerts/sinks/ plus one line in alerts/sinks/registry.ts. */
 export interface Sink {
   readonly name: string;
   readonly type: string;
   /** Minimum spacing between deliveries (Slack: 1 s). */
   readonly minIntervalMs: number;
+  /** Default `incident`; set from the config entry by the registry. */
+  readonly group?: SinkGroup;
+  /**
+   * The sink renders a rolled-up message (`items`) as one notification itself (Slack, webhook, log). Sinks that
+   * keep per-incident state elsewhere (ergo tasks, issue checklists) leave it unset and the registry hands them a
+   * rolled-up message one incident at a time (alerts/rollup.ts `deliverItemByItem`).
+   */
+  readonly rendersRollups?: boolean;
   deliver(message: AlertMessage, ctx: SinkContext): Promise<void>;
   /** Releases what the sink holds (HTTP agents); called once on shutdown. */
   close?(): Promise<void>;

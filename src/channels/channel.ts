@@ -58,6 +58,8 @@ export interface PlanContext<S = unknown> {
   release: PlanBase;
   /** Template variables every channel shares: version, tag, repo, project, name, project_underscore. */
   vars: Readonly<Record<string, string>>;
+  /** How file names spell a platform id (the project's `platform_names`, else the id itself). */
+  platformName(platform: string): string;
   /** The explicit platform list, else the targets manifest's official platforms for `manifestChannel`. */
   platforms(explicit: readonly string[] | undefined, manifestChannel: string): string[];
   /** The monitor's settings (each channel declares the part it reads as `S`). */

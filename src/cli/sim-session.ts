@@ -3,7 +3,15 @@ import type { ProjectConfig } from "../config/schema.ts";
 import { SettingsConfig } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
 import { quote } from "../quote.ts";
-import { applyScenario, isScenarioName, SCENARIOS, type ScenarioName, type ScenarioOptions } from "../sim/scenarios.ts";
+import {
+  applyScenario,
+  isScenarioName,
+  SCENARIOS,
+  WORLDS,
+  type ScenarioName,
+  type ScenarioOptions,
+  type WorldName,
+} from "../sim/scenarios.ts";
 import { startSim, type Sim } from "../sim/index.ts";
 import type { ProjectSpec } from "../sim/spec.ts";
 
@@ -23,27 +31,31 @@ export async function startSimForScenario(
   loaded: LoadedConfig,
   options: Omit<ScenarioOptions, "project"> = {},
 ): Promise<SimSession> {
-  const name = simScenario(scenario);
+  const { world, scenario: name } = simScenario(scenario);
   const sim = await startSim({ githubToken: null });
   for (const project of loaded.config.projects) {
-    applyScenario(sim.world, name, { ...options, project: simSpecFor(project) });
+    applyScenario(sim.world, name, { ...options, world, project: simSpecFor(project) });
   }
   return { sim };
 }
 
 /** The sim's worlds (`--sim <world>[/<scenario>]`); a bare scenario name is the plasmite world's. */
-export const SIM_WORLDS = ["plasmite"] as const;
+export const SIM_WORLDS = Object.keys(WORLDS) as WorldName[];
 
-/** `plasmite` -> `clean`, `plasmite/stale-formula` -> `stale-formula`, `partial` -> `partial`; else a usage error. */
-export function simScenario(value: string): ScenarioName {
-  const [world, scenario] = value.includes("/") ? value.split("/", 2) : [value, undefined];
-  const name = (SIM_WORLDS as readonly string[]).includes(world ?? "") ? (scenario ?? "clean") : value;
+/**
+ * `plasmite` -> plasmite/clean, `goreleaser/stale-formula`, `partial` -> plasmite/partial; else a usage error.
+ */
+export function simScenario(value: string): { world: WorldName; scenario: ScenarioName } {
+  const [first, second] = value.includes("/") ? value.split("/", 2) : [value, undefined];
+  const isWorld = (SIM_WORLDS as string[]).includes(first ?? "");
+  const world = (isWorld ? first : "plasmite") as WorldName;
+  const name = isWorld ? (second ?? "clean") : value;
   if (!isScenarioName(name)) {
     throw new UsageError(
       `--sim: unknown world or scenario ${quote(value)} (worlds: ${SIM_WORLDS.join(", ")}; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")})`,
     );
   }
-  return name;
+  return { world, scenario: name };
 }
 
 /** The sim project matching a configured project. */
@@ -63,6 +75,8 @@ export function simSpecFor(p: ProjectConfig): Partial<ProjectSpec> {
   if (c.homebrew?.platforms) spec.homebrewPlatforms = c.homebrew.platforms;
   if (c.pypi?.platforms) spec.wheelPlatforms = c.pypi.platforms;
   if (p.targets_manifest) spec.targetsManifestPath = p.targets_manifest;
+  if (p.platform_names) spec.platformNames = p.platform_names;
+  if (c.github?.checksums && !/[{}]/.test(c.github.checksums)) spec.checksumsName = c.github.checksums;
   return spec;
 }
 
@@ -92,8 +106,8 @@ export function applySimOverlay(loaded: LoadedConfig, sim: Sim): void {
  * names from (init discovers them).
  */
 export async function startSimWorld(value: string): Promise<Sim> {
-  const name = simScenario(value);
+  const { world, scenario } = simScenario(value);
   const sim = await startSim({ githubToken: null });
-  applyScenario(sim.world, name);
+  applyScenario(sim.world, scenario, { world });
   return sim;
 }

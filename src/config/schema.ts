@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Channel } from "../channels/channel.ts";
 import { BUILTIN_CHANNELS } from "../channels/registry.ts";
 import { boundedDuration } from "./duration.ts";
-import { RepoSlug } from "./primitives.ts";
+import { PlatformId, RepoSlug } from "./primitives.ts";
 import { ReleaseConfig } from "./release-schema.ts";
 import { SinkConfig } from "../alerts/sinks/registry.ts";
 
@@ -83,6 +83,18 @@ export const WatchConfig = z.strictObject({
   jitter: Spacing.default("10s").describe("Random delay added before each cycle."),
   cycle_timeout: Timeout.default("5m"),
   include_prereleases: z.boolean().default(false),
+});
+
+/** settings.watch: the per-project keys (project.watch overrides them) plus the process-wide ones. */
+export const WatchSettings = WatchConfig.extend({
+  max_concurrent_cycles: z
+    .int()
+    .min(1)
+    .max(1000)
+    .default(16)
+    .describe(
+      "Cycles the daemon runs at once, across all projects; the rest wait in a fair queue (first come, first served, one per project), so one cron tick for N projects never starts N at once.",
+    ),
 });
 
 export const AlertsConfig = z.strictObject({
@@ -231,6 +243,12 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
       .string()
       .optional()
       .describe("Path in the repo of a plasmite-style release/targets.json, read at the tag."),
+    platform_names: z
+      .record(PlatformId, z.string().regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, . _ -"))
+      .optional()
+      .describe(
+        "How the project's file names spell each platform id, e.g. darwin_amd64: Darwin_x86_64 (GoReleaser) or darwin_arm64: aarch64-apple-darwin (cargo-dist); {platform} (and {target}) render as this name.",
+      ),
     grace: GraceConfig.optional(),
     channels: ChannelsConfig,
     watch: WatchConfig.partial().optional(),
@@ -246,7 +264,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     http: HttpConfig.default(HttpConfig.parse({})),
     grace: GraceConfig.default({} as never /* every key is optional */),
     state_dir: z.string().default(".monitor-state"),
-    watch: WatchConfig.default(WatchConfig.parse({})),
+    watch: WatchSettings.default(WatchSettings.parse({})),
     alerts: AlertsConfig.default(AlertsConfig.parse({})),
     server: ServerConfig.default(ServerConfig.parse({})),
     retention: RetentionConfig.default(RetentionConfig.parse({})),

@@ -15,7 +15,10 @@ export interface CreateDaemonOptions {
   sinks?: readonly Sink[];
   /** Daemon tuning (drain bounds, clock, jitter source). */
   daemon?: Partial<
-    Pick<DaemonOptions, "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "statusUrl" | "verify">
+    Pick<
+      DaemonOptions,
+      "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "scheduler" | "statusUrl" | "verify"
+    >
   >;
 }
 

@@ -4,6 +4,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import { caughtUpBypasses } from "../alerts/bypass.ts";
 import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
 import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
+import { routeAlerts } from "../alerts/rollup.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
 import { CHANNELS } from "../channels.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -19,6 +20,7 @@ import type { CycleOutcome, CycleRecord, CycleTrigger, RetentionPolicy, StateSto
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { CycleScheduler } from "./scheduler.ts";
 import { quote } from "../quote.ts";
 
 /**
@@ -53,6 +55,8 @@ export interface DaemonOptions {
   idlePollMs?: number;
   /** Link put on alerts (status page), when there is one. */
   statusUrl?: (project: string) => string | null;
+  /** Caps concurrent cycles (default: one of settings.watch.max_concurrent_cycles slots, for this daemon). */
+  scheduler?: CycleScheduler;
   /** Take the single-daemon lock in the state db (default true). */
   lock?: boolean;
   /** Runs at the end of stop(): close the runtime and the store. */
@@ -133,6 +137,7 @@ export class Daemon {
   readonly #random: () => number;
   readonly #verify: VerifyFn;
   readonly #store: StateStore;
+  readonly #scheduler: CycleScheduler;
   readonly #outbox: OutboxDelivery;
   readonly #slots = new Map<string, Slot>();
   readonly #policy: LifecyclePolicy;
@@ -163,6 +168,7 @@ export class Daemon {
     this.#verify = options.verify ?? verifyRelease;
     this.#store = options.store;
     const settings = options.loaded.config.settings;
+    this.#scheduler = options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles);
     this.#policy = {
       flap_cycles: settings.alerts.flap_cycles,
       remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
@@ -466,6 +472,13 @@ export class Daemon {
       }
     }
     if (stop.aborted) return { kind: "cancelled" };
+    // The global cap (scheduler.ts): wait for a slot; cycle_timeout counts from here.
+    let release: () => void;
+    try {
+      release = await this.#scheduler.acquire(name, stop);
+    } catch {
+      return { kind: "cancelled" };
+    }
     const started = this.#now();
     const t0 = performance.now();
     const ac = new AbortController();
@@ -559,6 +572,7 @@ export class Daemon {
     } finally {
       clearTimeout(timer);
       stop.removeEventListener("abort", onStop);
+      release();
     }
   }
 
@@ -632,13 +646,17 @@ export class Daemon {
       now,
       status_url: null,
     });
-    const messages = [...degraded.messages, ...project.messages];
+    // Rolled up per `group: release` sink here, at enqueue time (alerts/rollup.ts says why).
+    const drafts = [...degraded.messages, ...project.messages];
+    const routed = routeAlerts(drafts, this.#o.sinks);
+    const messages = routed.messages;
     store.commitCycle({
       report,
       incidents: project.incidents,
       degraded: degraded.incidents,
       messages,
       sinks: this.#o.sinks.map((s) => s.name),
+      routes: routed.routes,
       cycle,
       next_check_at: this.#nextFor(slot, trigger),
     });
@@ -655,7 +673,7 @@ export class Daemon {
       );
     }
     if (messages.length) this.#outbox.wake();
-    return messages.length;
+    return drafts.length;
   }
 
   #nextFor(slot: Slot, trigger: CycleTrigger): string | null {

@@ -59,10 +59,10 @@ function versioned(name: string, r: DiscoveryResult): string {
 function githubAssets(a: AssetInference): { assets: string[]; platforms: string[] | null } {
   const withPlatform = a.templates.filter((t) => t.platforms.length);
   const sets = new Set(withPlatform.map((t) => t.platforms.join(",")));
-  const canonical = Object.keys(a.platform_names).length === 0 && sets.size <= 1;
-  if (canonical) {
+  // One platform set: `{platform}` over the ids, spelled by the project's `platform_names` where they differ.
+  if (sets.size <= 1) {
     return {
-      assets: a.templates.map((t) => t.template),
+      assets: a.templates.map((t) => t.template.replace("{target}", "{platform}")),
       platforms: withPlatform.length ? withPlatform[0]!.platforms : null,
     };
   }
@@ -75,10 +75,14 @@ function githubAssets(a: AssetInference): { assets: string[]; platforms: string[
 }
 
 function homebrewUrl(h: DiscoveredHomebrew, r: DiscoveryResult): string | null {
-  if (!h.sample_url || !h.sample_platform || Object.keys(h.platform_names).length) return null;
-  const i = h.sample_url.lastIndexOf(h.sample_platform);
+  if (!h.sample_url || !h.sample_platform) return null;
+  // The formula must spell platforms as the assets do (the project has one `platform_names`).
+  const names = r.assets.platform_names;
+  if (Object.entries(h.platform_names).some(([id, n]) => names[id] !== n)) return null;
+  const spelled = names[h.sample_platform] ?? h.sample_platform;
+  const i = h.sample_url.lastIndexOf(spelled);
   if (i < 0) return null;
-  const url = `${h.sample_url.slice(0, i)}{platform}${h.sample_url.slice(i + h.sample_platform.length)}`;
+  const url = `${h.sample_url.slice(0, i)}{platform}${h.sample_url.slice(i + spelled.length)}`;
   return versioned(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r);
 }
 
@@ -107,7 +111,7 @@ export function writeConfig(r: DiscoveryResult): string {
     const { assets, platforms } = githubAssets(r.assets);
     const checksums = r.assets.checksums && "file" in r.assets.checksums ? versioned(r.assets.checksums.file, r) : null;
     channels["github"] = { ...(platforms ? { platforms } : {}), assets, checksums };
-    if (Object.keys(r.assets.platform_names).length) {
+    if (!platforms && Object.keys(r.assets.platform_names).length) {
       note(
         "github",
         `platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`,
@@ -137,11 +141,15 @@ export function writeConfig(r: DiscoveryResult): string {
     }
   }
 
+  const usesPlatformNames =
+    Object.keys(r.assets.platform_names).length > 0 &&
+    Boolean((channels["github"] as { platforms?: unknown } | undefined)?.platforms);
   const grace = Object.fromEntries(Object.entries(r.judgement.grace).map(([ch, g]) => [ch, g.value]));
   const project: Record<string, unknown> = {
     name: r.name,
     repo: r.repo,
     tag_prefix: r.tag_prefix,
+    ...(usesPlatformNames ? { platform_names: r.assets.platform_names } : {}),
     ...(r.targets_manifest ? { targets_manifest: r.targets_manifest } : {}),
     ...(Object.keys(grace).length ? { grace } : {}),
     channels,

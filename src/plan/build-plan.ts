@@ -61,6 +61,7 @@ export function buildPlan(input: PlanInput, registry: ChannelRegistry = DEFAULT_
   const ctx: PlanContext<SettingsConfig> = {
     release,
     vars,
+    platformName: (platform) => p.platform_names?.[platform] ?? platform,
     platforms: (explicit, manifestChannel) =>
       explicit ? [...explicit] : manifest ? manifestPlatforms(manifest, manifestChannel) : [],
     settings,

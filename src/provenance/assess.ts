@@ -54,14 +54,20 @@ function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
   const inGrace = started !== null && input.now.getTime() < started + input.expectations.graceMs;
   const absenceUnknown = g.absenceUnknown === true && input.mirrorAbsence === "unknown";
   let dropped = false;
-  const raw = [...g.items.flatMap((i) => i.compared.findings), ...g.findings];
+  const raw = [
+    ...[...g.items.flatMap((i) => i.compared.findings), ...g.findings].map((f) => ({
+      f,
+      absence: ABSENCE.has(f.code),
+    })),
+    ...(g.absenceFindings ?? []).map((f) => ({ f, absence: true })),
+  ];
   const kept: { f: ProvenanceFinding; pending: boolean }[] = [];
-  for (const f of raw) {
-    if (ABSENCE.has(f.code) && absenceUnknown) {
+  for (const { f, absence } of raw) {
+    if (absence && absenceUnknown) {
       dropped = true; // a mirror may strip attestations: absence proves nothing, never a false drift
       continue;
     }
-    kept.push({ f, pending: inGrace && (ABSENCE.has(f.code) || f.code === "provenance-downgrade") });
+    kept.push({ f, pending: inGrace && (absence || f.code === "provenance-downgrade") });
   }
   const signature = signatureOf(g);
   let status: Status;
@@ -70,6 +76,8 @@ function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
   } else if (kept.some((k) => !k.pending)) status = "drift";
   else if (kept.length > 0) status = "pending";
   else if (dropped || g.items.some((i) => i.compared.result.signature === "unknown")) status = "unknown";
+  // No expected commit (build metadata not found, no tag commit): the commit was not checked, so not ok.
+  else if (input.commit === null && g.items.some((i) => i.compared.result.commit !== null)) status = "unknown";
   else status = "ok";
   const findings: Finding[] = kept.map(({ f, pending }) => {
     const level = publisherCodes.has(f.code) ? publisherLevel : policy;
@@ -116,12 +124,18 @@ function skipped(channel: ChannelId): ProvenanceChannelReport {
 }
 
 /** The block and, per channel, the findings to add to `channels[].findings`. */
-export function assessProvenance(input: AssessInput): {
+/** The block, the findings to add to `channels[].findings`, and the `required` channels whose proof is unknown. */
+export interface Assessed {
   block: ProvenanceBlock;
   findings: Partial<Record<ChannelId, Finding[]>>;
-} {
+  /** Channels under `required` whose provenance could not be told (e.g. no trusted root): they become unknown. */
+  unknownRequired?: readonly ChannelId[];
+}
+
+export function assessProvenance(input: AssessInput): Assessed {
   const channels: ProvenanceChannelReport[] = [];
   const findings: Partial<Record<ChannelId, Finding[]>> = {};
+  const unknownRequired: ChannelId[] = [];
   for (const c of input.channels) {
     if (c.gathered === "off" || c.gathered === "skipped") {
       channels.push(skipped(c.channel));
@@ -130,6 +144,8 @@ export function assessProvenance(input: AssessInput): {
     const w = weigh(input, c.channel, c.gathered);
     channels.push(w.report);
     if (w.channelFindings.length > 0) findings[c.channel] = w.channelFindings;
+    if (w.report.status === "unknown" && (input.expectations.policy[c.channel] ?? "warn") === "required")
+      unknownRequired.push(c.channel);
   }
   return {
     block: {
@@ -142,17 +158,21 @@ export function assessProvenance(input: AssessInput): {
       channels,
     },
     findings,
+    unknownRequired,
   };
 }
 
 /** Merge the block into a report: findings appended, channel and report status recomputed (warnings weigh nothing). */
-export function withProvenance(
-  report: Report,
-  assessed: { block: ProvenanceBlock; findings: Partial<Record<ChannelId, Finding[]>> },
-): Report {
-  const channels = report.channels.map((ch) => {
-    const add = assessed.findings[ch.channel];
-    if (!add || add.length === 0) return ch;
+export function withProvenance(report: Report, assessed: Assessed): Report {
+  const unknown = new Set(assessed.unknownRequired ?? []);
+  const channels = report.channels.map((before) => {
+    const add = assessed.findings[before.channel] ?? [];
+    // `required` and not provable (the reason is in the provenance block): could not tell, never ok.
+    const ch =
+      unknown.has(before.channel) && before.status !== "skipped"
+        ? { ...before, status: worstStatus([before.status, "unknown"]) }
+        : before;
+    if (add.length === 0) return ch;
     const weighs = add
       .filter((f) => f.severity === "drift" || f.severity === "pending")
       .map((f) => f.severity as Status);

@@ -40,6 +40,11 @@ export interface ExpectedIdentity {
   readonly repository: string;
   /** The expected 40-hex commit; undefined when it could not be resolved (commit checks are then skipped). */
   readonly commit: string | undefined;
+  /**
+   * The tag's peeled commit, which an immutable release's attestation names whatever the build ran from; default
+   * `commit` (they differ only under `provenance.commit: build-metadata`).
+   */
+  readonly tagCommit?: string | undefined;
   /** Allowed workflow file paths (`.github/workflows/release.yml`) or bare file names (`release.yml`). */
   readonly workflows: readonly string[];
   /** Allowed refs (`refs/tags/v1.2.3`, `refs/heads/main`). */
@@ -288,11 +293,12 @@ function releaseFindings(
       }),
     );
   }
-  if (expected.commit !== undefined && rel.commit?.toLowerCase() !== expected.commit.toLowerCase()) {
+  const tagCommit = expected.tagCommit ?? expected.commit;
+  if (tagCommit !== undefined && rel.commit?.toLowerCase() !== tagCommit.toLowerCase()) {
     out.push(
       finding("release-attestation-mismatch", `the release attestation's tag commit is ${rel.commit ?? "absent"}`, {
         subject,
-        expected: expected.commit,
+        expected: tagCommit,
         actual: rel.commit ?? "(none)",
       }),
     );

@@ -40,6 +40,26 @@ export function provenanceExpectations(project: ProjectConfig, tag: string): Pro
   };
 }
 
-export function expectedIdentity(e: ProvenanceExpectations, commit: string | undefined): ExpectedIdentity {
-  return { repository: e.repository, commit, workflows: e.workflows, refs: e.refs };
+/**
+ * The identity the evidence is compared with. `commit` is the expected build commit: the tag's peeled commit under
+ * `commit: tag`, the release metadata's `source_sha` under `commit: build-metadata` (undefined when it could not be
+ * had: commit checks are then skipped and the verdict is at best unknown). `tagCommit` is what an immutable
+ * release's attestation must name either way.
+ */
+export function expectedIdentity(
+  e: ProvenanceExpectations,
+  commit: string | undefined,
+  tagCommit: string | undefined = commit,
+): ExpectedIdentity {
+  return { repository: e.repository, commit, tagCommit, workflows: e.workflows, refs: e.refs };
+}
+
+/** The expected build commit for the configured source: the tag's, or the build metadata's (resolved lazily). */
+export async function expectedCommit(
+  e: ProvenanceExpectations,
+  tagCommit: string | undefined,
+  buildMetadataCommit: (() => Promise<string | undefined>) | undefined,
+): Promise<string | undefined> {
+  if (e.commitSource === "tag") return tagCommit;
+  return buildMetadataCommit ? buildMetadataCommit() : undefined;
 }

@@ -18,6 +18,8 @@ import { pep740ToBundle } from "./pypi.ts";
 export interface ProvenanceHttpRequest {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Other hosts a redirect may lead to (Authorization is dropped when the host changes); default none. */
+  readonly redirectHosts?: readonly string[];
 }
 export interface ProvenanceHttpResponse {
   readonly status: number;

@@ -79,6 +79,8 @@ export interface Gathered {
   readonly findings: readonly ProvenanceFinding[];
   /** Findings of `findings` governed by `trusted_publisher` rather than the channel policy. */
   readonly publisherCodes?: readonly ProvenanceFinding["code"][];
+  /** Findings that rest on an absence (lost provenance on a mirror): weighed like `provenance-missing`. */
+  readonly absenceFindings?: readonly ProvenanceFinding[];
   /** Absence proves nothing here (a mirror that may strip attestations). */
   readonly absenceUnknown?: boolean;
   /** Nothing to check yet (the version is not on the channel): why. */

@@ -13,7 +13,7 @@ import type { ProjectConfig } from "../config/schema.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import type { Report } from "../report/types.ts";
 import { assessProvenance, withProvenance } from "./assess.ts";
-import { expectedIdentity, provenanceExpectations } from "./expected.ts";
+import { expectedCommit, expectedIdentity, provenanceExpectations } from "./expected.ts";
 import type { ProvenanceHttp } from "./fetch.ts";
 import type {
   AttestationCache,
@@ -54,14 +54,14 @@ export async function checkProvenance(
   const tagCommit = registry.channels
     .map((c) => c.provenance?.tagCommit?.(observations[c.id as ChannelId] ?? null))
     .find((x) => x !== undefined);
-  const commit =
-    expectations.commitSource === "build-metadata" ? await rt.buildMetadataCommit?.(project, plan.tag) : tagCommit;
+  const fromMetadata = rt.buildMetadataCommit?.bind(rt);
+  const commit = await expectedCommit(expectations, tagCommit, fromMetadata && (() => fromMetadata(project, plan.tag)));
   const ctx: GatherContext = {
     http: rt.http,
     verifier: active.length > 0 ? await rt.verifier() : undefined,
     cache: rt.cache,
     endpoints: rt.endpoints,
-    expected: expectedIdentity(expectations, commit),
+    expected: expectedIdentity(expectations, commit, tagCommit),
     expectations,
     plan,
     observations,

@@ -10,6 +10,9 @@ import { npmAuthorization, npmDefaultRegistry } from "../config/npmrc.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../errors.ts";
+import { fetchBuildMetadata } from "./build-metadata.ts";
+import { workflowFile } from "./compare.ts";
+import { provenanceExpectations } from "./expected.ts";
 import type { ProvenanceHttp } from "./fetch.ts";
 import type { AttestationCache } from "./gather.ts";
 import type { ProvenanceRuntime } from "./run.ts";
@@ -18,7 +21,13 @@ import { createBundleVerifier, type BundleVerifier, type TrustRoot } from "./ver
 
 export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): ProvenanceHttp {
   return async (req) => {
-    const res = await http.request({ url: req.url, headers: { ...req.headers }, maxBytes, conditional: false });
+    const res = await http.request({
+      url: req.url,
+      headers: { ...req.headers },
+      maxBytes,
+      conditional: false,
+      ...(req.redirectHosts ? { redirectHosts: req.redirectHosts } : {}),
+    });
     return { status: res.status, body: res.body };
   };
 }
@@ -99,5 +108,37 @@ export function createProvenanceRuntime(
     },
     cache: options.cache,
     mirrorAbsence: p.mirror_absence,
+    async buildMetadataCommit(project, tag) {
+      // A build run's metadata never changes once written: a found source_sha is kept like an attestation.
+      const key = `build-metadata:${project.repo}:${tag}`;
+      const hit = options.cache ? await options.cache.get(key) : undefined;
+      if (hit !== undefined) return hit;
+      const workflow =
+        project.release?.workflows.build ??
+        workflowFile(provenanceExpectations(project, tag).workflows[0] ?? "release.yml");
+      const got = await fetchBuildMetadata(phttp, {
+        apiBase: options.githubApi || s.github.api_url.replace(/\/+$/, ""),
+        repository: project.repo,
+        workflow,
+        artifact: project.release?.build_artifact ?? "release-metadata",
+        tag,
+        apiHeaders: githubHeaders,
+        downloadHosts: s.github.download_hosts,
+      });
+      if (got.kind !== "found") {
+        log.warn(
+          {
+            project: project.name,
+            tag,
+            workflow,
+            reason: got.kind === "none" ? "no build run's metadata names the tag" : got.reason,
+          },
+          "provenance.commit build-metadata: the expected commit is unknown",
+        );
+        return undefined;
+      }
+      await options.cache?.set(key, got.value.sourceSha);
+      return got.value.sourceSha;
+    },
   };
 }

@@ -455,6 +455,70 @@ export class ActionsStore {
     this.timing = { ...this.timing, ...timing };
   }
 
+  /**
+   * A completed, successful run of the build workflow (`release.yml`, added with plasmite's definition when the
+   * repository has none) that already happened: only its `release-metadata` artifact, whose metadata.json says
+   * `source_sha` = `sourceSha`. `fromMain`: dispatched on main with the tag as input (plasmite up to v0.8.0 wrote
+   * `GITHUB_SHA` / `GITHUB_REF` there), else the tag push.
+   */
+  recordBuildRun(
+    repo: string,
+    o: { tag: string; version: string; sourceSha: string; fromMain: boolean; at: number },
+  ): WorkflowRunRecord {
+    const wf =
+      this.workflow(repo, "release.yml") ??
+      this.addWorkflow(repo, plasmiteWorkflows().find((d) => d.file === "release.yml") as WorkflowDef);
+    const id = this.#nextRunId++;
+    const metadata = {
+      tag: o.tag,
+      version: o.version,
+      source_sha: o.sourceSha,
+      source_ref: o.fromMain ? "refs/heads/main" : `refs/tags/${o.tag}`,
+      source_run_id: String(id),
+      source_workflow: wf.name,
+    };
+    const zipped = zip({ "metadata.json": strToU8(`${JSON.stringify(metadata, null, 2)}\n`) });
+    const artifactId = this.#nextArtifactId++;
+    const run: WorkflowRunRecord = {
+      id,
+      repo,
+      workflow: wf,
+      runNumber: this.#runs.filter((r) => r.workflow === wf).length + 1,
+      event: o.fromMain ? "workflow_dispatch" : "push",
+      headBranch: o.fromMain ? "main" : o.tag,
+      headSha: o.sourceSha,
+      displayTitle: o.fromMain ? "release" : o.tag,
+      inputs: o.fromMain ? { tag: o.tag } : {},
+      createdAt: o.at,
+      startsAt: o.at,
+      completesAt: o.at + 5 * 60_000,
+      conclusion: "success",
+      plannedConclusion: "success",
+      jobs: [],
+      artifacts: [],
+      finalized: true,
+      held: false,
+      tag: o.tag,
+      buildRunId: null,
+      rehearsal: false,
+      published: [],
+      note: null,
+    };
+    run.artifacts.push({
+      id: artifactId,
+      name: "release-metadata",
+      runId: id,
+      repo,
+      uuid: hashId("artifact", artifactId, "release-metadata").slice(0, 32),
+      zip: zipped,
+      digest: `sha256:${createHash("sha256").update(zipped).digest("hex")}`,
+      createdAt: run.completesAt,
+      expiresAt: run.completesAt + 90 * DAY,
+    });
+    this.#runs.push(run);
+    return run;
+  }
+
   // ------------------------------------------------------------------ reading
 
   workflows(repo: string): WorkflowRecord[] {

@@ -32,6 +32,44 @@ export function plasmiteProject(overrides: Partial<ProjectSpec> = {}): ProjectSp
   };
 }
 
+/**
+ * A GoReleaser Go CLI: archives `<name>_<version>_<Os>_<arch>.tar.gz` (GoReleaser's default name template, with its
+ * `title .Os` and `x86_64` spellings), `checksums.txt`, a tap formula and no package registries.
+ */
+export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
+  const platforms = ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"];
+  return {
+    name: "skiff",
+    repo: "tidepool/skiff",
+    tap: "tidepool/homebrew-tap",
+    formulaPath: "Formula/skiff.rb",
+    crate: null,
+    npm: null,
+    pypi: null,
+    githubPlatforms: platforms,
+    homebrewPlatforms: platforms,
+    wheelPlatforms: [],
+    platformNames: {
+      darwin_amd64: "Darwin_x86_64",
+      darwin_arm64: "Darwin_arm64",
+      linux_amd64: "Linux_x86_64",
+      linux_arm64: "Linux_arm64",
+    },
+    assetName: "{name}_{version}_{platform}.tar.gz",
+    checksumsName: "checksums.txt",
+    targetsManifest: null,
+    description: "A small Go CLI released with GoReleaser",
+    license: "Apache-2.0",
+    formulaInstall: ['bin.install "skiff"'],
+    formulaTest: ['system "#{bin}/skiff", "--version"'],
+    ...overrides,
+  };
+}
+
+/** The sim's worlds: each a project shape; the scenarios script its releases. */
+export const WORLDS = { plasmite: plasmiteProject, goreleaser: goreleaserProject } as const;
+export type WorldName = keyof typeof WORLDS;
+
 export const SCENARIOS = [
   { name: "clean", description: "0.7.2 and 0.8.0 fully published on every channel; 0.8.0 two hours ago" },
   {
@@ -77,6 +115,20 @@ export const SCENARIOS = [
     description: "clean, as plasmite publishes today: no GitHub build attestations, PyPI and crates.io with tokens",
   },
   {
+    name: "provenance-build-metadata",
+    description:
+      "clean, but built and published from main after the tag: every attestation names the release metadata's source_sha, not the tag's commit",
+  },
+  {
+    name: "provenance-repository-mismatch",
+    description: "clean, but npm 0.8.0 was published from a fork (forker/plasmite): its provenance names the fork",
+  },
+  {
+    name: "provenance-release-attestation-mismatch",
+    description:
+      "clean, on an immutable release whose release attestation leaves out the linux_amd64 tarball (subjects != asset set)",
+  },
+  {
     name: "no-trusted-root",
     description: "clean, but no Sigstore trusted root can be had (offline, no cache): signatures are unknown",
   },
@@ -89,8 +141,10 @@ export interface ScenarioOptions {
   now?: number | Date | string;
   /** `healing`: delay before the missing channels arrive (default 60 000 ms). */
   healAfterMs?: number;
-  /** Overrides for the plasmite project spec (e.g. assetBytes). */
+  /** Overrides for the project spec (e.g. assetBytes). */
   project?: Partial<ProjectSpec>;
+  /** The world whose project shape the scenario publishes (default plasmite). */
+  world?: WorldName;
 }
 
 export interface ScenarioResult {
@@ -137,7 +191,7 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!isScenarioName(name))
     throw new Error(`unknown scenario ${String(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   const now = options.now === undefined ? world.now() : toMs(options.now);
-  const spec = plasmiteProject(options.project);
+  const spec = WORLDS[options.world ?? "plasmite"](options.project);
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   // plasmite as it is today published 0.7.2 the same way (so no downgrade); every other scenario attested it fully.
@@ -225,6 +279,22 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
         provenance: PLASMITE_TODAY,
       });
       break;
+    case "provenance-build-metadata":
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { source: "main" } });
+      break;
+    case "provenance-repository-mismatch":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: { npm: { repository: "forker/plasmite" } },
+      });
+      break;
+    case "provenance-release-attestation-mismatch": {
+      const repo = world.github.ensureRepo(spec.repo, now);
+      repo.immutableReleases = true;
+      repo.attestationOmits.add("plasmite_0.8.0_linux_amd64.tar.gz");
+      world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
+      break;
+    }
     case "no-trusted-root":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.attestations.serveTrustedRoot = false;

@@ -24,6 +24,8 @@ export interface ProjectSpec {
   assetBytes?: number;
   /** Size of the .crate, npm tarball and PyPI files; default 4096. */
   packageBytes?: number;
+  /** How asset names spell each platform id (GoReleaser's `Darwin_x86_64`); default the id itself. */
+  platformNames?: Record<string, string>;
   /** Asset name template over {name}, {version}, {platform}; default `{name}_{version}_{platform}.tar.gz`. */
   assetName?: string;
   checksumsName?: string;
@@ -127,10 +129,24 @@ export interface SimProvenanceOptions {
         trustedPublisher?: boolean;
         /** The attested sha512 is not the tarball's. */
         wrongDigest?: boolean;
+        /** No `dist.attestations` and the attestations endpoint 404s, as a mirror that strips them serves it. */
+        stripped?: boolean;
       })
     | null;
   pypi?: SimBuildOverride | null;
   crates?: Pick<SimBuildOverride, "repository" | "commit"> | null;
+  /**
+   * The commit the build and every publish ran from. `tag` (default): the tag's commit. `main`: a later commit on
+   * the default branch (a pipeline that builds and publishes from main: the tag's commit is not the release
+   * metadata's `source_sha`); implies `buildRun`.
+   */
+  source?: "tag" | "main";
+  /**
+   * Record the build workflow's completed run (release.yml) with its `release-metadata` artifact (metadata.json
+   * `source_sha` = the source commit), as `provenance.commit: build-metadata` reads it. Default: only with
+   * `source: main`.
+   */
+  buildRun?: boolean;
 }
 
 export interface PlannedAsset {
@@ -149,6 +165,8 @@ export interface VersionArtifacts {
   tag: string;
   publishedAt: number;
   commitAt: number;
+  /** `provenance.source: main`: the default-branch commit the build ran from (set when GitHub is published). */
+  sourceCommit?: string;
   assets: PlannedAsset[];
   omitted: string[];
   checksums: Content | null;

@@ -96,8 +96,9 @@ export class World {
       wheelPlatforms: spec.wheelPlatforms ?? DEFAULT_WHEEL_PLATFORMS,
       assetBytes: spec.assetBytes ?? 4096,
       packageBytes: spec.packageBytes ?? 4096,
+      platformNames: spec.platformNames ?? {},
       assetName: spec.assetName ?? "{name}_{version}_{platform}.tar.gz",
-      checksumsName: spec.checksumsName ?? "sha256sums.txt",
+      checksumsName: (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
       targetsManifest: spec.targetsManifest === undefined ? PLASMITE_TARGETS_MANIFEST : spec.targetsManifest,
       targetsManifestPath: spec.targetsManifestPath ?? "release/targets.json",
       tagPrefix: spec.tagPrefix ?? "v",
@@ -165,7 +166,13 @@ export class World {
     const repo = this.github.ensureRepo(p.repo, this.now());
     const tagCommit = repo.tags.get(art.tag)?.commitSha ?? hashId("commit-of", p.repo, art.tag);
     const runId = 20_000_000 + Number.parseInt(hashId("run", p.repo, art.tag).slice(0, 6), 16);
-    return resolveSimProvenance(art.options.provenance, { repo: p.repo, tag: art.tag, tagCommit, runId });
+    return resolveSimProvenance(art.options.provenance, {
+      repo: p.repo,
+      tag: art.tag,
+      tagCommit,
+      sourceCommit: art.sourceCommit ?? tagCommit,
+      runId,
+    });
   }
 
   /** The project and version an npm package version, crate version or PyPI file belongs to. */
@@ -229,7 +236,7 @@ export class World {
       const name = p.assetName
         .replace(/\{name\}/g, p.name)
         .replace(/\{version\}/g, version)
-        .replace(/\{platform\}/g, platform);
+        .replace(/\{platform\}/g, p.platformNames[platform] ?? platform);
       const content = Content.generated(seed(name), p.assetBytes);
       let digest: string | null = `sha256:${content.sha256()}`;
       if (opts.corruptDigestFor === platform) digest = `sha256:${Content.fixed(`${name}#corrupt-digest`).sha256()}`;
@@ -319,7 +326,7 @@ export class World {
         p.assetName
           .replace(/\{name\}/g, p.name)
           .replace(/\{version\}/g, art.version)
-          .replace(/\{platform\}/g, platform);
+          .replace(/\{platform\}/g, p.platformNames[platform] ?? platform);
       let sha = asset ? asset.content.sha256() : Content.fixed(`${name}#missing`).sha256();
       if (art.options.corruptFormulaFor === platform) sha = Content.fixed(`${name}#corrupt-formula`).sha256();
       if (placeholder) sha = placeholderSha(platform);
@@ -368,16 +375,38 @@ export class World {
   #publishGithub(p: ResolvedProject, art: VersionArtifacts, at: number): void {
     const repo = this.github.ensureRepo(p.repo, at);
     const files: Record<string, string> = {
-      "Cargo.toml": `[package]\nname = "${p.crate ?? p.name}"\nversion = "${art.version}"\nedition = "2024"\nlicense = "${p.license}"\n`,
       "CHANGELOG.md": `# Changelog\n\n## [${art.version}] - ${new Date(art.commitAt).toISOString().slice(0, 10)}\n\n- Release ${art.version}.\n`,
     };
-    // The manifests `monitor init` reads at the tag: the npm and Python bindings beside the crate.
+    // The manifests `monitor init` reads at the tag: the crate, and the npm and Python bindings beside it.
+    if (p.crate) {
+      files["Cargo.toml"] =
+        `[package]\nname = "${p.crate}"\nversion = "${art.version}"\nedition = "2024"\nlicense = "${p.license}"\n`;
+    }
     if (p.npm)
       files["bindings/node/package.json"] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
     if (p.pypi) files["bindings/python/pyproject.toml"] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
     if (p.targetsManifest !== null) files[p.targetsManifestPath] = p.targetsManifest;
     const commit = repo.commit(files, `release: ${art.tag}`, art.commitAt);
     repo.addTag(art.tag, commit.sha, !art.options.lightweightTag, art.commitAt + MINUTE, `${art.tag}\n`);
+    const prov = art.options.provenance;
+    if (prov?.source === "main") {
+      // Built and published from main after the tag: release metadata source_sha is this commit, not the tag's.
+      const later = repo.commit(
+        { "NOTES.md": `post-release ${art.tag}\n` },
+        `chore: after ${art.tag}`,
+        art.commitAt + 2 * MINUTE,
+      );
+      art.sourceCommit = later.sha;
+    }
+    if (prov?.source === "main" || prov?.buildRun === true) {
+      this.actions.recordBuildRun(p.repo, {
+        tag: art.tag,
+        version: art.version,
+        sourceSha: art.sourceCommit ?? commit.sha,
+        fromMain: prov.source === "main",
+        at: art.commitAt + 3 * MINUTE,
+      });
+    }
     if (art.options.githubRelease === false) return;
     const draft = art.options.draft ?? false;
     const assets: ReleaseAsset[] = [];

@@ -293,7 +293,7 @@ class SqliteStateStore implements StateStore {
       this.#replaceIncidents(report.project, c.incidents);
       if (c.degraded) this.#replaceIncidents("*", c.degraded);
       const messageIds: number[] = [];
-      for (const m of c.messages) {
+      for (const [i, m] of c.messages.entries()) {
         const { lastInsertRowid: id } = this.#run(
           "INSERT INTO messages (kind, incident_id, created_at, data) VALUES (?, ?, ?, ?)",
           m.kind,
@@ -302,7 +302,7 @@ class SqliteStateStore implements StateStore {
           JSON.stringify(m),
         );
         messageIds.push(id);
-        for (const sink of c.sinks) {
+        for (const sink of c.routes?.[i] ?? c.sinks) {
           this.#run(
             "INSERT INTO outbox (message_id, sink, state, attempts, next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, 0, ?)",
             id,

@@ -120,6 +120,11 @@ export interface CycleCommit {
   /** Alerts to enqueue: one outbox row per (message, sink), in this order. */
   messages: readonly AlertDraft[];
   sinks: readonly string[];
+  /**
+   * The sinks of each message (same index as `messages`) when they differ per message (rolled-up alerts,
+   * alerts/rollup.ts); absent: every message goes to every sink in `sinks`.
+   */
+  routes?: readonly (readonly string[])[];
   cycle: CycleRecord;
   next_check_at: string | null;
 }

@@ -311,6 +311,7 @@ describe("webhook sink against a loopback receiver", () => {
       url: "https://x.example/h",
       timeout: "10s",
       min_interval: "0",
+      group: "incident",
     });
   });
 });

@@ -142,6 +142,24 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     }
   });
 
+  it("bin/monitor.js gives watch and verify --deep a small young generation (one execve), verify not", async () => {
+    const execArgv = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const file = join(tempDir("rm-execargv-"), "argv.json");
+      const hook = `process.on("exit", () => process.getBuiltinModule("fs").writeFileSync(${JSON.stringify(file)}, JSON.stringify({ pid: process.pid, argv: process.execArgv })))`;
+      const r = await node([BIN, ...args], {
+        NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}`,
+        ...env,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(readFileSync(file, "utf8")) as { argv: string[] }).argv;
+    };
+    const small = (argv: string[]) => argv.includes("--max-semi-space-size=1");
+    assert.ok(small(await execArgv(["watch", "--help"])));
+    assert.ok(small(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])));
+    assert.ok(!small(await execArgv(["verify", "--help"])));
+    assert.ok(!small(await execArgv(["watch", "--help"], { MONITOR_NO_V8_FLAGS: "1" })));
+  });
+
   it("the metafile maps the bundle's chunks: Sigstore lives in chunks main.js does not import", () => {
     const meta = JSON.parse(readFileSync(METAFILE, "utf8")) as {
       outputs: Record<string, { inputs: object; imports: { path: string; kind: string }[] }>;

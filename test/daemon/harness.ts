@@ -39,7 +39,11 @@ export interface ConfigOptions {
   grace?: string;
   flapCycles?: number;
   schedule?: string;
-  sinks?: ("slack" | "ergo")[];
+  sinks?: ("slack" | "ergo" | "webhook")[];
+  /** `group:` of every sink entry (default: none written, i.e. incident). */
+  group?: "incident" | "release";
+  /** For the webhook sink: the receiver's URL and the HMAC secret. */
+  webhook?: { url: string; secret: string };
   remindEvery?: string;
   hotFor?: string;
 }
@@ -129,7 +133,12 @@ export class Scene {
       if (s === "slack") sinks.push({ type: "slack", webhook_url: this.slack.url, min_interval: "50ms" });
       if (s === "ergo") this.#initErgo();
       if (s === "ergo") sinks.push({ type: "ergo", repo_dir: this.ergoDir, binary: REAL_ERGO });
+      if (s === "webhook") {
+        if (!o.webhook) throw new Error("writeConfig: the webhook sink needs `webhook`");
+        sinks.push({ type: "webhook", url: o.webhook.url, secret: o.webhook.secret, timeout: "5s" });
+      }
     }
+    if (o.group) for (const entry of sinks) entry["group"] = o.group;
     const grace = o.grace ?? "0";
     const config = {
       version: 1,

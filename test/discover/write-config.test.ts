@@ -130,7 +130,7 @@ test("writeConfig: settings are copied with ${VAR} references intact; a literal 
   );
 });
 
-test("writeConfig: GoReleaser names are written per platform; its cask is noted, not written as an unexpressible key", () => {
+test("writeConfig: GoReleaser names become {platform} with the project's platform_names; its cask is configured", () => {
   const assets = inferAssets(
     [
       "goreleaser_Darwin_x86_64.tar.gz",
@@ -175,17 +175,20 @@ test("writeConfig: GoReleaser names are written per platform; its cask is noted,
     settings: null,
   });
   const p = load(text).config.projects[0]!;
-  assert.deepEqual(p.channels.github?.assets, [
-    "goreleaser_Darwin_x86_64.tar.gz",
-    "goreleaser_Darwin_arm64.tar.gz",
-    "goreleaser_Linux_x86_64.tar.gz",
-    "goreleaser_Linux_arm64.tar.gz",
-  ]);
+  assert.deepEqual(p.channels.github?.assets, ["goreleaser_{platform}.tar.gz"]);
+  assert.deepEqual(p.channels.github?.platforms, ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"]);
+  assert.deepEqual(p.platform_names, {
+    darwin_amd64: "Darwin_x86_64",
+    darwin_arm64: "Darwin_arm64",
+    linux_amd64: "Linux_x86_64",
+    linux_arm64: "Linux_arm64",
+  });
   assert.equal(p.channels.github?.checksums, "checksums.txt");
-  assert.equal(p.channels.homebrew, undefined);
+  // The cask spells platforms as the assets do: one `platform_names` serves both channels.
+  assert.equal(p.channels.homebrew?.formula, "Casks/goreleaser.rb");
   assert.match(
-    text,
-    /# homebrew cask goreleaser\/homebrew-tap:Casks\/goreleaser.rb found, but its urls name platforms/,
+    p.channels.homebrew?.url ?? "",
+    /^https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/goreleaser_\{platform\}\.tar\.gz$/,
   );
 });
 
@@ -209,9 +212,11 @@ test("writeConfig: cargo-dist sidecars and a release without assets are said in 
   );
   const text = writeConfig({ ...base, assets: sidecars });
   assert.deepEqual(load(text).config.projects[0]!.channels.github, {
-    assets: ["oranda-x86_64-apple-darwin.tar.xz"],
+    platforms: ["darwin_amd64"],
+    assets: ["oranda-{platform}.tar.xz"],
     checksums: null,
   });
+  assert.deepEqual(load(text).config.projects[0]!.platform_names, { darwin_amd64: "x86_64-apple-darwin" });
   assert.match(text, /# checksums are per-asset .sha256 sidecars/);
 
   const crates: Candidate = { channel: "crates", name: "oranda", source: "Cargo.toml" };

@@ -44,5 +44,12 @@ it("monitor demo: a partial release drifts, alerts, heals and resolves, with the
   assert.ok(drift >= 0 && open > drift && ok > open && resolved > ok, out);
   assert.match(page ?? "", /plasmite/);
   assert.match(page ?? "", /drift/i);
+  // The provenance column: GitHub's assets were built by release.yml at the tag, signature verified (sim root).
+  assert.match(page ?? "", /<th>Provenance<\/th>/);
+  assert.match(
+    page ?? "",
+    /<li data-channel="github" data-status="ok"><strong>github<\/strong> <span class="prov-line">built by release\.yml@refs\/tags\/v0\.8\.0 from [0-9a-f]{7} \(verified\)<\/span>/,
+  );
+  assert.match(out, /provenance: built by release\.yml@refs\/tags\/v0\.8\.0 from [0-9a-f]{7} \(verified\)/);
   assert.match(out, /demo stopped/);
 });

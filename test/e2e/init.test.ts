@@ -145,3 +145,25 @@ describe("monitor init --settings (loopback servers)", () => {
     assert.match(yaml, /npm:\n\s+package: plasmite/);
   });
 });
+
+describe("monitor init --sim goreleaser (a GoReleaser Go CLI)", () => {
+  it("yields github and homebrew with platform_names, ok; homebrew drift when its formula is stale", async () => {
+    const out = join(tempDir(), "monitor.yaml");
+    const init = await runCli(["init", "tidepool/skiff", "--sim", "goreleaser", "--out", out]);
+    assert.equal(init.code, 0, init.stderr);
+    const yaml = readFileSync(out, "utf8");
+    assert.match(yaml, /platform_names:\n\s+darwin_amd64: Darwin_x86_64\n/);
+    assert.match(yaml, /assets: \[ "skiff_\{version\}_\{platform\}\.tar\.gz" \]/);
+    assert.match(yaml, /checksums: checksums\.txt/);
+    const check = await runCli(["config", "check", "--config", out]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /skiff \(tidepool\/skiff\): github, homebrew\n/);
+    const verify = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "goreleaser", "--json"]);
+    assert.equal(verify.code, 0, verify.stdout);
+    const ok = statuses(verify.stdout);
+    assert.deepEqual([ok["github"], ok["homebrew"]], ["ok", "ok"]);
+    const stale = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "goreleaser/stale-formula", "--json"]);
+    assert.equal(stale.code, 1);
+    assert.equal(statuses(stale.stdout)["homebrew"], "drift");
+  });
+});

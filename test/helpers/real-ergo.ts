@@ -9,7 +9,8 @@ import path from "node:path";
 import { parseListJson, type ErgoListItem } from "../../src/ergo/parse.ts";
 import { REPO_ROOT } from "./cli.ts";
 
-export const REAL_ERGO = path.resolve(REPO_ROOT, "../shared/tools/ergo/ergo");
+/** The shared ergo 6.0.0 binary beside the repo; `REAL_ERGO` overrides it (a checkout elsewhere, a worktree). */
+export const REAL_ERGO = process.env["REAL_ERGO"] ?? path.resolve(REPO_ROOT, "../shared/tools/ergo/ergo");
 
 function ergo(dir: string, args: string[]): string {
   return execFileSync(REAL_ERGO, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

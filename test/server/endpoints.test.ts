@@ -133,6 +133,11 @@ describe("status server: every route against a daemon watching a partial release
     assert.match(page, /<span class="st st-open">open<\/span>/);
     assert.match(page, /Status changes of v0\.8\.0/);
     assert.match(page, /Recent checks/);
+    assert.match(
+      page,
+      /<dt>provenance<\/dt><dd><span class="st st-ok">ok<\/span> built by release\.yml@refs\/tags\/v0\.8\.0 from [0-9a-f]{7} \(verified\)<\/dd>/,
+      "the github card's provenance row",
+    );
   });
 
   it("GET /api/v1/status embeds the report@1 objects as they are, with incidents, times and next check", async () => {
@@ -164,6 +169,14 @@ describe("status server: every route against a daemon watching a partial release
     assert.equal(github.delay_is_upper_bound, true);
     assert.ok(github.delay_seconds! >= 3600 && github.delay_seconds! < 3700, String(github.delay_seconds));
     assert.deepEqual(p.channels_configured, ["github", "crates", "npm", "pypi", "homebrew"]);
+    // The provenance block, at the project level too: GitHub's assets verified against the sim's trusted root.
+    assert.deepEqual(p.provenance, p.report?.provenance);
+    assert.deepEqual(
+      p.provenance?.channels.map((c) => c.channel),
+      ["github", "crates", "npm", "pypi", "homebrew"],
+    );
+    const gh = p.provenance?.channels.find((c) => c.channel === "github");
+    assert.deepEqual([gh?.status, gh?.signature, gh?.workflow], ["ok", "verified", ".github/workflows/release.yml"]);
   });
 
   it("GET /api/v1/projects/plasmite: the project, its report, history, every incident and recent cycles", async () => {
@@ -172,6 +185,8 @@ describe("status server: every route against a daemon watching a partial release
     const body = json<ProjectDetail>(r);
     assert.equal(body.schema, "release-monitor/project@1");
     assert.deepEqual(body.project.report, s.store.latestReport("plasmite"));
+    assert.deepEqual(body.project.provenance, body.project.report?.provenance ?? null);
+    assert.ok(body.project.provenance, "the project detail has the provenance block");
     assert.equal(body.incidents.length, 3);
     assert.equal(body.channel_history.length, 5);
     assert.ok(body.cycles.length >= 1);

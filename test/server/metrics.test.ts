@@ -8,6 +8,7 @@ import { parsePrometheusText, sample, samples, type Family } from "./prom-parse.
 const FAMILIES = {
   release_monitor_channel_status: "gauge",
   release_monitor_project_status: "gauge",
+  release_monitor_provenance_status: "gauge",
   release_monitor_release_info: "gauge",
   release_monitor_open_incidents: "gauge",
   release_monitor_channel_propagation_seconds: "histogram",
@@ -81,6 +82,24 @@ describe("/metrics: a healing release, scraped and parsed strictly", () => {
       1,
     );
     assert.equal(sample(families, "release_monitor_open_incidents", { project: "plasmite" }), 0);
+  });
+
+  it("provenance status is one-hot per channel: the report's provenance verdict (verified with the sim's root)", async () => {
+    const families = await scrape(s);
+    const report = s.store.latestReport("plasmite");
+    assert.ok(report?.provenance, "the daemon's report has a provenance block");
+    for (const channel of CHANNELS) {
+      const values = STATUSES.map((status) =>
+        sample(families, "release_monitor_provenance_status", { project: "plasmite", channel, status }),
+      );
+      assert.deepEqual(values, [1, 0, 0, 0, 0], `${channel}: provenance ok, and only ok`);
+      assert.equal(report.provenance.channels.find((c) => c.channel === channel)?.status, "ok");
+    }
+    assert.equal(
+      report.provenance.channels.find((c) => c.channel === "github")?.signature,
+      "verified",
+      "signatures verify offline against the sim's trusted root",
+    );
   });
 
   it("propagation: one observation per channel when it first went live, about an hour after publication", async () => {

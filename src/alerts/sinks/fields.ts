@@ -3,6 +3,20 @@ import { boundedDuration } from "../../config/duration.ts";
 
 /** Config pieces several sinks share. */
 
+/**
+ * Fields every `settings.alerts.sinks[]` entry has, whatever its type: the registry adds them to each sink's
+ * schema, so a sink folder never declares them.
+ */
+export const SHARED_SINK_FIELDS = {
+  group: z
+    .enum(["incident", "release"])
+    .default("incident")
+    .describe(
+      "incident: one message per incident. release: the incidents of one release that open (or resolve) in the " +
+        "same cycle arrive as one message listing them.",
+    ),
+};
+
 export const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 /** Spacing between messages (bounded like every other spacing in the config). */
 export const Spacing = boundedDuration("1h");

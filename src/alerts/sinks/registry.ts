@@ -1,7 +1,9 @@
 import { z } from "zod";
-import type { Sink } from "../types.ts";
+import { deliverItemByItem } from "../rollup.ts";
+import type { Sink, SinkGroup } from "../types.ts";
 import type { SinkDefinition } from "./define.ts";
 import type { SinkCheckDeps, SinkDeps } from "./deps.ts";
+import { SHARED_SINK_FIELDS } from "./fields.ts";
 import { ergoSink } from "./ergo/ergo-sink.ts";
 import { githubIssueSink } from "./github-issue/github-issue-sink.ts";
 import { logSink } from "./log/log-sink.ts";
@@ -17,9 +19,17 @@ export { defineSink, type SinkDefinition } from "./define.ts";
  */
 export const SINKS = [slackSink, ergoSink, logSink, githubIssueSink, webhookSink] as const;
 
-type Schemas<T extends readonly SinkDefinition[]> = { -readonly [K in keyof T]: T[K]["schema"] };
+/** A sink's own schema plus the fields every sink entry has (fields.ts SHARED_SINK_FIELDS: `group`). */
+type WithShared<S> =
+  S extends z.ZodObject<infer Shape, infer Config>
+    ? z.ZodObject<z.core.util.Extend<Shape, typeof SHARED_SINK_FIELDS>, Config>
+    : never;
+type Schemas<T extends readonly SinkDefinition[]> = { -readonly [K in keyof T]: WithShared<T[K]["schema"]> };
 
-export const SinkConfig = z.discriminatedUnion("type", SINKS.map((d) => d.schema) as Schemas<typeof SINKS>);
+export const SinkConfig = z.discriminatedUnion(
+  "type",
+  SINKS.map((d) => d.schema.extend(SHARED_SINK_FIELDS)) as unknown as Schemas<typeof SINKS>,
+);
 export type SinkConfig = z.infer<typeof SinkConfig>;
 export type SinkType = SinkConfig["type"];
 
@@ -54,10 +64,28 @@ export function sinkConfigIssues(configs: readonly SinkConfig[], deps: SinkCheck
   return configs.flatMap((c, i) => definitionOf(c).check?.(c, deps, `settings.alerts.sinks[${i}]`) ?? []);
 }
 
-/** Build the sink for one `settings.alerts.sinks[]` entry; its secrets are registered first. */
+/**
+ * Build the sink for one `settings.alerts.sinks[]` entry; its secrets are registered first. The result carries
+ * the entry's `group`; a `group: release` sink that does not render rollups itself gets rolled-up messages one
+ * incident at a time.
+ */
 export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
   for (const s of sinkSecrets(config)) deps.secrets.add(s);
-  return definitionOf(config).create(config, deps);
+  return withGroup(definitionOf(config).create(config, deps), config.group);
+}
+
+function withGroup(sink: Sink, group: SinkGroup): Sink {
+  const split = group === "release" && sink.rendersRollups !== true;
+  const close = sink.close?.bind(sink);
+  return {
+    name: sink.name,
+    type: sink.type,
+    minIntervalMs: sink.minIntervalMs,
+    group,
+    ...(sink.rendersRollups === undefined ? {} : { rendersRollups: sink.rendersRollups }),
+    deliver: split ? (m, ctx) => deliverItemByItem(sink, m, ctx) : sink.deliver.bind(sink),
+    ...(close === undefined ? {} : { close }),
+  };
 }
 
 /** Sinks may hold resources (HTTP agents); release them on shutdown. */

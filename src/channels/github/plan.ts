@@ -14,7 +14,9 @@ export function planGithub(gh: GithubChannelConfig, ctx: PlanContext<GithubPlanS
   const assets: ExpectedAsset[] = [];
   for (const t of gh.assets) {
     if (t.includes("{platform}")) {
-      for (const platform of platforms) assets.push({ name: renderTemplate(t, { ...ctx.vars, platform }), platform });
+      for (const platform of platforms) {
+        assets.push({ name: renderTemplate(t, { ...ctx.vars, platform: ctx.platformName(platform) }), platform });
+      }
     } else {
       assets.push({ name: renderTemplate(t, ctx.vars), platform: null });
     }

@@ -135,6 +135,7 @@ export const npmProvenance: ChannelProvenance = {
       items.push({ subject, compared: { ...compared, findings: [...compared.findings, ...extra] } });
     }
     const findings: ProvenanceFinding[] = [];
+    const absenceFindings: ProvenanceFinding[] = [];
     const publisherCodes: ProvenanceFinding["code"][] = [];
     if (ctx.expectations.trustedPublisher.npm !== "off") {
       findings.push(
@@ -149,8 +150,20 @@ export const npmProvenance: ChannelProvenance = {
     const prev = previousVersion(o.versions, ctx.plan.version);
     if (prev !== undefined) {
       const prevDoc = await versionDoc(ctx, registry, plan.package, prev);
-      if (typeof prevDoc !== "string") findings.push(...compareDowngrade("npm", trustOf(prevDoc), trustOf(doc)));
+      if (typeof prevDoc !== "string") {
+        const was = trustOf(prevDoc);
+        const now = trustOf(doc);
+        if (!absenceUnknown) findings.push(...compareDowngrade("npm", was, now));
+        else {
+          // On a registry that may strip attestations, lost provenance rests on an absence; a lost trusted
+          // publisher (the packument's _npmUser) does not.
+          findings.push(...compareDowngrade("npm", { ...was, provenance: false }, { ...now, provenance: false }));
+          absenceFindings.push(
+            ...compareDowngrade("npm", { ...was, trustedPublisher: false }, { ...now, trustedPublisher: false }),
+          );
+        }
+      }
     }
-    return { items, findings, publisherCodes, absenceUnknown };
+    return { items, findings, absenceFindings, publisherCodes, absenceUnknown };
   },
 };

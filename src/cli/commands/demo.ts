@@ -110,6 +110,7 @@ export function registerDemo(program: Command): void {
           `  JSON API     ${server.url}/api/v1/status`,
           `  metrics      ${server.url}/metrics`,
           `plasmite v0.8.0 is out on GitHub and crates.io only; npm, PyPI and the tap formula arrive in ${flags.healAfter}.`,
+          `The status page's Provenance column shows who built each channel's artefacts, from which commit, and whether the signature verified.`,
           `Checking every ${flags.interval}. Ctrl-C to stop.`,
           "",
         ].join("\n"),

@@ -14,6 +14,7 @@ export interface SimGithubProvenance extends SimBuild {
 export interface SimNpmProvenance extends SimBuild {
   readonly trustedPublisher: boolean;
   readonly wrongDigest: boolean;
+  readonly stripped: boolean;
 }
 export interface SimCratesProvenance {
   readonly repository: string;
@@ -35,17 +36,26 @@ export const PUBLISH_WORKFLOW = ".github/workflows/release-publish.yml";
 /** Fill in the defaults: the project's repository, the tag's commit, the build / publish workflow. */
 export function resolveSimProvenance(
   options: SimProvenanceOptions | undefined,
-  ctx: { readonly repo: string; readonly tag: string; readonly tagCommit: string; readonly runId: number },
+  ctx: {
+    readonly repo: string;
+    readonly tag: string;
+    readonly tagCommit: string;
+    /** The commit the build and publishes ran from (`provenance.source: main`); default the tag's. */
+    readonly sourceCommit?: string;
+    readonly runId: number;
+  },
 ): ResolvedSimProvenance {
   const o = options ?? {};
+  const source = ctx.sourceCommit ?? ctx.tagCommit;
   const build = (over: SimBuildOverride, workflow: string, ref: string): SimBuild => ({
     repository: over.repository ?? ctx.repo,
     workflowPath: over.workflow ?? workflow,
     ref: over.ref ?? ref,
-    commit: over.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : ctx.tagCommit,
+    commit: over.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : source,
     runId: ctx.runId,
   });
-  const tagRef = `refs/tags/${ctx.tag}`;
+  // A build from main (dispatched with the tag as input) runs on refs/heads/main, not the tag.
+  const tagRef = o.source === "main" ? "refs/heads/main" : `refs/tags/${ctx.tag}`;
   const gh = o.github === null ? null : (o.github ?? {});
   const npm = o.npm === null ? null : (o.npm ?? {});
   const pypi = o.pypi === null ? null : (o.pypi ?? {});
@@ -60,11 +70,12 @@ export function resolveSimProvenance(
       ...build(npm, PUBLISH_WORKFLOW, "refs/heads/main"),
       trustedPublisher: npm.trustedPublisher ?? true,
       wrongDigest: npm.wrongDigest ?? false,
+      stripped: npm.stripped ?? false,
     },
     pypi: pypi && build(pypi, PUBLISH_WORKFLOW, "refs/heads/main"),
     crates: crates && {
       repository: crates.repository ?? ctx.repo,
-      sha: crates.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : ctx.tagCommit,
+      sha: crates.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : source,
       runId: ctx.runId + 1,
     },
   };

@@ -16,12 +16,13 @@ function registryBase(url: string): string {
 function publishFields(world: World, base: string, pkg: NpmPackage, v: NpmVersionRecord) {
   const found = world.findVersion("npm", pkg.name, v.version);
   const prov = found ? world.provenanceOf(found.project.name, found.art.version).npm : null;
-  const attestations = prov
-    ? {
-        url: `${base}/-/npm/v1/attestations/${pkg.name}@${v.version}`,
-        provenance: { predicateType: "https://slsa.dev/provenance/v1" },
-      }
-    : undefined;
+  const attestations =
+    prov && !prov.stripped
+      ? {
+          url: `${base}/-/npm/v1/attestations/${pkg.name}@${v.version}`,
+          provenance: { predicateType: "https://slsa.dev/provenance/v1" },
+        }
+      : undefined;
   const npmUser = prov?.trustedPublisher
     ? {
         name: "GitHub Actions",

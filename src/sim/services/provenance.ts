@@ -128,7 +128,7 @@ export async function npmAttestationsReply(world: World, spec: string, registry:
   const found = world.findVersion("npm", name, version);
   const prov =
     found && found.art.published.has("npm") ? world.provenanceOf(found.project.name, found.art.version).npm : null;
-  if (!found || !prov || !found.art.npmTarball) return json(404, { error: "Not found" });
+  if (!found || !prov || prov.stripped || !found.art.npmTarball) return json(404, { error: "Not found" });
   const tarball = found.art.npmTarball;
   const body = await world.attestations.once(`npm/${name}@${version}`, async (signer) => {
     const sha512Hex = prov.wrongDigest

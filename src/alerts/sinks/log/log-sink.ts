@@ -14,13 +14,17 @@ export const logSink = defineSink({
 
 const WARN_KINDS: ReadonlySet<AlertKind> = new Set(["open", "reopen", "degraded"]);
 
-/** Writes each alert as one pino line: warn for open/reopen/degraded, info for remind/resolve/recovered. */
+/**
+ * Writes each alert as one pino line: warn for open/reopen/degraded, info for remind/resolve/recovered. A rolled-up
+ * message is one line too, its incidents under `alert.incidents`.
+ */
 export function createLogSink(config: LogSinkConfig, deps: SinkDeps): Sink {
   const log = deps.log;
   return {
     name: config.name,
     type: "log",
     minIntervalMs: 0,
+    rendersRollups: true,
     deliver(message: AlertMessage): Promise<void> {
       const i = message.incident;
       const fields = {
@@ -40,6 +44,19 @@ export function createLogSink(config: LogSinkConfig, deps: SinkDeps): Sink {
           evidence: i.evidence,
           resolution: message.resolution,
           status_url: message.status_url,
+          // A rolled-up message (group: release) lists every incident it speaks for.
+          ...(message.items === undefined
+            ? {}
+            : {
+                incidents: message.items.map((it) => ({
+                  incident: it.incident.id,
+                  channel: it.incident.channel,
+                  code: it.incident.code,
+                  subject: it.incident.subject,
+                  summary: it.summary,
+                  resolution: it.resolution,
+                })),
+              }),
         },
       };
       const text = `alert ${message.kind}: ${message.summary}`;

@@ -1,5 +1,5 @@
 import type { IncomingWebhookSendArguments } from "@slack/webhook";
-import type { AlertKind, AlertMessage } from "../../types.ts";
+import type { AlertItem, AlertKind, AlertMessage } from "../../types.ts";
 
 /** Block Kit message for one alert (pure). Slack limits: header 150 chars, field 2000, section text 3000. */
 
@@ -56,6 +56,7 @@ function field(label: string, value: string): { type: "mrkdwn"; text: string } {
 }
 
 export function buildSlackMessage(message: AlertMessage): IncomingWebhookSendArguments {
+  if (message.items !== undefined && message.items.length > 1) return buildRollupMessage(message, message.items);
   const i = message.incident;
   const { emoji, label } = KIND_HEADER[message.kind];
   const cleared = message.kind === "resolve" || message.kind === "recovered";
@@ -103,6 +104,64 @@ export function buildSlackMessage(message: AlertMessage): IncomingWebhookSendArg
   const where = `${i.project} ${i.tag}, ${i.channel}, ${i.code}${i.subject === "" ? "" : ` ${i.subject}`}`;
   let text = `${emoji} ${label}: ${message.summary} (${where})`;
   if (cleared) text += ` — cleared: ${resolution}`;
+  if (message.status_url !== null) text += ` — status: ${message.status_url}`;
+  return { text: cap(escapeMrkdwn(text), 3000), blocks };
+}
+
+/** Incident lines listed in one rolled-up message before "…and N more". */
+export const MAX_ROLLUP_LINES = 20;
+
+/** One message for several incidents of one release (`group: release`): a line per incident. */
+function buildRollupMessage(message: AlertMessage, items: readonly AlertItem[]): IncomingWebhookSendArguments {
+  const { project, tag } = message.incident;
+  const { emoji, label } = KIND_HEADER[message.kind];
+  const cleared = message.kind === "resolve" || message.kind === "recovered";
+  const lineOf = (it: AlertItem): string => {
+    const i = it.incident;
+    const what = `\`${i.channel}\` ${i.code}${i.subject === "" ? "" : ` (${i.subject})`}`;
+    const fixed = cleared && it.resolution !== null ? ` — _${escapeMrkdwn(cap(it.resolution, 300))}_` : "";
+    return `• ${escapeMrkdwn(what)}: ${escapeMrkdwn(cap(it.incident.message, 300))}${fixed}`;
+  };
+  const lines = items.slice(0, MAX_ROLLUP_LINES).map(lineOf);
+  if (items.length > MAX_ROLLUP_LINES) lines.push(`_…and ${items.length - MAX_ROLLUP_LINES} more_`);
+  const channels = [...new Set(items.map((it) => it.incident.channel))].join(", ");
+  const firstSeen = items.map((it) => it.incident.first_seen).sort()[0] ?? "";
+
+  const blocks: Block[] = [
+    {
+      type: "header",
+      text: {
+        type: "plain_text",
+        text: cap(`${emoji} ${label}: ${project} ${tag} · ${items.length} incidents`, 150),
+        emoji: true,
+      },
+    },
+    { type: "section", text: { type: "mrkdwn", text: cap(`*${escapeMrkdwn(cap(message.summary, 1000))}*`, 3000) } },
+    { type: "section", text: { type: "mrkdwn", text: cap(lines.join("\n"), 3000) } },
+    {
+      type: "section",
+      fields: [
+        field("Project", project),
+        field("Tag", tag),
+        field("Channels", channels),
+        field("First seen", firstSeen),
+      ],
+    },
+  ];
+  const links = [...new Set(items.flatMap((it) => it.incident.evidence))]
+    .map((url) => mrkdwnLink(url))
+    .filter((l): l is string => l !== null)
+    .slice(0, MAX_EVIDENCE_LINKS);
+  if (links.length > 0) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: cap(`*Evidence*\n${links.join(" · ")}`, 3000) } });
+  }
+  const status = message.status_url === null ? null : mrkdwnLink(message.status_url, "Status page");
+  if (status !== null) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: status }] });
+
+  const each = items.map(
+    (it) => `${it.incident.channel} ${it.incident.code}${it.incident.subject === "" ? "" : ` ${it.incident.subject}`}`,
+  );
+  let text = `${emoji} ${label}: ${message.summary} — ${each.join("; ")}`;
   if (message.status_url !== null) text += ` — status: ${message.status_url}`;
   return { text: cap(escapeMrkdwn(text), 3000), blocks };
 }

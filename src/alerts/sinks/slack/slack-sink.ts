@@ -112,6 +112,7 @@ export function createSlackSink(
     name: config.name,
     type: "slack",
     minIntervalMs,
+    rendersRollups: true,
     deliver(message: AlertMessage, ctx: SinkContext): Promise<void> {
       const run = queue.then(() => deliverOne(message, ctx));
       queue = run.catch(() => undefined);

@@ -105,6 +105,7 @@ export function createWebhookSink(config: WebhookSinkConfig, deps: SinkDeps): We
     name: config.name,
     type: "webhook",
     minIntervalMs: parseDuration(config.min_interval) ?? 0,
+    rendersRollups: true,
     deliver,
     async close(): Promise<void> {
       if (ownAgent !== null) await ownAgent.close();
