@@ -39,6 +39,8 @@ export const FINDING_CODES = [
   "version-unpublished",
   "version-not-latest",
   "yanked",
+  /** crates.io: the sparse index and the API disagree on a version's yank state (the index decides). */
+  "index-api-disagree",
   "deprecated",
   "file-missing",
   "probe-failed",

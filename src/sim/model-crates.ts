@@ -18,6 +18,8 @@ export interface CrateVersion {
   links: string | null;
   downloads: number;
   auditActions: { action: "publish" | "yank" | "unyank"; at: number }[];
+  /** What the sparse index says where it disagrees with the API (a stale or corrupted index line); tests only. */
+  indexDivergence?: { yanked?: boolean; cksum?: string };
 }
 
 export interface CrateRecord {

@@ -181,6 +181,8 @@ export function crates(mutate?: Mutator<CratesObservation>): CratesObservation {
       channel: "crates",
       crate: "plasmite",
       api_version: { num: VERSION, checksum: CRATE_SHA, yanked: false, yank_message: null, created_at: PUBLISHED },
+      api_cached: false,
+      api_pending: null,
       index: {
         found: true,
         entries: [

@@ -89,10 +89,50 @@ const cratesCases: Case[] = [
     finding: { code: "yanked", includes: ["broken build", "API and index"] },
   },
   {
-    name: "yanked (index only)",
+    name: "yanked in the index, not in the API: the index decides, the disagreement is reported with both values",
     result: ok<"crates">(crates((o) => (o.index.entries[1]!.yanked = true))),
+    expect: ["yanked:drift", "index-api-disagree:drift"],
+    finding: { code: "index-api-disagree", expected: "index: true", actual: "API: false" },
+  },
+  {
+    name: "yanked in the API, not in the index: not yanked (cargo resolves it), the disagreement is a lag",
+    result: ok<"crates">(crates((o) => (o.api_version = { ...o.api_version!, yanked: true, yank_message: "x" }))),
+    now: SOON,
+    expect: ["index-api-disagree:pending"],
+    finding: { code: "index-api-disagree", expected: "index: false", actual: "API: true" },
+  },
+  {
+    name: "a cached API document's yank state is not compared",
+    result: ok<"crates">(
+      crates((o) => {
+        o.api_cached = true;
+        o.index.entries[1]!.yanked = true;
+      }),
+    ),
     expect: ["yanked:drift"],
     finding: { code: "yanked", includes: ["(index)"] },
+  },
+  {
+    name: "API answer missing at the deadline: pending with the reason, the index verdict stands",
+    result: ok<"crates">(
+      crates((o) => {
+        o.api_version = null;
+        o.api_pending = { reason: "the crates.io API answer did not arrive before the deadline", deadline: true };
+      }),
+    ),
+    expect: ["cross-check-skipped:pending"],
+    finding: { code: "cross-check-skipped", includes: ["did not arrive before the deadline", "pending"] },
+  },
+  {
+    name: "API refused: unknown with the reason, never ok",
+    result: ok<"crates">(
+      crates((o) => {
+        o.api_version = null;
+        o.api_pending = { reason: "crates.io refused (HTTP 403)", deadline: false };
+      }),
+    ),
+    expect: ["cross-check-skipped:unknown"],
+    finding: { code: "cross-check-skipped", includes: ["HTTP 403"] },
   },
   {
     name: "API checksum vs index cksum",
@@ -380,7 +420,13 @@ function table(channel: ChannelId, cases: Case[]): void {
         assert.deepEqual(codes(e, channel), c.expect);
         const v = verdict(e, channel);
         const severities = v.findings.map((f) => f.severity);
-        const want = severities.includes("drift") ? "drift" : severities.includes("pending") ? "pending" : "ok";
+        const want = severities.includes("drift")
+          ? "drift"
+          : severities.includes("unknown")
+            ? "unknown"
+            : severities.includes("pending")
+              ? "pending"
+              : "ok";
         assert.equal(v.status, want);
         if (c.finding) {
           const f = v.findings.find((x) => x.code === c.finding!.code);

@@ -6,6 +6,7 @@ import { AppError } from "../../src/errors.ts";
 import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
 import { cratesIndexPath, cratesProbe, parseIndexFile } from "../../src/channels/crates/probe.ts";
 import type { ProbeEndpoints } from "../../src/probes/types.ts";
+import type { CratesObservation } from "../../src/channels/crates/types.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
 import {
   planFor,
@@ -162,28 +163,34 @@ describe("crates probe: API version object", () => {
     });
   }
 
-  it("a 403 asking for a User-Agent becomes an AppError that says so", async () => {
+  /** An API failure leaves the index verdict standing: the observation names why the API answer is missing. */
+  async function apiRefused(observation: Promise<CratesObservation>, reason: RegExp): Promise<void> {
+    const obs = await observation;
+    assert.equal(obs.index.found, true);
+    assert.equal(obs.api_version, null);
+    assert.equal(obs.api_pending?.deadline, false);
+    assert.match(obs.api_pending?.reason ?? "", reason);
+  }
+
+  it("a 403 asking for a User-Agent is named as why the API answer is missing", async () => {
     const { srv, endpoints } = await registry({
       "/api/v1/crates/mypkg/0.1.0": { status: 403, body: UA_REQUIRED },
       "/index/my/pk/mypkg": { status: 200, body: INDEX_MYPKG },
     });
-    const err = await rejects(
+    await apiRefused(
       cratesProbe.observe(plan("mypkg", "0.1.0"), context(endpoints).ctx),
-      "E_HTTP_STATUS",
       /HTTP 403.*User-Agent.*settings\.http\.user_agent/s,
     );
     await srv.close();
-    assert.equal(err.details?.["status"], 403);
   });
 
-  it("a 403 data-access block is an AppError naming the policy, not 'not found'", async () => {
+  it("a 403 data-access block names the policy as why the API answer is missing, not 'not found'", async () => {
     const { srv, endpoints } = await registry({
       "/api/v1/crates/mypkg/0.1.0": { status: 403, body: BLOCKED },
       "/index/my/pk/mypkg": { status: 200, body: INDEX_MYPKG },
     });
-    await rejects(
+    await apiRefused(
       cratesProbe.observe(plan("mypkg", "0.1.0"), context(endpoints).ctx),
-      "E_HTTP_STATUS",
       /HTTP 403.*data access policy/,
     );
     await srv.close();
@@ -201,41 +208,36 @@ describe("crates probe: API version object", () => {
     await srv.close();
   });
 
-  it("a persistent 500 is an AppError after the client's retries", async () => {
+  it("a persistent 500 is why the API answer is missing, after the client's retries", async () => {
     const { srv, endpoints } = await registry({
       "/api/v1/crates/mypkg/0.1.0": { status: 500, body: "internal error" },
       "/index/my/pk/mypkg": { status: 200, body: INDEX_MYPKG },
     });
-    await rejects(cratesProbe.observe(plan("mypkg", "0.1.0"), context(endpoints).ctx), "E_HTTP_STATUS", /HTTP 500/);
+    await apiRefused(cratesProbe.observe(plan("mypkg", "0.1.0"), context(endpoints).ctx), /HTTP 500/);
     await srv.close();
     assert.equal(srv.seen.filter((s) => s.path.startsWith("/api/")).length, 2);
   });
 
-  it("a non-JSON 200 is E_UPSTREAM_MALFORMED naming the URL", async () => {
+  it("a non-JSON 200 is reported as malformed, naming the URL", async () => {
     const { srv, endpoints } = await registry({
       "/api/v1/crates/mypkg/0.1.0": { status: 200, body: "<html>maintenance</html>" },
       "/index/my/pk/mypkg": { status: 200, body: INDEX_MYPKG },
     });
-    await rejects(
+    await apiRefused(
       cratesProbe.observe(plan("mypkg", "0.1.0"), context(endpoints).ctx),
-      "E_UPSTREAM_MALFORMED",
       /\/api\/v1\/crates\/mypkg\/0\.1\.0: body is not JSON/,
     );
     await srv.close();
   });
 
-  it("a version object without checksum is E_UPSTREAM_MALFORMED naming the field", async () => {
+  it("a version object without checksum is reported as malformed, naming the field", async () => {
     const broken = structuredClone(SHOW_VERSION) as { version: Record<string, unknown> };
     delete broken.version["checksum"];
     const { srv, endpoints } = await registry({
       "/api/v1/crates/foo_vers_show/2.0.0": { status: 200, body: broken },
       "/index/fo/o_/foo_vers_show": { status: 200, body: INDEX_PUBTIME },
     });
-    await rejects(
-      cratesProbe.observe(plan("foo_vers_show", "2.0.0"), context(endpoints).ctx),
-      "E_UPSTREAM_MALFORMED",
-      /version\.checksum/,
-    );
+    await apiRefused(cratesProbe.observe(plan("foo_vers_show", "2.0.0"), context(endpoints).ctx), /version\.checksum/);
     await srv.close();
   });
 });

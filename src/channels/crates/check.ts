@@ -1,10 +1,22 @@
 import type { CheckInput } from "../channel.ts";
 import type { CratesPlan, CratesObservation } from "./types.ts";
 import type { HashClaim } from "../../drift/findings.ts";
-import { drift, firstDisagreement, lag, sha256Hex, shaMismatch, type Draft } from "../../drift/findings.ts";
+import {
+  drift,
+  firstDisagreement,
+  lag,
+  pending,
+  sha256Hex,
+  shaMismatch,
+  unknown,
+  type Draft,
+} from "../../drift/findings.ts";
 import { latestGap, maxVersion, sameVersion } from "../../drift/versions.ts";
 
-/** crates.io: the version exists (API or sparse index), is not yanked, its checksums agree, and it is the newest. */
+/**
+ * crates.io, index first: the sparse index decides presence, yank state and the newest version; the API document
+ * (when it arrived) is cross-checked against it (checksum, yank state), and any disagreement is reported with both values.
+ */
 export function checkCrates(input: CheckInput<CratesPlan, CratesObservation>): Draft[] {
   const { plan, expected, observation: obs } = input;
   const out: Draft[] = [];
@@ -34,9 +46,11 @@ export function checkCrates(input: CheckInput<CratesPlan, CratesObservation>): D
     );
   }
 
-  const yanked = Boolean(api?.yanked) || Boolean(entry?.yanked);
+  // The sparse index is what cargo resolves against: its yank flag decides. The API's (when freshly read) is compared.
+  const apiYanked = api && !obs.api_cached ? api.yanked : null;
+  const yanked = entry ? entry.yanked : Boolean(api?.yanked);
   if (yanked) {
-    const sources = [api?.yanked ? "API" : null, entry?.yanked ? "index" : null].filter(Boolean).join(" and ");
+    const sources = entry ? (apiYanked ? "API and index" : "index") : "API";
     const why = api?.yank_message ? `: ${api.yank_message}` : "";
     out.push(
       drift("yanked", `${name} ${version} is yanked on crates.io (${sources})${why}`, {
@@ -44,6 +58,27 @@ export function checkCrates(input: CheckInput<CratesPlan, CratesObservation>): D
         expected: "yanked: false",
         actual: api?.yank_message ? `yanked: ${api.yank_message}` : "yanked: true",
       }),
+    );
+  }
+  if (entry && apiYanked !== null && apiYanked !== entry.yanked) {
+    out.push(
+      lag(
+        "index-api-disagree",
+        `crates.io disagrees with itself on ${name} ${version}: the sparse index says yanked: ${entry.yanked}, ` +
+          `the API says yanked: ${apiYanked}; the index (what cargo uses) decides`,
+        { subject: "yanked", expected: `index: ${entry.yanked}`, actual: `API: ${apiYanked}` },
+      ),
+    );
+  }
+  if (obs.api_pending !== null) {
+    // Never ok and never drift: the index verdict stands, what only the API adds waits (deadline) or is unknown.
+    const state = obs.api_pending.deadline ? "pending" : "unknown";
+    const text = `${obs.api_pending.reason}; the sparse index verdict stands, the API cross-check (checksum, yank state) is ${state}`;
+    const detail = { subject: "crates.io API" };
+    out.push(
+      obs.api_pending.deadline
+        ? pending("cross-check-skipped", text, detail)
+        : unknown("cross-check-skipped", text, detail),
     );
   }
 

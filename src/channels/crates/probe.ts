@@ -1,44 +1,71 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { AppError } from "../../errors.ts";
+import { AppError, errorMessage } from "../../errors.ts";
+import { cratesApiQueue } from "./api-queue.ts";
 import type { HttpResponse } from "../../http/client.ts";
 import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
 import type { CratesIndexEntry, CratesObservation, CratesPlan } from "./types.ts";
-import { describeIssues, excerpt, parseJsonBody } from "../../probes/upstream.ts";
+import { describeIssues, excerpt } from "../../probes/upstream.ts";
 import { cratesEndpoints } from "./settings.ts";
 
 /**
- * How long a cached API version document may stand in for a request: between half and all of this, spread per URL
- * so documents fetched together (a daemon's first cycle, at one per second) do not all expire in the same cycle.
- * Safe because the document is immutable apart from its yank status and message, and a cached copy is only used
- * while the freshly read sparse index agrees with it (see `corroborates`).
- */
-export const API_DOC_TTL_MS = 24 * 3_600_000;
-
-/**
- * crates.io: the API version object (checksum, yanked + message, created_at) and the sparse index file (every
- * published version with cksum and yanked flag), fetched concurrently. `--deep` downloads the .crate and hashes it.
- * The API allows one request per second, the index has no limit: the index is always read fresh, the API document
- * may come from the cache (API_DOC_TTL_MS; never under `--deep`). Contract: registry-contracts.md §2.
+ * crates.io, index first: the sparse index file (every published version with cksum and yanked flag; no rate limit)
+ * is read fresh and carries the verdict. The API version document (checksum, yank message, created_at) comes
+ * through the process-wide queue (api-queue.ts, one request per second across the process) and is kept for the life
+ * of the process; it is asked again only when its yank state matters (the index says yanked, or does not list the
+ * version). An API answer that does not arrive before the run's deadline leaves `api_pending` with the reason.
+ * `--deep` downloads the .crate and hashes it. Contract: registry-contracts.md §2.
  */
 export const cratesProbe: Probe<"crates", CratesPlan, CratesObservation> = {
   channel: "crates",
   async observe(plan: PlanWith<"crates", CratesPlan>, ctx: ProbeContext): Promise<CratesObservation> {
     if (!plan.crates) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no crates channel`);
     const crate = plan.crates.crate;
-    const ttl = ctx.deep ? 0 : apiDocTtl(apiVersionUrl(ctx, crate, plan.version));
-    const [api, index] = await Promise.all([fetchApiVersion(ctx, crate, plan.version, ttl), fetchIndex(ctx, crate)]);
-    // A cached document the index does not bear out (a yank, an unyank, a deleted version): ask the API again.
-    const api_version =
-      api.fromCache && !corroborates(api.value, index)
-        ? (await fetchApiVersion(ctx, crate, plan.version, 0)).value
-        : api.value;
+    // Not in the process cache: the request is needed whatever the index says, so it goes out alongside the index.
+    const early = cratesApiQueue.peek(apiVersionUrl(ctx, crate, plan.version))
+      ? null
+      : settle(fetchApiVersion(ctx, crate, plan.version, true));
+    const index = await fetchIndex(ctx, crate);
+    const entry = index.entries.find((e) => sameVersion(e.vers, plan.version));
+    // The yank state (and message) of a cached document may be stale: ask again when the index makes it matter.
+    const fresh = ctx.deep || entry === undefined || entry.yanked;
+    let api_version: CratesObservation["api_version"] = null;
+    let api_cached = false;
+    let api_pending: CratesObservation["api_pending"] = null;
+    try {
+      const api = await (early ? early.then(unsettle) : fetchApiVersion(ctx, crate, plan.version, fresh));
+      api_version = api.value;
+      api_cached = api.cached;
+    } catch (err) {
+      // The index verdict stands without the API; the check marks what only the API could add as pending.
+      api_pending = ctx.signal.aborted
+        ? {
+            reason: `the crates.io API answer did not arrive before the deadline (${errorMessage(err)})`,
+            deadline: true,
+          }
+        : { reason: errorMessage(err), deadline: false };
+    }
     // The download endpoint needs the version as published (it may carry build metadata the plan lacks).
-    const published = api_version?.num ?? index.entries.find((e) => sameVersion(e.vers, plan.version))?.vers ?? null;
+    const published = entry?.vers ?? api_version?.num ?? null;
     const download = ctx.deep && published !== null ? await downloadCrate(ctx, crate, published) : null;
-    return { channel: "crates", crate, api_version, index, download };
+    return { channel: "crates", crate, api_version, api_cached, api_pending, index, download };
   },
 };
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise that never rejects (so an early request's failure is not unhandled while the index is read). */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unsettle<T>(s: Settled<T>): T {
+  if (s.ok) return s.value;
+  throw s.error instanceof Error ? s.error : new Error(String(s.error));
+}
 
 // ---------------------------------------------------------------- paths
 
@@ -64,19 +91,6 @@ function apiVersionUrl(ctx: ProbeContext, crate: string, version: string): strin
   return `${cratesEndpoints(ctx.endpoints).api}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
 }
 
-/** API_DOC_TTL_MS scaled into [1/2, 1] by a hash of the URL (stable per document, spread across documents). */
-export function apiDocTtl(url: string): number {
-  const spread = createHash("sha256").update(url).digest().readUInt32BE(0) / 0x1_0000_0000;
-  return Math.round(API_DOC_TTL_MS * (0.5 + 0.5 * spread));
-}
-
-/** The fresh index says what the cached document says: same version present, same checksum, neither yanked. */
-function corroborates(api: CratesObservation["api_version"], index: CratesObservation["index"]): boolean {
-  if (api === null) return false;
-  const entry = index.entries.find((e) => sameVersion(e.vers, api.num));
-  return entry !== undefined && entry.cksum === api.checksum && !entry.yanked && !api.yanked;
-}
-
 /** Build metadata (`+…`) does not distinguish crates.io versions: `1.0.0+a` and `1.0.0` cannot both exist. */
 function sameVersion(a: string, b: string): boolean {
   return a === b || a.split("+")[0] === b.split("+")[0];
@@ -94,24 +108,34 @@ const ApiVersionBody = z.object({
   }),
 });
 
+/** The API version document through the process-wide queue; null when crates.io answers 404. */
 async function fetchApiVersion(
   ctx: ProbeContext,
   crate: string,
   version: string,
-  cacheTtlMs: number,
-): Promise<{ value: CratesObservation["api_version"]; fromCache: boolean }> {
+  fresh: boolean,
+): Promise<{ value: CratesObservation["api_version"]; cached: boolean }> {
   const url = apiVersionUrl(ctx, crate, version);
-  const res = await ctx.http.request({
+  const res = await cratesApiQueue.get(
     url,
-    headers: { accept: "application/json" },
-    signal: ctx.signal,
-    ...(cacheTtlMs > 0 ? { cacheTtlMs } : {}),
-  });
-  const fromCache = res.fromCache === true;
-  // Both "crate `x` does not exist" and "crate `x` does not have a version `v`" are 404.
-  if (res.status === 404) return { value: null, fromCache };
-  if (res.status !== 200) throw unexpectedStatus(res);
-  const { version: v } = parseJsonBody(res, ApiVersionBody);
+    async (u) => {
+      const r = await ctx.http.request({ url: u, headers: { accept: "application/json" }, conditional: false });
+      // Both "crate `x` does not exist" and "crate `x` does not have a version `v`" are 404.
+      if (r.status !== 200 && r.status !== 404) throw unexpectedStatus(r);
+      return { status: r.status, body: r.text() };
+    },
+    { fresh, signal: ctx.signal },
+  );
+  if (res.status === 404) return { value: null, cached: res.cached };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(res.body);
+  } catch (err) {
+    throw new AppError("E_UPSTREAM_MALFORMED", `${url}: body is not JSON (${excerpt(res.body)})`, { cause: err });
+  }
+  const parsed = ApiVersionBody.safeParse(raw);
+  if (!parsed.success) throw new AppError("E_UPSTREAM_MALFORMED", `${url}: ${describeIssues(parsed.error)}`);
+  const v = parsed.data.version;
   return {
     value: {
       num: v.num,
@@ -120,7 +144,7 @@ async function fetchApiVersion(
       yank_message: v.yank_message ?? null,
       created_at: v.created_at ?? null,
     },
-    fromCache,
+    cached: res.cached,
   };
 }
 

@@ -5,6 +5,7 @@
  * version had trusted-publishing data.
  */
 import type { CratesObservation } from "./types.ts";
+import { cratesApiQueue } from "./api-queue.ts";
 import {
   compareDowngrade,
   compareTrustpub,
@@ -20,9 +21,13 @@ async function publishOf(ctx: GatherContext, crate: string, version: string): Pr
   if (hit !== undefined) return JSON.parse(hit) as CratesPublish;
   const url = `${ctx.endpoints.cratesApi}/api/v1/crates/${encodeURIComponent(crate)}/${encodeURIComponent(version)}`;
   try {
-    const res = await ctx.http({ url, headers: { accept: "application/json" } });
+    // The same document the probe asked for, through the same process-wide queue: one API request per version.
+    const res = await cratesApiQueue.get(url, async (u) => {
+      const r = await ctx.http({ url: u, headers: { accept: "application/json" } });
+      return { status: r.status, body: Buffer.from(r.body).toString("utf8") };
+    });
     if (res.status !== 200) return `${new URL(url).host} answered HTTP ${res.status}`;
-    const publish = parseCratesPublish(JSON.parse(Buffer.from(res.body).toString("utf8")));
+    const publish = parseCratesPublish(JSON.parse(res.body));
     if (!publish) return `${new URL(url).host}: malformed version`;
     // A published version's trusted-publishing data never changes.
     if (ctx.cache) await ctx.cache.set(key, JSON.stringify(publish));

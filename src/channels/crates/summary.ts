@@ -17,12 +17,14 @@ export interface CratesObserved {
 
 export function observedCrates(o: CratesObservation): CratesObserved {
   const api = o.api_version;
+  // Yank state: the API's when freshly read, else the index line for the same version (the index decides).
+  const line = api ? o.index.entries.find((e) => e.vers === api.num) : undefined;
   const live = o.index.entries.filter((e) => !e.yanked).map((e) => e.vers);
   return {
     crate: o.crate,
     version: api?.num ?? null,
     checksum: api?.checksum ?? null,
-    yanked: api ? api.yanked : null,
+    yanked: api ? (o.api_cached && line ? line.yanked : api.yanked) : null,
     yank_message: api?.yank_message ?? null,
     index: { found: o.index.found, versions: o.index.entries.length, latest: maxVersion(live, "0.0.0") },
     download_sha256: o.download?.sha256 ?? null,

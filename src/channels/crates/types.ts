@@ -26,6 +26,16 @@ export interface CratesObservation {
     yank_message: string | null;
     created_at: string | null;
   } | null;
+  /**
+   * The document came from the process-wide queue's cache (api-queue.ts): its checksum and created_at are as
+   * published, its yank state may be stale and is not compared.
+   */
+  api_cached: boolean;
+  /**
+   * Why the API answer is missing: the run's deadline came first (`deadline`), or crates.io refused or failed. Null
+   * when it arrived.
+   */
+  api_pending: { reason: string; deadline: boolean } | null;
   /** Sparse index lines; `found: false` when the index has no file for the crate. */
   index: { found: boolean; entries: CratesIndexEntry[] };
   /** `--deep`: sha256 of the downloaded .crate file. */

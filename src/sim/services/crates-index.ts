@@ -8,9 +8,9 @@ function indexLine(c: CrateRecord, v: CrateVersion): string {
     name: c.name,
     vers: v.num,
     deps: [],
-    cksum: v.checksum,
+    cksum: v.indexDivergence?.cksum ?? v.checksum,
     features: v.features,
-    yanked: v.yanked,
+    yanked: v.indexDivergence?.yanked ?? v.yanked,
   };
   if (v.links !== null) line["links"] = v.links;
   if (v.rustVersion !== null) line["rust_version"] = v.rustVersion;
