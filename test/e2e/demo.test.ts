@@ -41,7 +41,9 @@ it("monitor demo: a partial release drifts, alerts, heals and resolves, with the
   const open = out.indexOf("alert OPEN: plasmite v0.8.0: npm has no plasmite@0.8.0");
   const ok = out.indexOf("plasmite v0.8.0  OK");
   const resolved = out.indexOf("alert RESOLVE: plasmite v0.8.0: npm has no plasmite@0.8.0");
-  assert.ok(drift >= 0 && open > drift && ok > open && resolved > ok, out);
+  // The alert line and the cycle's report come from two event streams (delivery, cycle hook) of the same cycle,
+  // so either may print first; the heal (OK, then the resolve) comes after both.
+  assert.ok(drift >= 0 && open >= 0 && ok > drift && ok > open && resolved > ok, out);
   assert.match(page ?? "", /plasmite/);
   assert.match(page ?? "", /drift/i);
   // The provenance column: GitHub's assets were built by release.yml at the tag, signature verified (sim root).

@@ -52,8 +52,17 @@ async function freePort(): Promise<number> {
 
 const asRoot = userInfo().uid === 0;
 
+/** runuser lives in /usr/sbin or /sbin, which a minimal CI PATH may not list. */
+function runuserPath(): string {
+  for (const dir of ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
+    const p = path.join(dir, "runuser");
+    if (existsSync(p)) return p;
+  }
+  return "runuser";
+}
+
 function run(bin: string, args: string[]): string {
-  const [cmd, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args];
+  const [cmd, argv] = asRoot ? [runuserPath(), ["-u", "postgres", "--", bin, ...args]] : [bin, args];
   return execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
