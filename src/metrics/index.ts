@@ -84,22 +84,34 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
   const latest = (): Promise<Report[]> =>
     safeAsync(async () => (await store.latestReports()).filter((r) => projects.has(r.project)), []);
 
-  new Gauge({
-    name: "release_monitor_channel_status",
-    help: "Current status of a channel of the release under watch, one-hot over ok|pending|drift|unknown|skipped.",
-    labelNames: ["project", "channel", "status"] as const,
-    registers,
-    async collect() {
-      const reports = await latest();
-      this.reset();
-      for (const r of reports) {
-        for (const ch of r.channels) {
-          for (const s of STATUSES)
-            this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
+  /** One-hot per (project, channel) over STATUSES, from each latest report's `channelsOf` list. */
+  const channelStatusGauge = (
+    name: string,
+    help: string,
+    channelsOf: (r: Report) => readonly { channel: string; status: string }[],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["project", "channel", "status"] as const,
+      registers,
+      async collect() {
+        const reports = await latest();
+        this.reset();
+        for (const r of reports) {
+          for (const ch of channelsOf(r)) {
+            for (const s of STATUSES)
+              this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
+          }
         }
-      }
-    },
-  });
+      },
+    });
+
+  channelStatusGauge(
+    "release_monitor_channel_status",
+    "Current status of a channel of the release under watch, one-hot over ok|pending|drift|unknown|skipped.",
+    (r) => r.channels,
+  );
 
   new Gauge({
     name: "release_monitor_project_status",
@@ -115,22 +127,11 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
     },
   });
 
-  new Gauge({
-    name: "release_monitor_provenance_status",
-    help: "Provenance verdict of a channel of the release under watch (whatever its policy), one-hot over ok|pending|drift|unknown|skipped.",
-    labelNames: ["project", "channel", "status"] as const,
-    registers,
-    async collect() {
-      const reports = await latest();
-      this.reset();
-      for (const r of reports) {
-        for (const ch of r.provenance?.channels ?? []) {
-          for (const s of STATUSES)
-            this.set({ project: r.project, channel: ch.channel, status: s }, ch.status === s ? 1 : 0);
-        }
-      }
-    },
-  });
+  channelStatusGauge(
+    "release_monitor_provenance_status",
+    "Provenance verdict of a channel of the release under watch (whatever its policy), one-hot over ok|pending|drift|unknown|skipped.",
+    (r) => r.provenance?.channels ?? [],
+  );
 
   new Gauge({
     name: "release_monitor_release_info",
