@@ -30,7 +30,7 @@ export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): Pr
       conditional: false,
       ...(req.redirectHosts ? { redirectHosts: req.redirectHosts } : {}),
     });
-    return { status: res.status, body: res.body };
+    return { status: res.status, body: res.body, headers: res.headers };
   };
 }
 

@@ -121,6 +121,11 @@ export interface SimProvenanceOptions {
         tamper?: boolean;
         /** Entries carry `bundle: null` and a `bundle_url` on the attestation blob host (Snappy JSON). */
         bundleUrl?: boolean;
+        /**
+         * This many earlier attestations of each built asset's digest (a nightly workflow's, listed first), so the
+         * release workflow's comes only after them: more than 100 needs GitHub's pagination to be followed.
+         */
+        earlier?: number;
       })
     | null;
   npm?:

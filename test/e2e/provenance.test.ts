@@ -333,3 +333,24 @@ describe("provenance: policies", { concurrency: 2 }, () => {
     assertRequiredDrift(run, "npm", "provenance-downgrade");
   });
 });
+
+describe("provenance: GitHub's attestation list is read page by page", () => {
+  it("150 earlier nightly attestations per digest: the release workflow's, on page 2, is found and verified", async () => {
+    const run = await viaWorld(
+      (publish) => publish({ provenance: { github: { earlier: 150 } } }),
+      ["policy: { github: required }"],
+    );
+    const gh = prov(run.report, "github");
+    assert.equal(gh.status, "ok", codes(gh));
+    assert.equal(gh.signature, "verified");
+    assert.equal(channel(run.report, "github").status, "ok", codes(channel(run.report, "github")));
+    const lists = run.log.filter((e) => e.service === "github-api" && /\/attestations\/sha256:/.test(e.path));
+    const paged = lists.filter((e) => /[?&]after=/.test(e.path)).map((e) => e.path.replace(/\?.*$/, ""));
+    // Each built asset's digest: page 1 (per_page=100), then page 2 through the Link header's `after` cursor.
+    assert.ok(paged.length >= 1, lists.map((e) => e.path).join("\n"));
+    for (const d of paged) {
+      assert.equal(lists.filter((e) => e.path.startsWith(`${d}?`)).length, 2, d);
+    }
+    assert.ok(lists.every((e) => /[?&]per_page=100/.test(e.path)));
+  });
+});

@@ -10,6 +10,8 @@ import { createSimSigner, type SimSigner } from "./signer.ts";
 export interface SimGithubProvenance extends SimBuild {
   readonly tamper: boolean;
   readonly bundleUrl: boolean;
+  /** Earlier attestations (another workflow's) listed before this one for each built digest. */
+  readonly earlier: number;
 }
 export interface SimNpmProvenance extends SimBuild {
   readonly trustedPublisher: boolean;
@@ -65,6 +67,7 @@ export function resolveSimProvenance(
       ...build(gh, BUILD_WORKFLOW, tagRef),
       tamper: gh.tamper ?? false,
       bundleUrl: gh.bundleUrl ?? false,
+      earlier: gh.earlier ?? 0,
     },
     npm: npm && {
       ...build(npm, PUBLISH_WORKFLOW, "refs/heads/main"),
