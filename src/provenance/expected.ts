@@ -17,6 +17,8 @@ export interface ProvenanceExpectations {
   readonly policy: Readonly<Record<string, ProvenanceLevel>>;
   readonly trustedPublisher: { readonly npm: ProvenanceLevel; readonly crates: ProvenanceLevel };
   readonly graceMs: number;
+  /** Follow crates.io's `trustpub_data.run_id` to the Actions run (workflow path, head_sha). */
+  readonly cratesRun: "follow" | "off";
 }
 
 const DEFAULTS: ProvenanceConfig = ProvenanceConfig.parse({});
@@ -37,6 +39,7 @@ export function provenanceExpectations(project: ProjectConfig, tag: string): Pro
     policy: p.policy,
     trustedPublisher: p.trusted_publisher,
     graceMs: parseDuration(p.grace) ?? 0,
+    cratesRun: p.crates_run,
   };
 }
 

@@ -4,6 +4,7 @@
  * (a thrown transport error, 5xx, 401, a malformed body) is `unknown`, never `none`.
  */
 import {
+  ActionsRunResponse,
   CratesVersionProvenance,
   GithubAttestationsResponse,
   NpmAttestationsResponse,
@@ -246,4 +247,25 @@ export function parseCratesPublish(json: unknown): CratesPublish | undefined {
     trustpub: parsed.data.version.trustpub_data ?? null,
     publishedBy: parsed.data.version.published_by?.login ?? null,
   };
+}
+
+/** `GET /repos/{o}/{r}/actions/runs/{run_id}`: the run's workflow path and head_sha. */
+export async function fetchActionsRun(
+  http: ProvenanceHttp,
+  q: {
+    readonly apiBase: string;
+    readonly repository: string;
+    readonly runId: string;
+    readonly apiHeaders?: Readonly<Record<string, string>>;
+  },
+): Promise<Fetched<{ readonly path: string; readonly headSha: string }>> {
+  if (!/^\d+$/.test(q.runId)) return { kind: "unknown", reason: `run_id ${q.runId} is not an Actions run id` };
+  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/actions/runs/${q.runId}`;
+  const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
+  if (typeof res === "string") return { kind: "unknown", reason: res };
+  // A run GitHub does not show (deleted, private, expired) proves nothing either way: could not tell.
+  if (res.status !== 200) return unknownStatus(url, res.status);
+  const parsed = ActionsRunResponse.safeParse(parseJson(res.body));
+  if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed workflow run` };
+  return { kind: "found", value: { path: parsed.data.path, headSha: parsed.data.head_sha } };
 }

@@ -86,11 +86,11 @@ export function readTrustRoots(file: string, keysFile?: string): TrustRoot[] {
   }));
 }
 
-/** `github` when a root's CAs are GitHub's own instance (`fulcio.githubapp.com`), else `public-good`-like. */
-export function instanceOf(trustedRoot: unknown): "github" | "other" {
+/** `github-instance` when a root's CAs are GitHub's own instance (`fulcio.githubapp.com`), else `other`. */
+export function instanceOf(trustedRoot: unknown): "github-instance" | "other" {
   const cas = (trustedRoot as { certificateAuthorities?: { uri?: unknown }[] } | null)?.certificateAuthorities;
   return Array.isArray(cas) && cas.some((c) => typeof c.uri === "string" && c.uri.includes("githubapp.com"))
-    ? "github"
+    ? "github-instance"
     : "other";
 }
 
@@ -170,7 +170,7 @@ export async function loadGithubRoot(opts: GithubRootOptions): Promise<TrustRoot
       timeout: opts.timeoutMs ?? 15_000,
     });
     const trustedRoot: unknown = JSON.parse(await client.getTarget("trusted_root.json"));
-    return { name: "github", trustedRoot, keys: [] };
+    return { name: "github-instance", trustedRoot, keys: [] };
   } catch {
     return undefined;
   }

@@ -139,7 +139,15 @@ export interface SimProvenanceOptions {
       })
     | null;
   pypi?: SimBuildOverride | null;
-  crates?: Pick<SimBuildOverride, "repository" | "commit"> | null;
+  crates?:
+    | (Pick<SimBuildOverride, "repository" | "commit"> & {
+        /**
+         * The GitHub Actions run `trustpub_data.run_id` names (served by the sim's Actions API): its workflow and
+         * head commit (`other`: not the tag's). Default: release-publish.yml on the published commit.
+         */
+        run?: Pick<SimBuildOverride, "workflow" | "commit">;
+      })
+    | null;
   /**
    * The commit the build and every publish ran from. `tag` (default): the tag's commit. `main`: a later commit on
    * the default branch (a pipeline that builds and publishes from main: the tag's commit is not the release

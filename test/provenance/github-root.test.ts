@@ -125,7 +125,7 @@ describe("GitHub's Sigstore instance", () => {
     assert.equal(roots.length, 2);
     assert.deepEqual(
       roots.map((r) => instanceOf(r.trustedRoot)),
-      ["other", "github"],
+      ["other", "github-instance"],
     );
     const single = path.join(tmp, "one.json");
     writeFileSync(single, pg);
@@ -144,7 +144,7 @@ describe("GitHub's Sigstore instance", () => {
     "with GitHub's real trusted root, both real immutable-release attestations verify and one-byte tampers fail",
     { skip: file === undefined ? "GitHub's trusted_root.json is not in the fixtures (see the header)" : false },
     async () => {
-      const github: TrustRoot[] = readTrustRoots(file!).filter((r) => instanceOf(r.trustedRoot) === "github");
+      const github: TrustRoot[] = readTrustRoots(file!).filter((r) => instanceOf(r.trustedRoot) === "github-instance");
       assert.ok(github.length > 0, `${file} holds no GitHub-instance root`);
       const verifier = await createBundleVerifier([publicGoodRoot(), ...github]);
       for (const f of [V02, V01]) {

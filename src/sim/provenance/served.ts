@@ -22,6 +22,9 @@ export interface SimCratesProvenance {
   readonly repository: string;
   readonly sha: string;
   readonly runId: number;
+  /** The Actions run behind run_id: its workflow path and head_sha. */
+  readonly runWorkflow: string;
+  readonly runSha: string;
 }
 
 /** One version's provenance per channel; null: none on that channel. */
@@ -80,6 +83,13 @@ export function resolveSimProvenance(
       repository: crates.repository ?? ctx.repo,
       sha: crates.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : source,
       runId: ctx.runId + 1,
+      runWorkflow: crates.run?.workflow ?? PUBLISH_WORKFLOW,
+      runSha:
+        crates.run?.commit === "other"
+          ? hashId("other-run-commit", ctx.repo, ctx.tag)
+          : crates.commit === "other"
+            ? hashId("other-commit", ctx.repo, ctx.tag)
+            : source,
     },
   };
 }
