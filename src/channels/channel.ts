@@ -172,7 +172,8 @@ export interface ChannelDiscovery {
   lookup(name: string, release: PlanBase, ctx: ProbeContext): Promise<RegistryAnswer>;
   /**
    * What the config block needs beyond the kept candidate, read after judging (Homebrew: the formula's platforms
-   * and urls); handed to `ChannelInit.block` as `details`. Only for a kept candidate the registry could verify.
+   * and urls); handed to `ChannelInit.block` as `details`. Asked for every kept candidate, also one the registry
+   * could not verify (`kept.could_not_verify`): the channel decides what it can still tell.
    */
   details?(kept: KeptChannel, release: InitRelease, ctx: ProbeContext): Promise<unknown>;
 }
@@ -194,6 +195,8 @@ export interface InitRelease {
   /** The text before the version in the tag (`v`). */
   tag_prefix: string;
   assets: AssetInference;
+  /** The repository's targets manifest (`release/targets.json`) when it has one: platforms then default to it. */
+  targets_manifest: string | null;
 }
 
 /** What a channel's config block is written from. */

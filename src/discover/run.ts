@@ -143,10 +143,10 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     tag,
     version,
   );
-  const initRelease = { repo: slug, tag, version, tag_prefix: tagPrefix, assets };
+  const targets_manifest = targetsManifest ? "release/targets.json" : null;
+  const initRelease = { repo: slug, tag, version, tag_prefix: tagPrefix, assets, targets_manifest };
   const details: Record<string, unknown> = {};
   for (const k of judgement.kept) {
-    if (k.could_not_verify) continue;
     const d = await discovery(k.channel);
     if (d?.details) details[k.channel] = await d.details(k, initRelease, ctx);
   }
@@ -159,7 +159,7 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
       version,
       tag_prefix: tagPrefix,
       assets,
-      targets_manifest: targetsManifest ? "release/targets.json" : null,
+      targets_manifest,
       judgement,
       details,
       settings: o.settings,

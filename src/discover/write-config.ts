@@ -53,7 +53,14 @@ export function writeConfig(r: DiscoveryResult, registry: ChannelRegistry = DEFA
 
   const channels: Record<string, unknown> = {};
   const notes: Partial<Record<string, string[]>> = {};
-  const release = { repo: r.repo, tag: r.tag, version: r.version, tag_prefix: r.tag_prefix, assets: r.assets };
+  const release = {
+    repo: r.repo,
+    tag: r.tag,
+    version: r.version,
+    tag_prefix: r.tag_prefix,
+    assets: r.assets,
+    targets_manifest: r.targets_manifest,
+  };
   let platformNamesUsed = false;
   for (const c of registry.channels) {
     if (!c.init) continue;

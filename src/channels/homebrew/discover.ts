@@ -67,6 +67,7 @@ export const homebrewDiscovery: ChannelDiscovery = {
     }
   },
   async details(kept, release, ctx): Promise<DiscoveredHomebrew | undefined> {
+    if (kept.could_not_verify) return undefined;
     const text = await readTapFile(kept.name, ctx);
     if (text === null) return undefined;
     const p = tapPlatforms(text);
