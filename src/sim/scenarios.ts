@@ -66,8 +66,47 @@ export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): Project
   };
 }
 
+/**
+ * A cargo-dist Rust tool: `<name>-<rust-target>.tar.xz` archives (no version in the name), each with a `.sha256`
+ * sidecar (`<hex> *<name>`), no checksum file, a cargo-dist-generated tap formula (`if OS.mac?` /
+ * `Hardware::CPU.arm?`), and the crate on crates.io.
+ */
+export function cargoDistProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
+  const platforms = ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"];
+  return {
+    name: "rivet",
+    repo: "ferrous/rivet",
+    tap: "ferrous/homebrew-tap",
+    formulaPath: "Formula/rivet.rb",
+    crate: "rivet",
+    npm: null,
+    pypi: null,
+    githubPlatforms: platforms,
+    homebrewPlatforms: platforms,
+    wheelPlatforms: [],
+    platformNames: {
+      darwin_amd64: "x86_64-apple-darwin",
+      darwin_arm64: "aarch64-apple-darwin",
+      linux_amd64: "x86_64-unknown-linux-gnu",
+      linux_arm64: "aarch64-unknown-linux-gnu",
+    },
+    assetName: "{name}-{platform}.tar.xz",
+    checksumsName: "",
+    sidecarSuffix: ".sha256",
+    formulaStyle: "cargo-dist",
+    targetsManifest: null,
+    description: "A small Rust CLI released with cargo-dist",
+    license: "MIT OR Apache-2.0",
+    ...overrides,
+  };
+}
+
 /** The sim's worlds: each a project shape; the scenarios script its releases. */
-export const WORLDS = { plasmite: plasmiteProject, goreleaser: goreleaserProject } as const;
+export const WORLDS = {
+  plasmite: plasmiteProject,
+  goreleaser: goreleaserProject,
+  "cargo-dist": cargoDistProject,
+} as const;
 export type WorldName = keyof typeof WORLDS;
 
 export const SCENARIOS = [
@@ -78,9 +117,13 @@ export const SCENARIOS = [
   },
   { name: "partial-fresh", description: "like partial, but published just now (inside the propagation grace)" },
   { name: "stale-formula", description: "0.8.0 everywhere (2 h ago) except the tap formula, still at 0.7.2" },
+  { name: "crate-missing", description: "0.8.0 everywhere (2 h ago) except crates.io, which never got it" },
   { name: "yanked", description: "clean, then crates.io 0.8.0 yanked" },
   { name: "healing", description: "partial now; npm, PyPI and the formula catch up after healAfterMs (default 60 s)" },
-  { name: "checksum-mismatch", description: "clean, but sha256sums.txt disagrees with the darwin_arm64 tarball" },
+  {
+    name: "checksum-mismatch",
+    description: "clean, but sha256sums.txt (cargo-dist: the .sha256 sidecar) disagrees with the darwin_arm64 tarball",
+  },
   {
     name: "digest-mismatch",
     description: "clean, but the API digest of the linux_amd64 asset disagrees with its bytes",
@@ -221,6 +264,12 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       break;
     case "stale-formula":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
+      break;
+    case "crate-missing":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        channels: world.channelsOf(project).filter((c) => c !== "crates"),
+      });
       break;
     case "yanked":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
