@@ -1,12 +1,12 @@
 import { Document, isMap, isScalar, visit, type Node, type YAMLMap } from "yaml";
 import { ConfigError } from "../errors.ts";
-import { escapeVersion, type AssetInference } from "./assets.ts";
+import { escapeVersion, rustTargetPlatform, type AssetInference } from "./assets.ts";
 import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
 
 /**
  * Writes a discovery result as a complete, commented YAML config with one project, in the shape of the current
- * config schema (src/config/schema.ts). What that schema cannot express yet (non-canonical platform names, `.sha256`
- * sidecars, a release without assets) is written as a comment saying so, never as a key the loader would refuse.
+ * config schema (src/config/schema.ts). What that schema cannot express yet (a release without assets, platform
+ * names that differ between templates) is written as a comment saying so, never as a key the loader would refuse.
  */
 
 export interface DiscoveredHomebrew {
@@ -59,10 +59,11 @@ function versioned(name: string, r: DiscoveryResult): string {
 function githubAssets(a: AssetInference): { assets: string[]; platforms: string[] | null } {
   const withPlatform = a.templates.filter((t) => t.platforms.length);
   const sets = new Set(withPlatform.map((t) => t.platforms.join(",")));
-  // One platform set: `{platform}` over the ids, spelled by the project's `platform_names` where they differ.
+  // One platform set: `{platform}` (`{target}` for Rust target triples) over the ids, spelled by the project's
+  // `platform_names` where they differ.
   if (sets.size <= 1) {
     return {
-      assets: a.templates.map((t) => t.template.replace("{target}", "{platform}")),
+      assets: a.templates.map((t) => t.template),
       platforms: withPlatform.length ? withPlatform[0]!.platforms : null,
     };
   }
@@ -82,7 +83,8 @@ function homebrewUrl(h: DiscoveredHomebrew, r: DiscoveryResult): string | null {
   const spelled = names[h.sample_platform] ?? h.sample_platform;
   const i = h.sample_url.lastIndexOf(spelled);
   if (i < 0) return null;
-  const url = `${h.sample_url.slice(0, i)}{platform}${h.sample_url.slice(i + spelled.length)}`;
+  const placeholder = rustTargetPlatform(spelled) ? "{target}" : "{platform}";
+  const url = `${h.sample_url.slice(0, i)}${placeholder}${h.sample_url.slice(i + spelled.length)}`;
   return versioned(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r);
 }
 
@@ -109,7 +111,8 @@ export function writeConfig(r: DiscoveryResult): string {
     );
   } else {
     const { assets, platforms } = githubAssets(r.assets);
-    const checksums = r.assets.checksums && "file" in r.assets.checksums ? versioned(r.assets.checksums.file, r) : null;
+    const found = r.assets.checksums;
+    const checksums = found && "file" in found ? versioned(found.file, r) : found ? { sidecar: found.sidecar } : null;
     channels["github"] = { ...(platforms ? { platforms } : {}), assets, checksums };
     if (!platforms && Object.keys(r.assets.platform_names).length) {
       note(
@@ -117,8 +120,8 @@ export function writeConfig(r: DiscoveryResult): string {
         `platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`,
       );
     }
-    if (r.assets.checksums && "sidecar" in r.assets.checksums) {
-      note("github", "checksums are per-asset .sha256 sidecars, which this schema cannot check yet");
+    if (found && "sidecar" in found) {
+      note("github", `checksums: a ${found.sidecar} sidecar beside each asset (cargo-dist), checked against it`);
     }
     if (r.assets.unmatched.length) note("github", `assets matching no template: ${r.assets.unmatched.join(", ")}`);
   }
@@ -164,7 +167,13 @@ export function writeConfig(r: DiscoveryResult): string {
     `   monitor verify ${r.tag} --config <this file>`;
   annotate(doc, r, notes);
   // Lists of names read best on one line, as in examples/*.yaml.
-  visit(doc, { Seq: (_, seq) => void (seq.flow = seq.items.every(isScalar)) });
+  visit(doc, {
+    Seq: (_, seq) => void (seq.flow = seq.items.every(isScalar)),
+    // `checksums: { sidecar: .sha256 }` on one line too.
+    Pair: (_, pair) => {
+      if (isScalar(pair.key) && pair.key.value === "checksums" && isMap(pair.value)) pair.value.flow = true;
+    },
+  });
   return doc.toString({ lineWidth: 0 });
 }
 
