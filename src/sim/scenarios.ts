@@ -209,6 +209,30 @@ const HOUR = 3_600_000;
 /** plasmite's release today: no build attestations on GitHub; PyPI and crates.io published with tokens. */
 const PLASMITE_TODAY = { github: null, pypi: null, crates: null } as const;
 
+/** `partial` and `healing`: what is out first, and what arrives late (each world has the ones it has). */
+const EARLY_CHANNELS = ["github", "crates"] as const;
+const LATE_CHANNELS = ["npm", "pypi", "homebrew"] as const;
+
+const LABELS: Readonly<Record<string, string>> = {
+  github: "GitHub",
+  crates: "crates.io",
+  npm: "npm",
+  pypi: "PyPI",
+  homebrew: "the tap formula",
+};
+
+/** `healing` in words for the project's world: `out on GitHub and crates.io only; npm, PyPI and the tap formula arrive`. */
+export function healingStory(world: World, project: string): string {
+  const has = world.channelsOf(project);
+  const words = (ids: readonly string[]): string => {
+    const l = ids.map((id) => LABELS[id] ?? id);
+    return l.length <= 1 ? (l[0] ?? "nothing") : `${l.slice(0, -1).join(", ")} and ${l.at(-1) ?? ""}`;
+  };
+  const early = EARLY_CHANNELS.filter((c) => has.includes(c));
+  const late = LATE_CHANNELS.filter((c) => has.includes(c));
+  return `out on ${words(early)} only; ${words(late)} ${late.length === 1 ? "arrives" : "arrive"}`;
+}
+
 /** The heal of the `healing` scenario: a timer, a way to fire it early, and a promise that settles when it ran. */
 function healingControl(world: World, project: string, delayMs: number): Pick<ScenarioResult, "heal" | "healed"> {
   let resolve: () => void = () => {};
@@ -218,7 +242,9 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
     if (done) return;
     done = true;
     cancel();
-    for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+    for (const channel of LATE_CHANNELS) {
+      if (world.channelsOf(project).includes(channel)) world.publishChannel(project, "0.8.0", channel);
+    }
     resolve();
   };
   const cancel = world.schedule(delayMs, heal);
@@ -252,15 +278,16 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
     healed: null,
   };
   const twoHoursAgo = now - 2 * HOUR;
+  const early = world.channelsOf(project).filter((c) => (EARLY_CHANNELS as readonly string[]).includes(c));
   switch (name) {
     case "clean":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       break;
     case "partial":
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       break;
     case "partial-fresh":
-      world.publish(project, "0.8.0", { publishedAt: now, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now, channels: early });
       break;
     case "stale-formula":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
@@ -276,7 +303,7 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.yank("crates", project, "0.8.0", "broken build");
       break;
     case "healing": {
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       const delay = options.healAfterMs ?? 60_000;
       result.healsAt = now + delay;
       Object.assign(result, healingControl(world, project, delay));
