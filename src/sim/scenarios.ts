@@ -66,8 +66,47 @@ export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): Project
   };
 }
 
+/**
+ * A cargo-dist Rust tool: `<name>-<rust-target>.tar.xz` archives (no version in the name), each with a `.sha256`
+ * sidecar (`<hex> *<name>`), no checksum file, a cargo-dist-generated tap formula (`if OS.mac?` /
+ * `Hardware::CPU.arm?`), and the crate on crates.io.
+ */
+export function cargoDistProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
+  const platforms = ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"];
+  return {
+    name: "rivet",
+    repo: "ferrous/rivet",
+    tap: "ferrous/homebrew-tap",
+    formulaPath: "Formula/rivet.rb",
+    crate: "rivet",
+    npm: null,
+    pypi: null,
+    githubPlatforms: platforms,
+    homebrewPlatforms: platforms,
+    wheelPlatforms: [],
+    platformNames: {
+      darwin_amd64: "x86_64-apple-darwin",
+      darwin_arm64: "aarch64-apple-darwin",
+      linux_amd64: "x86_64-unknown-linux-gnu",
+      linux_arm64: "aarch64-unknown-linux-gnu",
+    },
+    assetName: "{name}-{platform}.tar.xz",
+    checksumsName: "",
+    sidecarSuffix: ".sha256",
+    formulaStyle: "cargo-dist",
+    targetsManifest: null,
+    description: "A small Rust CLI released with cargo-dist",
+    license: "MIT OR Apache-2.0",
+    ...overrides,
+  };
+}
+
 /** The sim's worlds: each a project shape; the scenarios script its releases. */
-export const WORLDS = { plasmite: plasmiteProject, goreleaser: goreleaserProject } as const;
+export const WORLDS = {
+  plasmite: plasmiteProject,
+  goreleaser: goreleaserProject,
+  "cargo-dist": cargoDistProject,
+} as const;
 export type WorldName = keyof typeof WORLDS;
 
 export const SCENARIOS = [
@@ -78,9 +117,13 @@ export const SCENARIOS = [
   },
   { name: "partial-fresh", description: "like partial, but published just now (inside the propagation grace)" },
   { name: "stale-formula", description: "0.8.0 everywhere (2 h ago) except the tap formula, still at 0.7.2" },
+  { name: "crate-missing", description: "0.8.0 everywhere (2 h ago) except crates.io, which never got it" },
   { name: "yanked", description: "clean, then crates.io 0.8.0 yanked" },
   { name: "healing", description: "partial now; npm, PyPI and the formula catch up after healAfterMs (default 60 s)" },
-  { name: "checksum-mismatch", description: "clean, but sha256sums.txt disagrees with the darwin_arm64 tarball" },
+  {
+    name: "checksum-mismatch",
+    description: "clean, but sha256sums.txt (cargo-dist: the .sha256 sidecar) disagrees with the darwin_arm64 tarball",
+  },
   {
     name: "digest-mismatch",
     description: "clean, but the API digest of the linux_amd64 asset disagrees with its bytes",
@@ -171,6 +214,30 @@ const HOUR = 3_600_000;
 /** plasmite's release today: no build attestations on GitHub; PyPI and crates.io published with tokens. */
 const PLASMITE_TODAY = { github: null, pypi: null, crates: null } as const;
 
+/** `partial` and `healing`: what is out first, and what arrives late (each world has the ones it has). */
+const EARLY_CHANNELS = ["github", "crates"] as const;
+const LATE_CHANNELS = ["npm", "pypi", "homebrew"] as const;
+
+const LABELS: Readonly<Record<string, string>> = {
+  github: "GitHub",
+  crates: "crates.io",
+  npm: "npm",
+  pypi: "PyPI",
+  homebrew: "the tap formula",
+};
+
+/** `healing` in words for the project's world: `out on GitHub and crates.io only; npm, PyPI and the tap formula arrive`. */
+export function healingStory(world: World, project: string): string {
+  const has = world.channelsOf(project);
+  const words = (ids: readonly string[]): string => {
+    const l = ids.map((id) => LABELS[id] ?? id);
+    return l.length <= 1 ? (l[0] ?? "nothing") : `${l.slice(0, -1).join(", ")} and ${l.at(-1) ?? ""}`;
+  };
+  const early = EARLY_CHANNELS.filter((c) => has.includes(c));
+  const late = LATE_CHANNELS.filter((c) => has.includes(c));
+  return `out on ${words(early)} only; ${words(late)} ${late.length === 1 ? "arrives" : "arrive"}`;
+}
+
 /** The heal of the `healing` scenario: a timer, a way to fire it early, and a promise that settles when it ran. */
 function healingControl(world: World, project: string, delayMs: number): Pick<ScenarioResult, "heal" | "healed"> {
   let resolve: () => void = () => {};
@@ -180,7 +247,9 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
     if (done) return;
     done = true;
     cancel();
-    for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+    for (const channel of LATE_CHANNELS) {
+      if (world.channelsOf(project).includes(channel)) world.publishChannel(project, "0.8.0", channel);
+    }
     resolve();
   };
   const cancel = world.schedule(delayMs, heal);
@@ -214,25 +283,32 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
     healed: null,
   };
   const twoHoursAgo = now - 2 * HOUR;
+  const early = world.channelsOf(project).filter((c) => (EARLY_CHANNELS as readonly string[]).includes(c));
   switch (name) {
     case "clean":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       break;
     case "partial":
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       break;
     case "partial-fresh":
-      world.publish(project, "0.8.0", { publishedAt: now, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now, channels: early });
       break;
     case "stale-formula":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
+      break;
+    case "crate-missing":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        channels: world.channelsOf(project).filter((c) => c !== "crates"),
+      });
       break;
     case "yanked":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.yank("crates", project, "0.8.0", "broken build");
       break;
     case "healing": {
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       const delay = options.healAfterMs ?? 60_000;
       result.healsAt = now + delay;
       Object.assign(result, healingControl(world, project, delay));

@@ -28,7 +28,12 @@ export interface ProjectSpec {
   platformNames?: Record<string, string>;
   /** Asset name template over {name}, {version}, {platform}; default `{name}_{version}_{platform}.tar.gz`. */
   assetName?: string;
+  /** The checksum file's name; empty: none (cargo-dist's sidecars instead). Default `sha256sums.txt`. */
   checksumsName?: string;
+  /** Upload `<asset><suffix>` beside each platform asset, as cargo-dist does (`.sha256`); default null: none. */
+  sidecarSuffix?: string | null;
+  /** Which generator's formula the tap carries: plasmite's hand-written one (default) or cargo-dist's. */
+  formulaStyle?: "plasmite" | "cargo-dist";
   /** Served at `targetsManifestPath` at every tag; null: none. Default: the real plasmite manifest. */
   targetsManifest?: string | null;
   targetsManifestPath?: string;
@@ -79,11 +84,11 @@ export interface PublishOptions {
   /** Platforms or asset names whose upload is missing (sha256sums.txt still lists them). */
   omitAssets?: string[];
   extraAssets?: ExtraAsset[];
-  /** The sha256sums.txt line for this platform disagrees with the bytes. */
+  /** The sha256sums.txt line (or the sidecar) for this platform disagrees with the bytes. */
   corruptChecksumFor?: string;
   /** The API `digest` for this platform disagrees with the bytes. */
   corruptDigestFor?: string;
-  /** sha256sums.txt has no line for this platform. */
+  /** sha256sums.txt has no line for this platform (with sidecars: its sidecar is not uploaded). */
   skipChecksumLineFor?: string;
   /** The formula's sha256 for this platform disagrees with the bytes. */
   corruptFormulaFor?: string;

@@ -2,7 +2,7 @@ import { CHANNELS, type ChannelId } from "../channels.ts";
 import { ActionsStore } from "./model-actions.ts";
 import { Content, hashId } from "./content.ts";
 import { FaultSet } from "./faults.ts";
-import { placeholderSha, renderFormula } from "./formula.ts";
+import { placeholderSha, renderCargoDistFormula, renderFormula } from "./formula.ts";
 import { GithubStore, nodeId, type Release, type ReleaseAsset } from "./model-github.ts";
 import { CratesStore } from "./model-crates.ts";
 import { NpmStore } from "./model-npm.ts";
@@ -104,6 +104,8 @@ export class World {
       platformNames: spec.platformNames ?? {},
       assetName: spec.assetName ?? "{name}_{version}_{platform}.tar.gz",
       checksumsName: (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
+      sidecarSuffix: spec.sidecarSuffix ?? null,
+      formulaStyle: spec.formulaStyle ?? "plasmite",
       targetsManifest: spec.targetsManifest === undefined ? PLASMITE_TARGETS_MANIFEST : spec.targetsManifest,
       targetsManifestPath: spec.targetsManifestPath ?? "release/targets.json",
       tagPrefix: spec.tagPrefix ?? "v",
@@ -263,6 +265,7 @@ export class World {
         const hex =
           opts.corruptChecksumFor === platform ? Content.fixed(`${name}#corrupt-sum`).sha256() : content.sha256();
         sums.push(`${hex}  ${name}`);
+        if (p.sidecarSuffix) assets.push(sidecarAsset(`${name}${p.sidecarSuffix}`, hex, name, opts));
       }
     }
     sums.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
@@ -348,6 +351,17 @@ export class World {
       if (art.options.corruptFormulaFor === platform) sha = Content.fixed(`${name}#corrupt-formula`).sha256();
       if (placeholder) sha = placeholderSha(platform);
       artifacts[platform] = { url: `${p.formulaUrlBase}/${p.repo}/releases/download/${art.tag}/${name}`, sha256: sha };
+    }
+    if (p.formulaStyle === "cargo-dist") {
+      return renderCargoDistFormula({
+        name: p.name,
+        desc: p.description,
+        homepage: `https://github.com/${p.repo}`,
+        version: art.version,
+        license: p.license,
+        artifacts,
+        targets: p.platformNames,
+      });
     }
     return renderFormula({
       name: p.name,
@@ -727,8 +741,21 @@ export class World {
   }
 }
 
+/** cargo-dist's sidecar: `<hex> *<name>` (sha256sum's binary mode) and a blank line, as its write_checksum_file does. */
+function sidecarAsset(name: string, hex: string, of: string, opts: PublishOptions): PlannedAsset {
+  const content = Content.fixed(`${hex} *${of}\n\n`);
+  return {
+    name,
+    platform: null,
+    contentType: "application/octet-stream",
+    content,
+    digest: opts.nullDigest ? null : `sha256:${content.sha256()}`,
+  };
+}
+
 function contentTypeFor(name: string): string {
   if (name.endsWith(".tar.gz") || name.endsWith(".tgz")) return "application/gzip";
+  if (name.endsWith(".tar.xz")) return "application/x-xz";
   if (name.endsWith(".zip")) return "application/zip";
   if (name.endsWith(".txt")) return "text/plain";
   if (name.endsWith(".json")) return "application/json";

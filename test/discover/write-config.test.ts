@@ -199,7 +199,7 @@ test("writeConfig: GoReleaser names become {platform} with the project's platfor
   );
 });
 
-test("writeConfig: cargo-dist sidecars and a release without assets are said in comments; the file still loads", () => {
+test("writeConfig: cargo-dist names become {target} with platform_names and sidecars checksums: { sidecar }; a release without assets is said in a comment", () => {
   const judgement = judgeCandidates([], new Map(), { version: "0.6.5", published_at: null });
   const base = {
     name: "oranda",
@@ -220,11 +220,11 @@ test("writeConfig: cargo-dist sidecars and a release without assets are said in 
   const text = writeConfig({ ...base, assets: sidecars });
   assert.deepEqual(load(text).config.projects[0]!.channels.github, {
     platforms: ["darwin_amd64"],
-    assets: ["oranda-{platform}.tar.xz"],
-    checksums: null,
+    assets: ["oranda-{target}.tar.xz"],
+    checksums: { sidecar: ".sha256" },
   });
   assert.deepEqual(load(text).config.projects[0]!.platform_names, { darwin_amd64: "x86_64-apple-darwin" });
-  assert.match(text, /# checksums are per-asset .sha256 sidecars/);
+  assert.match(text, /# checksums: a .sha256 sidecar beside each asset \(cargo-dist\), checked against it/);
 
   const crates: Candidate = { channel: "crates", name: "oranda", source: "Cargo.toml" };
   const withCrate = judgeCandidates(

@@ -167,3 +167,34 @@ describe("monitor init --sim goreleaser (a GoReleaser Go CLI)", () => {
     assert.equal(statuses(stale.stdout)["homebrew"], "drift");
   });
 });
+
+describe("monitor init --sim cargo-dist (a cargo-dist Rust tool)", () => {
+  it("yields github with {target} names and .sha256 sidecars, crates and homebrew, ok; each drift scenario detected", async () => {
+    const out = join(tempDir(), "monitor.yaml");
+    const init = await runCli(["init", "ferrous/rivet", "--sim", "cargo-dist", "--out", out]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+    const yaml = readFileSync(out, "utf8");
+    assert.match(
+      yaml,
+      /platform_names:\n\s+darwin_amd64: x86_64-apple-darwin\n\s+darwin_arm64: aarch64-apple-darwin\n/,
+    );
+    assert.match(yaml, /assets: \[ "rivet-\{target\}\.tar\.xz" \]/);
+    assert.match(yaml, /checksums: \{ sidecar: \.sha256 \}/);
+    assert.match(yaml, /# from Cargo\.toml\n\s+crates:\n\s+crate: rivet/);
+    assert.match(yaml, /url: https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/rivet-\{target\}\.tar\.xz/);
+    const check = await runCli(["config", "check", "--config", out]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /rivet \(ferrous\/rivet\): github, crates, homebrew\n/);
+    const verify = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "cargo-dist", "--json"]);
+    assert.equal(verify.code, 0, verify.stdout);
+    const ok = statuses(verify.stdout);
+    assert.deepEqual([ok["github"], ok["crates"], ok["homebrew"]], ["ok", "ok", "ok"]);
+    const drifts = { "stale-formula": "homebrew", "checksum-mismatch": "github", "crate-missing": "crates" };
+    for (const [scenario, channel] of Object.entries(drifts)) {
+      const r = await runCli(["verify", "v0.8.0", "--config", out, "--sim", `cargo-dist/${scenario}`, "--json"]);
+      assert.equal(r.code, 1, `${scenario}: ${r.stderr}`);
+      assert.equal(statuses(r.stdout)[channel], "drift", scenario);
+    }
+  });
+});

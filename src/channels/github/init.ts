@@ -5,10 +5,11 @@ import type { ChannelInit } from "../channel.ts";
 function githubAssets(a: AssetInference): { assets: string[]; platforms: string[] | null } {
   const withPlatform = a.templates.filter((t) => t.platforms.length);
   const sets = new Set(withPlatform.map((t) => t.platforms.join(",")));
-  // One platform set: `{platform}` over the ids, spelled by the project's `platform_names` where they differ.
+  // One platform set: `{platform}` (`{target}` for Rust target triples) over the ids, spelled by the project's
+  // `platform_names` where they differ.
   if (sets.size <= 1) {
     return {
-      assets: a.templates.map((t) => t.template.replace("{target}", "{platform}")),
+      assets: a.templates.map((t) => t.template),
       platforms: withPlatform.length ? withPlatform[0]!.platforms : null,
     };
   }
@@ -33,15 +34,18 @@ export const githubInit: ChannelInit = {
     }
     const notes: string[] = [];
     const { assets, platforms } = githubAssets(r.assets);
+    const found = r.assets.checksums;
     const checksums =
-      r.assets.checksums && "file" in r.assets.checksums
-        ? escapeVersion(r.assets.checksums.file, r.tag, r.version)
-        : null;
+      found && "file" in found
+        ? escapeVersion(found.file, r.tag, r.version)
+        : found
+          ? { sidecar: found.sidecar }
+          : null;
     if (!platforms && Object.keys(r.assets.platform_names).length) {
       notes.push(`platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`);
     }
-    if (r.assets.checksums && "sidecar" in r.assets.checksums) {
-      notes.push("checksums are per-asset .sha256 sidecars, which this schema cannot check yet");
+    if (found && "sidecar" in found) {
+      notes.push(`checksums: a ${found.sidecar} sidecar beside each asset (cargo-dist), checked against it`);
     }
     if (r.assets.unmatched.length) notes.push(`assets matching no template: ${r.assets.unmatched.join(", ")}`);
     return {

@@ -1,4 +1,4 @@
-import { escapeVersion } from "../../discover/assets.ts";
+import { escapeVersion, rustTargetPlatform } from "../../discover/assets.ts";
 import type { ChannelInit, InitRelease } from "../channel.ts";
 
 /** What `monitor init` read from the kept formula or cask (`ChannelDiscovery.details`). */
@@ -21,7 +21,9 @@ function homebrewUrl(h: DiscoveredHomebrew, r: InitRelease): string | null {
   const spelled = names[h.sample_platform] ?? h.sample_platform;
   const i = h.sample_url.lastIndexOf(spelled);
   if (i < 0) return null;
-  const url = `${h.sample_url.slice(0, i)}{platform}${h.sample_url.slice(i + spelled.length)}`;
+  // Rust target triples (cargo-dist) read as `{target}`, as the github assets write them.
+  const placeholder = rustTargetPlatform(spelled) ? "{target}" : "{platform}";
+  const url = `${h.sample_url.slice(0, i)}${placeholder}${h.sample_url.slice(i + spelled.length)}`;
   return escapeVersion(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r.tag, r.version);
 }
 
