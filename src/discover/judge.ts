@@ -18,13 +18,21 @@ export interface Candidate {
 }
 
 export type RegistryAnswer =
-  | { status: "holds"; version: string; published_at: string | null }
+  | {
+      status: "holds";
+      version: string;
+      published_at: string | null;
+      /** Keys of the channel's config block the registry's answer tells (PyPI: the wheel platforms it holds). */
+      block?: Record<string, unknown>;
+    }
   | { status: "missing"; reason: string }
   | { status: "unknown"; reason: string };
 
 export interface KeptChannel extends Candidate {
   /** Set when the registry could not tell: the config keeps the channel with a `# could not verify` comment. */
   could_not_verify: string | null;
+  /** The registry's suggestion for the channel's config block (RegistryAnswer `block`), when it made one. */
+  block?: Record<string, unknown>;
 }
 
 export interface Judgement {
@@ -66,7 +74,11 @@ export function judgeCandidates(
       out.rejected.push({ ...c, reason: `holds ${a.version}, not ${release.version}` });
     } else {
       keptChannels.add(c.channel);
-      out.kept.push({ ...c, could_not_verify: a.status === "unknown" ? a.reason : null });
+      out.kept.push({
+        ...c,
+        could_not_verify: a.status === "unknown" ? a.reason : null,
+        ...(a.status === "holds" && a.block ? { block: a.block } : {}),
+      });
       out.grace[c.channel] = graceFor(c.channel, a, release.published_at);
     }
   }

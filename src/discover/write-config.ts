@@ -6,7 +6,7 @@ import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
 /**
  * Writes a discovery result as a complete, commented YAML config with one project, in the shape of the current
  * config schema (src/config/schema.ts). What that schema cannot express yet (non-canonical platform names, `.sha256`
- * sidecars, a release without assets) is written as a comment saying so, never as a key the loader would refuse.
+ * sidecars) is written as a comment saying so, never as a key the loader would refuse.
  */
 
 export interface DiscoveredHomebrew {
@@ -86,6 +86,14 @@ function homebrewUrl(h: DiscoveredHomebrew, r: DiscoveryResult): string | null {
   return versioned(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r);
 }
 
+/** `an sdist and 3 wheels`. */
+function pythonFiles(names: readonly string[]): string {
+  const wheels = names.filter((n) => n.endsWith(".whl")).length;
+  const sdists = names.length - wheels;
+  const count = (n: number, what: string) => (n === 0 ? null : n === 1 ? `one ${what}` : `${n} ${what}s`);
+  return [count(sdists, "sdist"), count(wheels, "wheel")].filter((x) => x !== null).join(" and ");
+}
+
 function keptOf(j: Judgement, channel: RegistryChannel): KeptChannel | undefined {
   return j.kept.find((k) => k.channel === channel);
 }
@@ -103,10 +111,16 @@ export function writeConfig(r: DiscoveryResult): string {
   const note = (ch: string, text: string) => (notes[ch] ??= []).push(text);
 
   if (r.assets.templates.length === 0) {
+    // A release without assets of its own: the github channel checks the tag and the release only.
+    channels["github"] = { assets: [], checksums: null };
+    const py = r.assets.python_files;
     note(
       "github",
-      `github: release ${r.tag} has no assets; the github channel needs \`assets: []\`, not in this schema yet`,
+      py.length
+        ? `release ${r.tag} carries only Python files (${pythonFiles(py)}): the pypi channel compares them with PyPI's copies`
+        : `release ${r.tag} has no assets: only the tag and the release are checked`,
     );
+    if (r.assets.unmatched.length) note("github", `assets matching no template: ${r.assets.unmatched.join(", ")}`);
   } else {
     const { assets, platforms } = githubAssets(r.assets);
     const checksums = r.assets.checksums && "file" in r.assets.checksums ? versioned(r.assets.checksums.file, r) : null;
@@ -127,7 +141,8 @@ export function writeConfig(r: DiscoveryResult): string {
   const npm = keptOf(r.judgement, "npm");
   if (npm) channels["npm"] = { package: npm.name };
   const pypi = keptOf(r.judgement, "pypi");
-  if (pypi) channels["pypi"] = { project: pypi.name };
+  // Without a targets manifest, the wheel platforms (or none) come from PyPI's own files for the release.
+  if (pypi) channels["pypi"] = { project: pypi.name, ...(r.targets_manifest ? {} : (pypi.block ?? {})) };
   const brew = keptOf(r.judgement, "homebrew");
   if (brew && r.homebrew) {
     const url = homebrewUrl(r.homebrew, r);

@@ -1,3 +1,11 @@
+import {
+  applyPackageScenario,
+  applyWorldExtras,
+  npmLibProject,
+  PACKAGE_SCENARIOS,
+  pythonProject,
+  type PackageScenarioName,
+} from "./package-worlds.ts";
 import { toMs } from "./time.ts";
 import type { ProjectSpec } from "./spec.ts";
 import type { World } from "./world.ts";
@@ -67,7 +75,12 @@ export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): Project
 }
 
 /** The sim's worlds: each a project shape; the scenarios script its releases. */
-export const WORLDS = { plasmite: plasmiteProject, goreleaser: goreleaserProject } as const;
+export const WORLDS = {
+  plasmite: plasmiteProject,
+  goreleaser: goreleaserProject,
+  "npm-lib": npmLibProject,
+  python: pythonProject,
+} as const;
 export type WorldName = keyof typeof WORLDS;
 
 export const SCENARIOS = [
@@ -134,7 +147,12 @@ export const SCENARIOS = [
   },
 ] as const;
 
-export type ScenarioName = (typeof SCENARIOS)[number]["name"];
+export type ScenarioName = (typeof SCENARIOS)[number]["name"] | PackageScenarioName;
+
+/** The scenarios a world accepts: the shared ones, and those of PACKAGE_SCENARIOS that name it. */
+export function scenariosOf(world: WorldName): { name: ScenarioName; description: string }[] {
+  return [...SCENARIOS, ...PACKAGE_SCENARIOS.filter((s) => (s.worlds as readonly string[]).includes(world))];
+}
 
 export interface ScenarioOptions {
   /** Reference time for the scenario's publish times (default: the world's clock). */
@@ -175,7 +193,9 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
     if (done) return;
     done = true;
     cancel();
-    for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+    for (const channel of world.channelsOf(project)) {
+      if (channel !== "github" && channel !== "crates") world.publishChannel(project, "0.8.0", channel);
+    }
     resolve();
   };
   const cancel = world.schedule(delayMs, heal);
@@ -183,7 +203,12 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
-  return SCENARIOS.some((s) => s.name === name);
+  return SCENARIOS.some((s) => s.name === name) || PACKAGE_SCENARIOS.some((s) => s.name === name);
+}
+
+/** The channels a partial release reaches first: GitHub, and crates.io when the project has a crate. */
+function firstWave(world: World, project: string): ("github" | "crates")[] {
+  return world.channelsOf(project).filter((c) => c === "github" || c === "crates");
 }
 
 /** Put plasmite into one of the named states. The project is added if the world does not have it yet. */
@@ -191,7 +216,8 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!isScenarioName(name))
     throw new Error(`unknown scenario ${String(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   const now = options.now === undefined ? world.now() : toMs(options.now);
-  const spec = WORLDS[options.world ?? "plasmite"](options.project);
+  const worldName = options.world ?? "plasmite";
+  const spec = WORLDS[worldName](options.project);
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   // plasmite as it is today published 0.7.2 the same way (so no downgrade); every other scenario attested it fully.
@@ -214,10 +240,10 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       break;
     case "partial":
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: firstWave(world, project) });
       break;
     case "partial-fresh":
-      world.publish(project, "0.8.0", { publishedAt: now, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now, channels: firstWave(world, project) });
       break;
     case "stale-formula":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
@@ -227,7 +253,7 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.yank("crates", project, "0.8.0", "broken build");
       break;
     case "healing": {
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: firstWave(world, project) });
       const delay = options.healAfterMs ?? 60_000;
       result.healsAt = now + delay;
       Object.assign(result, healingControl(world, project, delay));
@@ -299,6 +325,9 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.attestations.serveTrustedRoot = false;
       break;
+    default:
+      applyPackageScenario(world, name, project, now);
   }
+  applyWorldExtras(world, worldName, project, now);
   return result;
 }
