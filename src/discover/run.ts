@@ -11,7 +11,7 @@ import { readRepoFile } from "../http/github-contents.ts";
 import { githubGet } from "../http/github.ts";
 import type { PlanBase, ProbeContext } from "../probes/types.ts";
 import { quote } from "../quote.ts";
-import { inferAssets } from "./assets.ts";
+import { inferAssets, type AssetInference } from "./assets.ts";
 import { tapPlatforms } from "./homebrew.ts";
 import { parseFormula } from "../channels/homebrew/parse-formula.ts";
 import { candidateKey, judgeCandidates, type Candidate, type RegistryAnswer } from "./judge.ts";
@@ -138,10 +138,17 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
   const judgement = judgeCandidates(candidates, answers, { version, published_at: release.published_at });
   for (const k of judgement.kept) if (k.could_not_verify) unknown.push(`${k.channel} ${k.name}: ${k.could_not_verify}`);
 
+  const assets = inferAssets(
+    release.assets.map((a) => a.name),
+    tag,
+    version,
+  );
   let homebrew: DiscoveredHomebrew | null = null;
   const brew = judgement.kept.find((k) => k.channel === "homebrew");
-  if (brew && !brew.could_not_verify) {
-    const { readTapFile, splitTapName } = await import("../channels/homebrew/discover.ts");
+  const { readTapFile, splitTapName } = await import("../channels/homebrew/discover.ts");
+  if (brew?.could_not_verify) {
+    homebrew = guessedHomebrew(brew.name, assets, { slug, tag, version }, splitTapName);
+  } else if (brew) {
     const text = await readTapFile(brew.name, ctx);
     if (text !== null) {
       const p = tapPlatforms(text);
@@ -172,11 +179,7 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
       tag,
       version,
       tag_prefix: tagPrefix,
-      assets: inferAssets(
-        release.assets.map((a) => a.name),
-        tag,
-        version,
-      ),
+      assets,
       targets_manifest: targetsManifest ? "release/targets.json" : null,
       judgement,
       homebrew,
@@ -184,5 +187,39 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     },
     unknown,
     problems,
+  };
+}
+
+/**
+ * A tap that could not be read: the channel is kept, its platforms and url taken from the release's platform assets
+ * (what a generated formula points at), for verify to check. Null when the release has none.
+ */
+function guessedHomebrew(
+  name: string,
+  assets: AssetInference,
+  release: { slug: string; tag: string; version: string },
+  split: (name: string) => { owner: string; repo: string; path: string },
+): DiscoveredHomebrew | null {
+  const t = assets.templates.find((x) => x.platforms.length > 0);
+  const sample = t?.platforms[0];
+  if (!t || !sample) return null;
+  const file = t.template
+    .replace(/\{platform\}|\{target\}/, assets.platform_names[sample] ?? sample)
+    .split("{tag}")
+    .join(release.tag)
+    .split("{version}")
+    .join(release.version);
+  const { owner, repo, path } = split(name);
+  return {
+    tap: `${owner}/${repo}`,
+    formula: path,
+    kind: "formula",
+    platforms: t.platforms,
+    platform_names: Object.fromEntries(
+      t.platforms.flatMap((p) => (assets.platform_names[p] ? [[p, assets.platform_names[p]]] : [])),
+    ),
+    sample_url: `https://github.com/${release.slug}/releases/download/${release.tag}/${file}`,
+    sample_platform: sample,
+    guessed: true,
   };
 }

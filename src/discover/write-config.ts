@@ -1,5 +1,6 @@
 import { Document, isMap, isScalar, visit, type Node, type YAMLMap } from "yaml";
 import { ConfigError } from "../errors.ts";
+import { wheelPlatformsOf } from "../channels/pypi/plan.ts";
 import { escapeVersion, type AssetInference } from "./assets.ts";
 import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
 
@@ -18,6 +19,8 @@ export interface DiscoveredHomebrew {
   /** One artifact url of the formula (any platform), as `#{version}`-resolved text. */
   sample_url: string | null;
   sample_platform: string | null;
+  /** The tap could not be read: platforms and url are the release assets', for verify to check. */
+  guessed?: true;
 }
 
 export interface DiscoveryResult {
@@ -86,6 +89,19 @@ function homebrewUrl(h: DiscoveredHomebrew, r: DiscoveryResult): string | null {
   return versioned(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r);
 }
 
+/** PyPI's own account of its wheels; when it could not tell, the wheels attached to the GitHub release. */
+function pypiBlock(kept: KeptChannel, r: DiscoveryResult, note: (ch: string, text: string) => void): object {
+  if (kept.block) return kept.block;
+  const platforms = wheelPlatformsOf(r.assets.python_files);
+  note(
+    "pypi",
+    platforms.length
+      ? "wheel platforms are those of the wheels on the GitHub release (PyPI could not tell)"
+      : "PyPI could not tell which wheels it has: list their platforms, or write wheel: null",
+  );
+  return { platforms };
+}
+
 /** `an sdist and 3 wheels`. */
 function pythonFiles(names: readonly string[]): string {
   const wheels = names.filter((n) => n.endsWith(".whl")).length;
@@ -142,18 +158,31 @@ export function writeConfig(r: DiscoveryResult): string {
   if (npm) channels["npm"] = { package: npm.name };
   const pypi = keptOf(r.judgement, "pypi");
   // Without a targets manifest, the wheel platforms (or none) come from PyPI's own files for the release.
-  if (pypi) channels["pypi"] = { project: pypi.name, ...(r.targets_manifest ? {} : (pypi.block ?? {})) };
+  if (pypi) channels["pypi"] = { project: pypi.name, ...(r.targets_manifest ? {} : pypiBlock(pypi, r, note)) };
   const brew = keptOf(r.judgement, "homebrew");
   if (brew && r.homebrew) {
     const url = homebrewUrl(r.homebrew, r);
     if (url) {
-      channels["homebrew"] = { tap: r.homebrew.tap, formula: r.homebrew.formula, platforms: r.homebrew.platforms, url };
+      channels["homebrew"] = {
+        tap: r.homebrew.tap,
+        formula: r.homebrew.formula,
+        platforms: [...r.homebrew.platforms],
+        url,
+      };
+      if (r.homebrew.guessed) note("homebrew", "platforms and url are the release assets' (the tap could not be read)");
     } else {
       note(
         "homebrew",
         `homebrew ${r.homebrew.kind} ${r.homebrew.tap}:${r.homebrew.formula} found, but its urls name platforms ${JSON.stringify(r.homebrew.platform_names)}, which this schema cannot express yet`,
       );
     }
+  }
+
+  if (brew && !r.homebrew) {
+    note(
+      "homebrew",
+      `homebrew ${brew.name} (${brew.source}) could not be read and the release has no platform assets to take its url from: add channels.homebrew by hand${brew.could_not_verify ? ` (${brew.could_not_verify})` : ""}`,
+    );
   }
 
   const usesPlatformNames =

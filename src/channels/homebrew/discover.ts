@@ -30,26 +30,40 @@ export function readTapFile(name: string, ctx: ProbeContext): Promise<string | n
   });
 }
 
+/** The first formula or cask path in `tap` for any of the names; null when there is none; throws when unreadable. */
+async function firstTapFile(tap: string, names: readonly string[], ctx: ProbeContext): Promise<string | null> {
+  for (const name of names) {
+    for (const path of candidatePaths(name)) {
+      if ((await readTapFile(`${tap}:${path}`, ctx)) !== null) return `${tap}:${path}`;
+    }
+  }
+  return null;
+}
+
 /**
  * Homebrew: the taps `<owner>/homebrew-tap` and `<owner>/homebrew-<repo>`, each formula or cask path for each name
- * the project goes by. The first file found per tap is the candidate; a tap that cannot be read throws (could not
- * tell, never "no tap").
+ * the project goes by. The first file found per tap is the candidate. A tap that cannot be read (5xx, timeout) is
+ * a candidate too, at its default formula path, after the found ones: its lookup then says it could not tell, so
+ * the channel is kept with a `# could not verify` comment, never silently dropped.
  */
 export const homebrewDiscovery: ChannelDiscovery = {
   async find(input, ctx): Promise<Candidate[]> {
-    const out: Candidate[] = [];
+    const found: Candidate[] = [];
+    const unreadable: Candidate[] = [];
     for (const tap of candidateTaps(input.owner, input.repo)) {
-      search: for (const name of input.names) {
-        for (const path of candidatePaths(name)) {
-          const candidate = `${tap}:${path}`;
-          if ((await readTapFile(candidate, ctx)) !== null) {
-            out.push({ channel: "homebrew", name: candidate, source: `tap ${tap}` });
-            break search;
-          }
-        }
+      try {
+        const hit = await firstTapFile(tap, input.names, ctx);
+        if (hit) found.push({ channel: "homebrew", name: hit, source: `tap ${tap}` });
+      } catch {
+        // Its lookup asks again and says why it could not tell.
+        unreadable.push({
+          channel: "homebrew",
+          name: `${tap}:${candidatePaths(input.repo)[0]!}`,
+          source: `tap ${tap}`,
+        });
       }
     }
-    return out;
+    return [...found, ...unreadable];
   },
   async lookup(name, release, ctx): Promise<RegistryAnswer> {
     try {

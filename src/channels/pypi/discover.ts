@@ -1,22 +1,8 @@
 import type { RegistryAnswer } from "../../discover/judge.ts";
-import { globMatch } from "../../drift/findings.ts";
 import { errorMessage } from "../../errors.ts";
 import type { ChannelDiscovery } from "../channel.ts";
-import { WHEEL_PLATFORMS } from "./plan.ts";
+import { wheelPlatformsOf } from "./plan.ts";
 import { pypiProbe } from "./probe.ts";
-import type { PypiFile } from "./types.ts";
-
-/** The platform ids of a release's wheels (by the plan's wheel-tag globs), sorted; pure wheels (`any`) have none. */
-export function wheelPlatformsOf(files: readonly Pick<PypiFile, "filename">[]): string[] {
-  const out = new Set<string>();
-  for (const f of files) {
-    if (!f.filename.endsWith(".whl")) continue;
-    const tag = f.filename.slice(0, -".whl".length).split("-").at(-1) ?? "";
-    const hit = Object.entries(WHEEL_PLATFORMS).find(([, glob]) => globMatch(glob, tag));
-    if (hit) out.add(hit[0]);
-  }
-  return [...out].sort();
-}
 
 /**
  * PyPI holds the release when the project has that version; the earliest upload time is when it arrived. Its files
@@ -29,7 +15,7 @@ export const pypiDiscovery: ChannelDiscovery = {
       if (o.release) {
         const files = o.release.files;
         const times = files.map((f) => f.upload_time).filter((t): t is string => t !== null);
-        const platforms = wheelPlatformsOf(files);
+        const platforms = wheelPlatformsOf(files.map((f) => f.filename));
         const block: Record<string, unknown> = platforms.length ? { platforms } : { wheel: null };
         if (!files.some((f) => f.packagetype === "sdist")) block["sdist"] = null;
         return { status: "holds", version: o.release.version, published_at: times.sort()[0] ?? null, block };
