@@ -163,6 +163,7 @@ describe("monitor init --settings (loopback servers)", () => {
       yaml,
       /url: https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/skiff_\{version\}_\{platform\}\.tar\.gz/,
     );
+    assert.doesNotMatch(yaml, /&a\d/, "platform lists written out, not as YAML anchors");
     const check = await runCli(["config", "check", "--config", out]);
     assert.equal(check.code, 0, check.stderr);
     assert.match(check.stdout, /skiff \(tidepool\/skiff\): github, homebrew\n/);
