@@ -204,3 +204,36 @@ describe("monitor init on the package worlds: what it cannot tell is said", () =
     assert.match(yaml, /pypi:\n\s+project: quillpy\n\s+platforms: \[ darwin_arm64, linux_amd64, windows_amd64 \]/);
   });
 });
+
+describe("monitor demo --sim <world>", () => {
+  it("python: PyPI missing drifts and alerts, then arrives and resolves", async () => {
+    const r = await runCli(
+      [
+        "demo",
+        "--sim",
+        "python",
+        "--listen",
+        "127.0.0.1:0",
+        "--heal-after",
+        "3s",
+        "--interval",
+        "1s",
+        "--duration",
+        "7s",
+      ],
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /quill v0\.8\.0 is out on GitHub only; PyPI arrives in 3s\./);
+    const open = r.stdout.indexOf("alert OPEN: quill v0.8.0: PyPI has no quillpy 0.8.0");
+    const ok = r.stdout.indexOf("quill v0.8.0  OK");
+    assert.ok(open >= 0 && ok > open, r.stdout);
+    assert.match(r.stdout, /alert RESOLVE: quill v0\.8\.0: PyPI has no quillpy 0\.8\.0/);
+  });
+
+  it("a value that is not a world is a usage error", async () => {
+    const r = await runCli(["demo", "--sim", "partial", "--duration", "0"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--sim: the demo takes a world \(plasmite, .*npm-lib.*python.*\), got "partial"/);
+  });
+});

@@ -11,7 +11,7 @@ import type { Report } from "../../report/types.ts";
 import { startServer } from "../../server/index.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { useColor } from "../output.ts";
-import { applySimOverlay, startSimForScenario } from "../sim-session.ts";
+import { applySimOverlay, SIM_WORLDS, startSimForScenario } from "../sim-session.ts";
 import { quote } from "../../quote.ts";
 
 interface DemoFlags {
@@ -38,7 +38,7 @@ const consoleSink: Sink = {
  * examples/ ships with the package, at its root: three levels above src/cli/commands/demo.ts, two above the bundle
  * (dist/cli/main.js), so it is found from the nearest directory holding a package.json.
  */
-const EXAMPLE = packageFile("examples/plasmite.yaml");
+const example = (world: string): URL => packageFile(`examples/${world}.yaml`);
 
 function packageFile(path: string): URL {
   let dir = new URL(".", import.meta.url);
@@ -47,10 +47,35 @@ function packageFile(path: string): URL {
 }
 
 /**
- * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
+ * `monitor demo [--sim <world>]`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
  * published to GitHub and crates.io only: npm, PyPI and the tap formula are missing (drift, an alert on the log
- * sink). They arrive after --heal-after; the next cycle resolves the incidents and every channel turns ok.
+ * sink). They arrive after --heal-after; the next cycle resolves the incidents and every channel turns ok. Another
+ * world (`--sim npm-lib`, `--sim python`, …) runs its examples/<world>.yaml the same way: its registries arrive late.
  */
+/** How the banner names each channel. */
+const CHANNEL_NAMES: Record<string, string> = {
+  github: "GitHub",
+  crates: "crates.io",
+  npm: "npm",
+  pypi: "PyPI",
+  homebrew: "the tap formula",
+};
+
+/** `a`, `a and b`, `a, b and c`. */
+function joined(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? "nothing") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
+}
+
+/** `--sim` for the demo names a world (its healing scenario runs); default plasmite. */
+function demoWorld(value: string | undefined): string {
+  if (value === undefined) return "plasmite";
+  if (!(SIM_WORLDS as string[]).includes(value)) {
+    throw new UsageError(`--sim: the demo takes a world (${SIM_WORLDS.join(", ")}), got ${quote(value)}`);
+  }
+  if (!existsSync(example(value))) throw new UsageError(`--sim: no examples/${value}.yaml for the demo`);
+  return value;
+}
+
 export function registerDemo(program: Command): void {
   program
     .command("demo")
@@ -59,7 +84,8 @@ export function registerDemo(program: Command): void {
     .option("--heal-after <duration>", "when the missing channels arrive", "60s")
     .option("--interval <duration>", "how often the daemon checks", "10s")
     .option("--duration <duration>", "stop by itself after this long (default: run until Ctrl-C)")
-    .action(async (flags: DemoFlags) => {
+    .action(async (flags: DemoFlags, cmd: Command) => {
+      const world = demoWorld(cmd.optsWithGlobals<{ sim?: string }>().sim);
       const healMs = parseDurationFlag("--heal-after", flags.healAfter, "24h", { allowZero: true });
       const intervalMs = parseDuration(flags.interval);
       const durationMs =
@@ -71,12 +97,18 @@ export function registerDemo(program: Command): void {
       }
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));
-      const loaded = loadConfigText(readFileSync(EXAMPLE, "utf8"), EXAMPLE.pathname, stateDir, { env: {} });
+      const file = example(world);
+      const loaded = loadConfigText(readFileSync(file, "utf8"), file.pathname, stateDir, { env: {} });
       const s = loaded.config.settings;
       s.state_dir = stateDir;
       s.watch = { ...s.watch, schedule: `*/${intervalMs / 1000} * * * * *`, jitter: "0", hot_for: "0" };
       s.alerts = { ...s.alerts, flap_cycles: 1 };
-      const { sim } = await startSimForScenario("healing", loaded, { healAfterMs: healMs });
+      const { sim } = await startSimForScenario(`${world}/healing`, loaded, { healAfterMs: healMs });
+      const project = loaded.config.projects[0]!;
+      const wave = (ids: readonly string[]) => ids.map((c) => CHANNEL_NAMES[c] ?? c);
+      const channels = sim.world.channelsOf(project.name);
+      const first = wave(channels.filter((c) => c === "github" || c === "crates"));
+      const later = wave(channels.filter((c) => c !== "github" && c !== "crates"));
       applySimOverlay(loaded, sim);
 
       let serverUrl: string | null = null;
@@ -105,11 +137,11 @@ export function registerDemo(program: Command): void {
       });
       process.stdout.write(
         [
-          `release-monitor demo (offline: simulated GitHub, crates.io, npm, PyPI and Homebrew tap)`,
+          `release-monitor demo (offline: simulated ${joined(channels.map((c) => (c === "homebrew" ? "Homebrew tap" : (CHANNEL_NAMES[c] ?? c))))})`,
           `  status page  ${server.url}/`,
           `  JSON API     ${server.url}/api/v1/status`,
           `  metrics      ${server.url}/metrics`,
-          `plasmite v0.8.0 is out on GitHub and crates.io only; npm, PyPI and the tap formula arrive in ${flags.healAfter}.`,
+          `${project.name} v0.8.0 is out on ${joined(first)} only; ${joined(later)} arrive${later.length === 1 ? "s" : ""} in ${flags.healAfter}.`,
           `The status page's Provenance column shows who built each channel's artefacts, from which commit, and whether the signature verified.`,
           `Checking every ${flags.interval}. Ctrl-C to stop.`,
           "",
