@@ -206,6 +206,28 @@ export function isScenarioName(name: string): name is ScenarioName {
   return SCENARIOS.some((s) => s.name === name) || PACKAGE_SCENARIOS.some((s) => s.name === name);
 }
 
+/** How the demo's banner names each simulated channel. */
+const SIM_CHANNEL_NAMES: Record<string, string> = {
+  github: "GitHub",
+  crates: "crates.io",
+  npm: "npm",
+  pypi: "PyPI",
+  homebrew: "Homebrew tap",
+};
+
+/** `healing` for people: the project's channels, those that have the release at first, and those that arrive later. */
+export function healingWaves(world: World, project: string): { all: string[]; first: string[]; later: string[] } {
+  const first = firstWave(world, project) as string[];
+  const all = world.channelsOf(project);
+  const name = (c: string, later = false) =>
+    later && c === "homebrew" ? "the tap formula" : (SIM_CHANNEL_NAMES[c] ?? c);
+  return {
+    all: all.map((c) => name(c)),
+    first: first.map((c) => name(c)),
+    later: all.filter((c) => !first.includes(c)).map((c) => name(c, true)),
+  };
+}
+
 /** The channels a partial release reaches first: GitHub, and crates.io when the project has a crate. */
 function firstWave(world: World, project: string): ("github" | "crates")[] {
   return world.channelsOf(project).filter((c) => c === "github" || c === "crates");

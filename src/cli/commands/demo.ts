@@ -11,6 +11,7 @@ import type { Report } from "../../report/types.ts";
 import { startServer } from "../../server/index.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { useColor } from "../output.ts";
+import { healingWaves } from "../../sim/scenarios.ts";
 import { applySimOverlay, SIM_WORLDS, startSimForScenario } from "../sim-session.ts";
 import { quote } from "../../quote.ts";
 
@@ -52,15 +53,6 @@ function packageFile(path: string): URL {
  * sink). They arrive after --heal-after; the next cycle resolves the incidents and every channel turns ok. Another
  * world (`--sim npm-lib`, `--sim python`, …) runs its examples/<world>.yaml the same way: its registries arrive late.
  */
-/** How the banner names each channel. */
-const CHANNEL_NAMES: Record<string, string> = {
-  github: "GitHub",
-  crates: "crates.io",
-  npm: "npm",
-  pypi: "PyPI",
-  homebrew: "the tap formula",
-};
-
 /** `a`, `a and b`, `a, b and c`. */
 function joined(names: readonly string[]): string {
   return names.length <= 1 ? (names[0] ?? "nothing") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
@@ -105,10 +97,7 @@ export function registerDemo(program: Command): void {
       s.alerts = { ...s.alerts, flap_cycles: 1 };
       const { sim } = await startSimForScenario(`${world}/healing`, loaded, { healAfterMs: healMs });
       const project = loaded.config.projects[0]!;
-      const wave = (ids: readonly string[]) => ids.map((c) => CHANNEL_NAMES[c] ?? c);
-      const channels = sim.world.channelsOf(project.name);
-      const first = wave(channels.filter((c) => c === "github" || c === "crates"));
-      const later = wave(channels.filter((c) => c !== "github" && c !== "crates"));
+      const waves = healingWaves(sim.world, project.name);
       applySimOverlay(loaded, sim);
 
       let serverUrl: string | null = null;
@@ -137,11 +126,11 @@ export function registerDemo(program: Command): void {
       });
       process.stdout.write(
         [
-          `release-monitor demo (offline: simulated ${joined(channels.map((c) => (c === "homebrew" ? "Homebrew tap" : (CHANNEL_NAMES[c] ?? c))))})`,
+          `release-monitor demo (offline: simulated ${joined(waves.all)})`,
           `  status page  ${server.url}/`,
           `  JSON API     ${server.url}/api/v1/status`,
           `  metrics      ${server.url}/metrics`,
-          `${project.name} v0.8.0 is out on ${joined(first)} only; ${joined(later)} arrive${later.length === 1 ? "s" : ""} in ${flags.healAfter}.`,
+          `${project.name} v0.8.0 is out on ${joined(waves.first)} only; ${joined(waves.later)} arrive${waves.later.length === 1 ? "s" : ""} in ${flags.healAfter}.`,
           `The status page's Provenance column shows who built each channel's artefacts, from which commit, and whether the signature verified.`,
           `Checking every ${flags.interval}. Ctrl-C to stop.`,
           "",
