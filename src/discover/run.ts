@@ -11,12 +11,10 @@ import { readRepoFile } from "../http/github-contents.ts";
 import { githubGet } from "../http/github.ts";
 import type { PlanBase, ProbeContext } from "../probes/types.ts";
 import { quote } from "../quote.ts";
-import { inferAssets, type AssetInference } from "./assets.ts";
-import { tapPlatforms } from "./homebrew.ts";
-import { parseFormula } from "../channels/homebrew/parse-formula.ts";
+import { inferAssets } from "./assets.ts";
 import { candidateKey, judgeCandidates, type Candidate, type RegistryAnswer } from "./judge.ts";
 import { pickRepoFiles, readRepoFiles, readTargetsJson } from "./repo-files.ts";
-import type { DiscoveredHomebrew, DiscoveryResult } from "./write-config.ts";
+import type { DiscoveryResult } from "./write-config.ts";
 
 const MAX_FILE_BYTES = 256 * 1024;
 
@@ -96,17 +94,17 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
   const read = async (path: string) =>
     readRepoFile(gh, { owner, repo, path, ref: tag, signal: ctx.signal, maxBytes: MAX_FILE_BYTES });
   const files = new Map<string, string>();
-  for (const path of pickRepoFiles(paths)) {
+  for (const path of pickRepoFiles(paths, undefined, registry)) {
     const text = await read(path);
     if (text !== null) files.set(path, text);
   }
-  let packages = readRepoFiles(files);
-  if (packages.cargo_members.length) {
-    for (const path of packages.cargo_members.filter((p) => paths.includes(p))) {
+  let packages = readRepoFiles(files, registry);
+  if (packages.more_manifests.length) {
+    for (const path of packages.more_manifests.filter((p) => paths.includes(p))) {
       const text = await read(path);
       if (text !== null) files.set(path, text);
     }
-    packages = readRepoFiles(files);
+    packages = readRepoFiles(files, registry);
   }
   problems.push(...packages.problems);
   const targets = files.get("release/targets.json");
@@ -116,7 +114,9 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     (await registry.get(id)?.discover?.()) ?? null;
   const candidates: Candidate[] = [...packages.candidates];
   const unknown: string[] = [];
-  const names = [...new Set([repo, ...packages.crates, ...packages.npm.map((n) => n.replace(/^@[^/]+\//, ""))])];
+  const names = [
+    ...new Set([repo, ...registry.channels.flatMap((c) => c.init?.projectNames?.(packages.names[c.id] ?? []) ?? [])]),
+  ];
   for (const channel of registry.channels) {
     const d = await discovery(channel.id);
     if (!d?.find) continue;
@@ -135,7 +135,7 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     say(`${c.channel}: ${c.name}`);
     answers.set(candidateKey(c), await d.lookup(c.name, base, ctx));
   }
-  const judgement = judgeCandidates(candidates, answers, { version, published_at: release.published_at });
+  const judgement = judgeCandidates(candidates, answers, { version, published_at: release.published_at }, registry);
   for (const k of judgement.kept) if (k.could_not_verify) unknown.push(`${k.channel} ${k.name}: ${k.could_not_verify}`);
 
   const assets = inferAssets(
@@ -143,33 +143,12 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     tag,
     version,
   );
-  let homebrew: DiscoveredHomebrew | null = null;
-  const brew = judgement.kept.find((k) => k.channel === "homebrew");
-  const { readTapFile, splitTapName } = await import("../channels/homebrew/discover.ts");
-  if (brew?.could_not_verify) {
-    homebrew = guessedHomebrew(brew.name, assets, { slug, tag, version }, splitTapName);
-  } else if (brew) {
-    const text = await readTapFile(brew.name, ctx);
-    if (text !== null) {
-      const p = tapPlatforms(text);
-      const { owner: tapOwner, repo: tapRepo, path } = splitTapName(brew.name);
-      const sample = p.platforms[0] ?? null;
-      // A formula behind the release: its urls name its own version; the config's url is over the release's.
-      const formulaVersion = parseFormula(text).version;
-      const rebase = (url: string) =>
-        formulaVersion && formulaVersion !== version
-          ? url.split(`${tagPrefix}${formulaVersion}`).join(tag).split(formulaVersion).join(version)
-          : url;
-      homebrew = {
-        tap: `${tapOwner}/${tapRepo}`,
-        formula: path,
-        kind: p.kind,
-        platforms: p.platforms,
-        platform_names: p.platform_names,
-        sample_url: sample && p.urls[sample] ? rebase(p.urls[sample]) : null,
-        sample_platform: sample,
-      };
-    }
+  const targets_manifest = targetsManifest ? "release/targets.json" : null;
+  const initRelease = { repo: slug, tag, version, tag_prefix: tagPrefix, assets, targets_manifest };
+  const details: Record<string, unknown> = {};
+  for (const k of judgement.kept) {
+    const d = await discovery(k.channel);
+    if (d?.details) details[k.channel] = await d.details(k, initRelease, ctx);
   }
 
   return {
@@ -180,46 +159,12 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
       version,
       tag_prefix: tagPrefix,
       assets,
-      targets_manifest: targetsManifest ? "release/targets.json" : null,
+      targets_manifest,
       judgement,
-      homebrew,
+      details,
       settings: o.settings,
     },
     unknown,
     problems,
-  };
-}
-
-/**
- * A tap that could not be read: the channel is kept, its platforms and url taken from the release's platform assets
- * (what a generated formula points at), for verify to check. Null when the release has none.
- */
-function guessedHomebrew(
-  name: string,
-  assets: AssetInference,
-  release: { slug: string; tag: string; version: string },
-  split: (name: string) => { owner: string; repo: string; path: string },
-): DiscoveredHomebrew | null {
-  const t = assets.templates.find((x) => x.platforms.length > 0);
-  const sample = t?.platforms[0];
-  if (!t || !sample) return null;
-  const file = t.template
-    .replace(/\{platform\}|\{target\}/, assets.platform_names[sample] ?? sample)
-    .split("{tag}")
-    .join(release.tag)
-    .split("{version}")
-    .join(release.version);
-  const { owner, repo, path } = split(name);
-  return {
-    tap: `${owner}/${repo}`,
-    formula: path,
-    kind: "formula",
-    platforms: t.platforms,
-    platform_names: Object.fromEntries(
-      t.platforms.flatMap((p) => (assets.platform_names[p] ? [[p, assets.platform_names[p]]] : [])),
-    ),
-    sample_url: `https://github.com/${release.slug}/releases/download/${release.tag}/${file}`,
-    sample_platform: sample,
-    guessed: true,
   };
 }

@@ -1,10 +1,11 @@
-import { candidatePaths, candidateTaps } from "../../discover/homebrew.ts";
+import { candidatePaths, candidateTaps, tapPlatforms } from "../../discover/homebrew.ts";
 import type { Candidate, RegistryAnswer } from "../../discover/judge.ts";
 import { errorMessage } from "../../errors.ts";
 import { readRepoFile } from "../../http/github-contents.ts";
 import type { ProbeContext } from "../../probes/types.ts";
-import type { ChannelDiscovery } from "../channel.ts";
+import type { ChannelDiscovery, InitRelease } from "../channel.ts";
 import { parseFormula } from "./parse-formula.ts";
+import type { DiscoveredHomebrew } from "./init.ts";
 import { FORMULA_MAX_BYTES } from "./probe.ts";
 
 /** The tap branch `monitor init` reads (the config's default `branch`). */
@@ -79,4 +80,57 @@ export const homebrewDiscovery: ChannelDiscovery = {
       return { status: "unknown", reason: `the tap could not be read: ${errorMessage(err)}` };
     }
   },
+  async details(kept, release, ctx): Promise<DiscoveredHomebrew | undefined> {
+    if (kept.could_not_verify) return guessedHomebrew(kept.name, release);
+    const text = await readTapFile(kept.name, ctx);
+    if (text === null) return undefined;
+    const p = tapPlatforms(text);
+    const { owner, repo, path } = splitTapName(kept.name);
+    const sample = p.platforms[0] ?? null;
+    // A formula behind the release: its urls name its own version; the config's url is over the release's.
+    const formulaVersion = parseFormula(text).version;
+    const { tag, version, tag_prefix } = release;
+    const rebase = (url: string) =>
+      formulaVersion && formulaVersion !== version
+        ? url.split(`${tag_prefix}${formulaVersion}`).join(tag).split(formulaVersion).join(version)
+        : url;
+    return {
+      tap: `${owner}/${repo}`,
+      formula: path,
+      kind: p.kind,
+      platforms: p.platforms,
+      platform_names: p.platform_names,
+      sample_url: sample && p.urls[sample] ? rebase(p.urls[sample]) : null,
+      sample_platform: sample,
+    };
+  },
 };
+
+/**
+ * A tap that could not be read: the channel is kept, its platforms and url taken from the release's platform assets
+ * (what a generated formula points at), for verify to check. Undefined when the release has none.
+ */
+function guessedHomebrew(name: string, release: InitRelease): DiscoveredHomebrew | undefined {
+  const { assets, tag, version } = release;
+  const t = assets.templates.find((x) => x.platforms.length > 0);
+  const sample = t?.platforms[0];
+  if (!t || !sample) return undefined;
+  const file = t.template
+    .replace(/\{platform\}|\{target\}/, assets.platform_names[sample] ?? sample)
+    .split("{tag}")
+    .join(tag)
+    .split("{version}")
+    .join(version);
+  const { owner, repo, path } = splitTapName(name);
+  const names = t.platforms.flatMap((p) => (assets.platform_names[p] ? [[p, assets.platform_names[p]] as const] : []));
+  return {
+    tap: `${owner}/${repo}`,
+    formula: path,
+    kind: "formula",
+    platforms: [...t.platforms],
+    platform_names: Object.fromEntries(names),
+    sample_url: `https://github.com/${release.repo}/releases/download/${tag}/${file}`,
+    sample_platform: sample,
+    guessed: true,
+  };
+}

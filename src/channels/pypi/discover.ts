@@ -1,24 +1,17 @@
 import type { RegistryAnswer } from "../../discover/judge.ts";
 import { errorMessage } from "../../errors.ts";
 import type { ChannelDiscovery } from "../channel.ts";
-import { wheelPlatformsOf } from "./plan.ts";
+import type { PypiDetails } from "./init.ts";
 import { pypiProbe } from "./probe.ts";
 
-/**
- * PyPI holds the release when the project has that version; the earliest upload time is when it arrived. Its files
- * tell the block: the wheel platforms, or `wheel: null` (and `sdist: null`) when the release has none.
- */
+/** PyPI holds the release when the project has that version; the earliest upload time is when it arrived. */
 export const pypiDiscovery: ChannelDiscovery = {
   async lookup(project, release, ctx): Promise<RegistryAnswer> {
     try {
       const o = await pypiProbe.observe({ ...release, pypi: { project, files: [] } }, ctx);
       if (o.release) {
-        const files = o.release.files;
-        const times = files.map((f) => f.upload_time).filter((t): t is string => t !== null);
-        const platforms = wheelPlatformsOf(files.map((f) => f.filename));
-        const block: Record<string, unknown> = platforms.length ? { platforms } : { wheel: null };
-        if (!files.some((f) => f.packagetype === "sdist")) block["sdist"] = null;
-        return { status: "holds", version: o.release.version, published_at: times.sort()[0] ?? null, block };
+        const times = o.release.files.map((f) => f.upload_time).filter((t): t is string => t !== null);
+        return { status: "holds", version: o.release.version, published_at: times.sort()[0] ?? null };
       }
       if (!o.project_found) return { status: "missing", reason: `PyPI has no project ${project}` };
       return {
@@ -27,6 +20,20 @@ export const pypiDiscovery: ChannelDiscovery = {
       };
     } catch (err) {
       return { status: "unknown", reason: `PyPI could not tell: ${errorMessage(err)}` };
+    }
+  },
+  /** The release's file names on PyPI (its wheels tell the block's platforms); null when PyPI could not tell. */
+  async details(kept, release, ctx): Promise<PypiDetails> {
+    if (kept.could_not_verify) return { files: null };
+    const base = { project: kept.name, repo: release.repo, tag: release.tag, version: release.version };
+    try {
+      const o = await pypiProbe.observe(
+        { ...base, expect_latest: false, pypi: { project: kept.name, files: [] } },
+        ctx,
+      );
+      return { files: o.release ? o.release.files.map((f) => f.filename) : null };
+    } catch {
+      return { files: null };
     }
   },
 };
