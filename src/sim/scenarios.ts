@@ -120,6 +120,11 @@ export const SCENARIOS = [
   },
   { name: "provenance-tampered", description: "clean, but the GitHub build attestation's signature was tampered with" },
   {
+    name: "provenance-crates-run-mismatch",
+    description:
+      "clean, but the Actions run crates.io's trustpub_data.run_id names ran nightly.yml on another commit than the tag's",
+  },
+  {
     name: "provenance-bundle-url",
     description: "clean, with GitHub attestations served as bundle: null + bundle_url (Snappy JSON on the blob host)",
   },
@@ -314,6 +319,12 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       break;
     case "provenance-wrong-commit":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { commit: "other" } } });
+      break;
+    case "provenance-crates-run-mismatch":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: { crates: { run: { workflow: ".github/workflows/nightly.yml", commit: "other" } } },
+      });
       break;
     case "provenance-tampered":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { tamper: true } } });

@@ -131,6 +131,11 @@ export interface SimProvenanceOptions {
         tamper?: boolean;
         /** Entries carry `bundle: null` and a `bundle_url` on the attestation blob host (Snappy JSON). */
         bundleUrl?: boolean;
+        /**
+         * This many earlier attestations of each built asset's digest (a nightly workflow's, listed first), so the
+         * release workflow's comes only after them: more than 100 needs GitHub's pagination to be followed.
+         */
+        earlier?: number;
       })
     | null;
   npm?:
@@ -144,7 +149,15 @@ export interface SimProvenanceOptions {
       })
     | null;
   pypi?: SimBuildOverride | null;
-  crates?: Pick<SimBuildOverride, "repository" | "commit"> | null;
+  crates?:
+    | (Pick<SimBuildOverride, "repository" | "commit"> & {
+        /**
+         * The GitHub Actions run `trustpub_data.run_id` names (served by the sim's Actions API): its workflow and
+         * head commit (`other`: not the tag's). Default: release-publish.yml on the published commit.
+         */
+        run?: Pick<SimBuildOverride, "workflow" | "commit">;
+      })
+    | null;
   /**
    * The commit the build and every publish ran from. `tag` (default): the tag's commit. `main`: a later commit on
    * the default branch (a pipeline that builds and publishes from main: the tag's commit is not the release

@@ -18,7 +18,12 @@ import type {
   VersionArtifacts,
   WorldOptions,
 } from "./spec.ts";
-import { resolveSimProvenance, SimAttestations, type ResolvedSimProvenance } from "./provenance/served.ts";
+import {
+  resolveSimProvenance,
+  SimAttestations,
+  type ResolvedSimProvenance,
+  type SimCratesProvenance,
+} from "./provenance/served.ts";
 import { toMs } from "./time.ts";
 import { isPrerelease, toPep440 } from "./versions.ts";
 
@@ -178,6 +183,18 @@ export class World {
       sourceCommit: art.sourceCommit ?? tagCommit,
       runId,
     });
+  }
+
+  /** The crates.io trusted publish whose `trustpub_data.run_id` is `runId` in `repo`, if any (the Actions run). */
+  trustpubRun(repo: string, runId: number): { version: string; crates: SimCratesProvenance } | null {
+    for (const p of this.#projects.values()) {
+      for (const version of this.versions(p.name)) {
+        const crates = this.provenanceOf(p.name, version).crates;
+        if (crates && crates.runId === runId && crates.repository.toLowerCase() === repo.toLowerCase())
+          return { version, crates };
+      }
+    }
+    return null;
   }
 
   /** The project and version an npm package version, crate version or PyPI file belongs to. */
