@@ -7,8 +7,8 @@ import type { Judgement } from "./judge.ts";
 /**
  * Writes a discovery result as a complete, commented YAML config with one project, in the shape of the current
  * config schema (src/config/schema.ts); each channel writes its own block (`init.block`, src/channels/<id>/init.ts),
- * in registry order. What that schema cannot express yet (a release without assets, platform names that differ
- * between templates) is written as a comment saying so, never as a key the loader would refuse.
+ * in registry order. What that schema cannot express yet (platform names that differ between templates) is written
+ * as a comment saying so, never as a key the loader would refuse.
  */
 
 export interface DiscoveryResult {

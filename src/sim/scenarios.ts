@@ -1,3 +1,11 @@
+import {
+  applyPackageScenario,
+  applyWorldExtras,
+  npmLibProject,
+  PACKAGE_SCENARIOS,
+  pythonProject,
+  type PackageScenarioName,
+} from "./package-worlds.ts";
 import { toMs } from "./time.ts";
 import type { ProjectSpec } from "./spec.ts";
 import type { World } from "./world.ts";
@@ -106,6 +114,8 @@ export const WORLDS = {
   plasmite: plasmiteProject,
   goreleaser: goreleaserProject,
   "cargo-dist": cargoDistProject,
+  "npm-lib": npmLibProject,
+  python: pythonProject,
 } as const;
 export type WorldName = keyof typeof WORLDS;
 
@@ -182,7 +192,12 @@ export const SCENARIOS = [
   },
 ] as const;
 
-export type ScenarioName = (typeof SCENARIOS)[number]["name"];
+export type ScenarioName = (typeof SCENARIOS)[number]["name"] | PackageScenarioName;
+
+/** The scenarios a world accepts: the shared ones, and those of PACKAGE_SCENARIOS that name it. */
+export function scenariosOf(world: WorldName): { name: ScenarioName; description: string }[] {
+  return [...SCENARIOS, ...PACKAGE_SCENARIOS.filter((s) => (s.worlds as readonly string[]).includes(world))];
+}
 
 export interface ScenarioOptions {
   /** Reference time for the scenario's publish times (default: the world's clock). */
@@ -257,7 +272,7 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
-  return SCENARIOS.some((s) => s.name === name);
+  return SCENARIOS.some((s) => s.name === name) || PACKAGE_SCENARIOS.some((s) => s.name === name);
 }
 
 /** Put plasmite into one of the named states. The project is added if the world does not have it yet. */
@@ -265,7 +280,8 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!isScenarioName(name))
     throw new Error(`unknown scenario ${String(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   const now = options.now === undefined ? world.now() : toMs(options.now);
-  const spec = WORLDS[options.world ?? "plasmite"](options.project);
+  const worldName = options.world ?? "plasmite";
+  const spec = WORLDS[worldName](options.project);
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   // plasmite as it is today published 0.7.2 the same way (so no downgrade); every other scenario attested it fully.
@@ -386,6 +402,9 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.attestations.serveTrustedRoot = false;
       break;
+    default:
+      applyPackageScenario(world, name, project, now);
   }
+  applyWorldExtras(world, worldName, project, now);
   return result;
 }

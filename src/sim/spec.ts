@@ -28,12 +28,19 @@ export interface ProjectSpec {
   platformNames?: Record<string, string>;
   /** Asset name template over {name}, {version}, {platform}; default `{name}_{version}_{platform}.tar.gz`. */
   assetName?: string;
-  /** The checksum file's name; empty: none (cargo-dist's sidecars instead). Default `sha256sums.txt`. */
-  checksumsName?: string;
+  /** The checksum file's name; null or empty: none (a release without assets, or cargo-dist's sidecars). Default `sha256sums.txt`. */
+  checksumsName?: string | null;
   /** Upload `<asset><suffix>` beside each platform asset, as cargo-dist does (`.sha256`); default null: none. */
   sidecarSuffix?: string | null;
   /** Which generator's formula the tap carries: plasmite's hand-written one (default) or cargo-dist's. */
   formulaStyle?: "plasmite" | "cargo-dist";
+  /** Where the repository keeps the npm and Python manifests `monitor init` reads at each tag. */
+  npmManifestPath?: string;
+  pypiManifestPath?: string;
+  /** More files committed at each release tag (path -> text), e.g. a private package.json. */
+  repoFiles?: Record<string, string>;
+  /** The GitHub release carries the PyPI files too (sdist and wheels, the same bytes), as Python projects attach them. */
+  githubAttachesPypiFiles?: boolean;
   /** Served at `targetsManifestPath` at every tag; null: none. Default: the real plasmite manifest. */
   targetsManifest?: string | null;
   targetsManifestPath?: string;
@@ -98,6 +105,8 @@ export interface PublishOptions {
   npmDistTag?: string;
   /** PyPI files never uploaded: `sdist`, wheel platform ids or file names. All of them: the release lists `[]`. */
   omitPypiFiles?: string[];
+  /** `sdist`, a wheel platform id or a file name: PyPI's copy differs from the one attached to the GitHub release. */
+  pypiDiffersFor?: string;
   /** How each channel's artefacts were built and published (attestations); default: all attested by the release workflows. */
   provenance?: SimProvenanceOptions;
 }

@@ -103,9 +103,14 @@ export class World {
       packageBytes: spec.packageBytes ?? 4096,
       platformNames: spec.platformNames ?? {},
       assetName: spec.assetName ?? "{name}_{version}_{platform}.tar.gz",
-      checksumsName: (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
+      checksumsName:
+        spec.checksumsName === null ? null : (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
       sidecarSuffix: spec.sidecarSuffix ?? null,
       formulaStyle: spec.formulaStyle ?? "plasmite",
+      githubAttachesPypiFiles: spec.githubAttachesPypiFiles ?? false,
+      npmManifestPath: spec.npmManifestPath ?? "bindings/node/package.json",
+      pypiManifestPath: spec.pypiManifestPath ?? "bindings/python/pyproject.toml",
+      repoFiles: spec.repoFiles ?? {},
       targetsManifest: spec.targetsManifest === undefined ? PLASMITE_TARGETS_MANIFEST : spec.targetsManifest,
       targetsManifestPath: spec.targetsManifestPath ?? "release/targets.json",
       tagPrefix: spec.tagPrefix ?? "v",
@@ -270,7 +275,7 @@ export class World {
     }
     sums.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
     const checksums = p.checksumsName ? Content.fixed(sums.map((l) => `${l}\n`).join("")) : null;
-    if (checksums) {
+    if (checksums && p.checksumsName) {
       assets.push({
         name: p.checksumsName,
         platform: null,
@@ -315,6 +320,24 @@ export class World {
           content: Content.generated(seed(wheel), p.packageBytes + 1024),
         });
       }
+    }
+    if (p.githubAttachesPypiFiles) {
+      for (const f of pypiFiles) {
+        const digest = opts.nullDigest ? null : `sha256:${f.content.sha256()}`;
+        assets.push({
+          name: f.filename,
+          platform: null,
+          contentType: contentTypeFor(f.filename),
+          content: f.content,
+          digest,
+        });
+      }
+    }
+    const differs = opts.pypiDiffersFor;
+    for (const f of pypiFiles) {
+      // Rebuilt before the PyPI upload: the file on PyPI is not the one attached to the GitHub release.
+      if (differs !== undefined && [f.filename, f.platform ?? "sdist"].includes(differs))
+        f.content = Content.generated(seed(`${f.filename}#rebuilt`), f.content.size);
     }
     const art: VersionArtifacts = {
       project: p.name,
@@ -413,9 +436,9 @@ export class World {
       files["Cargo.toml"] =
         `[package]\nname = "${p.crate}"\nversion = "${art.version}"\nedition = "2024"\nlicense = "${p.license}"\n`;
     }
-    if (p.npm)
-      files["bindings/node/package.json"] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
-    if (p.pypi) files["bindings/python/pyproject.toml"] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
+    if (p.npm) files[p.npmManifestPath] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
+    if (p.pypi) files[p.pypiManifestPath] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
+    Object.assign(files, p.repoFiles);
     if (p.targetsManifest !== null) files[p.targetsManifestPath] = p.targetsManifest;
     const commit = repo.commit(files, `release: ${art.tag}`, art.commitAt);
     repo.addTag(art.tag, commit.sha, !art.options.lightweightTag, art.commitAt + MINUTE, `${art.tag}\n`);

@@ -134,6 +134,20 @@ describe("config loading", () => {
     assert.deepEqual(issuesOf(placeholder), ["projects[0].channels.github.assets[0]: unknown placeholder {verison}"]);
   });
 
+  it("assets: [] needs checksums: null and no platforms, each error naming its field", () => {
+    const gh = (block: string) => `projects:\n  - name: a\n    repo: o/a\n    channels:\n      github: ${block}\n`;
+    assert.deepEqual(issuesOf(gh("{ assets: [] }")), [
+      'projects[0].channels.github.checksums: must be null when assets is [] (a release without assets has no checksum file; "sha256sums.txt" would be looked for)',
+    ]);
+    assert.deepEqual(issuesOf(gh("{ assets: [], checksums: null, platforms: [linux_amd64] }")), [
+      "projects[0].channels.github.platforms: a release without assets (assets: []) has no platforms; remove it",
+    ]);
+    const loaded = loadConfigText(gh("{ assets: [], checksums: null }"), "/x/monitor.yaml", "/x", { env: {} });
+    assert.deepEqual(loaded.config.projects[0]?.channels.github, { assets: [], checksums: null });
+    // A release with assets and no checksum file stays valid.
+    loadConfigText(gh('{ assets: ["a-{version}.zip"], checksums: null }'), "/x/monitor.yaml", "/x", { env: {} });
+  });
+
   it("reports YAML syntax errors", () => {
     const issues = issuesOf("projects: [\n  - name: x");
     assert.ok(issues[0]?.startsWith("syntax:"));

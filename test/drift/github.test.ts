@@ -223,6 +223,44 @@ const cases: Case[] = [
     expect: [],
     status: "ok",
   },
+  {
+    name: "assets: [] with checksums: null: attached files are not judged, nor their digests",
+    obs: github((o) => {
+      for (const a of o.release!.assets) a.digest = null;
+      o.checksums = null;
+    }),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+    },
+    expect: [],
+    status: "ok",
+  },
+  {
+    name: "assets: []: the release itself is still checked (draft, latest)",
+    obs: github((o) => {
+      o.release!.assets = [];
+      o.release!.draft = true;
+      o.latest_release_tag = "v0.7.2";
+    }),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+      p.expect_latest = true;
+    },
+    expect: ["release-draft:drift", "version-not-latest:drift"],
+    status: "drift",
+  },
+  {
+    name: "assets: []: a missing release is still drift",
+    obs: githubUnreleased(),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+    },
+    expect: ["release-missing:drift"],
+    status: "drift",
+  },
 ];
 
 // ---------------------------------------------------------------- checksums: { sidecar: ".sha256" } (cargo-dist)

@@ -144,6 +144,30 @@ describe("monitor init --settings (loopback servers)", () => {
     assert.match(yaml, /# could not verify: the npm registry could not tell/);
     assert.match(yaml, /npm:\n\s+package: plasmite/);
   });
+
+  it("a Homebrew tap answering 503: exit 3, homebrew kept (guessed from the assets) with a could-not-verify comment", async () => {
+    sim = await startSim({ githubToken: null });
+    applyScenario(sim.world, "clean", { world: "goreleaser" });
+    sim.world.faults.add({ service: "github-api", kind: "503", path: "/repos/tidepool/homebrew-tap/" });
+    const { result, out, yaml } = await init([], "tidepool/skiff");
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      result.stderr,
+      /could not verify: homebrew tidepool\/homebrew-tap:Formula\/skiff\.rb: the tap could not be read: .*503/,
+    );
+    assert.match(
+      yaml,
+      /# could not verify: the tap could not be read: .*503.*\n(\s+#.*\n)*\s+homebrew:\n\s+tap: tidepool\/homebrew-tap\n/,
+    );
+    assert.match(
+      yaml,
+      /url: https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/skiff_\{version\}_\{platform\}\.tar\.gz/,
+    );
+    assert.doesNotMatch(yaml, /&a\d/, "platform lists written out, not as YAML anchors");
+    const check = await runCli(["config", "check", "--config", out]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /skiff \(tidepool\/skiff\): github, homebrew\n/);
+  });
 });
 
 describe("monitor init --sim goreleaser (a GoReleaser Go CLI)", () => {

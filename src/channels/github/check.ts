@@ -61,6 +61,12 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     );
   }
 
+  // `assets: []` with `checksums: null`: a release without assets. Whatever is attached is not this channel's to judge.
+  if (expected.assets.length === 0 && expected.checksum_file === null) {
+    out.push(...latestFindings(input));
+    return out;
+  }
+
   const assets = new Map(release.assets.map((a) => [a.name, a]));
   const expectedNames = new Set(expected.assets.map((a) => a.name));
 
@@ -187,17 +193,7 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     );
   }
 
-  if (input.expectLatest && obs.latest_release_tag !== tag) {
-    const latest = obs.latest_release_tag;
-    const text = `GitHub's latest release is ${latest ?? "none"}, expected ${tag}`;
-    const detail = { subject: tag, expected: tag, actual: latest ?? "none" };
-    out.push(
-      latestGap(latest, tag) === "newer"
-        ? drift("version-not-latest", text, detail)
-        : lag("version-not-latest", text, detail),
-    );
-  }
-
+  out.push(...latestFindings(input));
   return out;
 }
 
@@ -268,4 +264,17 @@ function checkSidecars(input: CheckInput<GithubPlan, GithubObservation>, suffix:
     }
   }
   return out;
+}
+
+function latestFindings(input: CheckInput<GithubPlan, GithubObservation>): Draft[] {
+  const tag = input.plan.tag;
+  const latest = input.observation.latest_release_tag;
+  if (!input.expectLatest || latest === tag) return [];
+  const text = `GitHub's latest release is ${latest ?? "none"}, expected ${tag}`;
+  const detail = { subject: tag, expected: tag, actual: latest ?? "none" };
+  return [
+    latestGap(latest, tag) === "newer"
+      ? drift("version-not-latest", text, detail)
+      : lag("version-not-latest", text, detail),
+  ];
 }

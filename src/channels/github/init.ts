@@ -21,16 +21,27 @@ function githubAssets(a: AssetInference): { assets: string[]; platforms: string[
   return { assets, platforms: null };
 }
 
+/** `one sdist and 3 wheels`. */
+function pythonFiles(names: readonly string[]): string {
+  const wheels = names.filter((n) => n.endsWith(".whl")).length;
+  const sdists = names.length - wheels;
+  const count = (n: number, what: string) => (n === 0 ? null : n === 1 ? `one ${what}` : `${n} ${what}s`);
+  return [count(sdists, "sdist"), count(wheels, "wheel")].filter((x) => x !== null).join(" and ");
+}
+
 /** `monitor init` for the GitHub release: its block comes from the release's asset names, not from a candidate. */
 export const githubInit: ChannelInit = {
   block({ release: r }) {
     if (r.assets.templates.length === 0) {
-      return {
-        block: null,
-        notes: [
-          `github: release ${r.tag} has no assets; the github channel needs \`assets: []\`, not in this schema yet`,
-        ],
-      };
+      // A release without assets of its own: the github channel checks the tag and the release only.
+      const py = r.assets.python_files;
+      const notes = [
+        py.length
+          ? `release ${r.tag} carries only Python files (${pythonFiles(py)}): the pypi channel compares them with PyPI's copies`
+          : `release ${r.tag} has no assets: only the tag and the release are checked`,
+      ];
+      if (r.assets.unmatched.length) notes.push(`assets matching no template: ${r.assets.unmatched.join(", ")}`);
+      return { block: { assets: [], checksums: null }, notes };
     }
     const notes: string[] = [];
     const { assets, platforms } = githubAssets(r.assets);

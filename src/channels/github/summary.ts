@@ -78,6 +78,7 @@ export function summaryGithub(s: SummaryInput): string {
   const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n) && !isSidecar(n)).length;
   const missing = s.findings.filter((f) => f.code === "asset-missing").length;
   const extra = unexpected.size > 0 ? ` +${unexpected.size} unexpected` : "";
+  if (present + missing === 0 && unexpected.size === 0 && !sums && !unread) return `${head}, no assets`;
   let sumsText = "sums ok";
   if (has(s.findings, "sha-mismatch")) sumsText = "sha256 MISMATCH";
   else if (has(s.findings, "checksum-file-missing")) sumsText = "no sums file";
