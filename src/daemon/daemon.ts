@@ -614,7 +614,12 @@ export class Daemon {
         { project: name, tag: report.tag, status: report.status, duration_ms: record.duration_ms, alerts },
         "cycle completed: the queued crates.io API answers arrived",
       );
-      emit(this.#listeners.cycle, this.#log, report, { project: name, trigger, duration_ms: record.duration_ms, alerts });
+      emit(this.#listeners.cycle, this.#log, report, {
+        project: name,
+        trigger,
+        duration_ms: record.duration_ms,
+        alerts,
+      });
     });
     done.catch((err: unknown) => {
       if (!this.#stopping) this.#log.warn({ project: name, err: errorMessage(err) }, "cannot complete the report");

@@ -50,7 +50,11 @@ async function world(prefix: string): Promise<{ sim: Sim; config: string; anothe
 }
 
 const crates = (r: Report) => r.channels.find((c) => c.channel === "crates");
-const cratesApi = (sim: Sim, from = 0) => sim.stats.log.slice(from).filter((e) => e.service === "crates-api").map((e) => e.path);
+const cratesApi = (sim: Sim, from = 0) =>
+  sim.stats.log
+    .slice(from)
+    .filter((e) => e.service === "crates-api")
+    .map((e) => e.path);
 
 function verdict(r: Report): unknown {
   return {
@@ -105,7 +109,11 @@ describe("daemon: a queued crates.io API answer completes the report when it arr
     await second;
     const completed = seen[1] as Report;
     assert.deepEqual(verdict(completed), verdict(expected), "the completed report is the one an idle queue gives");
-    assert.deepEqual(cratesApi(sim, mark), ["/api/v1/crates/plasmite/0.8.0"], "one API request for probe and provenance");
+    assert.deepEqual(
+      cratesApi(sim, mark),
+      ["/api/v1/crates/plasmite/0.8.0"],
+      "one API request for probe and provenance",
+    );
     const after = (await bundle.daemon.status()).projects.find((p) => p.project === "plasmite");
     assert.equal(after?.report?.channels.find((c) => c.channel === "crates")?.status, "ok");
     assert.equal(after?.report?.status, completed.status);
@@ -143,51 +151,55 @@ describe("daemon: a queued crates.io API answer completes the report when it arr
   });
 });
 
-describe("one-shot verify: waits for a queued crates.io API answer, bounded by the timeout", { timeout: 60_000 }, () => {
-  it("waits: the answer queued behind another arrives and the report is complete", async () => {
-    const { config } = await world("rm-crates-wait-");
-    const loaded = loadConfigFile(config, { env: {} });
-    const rt = createRuntime(loaded, { logLevel: "silent" });
-    cleanup.push(() => rt.close());
-    const hold = holdQueue();
-    // Let the held request go as soon as the crates probe has queued its own behind it.
-    const probe: Probe = {
-      channel: "crates",
-      observe: (plan, ctx) => {
-        const p = cratesProbe.observe(plan, ctx);
-        assert.equal(cratesApiQueue.backlog, 2, "the probe's API request waits behind the held one");
-        hold.release();
-        return p;
-      },
-    };
-    const project = loaded.config.projects[0];
-    assert.ok(project);
-    const report = await verifyRelease({ ...rt, probes: { crates: probe } }, loaded, project, "v0.8.0", {
-      timeoutMs: 45_000,
+describe(
+  "one-shot verify: waits for a queued crates.io API answer, bounded by the timeout",
+  { timeout: 60_000 },
+  () => {
+    it("waits: the answer queued behind another arrives and the report is complete", async () => {
+      const { config } = await world("rm-crates-wait-");
+      const loaded = loadConfigFile(config, { env: {} });
+      const rt = createRuntime(loaded, { logLevel: "silent" });
+      cleanup.push(() => rt.close());
+      const hold = holdQueue();
+      // Let the held request go as soon as the crates probe has queued its own behind it.
+      const probe: Probe = {
+        channel: "crates",
+        observe: (plan, ctx) => {
+          const p = cratesProbe.observe(plan, ctx);
+          assert.equal(cratesApiQueue.backlog, 2, "the probe's API request waits behind the held one");
+          hold.release();
+          return p;
+        },
+      };
+      const project = loaded.config.projects[0];
+      assert.ok(project);
+      const report = await verifyRelease({ ...rt, probes: { crates: probe } }, loaded, project, "v0.8.0", {
+        timeoutMs: 45_000,
+      });
+      const c = crates(report);
+      assert.equal(c?.status, "ok");
+      assert.equal(
+        c?.findings.some((f) => f.code === "cross-check-skipped"),
+        false,
+      );
     });
-    const c = crates(report);
-    assert.equal(c?.status, "ok");
-    assert.equal(
-      c?.findings.some((f) => f.code === "cross-check-skipped"),
-      false,
-    );
-  });
 
-  it("bounded: an answer that does not arrive before --timeout leaves the API part pending with the reason", async () => {
-    const { config } = await world("rm-crates-timeout-");
-    const loaded = loadConfigFile(config, { env: {} });
-    const rt = createRuntime(loaded, { logLevel: "silent" });
-    cleanup.push(() => rt.close());
-    const hold = holdQueue();
-    cleanup.push(() => hold.release());
-    const project = loaded.config.projects[0];
-    assert.ok(project);
-    const report = await verifyRelease(rt, loaded, project, "v0.8.0", { timeoutMs: 1_500 });
-    const c = crates(report);
-    assert.equal(c?.status, "pending");
-    const skipped = c?.findings.find((f) => f.code === "cross-check-skipped");
-    assert.equal(skipped?.severity, "pending");
-    assert.match(skipped?.message ?? "", /did not arrive before the deadline/);
-    assert.equal(report.channels.find((x) => x.channel === "npm")?.status, "ok", "other channels are unaffected");
-  });
-});
+    it("bounded: an answer that does not arrive before --timeout leaves the API part pending with the reason", async () => {
+      const { config } = await world("rm-crates-timeout-");
+      const loaded = loadConfigFile(config, { env: {} });
+      const rt = createRuntime(loaded, { logLevel: "silent" });
+      cleanup.push(() => rt.close());
+      const hold = holdQueue();
+      cleanup.push(() => hold.release());
+      const project = loaded.config.projects[0];
+      assert.ok(project);
+      const report = await verifyRelease(rt, loaded, project, "v0.8.0", { timeoutMs: 1_500 });
+      const c = crates(report);
+      assert.equal(c?.status, "pending");
+      const skipped = c?.findings.find((f) => f.code === "cross-check-skipped");
+      assert.equal(skipped?.severity, "pending");
+      assert.match(skipped?.message ?? "", /did not arrive before the deadline/);
+      assert.equal(report.channels.find((x) => x.channel === "npm")?.status, "ok", "other channels are unaffected");
+    });
+  },
+);

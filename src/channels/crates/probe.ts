@@ -71,17 +71,15 @@ export const cratesProbe: Probe<"crates", CratesPlan, CratesObservation> = {
     if (deferred && early && ctx.defer) {
       const queuedAnswer = early;
       ctx.defer(
-        finish(queuedAnswer.then(unsettle)).catch(
-          (err: unknown): CratesObservation => ({
-            channel: "crates",
-            crate,
-            api_version: null,
-            api_cached: false,
-            api_pending: { reason: errorMessage(err), deadline: false },
-            index,
-            download: null,
-          }),
-        ),
+        finish(queuedAnswer.then(unsettle)).catch((err: unknown): CratesObservation => ({
+          channel: "crates",
+          crate,
+          api_version: null,
+          api_cached: false,
+          api_pending: { reason: errorMessage(err), deadline: false },
+          index,
+          download: null,
+        })),
       );
       const reason =
         `the crates.io API answer (trusted-publishing data, created_at, the API cross-check) is queued behind ` +
