@@ -34,6 +34,8 @@ export interface DaemonRunOptions {
   settleMs?: number;
   /** Authenticated GitHub quota per hour at the sim. */
   githubRateLimit: number;
+  /** settings.crates.api_min_interval (default: the real 1 s). */
+  cratesApiMinInterval?: string;
 }
 
 export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): Promise<DaemonRun> {
@@ -51,7 +53,13 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
       `${o.name}.yaml`,
       sim.ready.overlay,
       Array.from({ length: o.projects }, (_, i) => scaleProject(i)),
-      { settings: { state_dir: join(ctx.tmp, `${o.name}-state`), watch: { jitter: "0" } } },
+      {
+        settings: {
+          state_dir: join(ctx.tmp, `${o.name}-state`),
+          watch: { jitter: "0" },
+          ...(o.cratesApiMinInterval ? { crates: { api_min_interval: o.cratesApiMinInterval } } : {}),
+        },
+      },
     );
     const profDir = join(ctx.tmp, `${o.name}-prof`);
     const profiling = process.env["BENCH_CPU_PROF"] === "1";
@@ -66,7 +74,7 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
     };
     const r = await runNode(
       [
-        ...(profiling ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []),
+        ...(profiling ? ["--cpu-prof", "--cpu-prof-interval", "10000", "--cpu-prof-dir", profDir] : []),
         "--expose-gc",
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
         JSON.stringify(job),

@@ -74,6 +74,15 @@ export async function runFirstCycle(ctx: BenchContext): Promise<SectionResult> {
     ),
     row(
       "first-cycle",
+      "crates.io API gaps < 1 s, as sent (client side)",
+      `${run.out.client_crates_api?.under_1s ?? "-"} over ${run.out.client_crates_api?.requests ?? "-"} (min gap ${run.out.client_crates_api?.min_gap_ms ?? "-"} ms)`,
+      "0",
+      run.out.client_crates_api?.under_1s ?? null,
+      "-",
+      null,
+    ),
+    row(
+      "first-cycle",
       "per-host peak concurrency / limit",
       peaks(round.sim),
       "none over",
@@ -93,6 +102,7 @@ export async function runFirstCycle(ctx: BenchContext): Promise<SectionResult> {
       sim: round.sim,
       settled,
       max_rss_mb: run.max_rss_mb,
+      client_crates_api: run.out.client_crates_api,
       profile: run.profile,
     },
   };

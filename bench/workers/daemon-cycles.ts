@@ -60,6 +60,8 @@ export interface DaemonCyclesResult {
   max_rss_mb: number;
   /** The sim's counters after settleMs (cumulative since the last round's reset). */
   settled?: SimStatsSnapshot;
+  /** crates.io API request starts as this process sent them (from its exchange events), over the whole run. */
+  client_crates_api?: { requests: number; min_gap_ms: number | null; under_1s: number };
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as DaemonCyclesJob;
@@ -88,6 +90,12 @@ function procStatus(): Record<string, number> {
 const loaded = loadConfigFile(job.config);
 const names = loaded.config.projects.map((p) => p.name);
 const { daemon } = createDaemon(loaded, { logDestination, daemon: { flushMs: 1_000 } });
+// When each crates.io API request left this process (exchange end minus its duration): the spacing at our end.
+const cratesApiHost = new URL(loaded.config.settings.crates.api_url).host;
+const apiStarts: number[] = [];
+daemon.onExchange((e) => {
+  if (e.host === cratesApiHost) apiStarts.push(Date.now() - e.duration_ms);
+});
 
 async function round(): Promise<{ wall: number; reports: (Report | Error)[] }> {
   const limit = pLimit(job.concurrency > 0 ? job.concurrency : names.length);
@@ -178,6 +186,13 @@ if (job.settleMs) {
   await new Promise((resolve) => setTimeout(resolve, job.settleMs));
   result.settled = (await control("GET", "/stats")) as SimStatsSnapshot;
 }
+const sorted = [...apiStarts].sort((a, b) => a - b);
+const gaps = sorted.slice(1).map((t, i) => t - (sorted[i] as number));
+result.client_crates_api = {
+  requests: sorted.length,
+  min_gap_ms: gaps.length ? Math.min(...gaps) : null,
+  under_1s: gaps.filter((g) => g < 1000).length,
+};
 await daemon.stop();
 result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 102.4) / 10;
 process.stdout.write(`${JSON.stringify(result)}\n`);
