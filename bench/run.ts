@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser] [--quick] [--scale-projects N]`
+ * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser,first-cycle,tick,scale5k,baseline] [--quick]
+ *   [--scale-projects N]`
  *
  * A benchmark harness, not a test: every measure runs against the simulated registries in a separate process
  * (bench/sim-server.ts), prints medians / p90 / min and ratios against its target with PASS/MISS, and writes
@@ -12,11 +13,15 @@ import { parseArgs } from "node:util";
 import type { BenchContext, SectionResult } from "./lib/context.ts";
 import { BENCH_DIR } from "./lib/sim-client.ts";
 import { renderTable, row, type TargetRow } from "./lib/table.ts";
+import { runBaseline } from "./sections/baseline.ts";
 import { runDeep } from "./sections/deep.ts";
+import { runFirstCycle } from "./sections/first-cycle.ts";
 import { runFootprint } from "./sections/footprint.ts";
 import { runParser } from "./sections/parser.ts";
 import { runScale } from "./sections/scale.ts";
+import { runScale5k } from "./sections/scale5k.ts";
 import { runSteady } from "./sections/steady.ts";
+import { runTick } from "./sections/tick.ts";
 import { runVerify } from "./sections/verify.ts";
 
 const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = {
@@ -26,6 +31,10 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   footprint: runFootprint,
   scale: runScale,
   parser: runParser,
+  "first-cycle": runFirstCycle,
+  tick: runTick,
+  scale5k: runScale5k,
+  baseline: runBaseline,
 };
 
 const { values } = parseArgs({

@@ -15,8 +15,8 @@ import { ms, row, times, type TargetRow } from "../lib/table.ts";
 import type { InprocRun } from "../workers/verify-inproc.ts";
 
 /** The installed entry point: runs the bundle (dist/cli/main.js, `npm run build`) when built, else src/. */
-const CLI = join(REPO_ROOT, "bin", "monitor.js");
-const CURL = "/usr/bin/curl";
+export const CLI = join(REPO_ROOT, "bin", "monitor.js");
+export const CURL = "/usr/bin/curl";
 const TAG = "v0.8.0";
 const VERSION = "0.8.0";
 /**
@@ -272,7 +272,7 @@ const GH = ["-H", `Authorization: Bearer ${BENCH_TOKEN}`, "-H", "Accept: applica
  * `gh release view` (release by tag), `cargo info` (crates API), `npm view` (packument), PyPI JSON, the formula
  * through the contents API (raw).
  */
-async function seedChecks(u: SimUrls): Promise<number> {
+export async function seedChecks(u: SimUrls): Promise<number> {
   const t0 = performance.now();
   await curl([...GH, `${u.githubApi}/repos/sandover/plasmite/releases/tags/${TAG}`]);
   await curl([`${u.cratesApi}/api/v1/crates/plasmite`]);

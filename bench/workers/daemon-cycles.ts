@@ -23,6 +23,8 @@ export interface DaemonCyclesJob {
   concurrency: number;
   /** Leak check: after the rounds, this many more back-to-back rounds, RSS sampled after a forced GC. */
   leak?: { rounds: number; sampleEvery: number };
+  /** After the rounds, keep the process (and the crates.io API queue) running this long, then read the sim again. */
+  settleMs?: number;
 }
 
 export interface RoundResult {
@@ -30,6 +32,10 @@ export interface RoundResult {
   wall_ms: number;
   cycles: number;
   statuses: Record<string, number>;
+  /** Channel statuses over every report of the round (`unknown`: no verdict). */
+  channel_statuses: Record<string, number>;
+  /** Reports whose crates.io API answer was still queued (the index verdict stands; completed later). */
+  queued_api: number;
   errors: string[];
   rss_mb: number;
   heap_mb: number;
@@ -52,6 +58,10 @@ export interface DaemonCyclesResult {
   }[];
   leak_wall_ms: number | null;
   max_rss_mb: number;
+  /** The sim's counters after settleMs (cumulative since the last round's reset). */
+  settled?: SimStatsSnapshot;
+  /** crates.io API request starts as this process sent them (from its exchange events), over the whole run. */
+  client_crates_api?: { requests: number; min_gap_ms: number | null; under_1s: number };
 }
 
 const job = JSON.parse(process.argv[2] ?? "{}") as DaemonCyclesJob;
@@ -80,6 +90,12 @@ function procStatus(): Record<string, number> {
 const loaded = loadConfigFile(job.config);
 const names = loaded.config.projects.map((p) => p.name);
 const { daemon } = createDaemon(loaded, { logDestination, daemon: { flushMs: 1_000 } });
+// When each crates.io API request left this process (exchange end minus its duration): the spacing at our end.
+const cratesApiHost = new URL(loaded.config.settings.crates.api_url).host;
+const apiStarts: number[] = [];
+daemon.onExchange((e) => {
+  if (e.host === cratesApiHost) apiStarts.push(Date.now() - e.duration_ms);
+});
 
 async function round(): Promise<{ wall: number; reports: (Report | Error)[] }> {
   const limit = pLimit(job.concurrency > 0 ? job.concurrency : names.length);
@@ -100,11 +116,17 @@ for (let r = 1; r <= job.rounds; r++) {
   const { wall, reports } = await round();
   const sim = (await control("GET", "/stats")) as SimStatsSnapshot;
   const statuses: Record<string, number> = {};
+  const channel_statuses: Record<string, number> = {};
+  let queued_api = 0;
   const errors: string[] = [];
   for (const rep of reports) {
     const key = rep instanceof Error ? "error" : rep.status;
     statuses[key] = (statuses[key] ?? 0) + 1;
     if (rep instanceof Error && errors.length < 5) errors.push(rep.message);
+    if (rep instanceof Error) continue;
+    for (const c of rep.channels) channel_statuses[c.status] = (channel_statuses[c.status] ?? 0) + 1;
+    if (rep.channels.some((c) => c.findings.some((f) => f.code === "cross-check-skipped" && /queued/.test(f.message))))
+      queued_api++;
   }
   const mem = process.memoryUsage();
   let after_gc: RoundResult["after_gc"] = null;
@@ -120,6 +142,8 @@ for (let r = 1; r <= job.rounds; r++) {
     wall_ms: Math.round(wall),
     cycles: reports.length,
     statuses,
+    channel_statuses,
+    queued_api,
     errors,
     rss_mb: mb(mem.rss),
     heap_mb: mb(mem.heapUsed),
@@ -157,6 +181,20 @@ if (job.leak) {
   result.leak_wall_ms = Math.round(performance.now() - t0);
 }
 
+if (job.settleMs) {
+  // Let the queued crates.io API requests run on for a while (their spacing is measured at the sim).
+  await new Promise((resolve) => setTimeout(resolve, job.settleMs));
+  result.settled = (await control("GET", "/stats")) as SimStatsSnapshot;
+}
+const sorted = [...apiStarts].sort((a, b) => a - b);
+const gaps = sorted.slice(1).map((t, i) => t - (sorted[i] as number));
+result.client_crates_api = {
+  requests: sorted.length,
+  min_gap_ms: gaps.length ? Math.min(...gaps) : null,
+  under_1s: gaps.filter((g) => g < 1000).length,
+};
 await daemon.stop();
 result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 102.4) / 10;
 process.stdout.write(`${JSON.stringify(result)}\n`);
+// Deferred crates.io API requests may still be queued (one per second): they are not waited for.
+process.exit(0);

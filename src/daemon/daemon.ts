@@ -124,6 +124,8 @@ interface Slot {
   inFlight: Promise<CycleResult> | null;
   /** Start times (ms) of this minute's manual cycles, oldest first (the per-project load guard). */
   manualStarts: number[];
+  /** Reports committed so far: a late completion commits only if no newer report came first. */
+  committed: number;
 }
 
 type CycleResult =
@@ -196,6 +198,7 @@ export class Daemon {
         hotNextAt: null,
         inFlight: null,
         manualStarts: [],
+        committed: 0,
       });
     }
     this.#metrics = {
@@ -527,16 +530,21 @@ export class Daemon {
         published_at: release.published_at,
         now: this.#now().toISOString(),
       });
+      let completed: Promise<Report> | null = null;
       const report = await raceAbort(
         this.#verify(this.#verifyDeps(), this.#o.loaded, slot.project, release.tag, {
           expectLatest: true,
           signal: ac.signal,
+          // Queued crates.io API answers complete the report when they arrive (`watch --once` waits for them).
+          ...(trigger === "once" ? {} : { onDeferred: (c: Promise<Report>) => void (completed = c) }),
         }),
         ac.signal,
       );
       if (ac.signal.aborted) throw ac.signal.reason;
       const cycle = record("ok", report.status, null);
       const alerts = await this.#serialCommit(slot, report, cycle, trigger);
+      slot.committed++;
+      if (completed) this.#completeLater(slot, completed, cycle, trigger, t0);
       this.#metrics.cycles.ok++;
       this.#metrics.last_successful_cycle_at = cycle.finished_at;
       this.#updateHot(slot, report.published_at ?? rel.published_at, rel.first_seen);
@@ -583,6 +591,39 @@ export class Daemon {
       stop.removeEventListener("abort", onStop);
       release();
     }
+  }
+
+  /**
+   * A committed report with queued crates.io API answers (pending findings): when they arrive, the completed report
+   * is committed as its own cycle record, unless a newer cycle of the project has committed since or the daemon stops.
+   */
+  #completeLater(slot: Slot, completed: Promise<Report>, cycle: CycleRecord, trigger: CycleTrigger, t0: number): void {
+    const generation = slot.committed;
+    const name = slot.project.name;
+    const done = raceAbort(completed, this.#stopAbort.signal).then(async (report) => {
+      if (slot.committed !== generation || this.#stopping) return;
+      const record: CycleRecord = {
+        ...cycle,
+        finished_at: this.#now().toISOString(),
+        duration_ms: Math.round(performance.now() - t0),
+        status: report.status,
+      };
+      const alerts = await this.#serialCommit(slot, report, record, trigger);
+      slot.committed++;
+      this.#log.info(
+        { project: name, tag: report.tag, status: report.status, duration_ms: record.duration_ms, alerts },
+        "cycle completed: the queued crates.io API answers arrived",
+      );
+      emit(this.#listeners.cycle, this.#log, report, {
+        project: name,
+        trigger,
+        duration_ms: record.duration_ms,
+        alerts,
+      });
+    });
+    done.catch((err: unknown) => {
+      if (!this.#stopping) this.#log.warn({ project: name, err: errorMessage(err) }, "cannot complete the report");
+    });
   }
 
   /**

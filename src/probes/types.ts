@@ -24,6 +24,12 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** `--deep`: download every artifact and hash it. */
   deep: boolean;
+  /**
+   * Set by a caller that does not wait for background work (the daemon). A probe whose answer waits in a
+   * process-wide queue (the crates.io API, one request per second) may return now, with what that answer adds
+   * marked pending, and hand over the completed observation here; it must never reject.
+   */
+  defer?: (completed: Promise<unknown>) => void;
 }
 
 /** The release fields every channel's plan shares (the channel pieces sit beside them, under their ids). */

@@ -48,6 +48,13 @@ export interface VerifyOptions {
    * (E_DEADLINE), and a server's Retry-After that would end past it is not sat out.
    */
   timeoutMs?: number;
+  /**
+   * Do not wait for answers a probe left in a process-wide queue (the crates.io API, one request per second): the
+   * report comes back with what they add pending (the reason in the finding), and this receives, once, the completed
+   * report, assembled from the same observations when every queued answer is in. It never rejects. Without it
+   * (one-shot `verify`) the probes wait, bounded by `timeoutMs`.
+   */
+  onDeferred?: (completed: Promise<Report>) => void;
 }
 
 /** The verification's deadline: an abort signal plus what a probe cut off by it reports. */
@@ -117,26 +124,55 @@ async function verifyWithin(
   const wanted = (c: Channel) =>
     pieces[c.id] !== null && pieces[c.id] !== undefined && (!options.channels || options.channels.includes(c.id));
   const probeOf = (c: Channel): Probe => deps.probes?.[c.id] ?? (c.probe as Probe);
+  const deferred: { index: number; observation: Promise<unknown> }[] = [];
+  const channels = registry.channels.filter(wanted);
   const results = await Promise.all(
-    registry.channels.filter(wanted).map((c) => runProbe(deps, probeOf(c), plan, Boolean(options.deep), deadline)),
+    channels.map((c, index) =>
+      runProbe(
+        deps,
+        probeOf(c),
+        plan,
+        Boolean(options.deep),
+        deadline,
+        options.onDeferred ? (observation) => deferred.push({ index, observation }) : undefined,
+      ),
+    ),
   );
-  const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
-  for (const r of results) (byChannel as Record<string, ProbeResult>)[r.channel] = r;
-
-  const checkedAt = deps.now();
-  let report = assembleReport(plan, byChannel, checkedAt, 0, registry);
-  if (deps.provenance) {
-    const observations = Object.fromEntries(results.map((r) => [r.channel, r.observation]));
-    report = await untilAborted(
-      checkProvenance(deps.provenance, project, plan, observations, report, checkedAt),
-      signal,
-    ).catch((err: unknown) => {
-      deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
-      return report;
-    });
-  }
-  report = { ...report, duration_ms: Date.now() - started };
+  const finish = async (all: readonly ProbeResult[], at: number): Promise<Report> => {
+    const byChannel: { [C in ChannelId]?: ChannelProbeResult<C> } = {};
+    for (const r of all) (byChannel as Record<string, ProbeResult>)[r.channel] = r;
+    const checkedAt = deps.now();
+    let report = assembleReport(plan, byChannel, checkedAt, 0, registry);
+    if (deps.provenance) {
+      const observations = Object.fromEntries(all.map((r) => [r.channel, r.observation]));
+      report = await untilAborted(
+        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt),
+        signal,
+      ).catch((err: unknown) => {
+        deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
+        return report;
+      });
+    }
+    return { ...report, duration_ms: Date.now() - at };
+  };
+  const report = await finish(results, started);
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
+  if (options.onDeferred && deferred.length > 0) {
+    const completing = async (): Promise<Report> => {
+      const completed = [...results];
+      for (const d of deferred) {
+        const r = completed[d.index] as ProbeResult;
+        completed[d.index] = { ...r, observation: await d.observation };
+      }
+      return finish(completed, started);
+    };
+    options.onDeferred(
+      completing().catch((err: unknown) => {
+        deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "completing the report failed");
+        return report;
+      }),
+    );
+  }
   return report;
 }
 
@@ -146,6 +182,7 @@ async function runProbe(
   plan: ReleasePlan,
   deep: boolean,
   deadline: Deadline,
+  defer: ((observation: Promise<unknown>) => void) | undefined,
 ): Promise<ProbeResult> {
   const evidence: Evidence[] = [];
   const http = deps.http.recording(evidence, deadline.at ?? undefined);
@@ -160,8 +197,10 @@ async function runProbe(
         log: deps.log.child({ channel: probe.channel, project: plan.project }),
         signal,
         deep,
+        ...(defer ? { defer } : {}),
       }),
       signal,
+      true,
     );
     return { channel: probe.channel, observation, error: null, evidence, duration_ms: Date.now() - started };
   } catch (err) {
@@ -179,12 +218,16 @@ async function runProbe(
   }
 }
 
-/** `work`, or the signal's reason as soon as it aborts: a probe that misses the signal somewhere is still cut off. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * `work`, or the signal's reason as soon as it aborts: a probe that misses the signal somewhere is still cut off.
+ * With `oneTurn`, the cut comes one event-loop turn after the abort, so a probe that handles the deadline itself
+ * (crates: the index verdict stands, the queued API answer is pending) returns what it has.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, oneTurn = false): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   let onAbort = (): void => {};
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason as Error);
+    onAbort = () => (oneTurn ? setImmediate(() => reject(signal.reason as Error)) : reject(signal.reason as Error));
     signal.addEventListener("abort", onAbort, { once: true });
   });
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));

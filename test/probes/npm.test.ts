@@ -98,6 +98,8 @@ const TINY_DOC = {
   shasum: "bbf102d5ae73afe2c553295e0fb02230216f65b1",
   tarball: "https://npm-registry.example/tiny-tarball/-/tiny-tarball-1.0.0.tgz",
 };
+/** The same from the fresh version endpoint: also what provenance reads (no attestations, published by a user). */
+const TINY_FRESH_DOC = { ...TINY_DOC, attestations_url: null, npm_user: { name: "bcoe", trusted_publisher: false } };
 
 // ---------------------------------------------------------------- tests
 
@@ -130,7 +132,7 @@ describe("npm probe", () => {
       dist_tags: { latest: "1.0.0" },
       versions: ["1.0.0"],
       deprecated: {},
-      version_doc: TINY_DOC,
+      version_doc: TINY_FRESH_DOC,
       version_doc_source: "version-endpoint",
       unpublished: null,
       packument_error: null,
@@ -149,7 +151,7 @@ describe("npm probe", () => {
     assert.equal(obs.packument_found, true);
     assert.deepEqual(obs.dist_tags, { latest: "1.0.0" });
     assert.deepEqual(obs.versions, ["1.0.0"]);
-    assert.deepEqual(obs.version_doc, TINY_DOC);
+    assert.deepEqual(obs.version_doc, TINY_FRESH_DOC);
   });
 
   it("encodes a scoped name as @scope%2fname on both requests", async () => {
@@ -252,7 +254,7 @@ describe("npm probe", () => {
     const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);
     await srv.close();
     assert.equal(obs.packument_found, false);
-    assert.deepEqual(obs.version_doc, TINY_DOC);
+    assert.deepEqual(obs.version_doc, TINY_FRESH_DOC);
   });
 
   it("falls back to the packument entry when the version endpoint says 404", async () => {

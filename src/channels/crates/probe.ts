@@ -14,6 +14,8 @@ import { cratesEndpoints } from "./settings.ts";
  * through the process-wide queue (api-queue.ts, one request per second across the process) and is kept for the life
  * of the process; it is asked again only when its yank state matters (the index says yanked, or does not list the
  * version). An API answer that does not arrive before the run's deadline leaves `api_pending` with the reason.
+ * Under a caller that defers (`ctx.defer`, the daemon) a request that has to wait behind others in the queue is not
+ * waited for: the observation comes back with `api_pending.queued` and the completed one is handed to `ctx.defer`.
  * `--deep` downloads the .crate and hashes it. Contract: registry-contracts.md §2.
  */
 export const cratesProbe: Probe<"crates", CratesPlan, CratesObservation> = {
@@ -21,36 +23,82 @@ export const cratesProbe: Probe<"crates", CratesPlan, CratesObservation> = {
   async observe(plan: PlanWith<"crates", CratesPlan>, ctx: ProbeContext): Promise<CratesObservation> {
     if (!plan.crates) throw new AppError("E_PROBE_FAILED", `project ${plan.project} has no crates channel`);
     const crate = plan.crates.crate;
+    const url = apiVersionUrl(ctx, crate, plan.version);
+    // The daemon does not wait behind other requests in the queue: it completes the report when the answer comes.
+    let ahead = 0;
+    const deferring = () => {
+      ahead = cratesApiQueue.backlog;
+      return ctx.defer !== undefined && !ctx.deep && ahead > 0;
+    };
+    let deferred = false;
     // Not in the process cache: the request is needed whatever the index says, so it goes out alongside the index.
-    const early = cratesApiQueue.peek(apiVersionUrl(ctx, crate, plan.version))
-      ? null
-      : settle(fetchApiVersion(ctx, crate, plan.version, true));
+    let early: Promise<Settled<ApiVersion>> | null = null;
+    if (!cratesApiQueue.peek(url)) {
+      deferred = deferring();
+      early = settle(fetchApiVersion(ctx, crate, plan.version, true, deferred ? undefined : ctx.signal));
+    }
     const index = await fetchIndex(ctx, crate);
     const entry = index.entries.find((e) => sameVersion(e.vers, plan.version));
     // The yank state (and message) of a cached document may be stale: ask again when the index makes it matter.
     const fresh = ctx.deep || entry === undefined || entry.yanked;
-    let api_version: CratesObservation["api_version"] = null;
-    let api_cached = false;
-    let api_pending: CratesObservation["api_pending"] = null;
-    try {
-      const api = await (early ? early.then(unsettle) : fetchApiVersion(ctx, crate, plan.version, fresh));
-      api_version = api.value;
-      api_cached = api.cached;
-    } catch (err) {
-      // The index verdict stands without the API; the check marks what only the API could add as pending.
-      api_pending = ctx.signal.aborted
-        ? {
-            reason: `the crates.io API answer did not arrive before the deadline (${errorMessage(err)})`,
-            deadline: true,
-          }
-        : { reason: errorMessage(err), deadline: false };
+    if (!early && fresh && deferring()) {
+      deferred = true;
+      early = settle(fetchApiVersion(ctx, crate, plan.version, true, undefined));
     }
-    // The download endpoint needs the version as published (it may carry build metadata the plan lacks).
-    const published = entry?.vers ?? api_version?.num ?? null;
-    const download = ctx.deep && published !== null ? await downloadCrate(ctx, crate, published) : null;
-    return { channel: "crates", crate, api_version, api_cached, api_pending, index, download };
+    const finish = async (answer: Promise<ApiVersion>): Promise<CratesObservation> => {
+      let api_version: CratesObservation["api_version"] = null;
+      let api_cached = false;
+      let api_pending: CratesObservation["api_pending"] = null;
+      try {
+        const api = await answer;
+        api_version = api.value;
+        api_cached = api.cached;
+      } catch (err) {
+        // The index verdict stands without the API; the check marks what only the API could add as pending.
+        api_pending =
+          ctx.signal.aborted && !deferred
+            ? {
+                reason: `the crates.io API answer did not arrive before the deadline (${errorMessage(err)})`,
+                deadline: true,
+              }
+            : { reason: errorMessage(err), deadline: false };
+      }
+      // The download endpoint needs the version as published (it may carry build metadata the plan lacks).
+      const published = entry?.vers ?? api_version?.num ?? null;
+      const download = ctx.deep && published !== null ? await downloadCrate(ctx, crate, published) : null;
+      return { channel: "crates", crate, api_version, api_cached, api_pending, index, download };
+    };
+    if (deferred && early && ctx.defer) {
+      const queuedAnswer = early;
+      ctx.defer(
+        finish(queuedAnswer.then(unsettle)).catch((err: unknown): CratesObservation => ({
+          channel: "crates",
+          crate,
+          api_version: null,
+          api_cached: false,
+          api_pending: { reason: errorMessage(err), deadline: false },
+          index,
+          download: null,
+        })),
+      );
+      const reason =
+        `the crates.io API answer (trusted-publishing data, created_at, the API cross-check) is queued behind ` +
+        `${ahead} other request${ahead === 1 ? "" : "s"} (one per second across the process); the report is completed when it arrives`;
+      return {
+        channel: "crates",
+        crate,
+        api_version: null,
+        api_cached: false,
+        api_pending: { reason, deadline: true, queued: true },
+        index,
+        download: null,
+      };
+    }
+    return finish(early ? early.then(unsettle) : fetchApiVersion(ctx, crate, plan.version, fresh, ctx.signal));
   },
 };
+
+type ApiVersion = { value: CratesObservation["api_version"]; cached: boolean };
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -114,7 +162,8 @@ async function fetchApiVersion(
   crate: string,
   version: string,
   fresh: boolean,
-): Promise<{ value: CratesObservation["api_version"]; cached: boolean }> {
+  signal: AbortSignal | undefined,
+): Promise<ApiVersion> {
   const url = apiVersionUrl(ctx, crate, version);
   const res = await cratesApiQueue.get(
     url,
@@ -124,7 +173,7 @@ async function fetchApiVersion(
       if (r.status !== 200 && r.status !== 404) throw unexpectedStatus(r);
       return { status: r.status, body: r.text() };
     },
-    { fresh, signal: ctx.signal },
+    signal ? { fresh, signal } : { fresh },
   );
   if (res.status === 404) return { value: null, cached: res.cached };
   let raw: unknown;

@@ -64,6 +64,8 @@ export const cratesProvenance: ChannelProvenance = {
   async gather(ctx) {
     const plan = ctx.plan.crates;
     const o = ctx.observations.crates as CratesObservation | null | undefined;
+    // The API answer is still queued (daemon) or missing: trustpub_data is what only it has, so nothing to judge yet.
+    if (plan && o?.api_pending) return { items: [], findings: [], nothing: `trustpub_data: ${o.api_pending.reason}` };
     if (!plan || !o?.api_version) return { items: [], findings: [], nothing: "the version is not on crates.io" };
     const publish = await publishOf(ctx, plan.crate, ctx.plan.version);
     const subject = `${plan.crate} ${ctx.plan.version}`;

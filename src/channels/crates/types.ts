@@ -33,9 +33,10 @@ export interface CratesObservation {
   api_cached: boolean;
   /**
    * Why the API answer is missing: the run's deadline came first (`deadline`), or crates.io refused or failed. Null
-   * when it arrived.
+   * when it arrived. `queued` (daemon only, with `deadline`): the request waits in the process-wide queue and the
+   * daemon completes the report when it arrives.
    */
-  api_pending: { reason: string; deadline: boolean } | null;
+  api_pending: { reason: string; deadline: boolean; queued?: boolean } | null;
   /** Sparse index lines; `found: false` when the index has no file for the crate. */
   index: { found: boolean; entries: CratesIndexEntry[] };
   /** `--deep`: sha256 of the downloaded .crate file. */

@@ -140,6 +140,13 @@ const VersionDocBody = z.object({
   deprecated: Deprecated,
   dist: Dist.nullish(),
 });
+/** `/{name}/{version}`: also what provenance reads (so the gatherer need not ask again). */
+const FreshVersionDocBody = VersionDocBody.extend({
+  dist: Dist.extend({ attestations: z.looseObject({ url: z.string() }).nullish() }).nullish(),
+  _npmUser: z
+    .looseObject({ name: z.string().nullish(), trustedPublisher: z.looseObject({ id: z.string() }).nullish() })
+    .nullish(),
+});
 const PackumentVersion = VersionDocBody.extend({ version: z.string().nullish() });
 const PackumentBody = z.object({
   "dist-tags": z.record(z.string(), z.string()).nullish(),
@@ -188,7 +195,13 @@ async function fetchVersionDoc(reg: Registry, name: string, version: string): Pr
   const res = await get(reg, url, "application/json");
   if (res.status === 404) return null;
   if (res.status !== 200) throw refused(res, reg);
-  return toVersionDoc(parseJsonBody(res, VersionDocBody));
+  const body = parseJsonBody(res, FreshVersionDocBody);
+  const user = body._npmUser;
+  return {
+    ...toVersionDoc(body),
+    attestations_url: body.dist?.attestations?.url ?? null,
+    npm_user: user ? { name: user.name ?? null, trusted_publisher: user.trustedPublisher != null } : null,
+  };
 }
 
 /** `/-/package/{name}/dist-tags`: `latest` when the packument could not be read. Empty when this fails too. */

@@ -59,6 +59,28 @@ async function versionDoc(
   }
 }
 
+/** The probe's version document, when it came from the version endpoint with its provenance fields. */
+function fromProbe(o: NpmObservation): VersionDoc | null {
+  const d = o.version_doc;
+  if (o.version_doc_source !== "version-endpoint" || !d || d.npm_user === undefined || d.attestations_url === undefined)
+    return null;
+  return {
+    version: d.version,
+    dist: {
+      ...(d.integrity !== null ? { integrity: d.integrity } : {}),
+      ...(d.attestations_url !== null ? { attestations: { url: d.attestations_url } } : {}),
+    },
+    ...(d.npm_user
+      ? {
+          _npmUser: {
+            ...(d.npm_user.name !== null ? { name: d.npm_user.name } : {}),
+            ...(d.npm_user.trusted_publisher ? { trustedPublisher: { id: "" } } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 const trustOf = (doc: VersionDoc): TrustLevel => ({
   version: doc.version,
   provenance: doc.dist.attestations !== undefined,
@@ -97,7 +119,8 @@ export const npmProvenance: ChannelProvenance = {
     if (!plan || !o || !o.versions.includes(ctx.plan.version))
       return { items: [], findings: [], nothing: "the version is not on npm" };
     const registry = o.registry;
-    const doc = await versionDoc(ctx, registry, plan.package, ctx.plan.version);
+    // The probe's fresh version document carries what is needed here: no second request for it.
+    const doc = fromProbe(o) ?? (await versionDoc(ctx, registry, plan.package, ctx.plan.version));
     const subject = `${plan.package}@${ctx.plan.version}`;
     const unknown = (reason: string): Compared =>
       compareAttestation(ctx.expected, { name: subject, algorithm: "sha512", hex: "" }, { kind: "unknown", reason });

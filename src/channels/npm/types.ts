@@ -12,6 +12,12 @@ export interface NpmVersionDoc {
   integrity: string | null;
   shasum: string | null;
   tarball: string | null;
+  /**
+   * From the fresh version endpoint only (absent on packument entries): what the provenance gatherer needs, so it
+   * does not fetch the same document again. `dist.attestations.url`, and `_npmUser` (null when the document has none).
+   */
+  attestations_url?: string | null;
+  npm_user?: { name: string | null; trusted_publisher: boolean } | null;
 }
 
 export interface NpmObservation {

@@ -1,0 +1,108 @@
+/**
+ * The daemon sections' common part (first-cycle, tick, scale5k): a scale world of N projects x 5 channels in the
+ * sim process at a latency, one config with the default settings (8 requests per host, crates.io API 1/s, default
+ * provenance policy, `max_concurrent_cycles` 16) and no jitter, and one worker process
+ * (bench/workers/daemon-cycles.ts) that runs rounds of cycles and reports the sim's counters per round.
+ * With BENCH_CPU_PROF=1 the worker runs under `node --cpu-prof` and the profile is summarized by module.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { scaleProject, writeConfig } from "./config.ts";
+import { BENCH_TOKEN, type BenchContext } from "./context.ts";
+import { summarizeProfileDir, type ModuleShare } from "./cpuprofile.ts";
+import { runNode } from "./proc.ts";
+import { REPO_ROOT, startSimServer } from "./sim-client.ts";
+import type { SimStatsSnapshot } from "./sim-protocol.ts";
+import type { DaemonCyclesResult } from "../workers/daemon-cycles.ts";
+
+export const HOST_CONCURRENCY = 8;
+const LIMITS: Record<string, number> = { "crates-api": 1 };
+
+export interface DaemonRun {
+  out: DaemonCyclesResult;
+  max_rss_mb: number;
+  profile: { total_ms: number; by_module: ModuleShare[] } | null;
+}
+
+export interface DaemonRunOptions {
+  name: string;
+  projects: number;
+  latencyMs: number;
+  rounds: number;
+  /** 0: every project at once (one cron tick; the daemon's scheduler caps what runs). */
+  concurrency: number;
+  settleMs?: number;
+  /** Authenticated GitHub quota per hour at the sim. */
+  githubRateLimit: number;
+  /** settings.crates.api_min_interval (default: the real 1 s). */
+  cratesApiMinInterval?: string;
+}
+
+export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): Promise<DaemonRun> {
+  ctx.log(`${o.name}: building a sim world with ${o.projects} projects x 5 channels at ${o.latencyMs} ms`);
+  const sim = await startSimServer({
+    world: { kind: "scale", projects: o.projects },
+    latencyMs: o.latencyMs,
+    token: BENCH_TOKEN,
+    logLimit: Math.max(4_000_000, o.projects * 40),
+    githubRateLimit: o.githubRateLimit,
+  });
+  try {
+    const config = writeConfig(
+      ctx.tmp,
+      `${o.name}.yaml`,
+      sim.ready.overlay,
+      Array.from({ length: o.projects }, (_, i) => scaleProject(i)),
+      {
+        settings: {
+          state_dir: join(ctx.tmp, `${o.name}-state`),
+          watch: { jitter: "0" },
+          ...(o.cratesApiMinInterval ? { crates: { api_min_interval: o.cratesApiMinInterval } } : {}),
+        },
+      },
+    );
+    const profDir = join(ctx.tmp, `${o.name}-prof`);
+    const profiling = process.env["BENCH_CPU_PROF"] === "1";
+    if (profiling) mkdirSync(profDir, { recursive: true });
+    const rssFile = join(ctx.tmp, `${o.name}-rss.json`);
+    const job = {
+      config,
+      control: sim.ready.control,
+      rounds: o.rounds,
+      concurrency: o.concurrency,
+      ...(o.settleMs ? { settleMs: o.settleMs } : {}),
+    };
+    const r = await runNode(
+      [
+        ...(profiling ? ["--cpu-prof", "--cpu-prof-interval", "10000", "--cpu-prof-dir", profDir] : []),
+        "--expose-gc",
+        join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
+        JSON.stringify(job),
+      ],
+      { rssFile, timeoutMs: 3_600_000 },
+    );
+    if (r.code !== 0) throw new Error(`daemon-cycles exited ${r.code}: ${r.stderr.slice(-1500)}`);
+    const out = JSON.parse(r.stdout) as DaemonCyclesResult;
+    return {
+      out,
+      max_rss_mb: r.max_rss_mb ?? out.max_rss_mb,
+      profile: profiling ? summarizeProfileDir(profDir) : null,
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Hosts whose peak concurrency went over their limit, with the peaks. */
+export function overLimit(sim: SimStatsSnapshot): string[] {
+  return Object.entries(sim.peak_concurrency)
+    .filter(([service, peak]) => peak > (LIMITS[service] ?? HOST_CONCURRENCY))
+    .map(([service, peak]) => `${service} ${peak} > ${LIMITS[service] ?? HOST_CONCURRENCY}`);
+}
+
+export function peaks(sim: SimStatsSnapshot): string {
+  return Object.entries(sim.peak_concurrency)
+    .filter(([, p]) => p > 0)
+    .map(([service, peak]) => `${service} ${peak}/${LIMITS[service] ?? HOST_CONCURRENCY}`)
+    .join(", ");
+}
