@@ -1,10 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import cron, { type ScheduledTask } from "node-cron";
-import { caughtUpBypasses } from "../alerts/bypass.ts";
-import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
-import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
-import { routeAlerts } from "../alerts/rollup.ts";
+import type { WatchedProject } from "../alerts/lifecycle.ts";
+import { OutboxDelivery, type DeliveryEvent } from "../alerts/outbox.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
 import { CHANNELS } from "../channels.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -12,36 +7,30 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import type { Status } from "../drift/types.ts";
 import { AppError, errorMessage } from "../errors.ts";
-import { sleep, type ExchangeEvent } from "../http/client.ts";
+import type { ExchangeEvent } from "../http/client.ts";
 import type { Logger } from "../log.ts";
+import { quote } from "../quote.ts";
 import type { Report } from "../report/types.ts";
 import { retentionFrom } from "../state/retention.ts";
-import type {
-  CycleOutcome,
-  CycleRecord,
-  CycleTrigger,
-  ProjectRecord,
-  RetentionPolicy,
-  StateStore,
-} from "../state/types.ts";
+import type { CycleTrigger, ProjectRecord, RetentionPolicy, StateStore } from "../state/types.ts";
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
-import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
-import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { CycleRunner, type CycleInfo, type CycleResult, type DaemonMetrics, type VerifyFn } from "./cycle.ts";
+import { SingleDaemonLock, type Ownership } from "./lock.ts";
+import { ProjectSchedule } from "./schedule.ts";
 import { CycleScheduler } from "./scheduler.ts";
-import { quote } from "../quote.ts";
+import { watchPlanFor } from "./watch-settings.ts";
 
 /**
- * `monitor watch`: scheduler + state + alert delivery around one cycle per project:
+ * `monitor watch`: the daemon's lifecycle around three rooms:
  *
- *   latest release tag (GitHub releases list) -> verifyRelease(expectLatest) -> lifecycle (pure)
- *     -> one state transaction (channel states, report, incidents, outbox rows, cycle record) -> outbox wakes
+ *   schedule.ts  when a project's cycles start (cron task, hot-interval timer) -> scheduler.ts (the global cap)
+ *   cycle.ts     one project's cycle: probe -> evaluate -> commit -> alerts (outbox wakes)
+ *   lock.ts      which projects this daemon may run (the single-daemon lock today; cluster leases in cluster.ts)
  *
- * Each project has its own cron task (and a hot-interval timer while its newest tag is young); a project never
- * runs two cycles at once (a trigger during a running cycle is skipped and logged), and every cycle is bounded by
- * cycle_timeout, so one project's failure never stalls another.
+ * A project never runs two cycles at once: a trigger during a running cycle is skipped and logged.
  */
 
-export type VerifyFn = typeof verifyRelease;
+export type { CycleInfo, DaemonMetrics, VerifyFn } from "./cycle.ts";
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -97,43 +86,16 @@ export interface DaemonStatus {
   last_successful_cycle_at: string | null;
 }
 
-/** In-process counters (the outbox depth lives in the store: status().outbox_depth). */
-export interface DaemonMetrics {
-  cycles: Record<CycleOutcome | "skipped_overlap", number>;
-  /** Per sink: deliveries sent, failed-and-retried, dead-lettered. */
-  alerts: Record<string, { sent: number; retry: number; dead: number }>;
-  last_successful_cycle_at: string | null;
-}
-
-export interface CycleInfo {
-  project: string;
-  trigger: CycleTrigger;
-  duration_ms: number;
-  /** Messages enqueued by this cycle. */
-  alerts: number;
-}
-
 type Listener<T extends unknown[]> = (...args: T) => void;
 
 interface Slot {
   project: ProjectConfig;
-  plan: WatchPlan;
-  task: ScheduledTask | null;
-  hot: NodeJS.Timeout | null;
-  hotNextAt: number | null;
+  schedule: ProjectSchedule;
   inFlight: Promise<CycleResult> | null;
   /** Start times (ms) of this minute's manual cycles, oldest first (the per-project load guard). */
   manualStarts: number[];
 }
 
-type CycleResult =
-  | { kind: "report"; report: Report }
-  | { kind: "no-release" }
-  | { kind: "error"; error: unknown }
-  | { kind: "cancelled" };
-
-const LOCK_STALE_MS = 120_000;
-const HEARTBEAT_MS = 30_000;
 const PRUNE_EVERY_MS = 86_400_000;
 const MANUAL_WINDOW_MS = 60_000;
 
@@ -141,62 +103,51 @@ export class Daemon {
   readonly #o: DaemonOptions;
   readonly #log: Logger;
   readonly #now: () => Date;
-  readonly #random: () => number;
-  readonly #verify: VerifyFn;
   readonly #store: StateStore;
-  readonly #scheduler: CycleScheduler;
   readonly #outbox: OutboxDelivery;
+  readonly #cycles: CycleRunner;
+  readonly #ownership: Ownership;
   readonly #slots = new Map<string, Slot>();
-  readonly #policy: LifecyclePolicy;
   readonly #retention: RetentionPolicy;
-  readonly #watched: WatchedProject[];
   readonly #listeners = {
     cycle: new Set<Listener<[Report, CycleInfo]>>(),
     exchange: new Set<Listener<[ExchangeEvent]>>(),
     delivery: new Set<Listener<[DeliveryEvent]>>(),
   };
   readonly #metrics: DaemonMetrics;
-  /** Commits run one at a time: from reading the incidents to committing them no other cycle interleaves. */
-  #commitQueue: Promise<unknown> = Promise.resolve();
   #stopAbort = new AbortController();
   #startedAt: string | null = null;
   #running = false;
   #stopping: Promise<void> | null = null;
   #timers: NodeJS.Timeout[] = [];
-  #locked = false;
-  /** Latest report per watched project, read from the store once and kept current by #commit (degraded checks). */
-  #latestByProject: Map<string, Report> | null = null;
   #closed = false;
-  readonly #instance = randomUUID();
 
   constructor(options: DaemonOptions) {
     this.#o = options;
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
-    this.#random = options.random ?? Math.random;
-    this.#verify = options.verify ?? verifyRelease;
     this.#store = options.store;
     const settings = options.loaded.config.settings;
-    this.#scheduler = options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles);
-    this.#policy = {
-      flap_cycles: settings.alerts.flap_cycles,
-      remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
-    };
     this.#retention = retentionFrom(settings);
-    this.#watched = options.loaded.config.projects.map((p) => ({
+    const watched: WatchedProject[] = options.loaded.config.projects.map((p) => ({
       project: p.name,
       channels: CHANNELS.filter((c) => p.channels[c] !== undefined),
     }));
     for (const project of options.loaded.config.projects) {
-      this.#slots.set(project.name, {
+      const slot: Slot = {
         project,
-        plan: watchPlanFor(settings, project),
-        task: null,
-        hot: null,
-        hotNextAt: null,
+        schedule: new ProjectSchedule({
+          project: project.name,
+          plan: watchPlanFor(settings, project),
+          log: this.#log,
+          now: this.#now,
+          onTrigger: (trigger) => this.#trigger(slot, trigger),
+          accepting: () => this.#running && !this.#stopping,
+        }),
         inFlight: null,
         manualStarts: [],
-      });
+      };
+      this.#slots.set(project.name, slot);
     }
     this.#metrics = {
       cycles: { ok: 0, error: 0, timeout: 0, "no-release": 0, skipped_overlap: 0 },
@@ -211,6 +162,32 @@ export class Daemon {
       retryMaxMs: parseDuration(settings.alerts.retry_max) ?? 600_000,
       ...(options.idlePollMs !== undefined ? { idlePollMs: options.idlePollMs } : {}),
       onDelivery: (e) => this.#onDelivery(e),
+    });
+    this.#cycles = new CycleRunner({
+      loaded: options.loaded,
+      runtime: options.runtime,
+      store: options.store,
+      sinks: options.sinks,
+      log: options.log,
+      now: this.#now,
+      random: options.random ?? Math.random,
+      verify: options.verify ?? verifyRelease,
+      scheduler: options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles),
+      policy: {
+        flap_cycles: settings.alerts.flap_cycles,
+        remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
+      },
+      watched,
+      metrics: this.#metrics,
+      ...(options.statusUrl ? { statusUrl: options.statusUrl } : {}),
+      onCommitted: (report, info) => emit(this.#listeners.cycle, this.#log, report, info),
+      onQueued: () => this.#outbox.wake(),
+    });
+    this.#ownership = new SingleDaemonLock({
+      store: options.store,
+      log: options.log,
+      now: this.#now,
+      ...(options.lock === false ? { enabled: false } : {}),
     });
   }
 
@@ -249,30 +226,25 @@ export class Daemon {
   /** Takes the lock, prunes old state, starts alert delivery, the schedules, and a first cycle per project. */
   async start(): Promise<void> {
     if (this.#running) return;
-    await this.#lock();
+    await this.#ownership.acquire();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
     await this.#prune();
     this.#outbox.start();
-    this.#timers.push(
-      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
-      setInterval(() => void this.#heartbeat(), HEARTBEAT_MS),
-    );
+    this.#timers.push(setInterval(() => void this.#prune(), PRUNE_EVERY_MS));
+    this.#ownership.start();
     for (const slot of this.#slots.values()) {
-      const task = cron.createTask(slot.plan.schedule, () => this.#trigger(slot, "schedule"), {
-        name: `watch:${slot.project.name}`,
-        suppressMissedWarning: true,
-        logger: cronLogger(this.#log),
-      });
-      await task.start();
-      slot.task = task;
+      await slot.schedule.start();
       await this.#resumeHot(slot);
       this.#trigger(slot, "startup");
     }
     this.#log.info(
       {
-        projects: [...this.#slots.values()].map((s) => ({ project: s.project.name, schedule: s.plan.schedule })),
+        projects: [...this.#slots.values()].map((s) => ({
+          project: s.project.name,
+          schedule: s.schedule.plan.schedule,
+        })),
         sinks: this.#o.sinks.map((s) => s.name),
         state: this.#store.path,
       },
@@ -294,7 +266,7 @@ export class Daemon {
    * Returns one result per project; `error` holds the failure of a project's cycle.
    */
   async runOnce(): Promise<{ project: string; report: Report | null; error: string | null }[]> {
-    await this.#lock();
+    await this.#ownership.acquire();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
@@ -316,7 +288,7 @@ export class Daemon {
       });
     } finally {
       this.#running = false;
-      await this.#unlock();
+      await this.#ownership.release();
       this.#closed = true;
       await this.#o.cleanup?.();
     }
@@ -358,7 +330,7 @@ export class Daemon {
    * calls it before opening its server, so a second daemon exits instead of serving /healthz.
    */
   lock(): Promise<void> {
-    return this.#lock();
+    return this.#ownership.acquire();
   }
 
   /** A manual cycle, unless the project already had settings.server.manual_checks_per_minute of them this minute. */
@@ -392,14 +364,14 @@ export class Daemon {
       return {
         project: name,
         repo: slot.project.repo,
-        schedule: slot.plan.schedule,
-        hot: slot.hot !== null,
+        schedule: slot.schedule.plan.schedule,
+        hot: slot.schedule.hot,
         running: slot.inFlight !== null,
         tag: report?.tag ?? rec?.tag ?? null,
         status: report?.status ?? null,
         last_check_at: rec?.last_check_at ?? null,
         last_success_at: rec?.last_success_at ?? null,
-        next_check_at: this.#running ? this.#nextCheck(slot) : (rec?.next_check_at ?? null),
+        next_check_at: this.#running ? slot.schedule.nextCheck() : (rec?.next_check_at ?? null),
         last_duration_ms: rec?.last_duration_ms ?? null,
         last_error: rec?.last_error ?? null,
         report,
@@ -436,296 +408,29 @@ export class Daemon {
     return p;
   }
 
+  #run(slot: Slot, trigger: CycleTrigger, jitter: boolean): Promise<CycleResult> {
+    const schedule = slot.schedule;
+    return this.#cycles.run(
+      {
+        project: slot.project,
+        plan: schedule.plan,
+        nextCheck: () => schedule.nextCheck(),
+        updateHot: (publishedAt, firstSeen) => schedule.updateHot(publishedAt, firstSeen),
+      },
+      trigger,
+      jitter,
+      this.#stopAbort.signal,
+    );
+  }
+
   /** After a restart inside a tag's hot window, keep polling hot. */
   async #resumeHot(slot: Slot): Promise<void> {
     const tag = (await this.#store.latestReport(slot.project.name))?.tag;
     const rel = tag ? await this.#store.release(slot.project.name, tag) : null;
-    if (rel) this.#updateHot(slot, rel.published_at, rel.first_seen);
-  }
-
-  #updateHot(slot: Slot, publishedAt: string | null, firstSeen: string): void {
-    if (!this.#running || this.#stopping || !slot.task) return;
-    const hot = isHot(slot.plan, publishedAt, firstSeen, this.#now());
-    if (hot && !slot.hot) {
-      slot.hotNextAt = Date.now() + slot.plan.hot_interval_ms;
-      slot.hot = setInterval(() => {
-        slot.hotNextAt = Date.now() + slot.plan.hot_interval_ms;
-        this.#trigger(slot, "hot");
-      }, slot.plan.hot_interval_ms);
-      this.#log.info({ project: slot.project.name, every_ms: slot.plan.hot_interval_ms }, "hot polling on");
-    } else if (!hot && slot.hot) {
-      clearInterval(slot.hot);
-      slot.hot = null;
-      slot.hotNextAt = null;
-      this.#log.info({ project: slot.project.name }, "hot polling off");
-    }
-  }
-
-  #nextCheck(slot: Slot): string | null {
-    if (!slot.task) return null;
-    const cronNext = slot.task.getNextRun()?.getTime() ?? null;
-    const candidates = [cronNext, slot.hotNextAt].filter((x): x is number => x !== null);
-    return candidates.length ? new Date(Math.min(...candidates)).toISOString() : null;
-  }
-
-  // ------------------------------------------------------------ one cycle
-
-  async #run(slot: Slot, trigger: CycleTrigger, jitter: boolean): Promise<CycleResult> {
-    const stop = this.#stopAbort.signal;
-    const name = slot.project.name;
-    if (jitter && slot.plan.jitter_ms > 0) {
-      try {
-        await sleep(Math.floor(this.#random() * slot.plan.jitter_ms), stop);
-      } catch {
-        return { kind: "cancelled" };
-      }
-    }
-    if (stop.aborted) return { kind: "cancelled" };
-    // The global cap (scheduler.ts): wait for a slot; cycle_timeout counts from here.
-    let release: () => void;
-    try {
-      release = await this.#scheduler.acquire(name, stop);
-    } catch {
-      return { kind: "cancelled" };
-    }
-    const started = this.#now();
-    const t0 = performance.now();
-    const ac = new AbortController();
-    let timedOut = false;
-    const onStop = () => ac.abort(new AppError("E_ABORTED", "shutting down"));
-    stop.addEventListener("abort", onStop, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new AppError("E_ABORTED", `cycle timed out after ${slot.plan.cycle_timeout_ms} ms`));
-    }, slot.plan.cycle_timeout_ms);
-    let tag: string | null = null;
-    const record = (outcome: CycleOutcome, status: Status | null, error: string | null): CycleRecord => ({
-      project: name,
-      tag,
-      trigger,
-      started_at: started.toISOString(),
-      finished_at: this.#now().toISOString(),
-      duration_ms: Math.round(performance.now() - t0),
-      outcome,
-      status,
-      error,
-    });
-    try {
-      const release = await raceAbort(this.#latest(slot, ac.signal), ac.signal);
-      if (!release) {
-        await this.#store.recordCycleFailure(record("no-release", null, null), this.#nextFor(slot, trigger));
-        this.#metrics.cycles["no-release"]++;
-        this.#metrics.last_successful_cycle_at = this.#now().toISOString();
-        this.#log.info({ project: name, repo: slot.project.repo, trigger }, "no eligible release yet");
-        return { kind: "no-release" };
-      }
-      tag = release.tag;
-      const rel = await this.#store.noteRelease({
-        project: name,
-        tag: release.tag,
-        version: release.version,
-        published_at: release.published_at,
-        now: this.#now().toISOString(),
-      });
-      const report = await raceAbort(
-        this.#verify(this.#verifyDeps(), this.#o.loaded, slot.project, release.tag, {
-          expectLatest: true,
-          signal: ac.signal,
-        }),
-        ac.signal,
-      );
-      if (ac.signal.aborted) throw ac.signal.reason;
-      const cycle = record("ok", report.status, null);
-      const alerts = await this.#serialCommit(slot, report, cycle, trigger);
-      this.#metrics.cycles.ok++;
-      this.#metrics.last_successful_cycle_at = cycle.finished_at;
-      this.#updateHot(slot, report.published_at ?? rel.published_at, rel.first_seen);
-      this.#log.info(
-        {
-          project: name,
-          tag: report.tag,
-          trigger,
-          status: report.status,
-          duration_ms: cycle.duration_ms,
-          channels: Object.fromEntries(report.channels.map((c) => [c.channel, c.status])),
-          alerts,
-        },
-        "cycle",
-      );
-      emit(this.#listeners.cycle, this.#log, report, {
-        project: name,
-        trigger,
-        duration_ms: cycle.duration_ms,
-        alerts,
-      });
-      return { kind: "report", report };
-    } catch (err) {
-      const shutdown = stop.aborted && !timedOut;
-      const outcome: CycleOutcome = timedOut ? "timeout" : "error";
-      const message = timedOut ? `cycle timed out after ${slot.plan.cycle_timeout_ms} ms` : errorMessage(err);
-      try {
-        await this.#store.recordCycleFailure(
-          record(outcome, null, shutdown ? "aborted by shutdown" : message),
-          this.#nextFor(slot, trigger),
-        );
-      } catch (stateErr) {
-        this.#log.error({ project: name, err: errorMessage(stateErr) }, "cannot record the failed cycle");
-      }
-      if (shutdown) return { kind: "cancelled" };
-      this.#metrics.cycles[outcome]++;
-      this.#log.warn(
-        { project: name, tag, trigger, outcome, err: message, code: err instanceof AppError ? err.code : undefined },
-        "cycle failed",
-      );
-      return { kind: "error", error: err };
-    } finally {
-      clearTimeout(timer);
-      stop.removeEventListener("abort", onStop);
-      release();
-    }
-  }
-
-  /**
-   * The latest release; when GitHub cannot list releases, the last tag we verified (so the cycle still runs and a
-   * GitHub outage shows up as github probe failures, feeding registry-degraded detection).
-   */
-  async #latest(slot: Slot, signal: AbortSignal): Promise<LatestRelease | null> {
-    try {
-      return await findLatestRelease(this.#o.runtime, slot.project, slot.plan.include_prereleases, signal);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      const last = await this.#store.latestReport(slot.project.name);
-      if (!last) throw err;
-      this.#log.warn(
-        { project: slot.project.name, tag: last.tag, err: errorMessage(err) },
-        "cannot list releases; checking the last known tag",
-      );
-      return { tag: last.tag, version: last.version, published_at: last.published_at };
-    }
-  }
-
-  #verifyDeps(): VerifyDeps {
-    const rt = this.#o.runtime;
-    return {
-      http: rt.http,
-      github: rt.github,
-      endpoints: rt.endpoints,
-      log: this.#log,
-      now: this.#now,
-      ...(rt.probes ? { probes: rt.probes } : {}),
-      ...(rt.provenance ? { provenance: rt.provenance } : {}),
-    };
-  }
-
-  async #latestReports(): Promise<Map<string, Report>> {
-    if (this.#latestByProject === null) {
-      const watched = new Set(this.#watched.map((w) => w.project));
-      this.#latestByProject = new Map(
-        (await this.#store.latestReports()).filter((r) => watched.has(r.project)).map((r) => [r.project, r]),
-      );
-    }
-    return this.#latestByProject;
-  }
-
-  /** One commit at a time, in arrival order: no other cycle interleaves between reading and committing. */
-  #serialCommit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
-    const next = this.#commitQueue.then(() => this.#commit(slot, report, cycle, trigger));
-    this.#commitQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  async #commit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
-    const now = this.#now();
-    const store = this.#store;
-    const silences = await store.activeSilences(now);
-    const statusUrl = this.#o.statusUrl?.(report.project) ?? null;
-    const project = advanceIncidents({
-      previous: await store.incidents(report.project),
-      report,
-      silences,
-      policy: this.#policy,
-      now,
-      status_url: statusUrl,
-    });
-    const latest = new Map(await this.#latestReports());
-    latest.set(report.project, report);
-    const degraded = evaluateDegraded({
-      previous: await store.incidents("*"),
-      watched: this.#watched,
-      latest,
-      silences,
-      policy: this.#policy,
-      now,
-      status_url: null,
-    });
-    // Rolled up per `group: release` sink here, at enqueue time (alerts/rollup.ts says why).
-    const drafts = [...degraded.messages, ...project.messages];
-    const routed = routeAlerts(drafts, this.#o.sinks);
-    const messages = routed.messages;
-    await store.commitCycle({
-      report,
-      incidents: project.incidents,
-      degraded: degraded.incidents,
-      messages,
-      sinks: this.#o.sinks.map((s) => s.name),
-      routes: routed.routes,
-      cycle,
-      next_check_at: this.#nextFor(slot, trigger),
-    });
-    (await this.#latestReports()).set(report.project, report);
-    for (const id of caughtUpBypasses(silences, report)) {
-      // A bypassed channel caught up with the release: its silence has done its job.
-      if (await store.removeSilence(id))
-        this.#log.info({ project: report.project, silence: id }, "bypass silence ended: channel caught up");
-    }
-    for (const m of messages) {
-      this.#log.info(
-        { project: m.incident.project, kind: m.kind, incident: m.incident.id, summary: m.summary },
-        "alert queued",
-      );
-    }
-    if (messages.length) this.#outbox.wake();
-    return drafts.length;
-  }
-
-  #nextFor(slot: Slot, trigger: CycleTrigger): string | null {
-    return trigger === "once" ? null : this.#nextCheck(slot);
+    if (rel) slot.schedule.updateHot(rel.published_at, rel.first_seen);
   }
 
   // ------------------------------------------------------------ housekeeping
-
-  async #lock(): Promise<void> {
-    if (this.#o.lock === false || this.#locked) return;
-    const holder = await this.#store.acquireDaemonLock(
-      { instance: this.#instance, pid: process.pid, host: hostname(), now: this.#now(), staleMs: LOCK_STALE_MS },
-      pidAlive,
-    );
-    if (holder) {
-      throw new AppError(
-        "E_STATE",
-        `another monitor watch (pid ${holder.pid} on ${holder.host}, since ${holder.started_at}) uses ${this.#store.path}`,
-      );
-    }
-    this.#locked = true;
-  }
-
-  async #unlock(): Promise<void> {
-    if (!this.#locked) return;
-    try {
-      await this.#store.releaseDaemonLock(this.#instance);
-    } catch (err) {
-      this.#log.warn({ err: errorMessage(err) }, "cannot release the daemon lock");
-    }
-    this.#locked = false;
-  }
-
-  async #heartbeat(): Promise<void> {
-    try {
-      await this.#store.heartbeat(this.#instance, this.#now());
-    } catch (err) {
-      this.#log.warn({ err: errorMessage(err) }, "state heartbeat failed");
-    }
-  }
 
   async #prune(): Promise<void> {
     try {
@@ -765,13 +470,8 @@ export class Daemon {
     this.#log.info("shutting down");
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    for (const slot of this.#slots.values()) {
-      if (slot.task) await slot.task.destroy();
-      slot.task = null;
-      if (slot.hot) clearInterval(slot.hot);
-      slot.hot = null;
-      slot.hotNextAt = null;
-    }
+    this.#ownership.stop();
+    for (const slot of this.#slots.values()) await slot.schedule.stop();
     const inFlight = [...this.#slots.values()]
       .map((s) => s.inFlight)
       .filter((p): p is Promise<CycleResult> => p !== null);
@@ -793,7 +493,7 @@ export class Daemon {
     }
     await this.#outbox.stop();
     this.#running = false;
-    await this.#unlock();
+    await this.#ownership.release();
     this.#closed = true;
     try {
       await this.#o.cleanup?.();
@@ -818,25 +518,6 @@ function emit<T extends unknown[]>(set: Set<Listener<T>>, log: Logger, ...args: 
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-function cronLogger(log: Logger) {
-  const l = log.child({ component: "cron" });
-  return {
-    info: (m: string) => l.debug(m),
-    warn: (m: string) => l.warn(m),
-    error: (m: string | Error, err?: Error) => l.error({ err: errorMessage(err ?? m) }, "cron error"),
-    debug: (m: string | Error) => l.debug(errorMessage(m)),
-  };
 }
