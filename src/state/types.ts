@@ -102,6 +102,12 @@ export interface CycleCommit {
   routes?: readonly (readonly string[])[];
   cycle: CycleRecord;
   next_check_at: string | null;
+  /**
+   * The lease generation the cycle ran under (PostgreSQL HA): a fenced store rejects the commit with E_LEASE_LOST
+   * once the project's lease has moved past it. Absent: the store's lease keeper's current generation. SQLite
+   * (one daemon per state) ignores it.
+   */
+  generation?: number;
 }
 
 export interface RetentionPolicy {
@@ -202,4 +208,43 @@ export interface StateStore
   /** Where the state lives, for logs and errors (a file path; ":memory:" for tests). */
   readonly path: string;
   close(): Promise<void>;
+}
+
+/** A manual check (POST …/check) handed through the shared state to the replica that owns the project. */
+export interface ManualCheckRecord {
+  id: number;
+  project: string;
+  requested_by: string;
+  requested_at: string;
+  taken_by: string | null;
+  taken_at: string | null;
+  finished_at: string | null;
+  outcome: "ok" | "error" | null;
+  error: string | null;
+}
+
+/**
+ * Manual checks across a cluster (PostgreSQL): any replica records the request, the project's owner takes it under
+ * its lease and runs the cycle, the requester waits for the outcome. The per-project limit
+ * (settings.server.manual_checks_per_minute) counts requests cluster-wide over the last minute of the database's
+ * clock; a request while one is open joins it (concurrent requests share one cycle), as in one daemon.
+ */
+export interface ManualCheckStore {
+  /** Records a request (or joins the open one); E_RATE_LIMITED with details.retry_after_s past the limit. */
+  requestManualCheck(
+    project: string,
+    o: { requestedBy: string; limitPerMinute: number },
+  ): Promise<{ id: number; joined: boolean }>;
+  /** Open requests of projects this replica holds, now taken by it (fenced; a dead owner's are taken again). */
+  takeManualChecks(): Promise<ManualCheckRecord[]>;
+  /** Records the outcome of a taken request (fenced: E_LEASE_LOST once the lease moved on). */
+  finishManualCheck(id: number, outcome: { outcome: "ok" | "error"; error: string | null }): Promise<void>;
+  manualCheck(id: number): Promise<ManualCheckRecord | null>;
+}
+
+/** The PostgreSQL state: every StateStore role plus manual-check hand-off; many replicas share it. */
+export interface ClusterStateStore extends StateStore, ManualCheckStore {
+  readonly kind: "postgres";
+  /** This store's replica id (MONITOR_REPLICA_ID). */
+  readonly replicaId: string;
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import { incidentId, type Incident } from "../../src/alerts/types.ts";
 import { AppError } from "../../src/errors.ts";
 import { DEFAULT_RETENTION } from "../../src/state/retention.ts";
-import type { StateStore } from "../../src/state/types.ts";
+import type { CycleCommit, StateStore } from "../../src/state/types.ts";
 import { T0, sampleCommit, sampleIncident, sampleMessage, sampleReport } from "./samples.ts";
 
 /**
@@ -25,9 +25,35 @@ export interface StateFixture {
 
 export type MakeStore = () => Promise<StateFixture>;
 
+/** One daemon replica on a shared state: its store (fenced by its leases) and its lease round. */
+export interface LeaseReplica {
+  readonly id: string;
+  readonly store: StateStore;
+  /** One renew/acquire round over `projects`; the projects held afterwards. */
+  tick(projects: readonly string[]): Promise<ReadonlySet<string>>;
+  close(): Promise<void>;
+}
+
+/**
+ * How a store keeps two daemons from acting on one project at once, declared by the implementation so that each
+ * proves its own model with full-strength assertions:
+ * - `single-daemon` (SQLite): one daemon per state, by the daemon lock (heartbeat, dead-pid takeover).
+ * - `leases` (PostgreSQL): many replicas per state; each project is owned by one replica through a lease with a
+ *   fencing generation, and one process at a time runs as a given replica id. `replica(id, ttlMs)` starts a
+ *   replica on the fixture's state (calling it twice with one id gives two processes claiming the same id).
+ */
+export type StateCapabilities =
+  | { ownership: "single-daemon" }
+  | {
+      ownership: "leases";
+      replicas: (state: StateFixture) => {
+        replica: (id: string, ttlMs: number) => Promise<LeaseReplica>;
+      };
+    };
+
 const DAY = 86_400_000;
 
-export function runStateContract(name: string, makeStore: MakeStore): void {
+export function runStateContract(name: string, makeStore: MakeStore, capabilities: StateCapabilities): void {
   describe(`${name} state store (contract)`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
@@ -298,45 +324,65 @@ export function runStateContract(name: string, makeStore: MakeStore): void {
       await store.close();
     });
 
-    it("holds a single-daemon lock", async () => {
-      const { store } = await fresh();
-      const at = (ms: number) => new Date(T0 + ms);
-      const me = (instance: string, pid: number, ms = 0) => ({
-        instance,
-        pid,
-        host: "h",
-        now: at(ms),
-        staleMs: 60_000,
+    if (capabilities.ownership === "single-daemon") {
+      it("holds a single-daemon lock", async () => {
+        const { store } = await fresh();
+        const at = (ms: number) => new Date(T0 + ms);
+        const me = (instance: string, pid: number, ms = 0) => ({
+          instance,
+          pid,
+          host: "h",
+          now: at(ms),
+          staleMs: 60_000,
+        });
+        const alive = () => true;
+        assert.equal(await store.acquireDaemonLock(me("a", 100), alive), null);
+        assert.equal(await store.acquireDaemonLock(me("a", 100), alive), null, "re-entrant for the same instance");
+        assert.equal(
+          (await store.acquireDaemonLock(me("b", 100), alive))?.pid,
+          100,
+          "another instance in the same live process",
+        );
+        assert.equal((await store.acquireDaemonLock(me("b", 200), alive))?.pid, 100, "held by a live process");
+        assert.equal(
+          await store.acquireDaemonLock(me("b", 200), () => false),
+          null,
+          "a killed holder's lock is taken over",
+        );
+        assert.equal(
+          await store.acquireDaemonLock(me("a", 100, 120_000), alive),
+          null,
+          "a stale heartbeat is taken over",
+        );
+        await store.heartbeat("a", at(130_000));
+        assert.equal((await store.acquireDaemonLock(me("c", 300, 140_000), alive))?.pid, 100);
+        assert.equal(
+          (await store.acquireDaemonLock({ ...me("d", 100, 140_000), host: "other" }, () => false))?.host,
+          "h",
+          "another host's fresh lock is trusted",
+        );
+        await store.releaseDaemonLock("a");
+        assert.equal(await store.acquireDaemonLock(me("c", 300, 140_000), alive), null);
+        await store.close();
       });
-      const alive = () => true;
-      assert.equal(await store.acquireDaemonLock(me("a", 100), alive), null);
-      assert.equal(await store.acquireDaemonLock(me("a", 100), alive), null, "re-entrant for the same instance");
-      assert.equal(
-        (await store.acquireDaemonLock(me("b", 100), alive))?.pid,
-        100,
-        "another instance in the same live process",
-      );
-      assert.equal((await store.acquireDaemonLock(me("b", 200), alive))?.pid, 100, "held by a live process");
-      assert.equal(
-        await store.acquireDaemonLock(me("b", 200), () => false),
-        null,
-        "a killed holder's lock is taken over",
-      );
-      assert.equal(
-        await store.acquireDaemonLock(me("a", 100, 120_000), alive),
-        null,
-        "a stale heartbeat is taken over",
-      );
-      await store.heartbeat("a", at(130_000));
-      assert.equal((await store.acquireDaemonLock(me("c", 300, 140_000), alive))?.pid, 100);
-      assert.equal(
-        (await store.acquireDaemonLock({ ...me("d", 100, 140_000), host: "other" }, () => false))?.host,
-        "h",
-        "another host's fresh lock is trusted",
-      );
-      await store.releaseDaemonLock("a");
-      assert.equal(await store.acquireDaemonLock(me("c", 300, 140_000), alive), null);
-      await store.close();
+    } else {
+      const { replicas } = capabilities;
+      leaseOwnershipContract((f) => replicas(f), fresh);
+    }
+
+    it("keeps attestation results by key, across reopening", async () => {
+      const { store: a, reopen } = await fresh();
+      const key = `github:sandover/plasmite:${"ab".repeat(32)}`;
+      assert.equal(await a.attestations.get(key), undefined);
+      await a.attestations.set(key, '[{"kind":"attestation"}]');
+      await a.attestations.set(`npm:${"ab".repeat(32)}`, "other kind");
+      await a.attestations.set(key, '[{"kind":"attestation","v":2}]');
+      await a.close();
+      const b = await reopen();
+      assert.equal(await b.attestations.get(key), '[{"kind":"attestation","v":2}]');
+      assert.equal(await b.attestations.get(`npm:${"ab".repeat(32)}`), "other kind");
+      assert.equal(await b.attestations.get(`npm:${"cd".repeat(32)}`), undefined);
+      await b.close();
     });
 
     it("keeps first_seen and fills published_at later", async () => {
@@ -368,5 +414,150 @@ export function runStateContract(name: string, makeStore: MakeStore): void {
       assert.equal(c.published_at, "2025-12-31T23:00:00Z");
       await store.close();
     });
+  });
+}
+
+/** A cycle of `project` (the samples are plasmite's) with one incident and one message to slack. */
+function commitFor(project: string, n: number): CycleCommit {
+  const base = sampleCommit(n, ["slack"]);
+  const key = { project, tag: "v0.8.0", channel: "npm" as const, code: "version-missing" as const, subject: "" };
+  const incident = sampleIncident({ ...key, id: incidentId(key) });
+  return {
+    ...base,
+    report: { ...base.report, project },
+    incidents: [incident],
+    messages: [sampleMessage(n, incident)],
+    cycle: { ...base.cycle, project },
+  };
+}
+
+/** Polls `fn` until it holds or the deadline passes (no fixed sleeps). */
+async function until(what: string, fn: () => Promise<boolean>, deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const isLeaseLost = (e: unknown): boolean => e instanceof AppError && e.code === "E_LEASE_LOST";
+
+/** What a project's rows look like, to show that a rejected write changed nothing. */
+async function snapshot(store: StateStore, project: string): Promise<string> {
+  return JSON.stringify({
+    report: await store.latestReport(project),
+    incidents: await store.incidents(project),
+    cycles: await store.cycles(project, 1000),
+    projects: await store.projects(),
+    outbox: await store.outboxRows(),
+    messages: await store.messageCount(),
+    memory: await store.sinkMemory("slack").get("k"),
+  });
+}
+
+function leaseOwnershipContract(
+  replicasOf: (f: StateFixture) => { replica: (id: string, ttlMs: number) => Promise<LeaseReplica> },
+  fresh: () => Promise<StateFixture>,
+): void {
+  it("two replicas never own one project at once, and a stale owner's late writes are rejected and change nothing", async () => {
+    const f = await fresh();
+    const { replica } = replicasOf(f);
+    const ttlMs = 4000;
+    const a = await replica("replica-a", ttlMs);
+    const b = await replica("replica-b", ttlMs);
+    const projects = Array.from({ length: 8 }, (_, i) => `p${i}`);
+    let n = 0;
+    const commit = async (r: LeaseReplica, p: string): Promise<boolean> => {
+      try {
+        await r.store.commitCycle(commitFor(p, n++));
+        return true;
+      } catch (e) {
+        assert.ok(isLeaseLost(e), `a refused commit is E_LEASE_LOST (${String(e)})`);
+        return false;
+      }
+    };
+    // Both heartbeat first, so each sees the other when choosing; then rounds until the projects are split.
+    await a.tick([]);
+    await b.tick([]);
+    let rounds = 0;
+    let heldA = new Set<string>();
+    await until("the projects split over both replicas", async () => {
+      const [ha, hb] = await Promise.all([a.tick(projects), b.tick(projects)]);
+      const results = await Promise.all(
+        projects.map(async (p) => [p, await commit(a, p), await commit(b, p)] as const),
+      );
+      for (const [p, okA, okB] of results) {
+        assert.ok(!(ha.has(p) && hb.has(p)), `${p} held by both replicas`);
+        assert.ok(!(okA && okB), `${p} committed by both replicas in one round`);
+        assert.equal(okA, ha.has(p), `${p}: replica-a commits exactly when it holds the lease`);
+        assert.equal(okB, hb.has(p), `${p}: replica-b commits exactly when it holds the lease`);
+      }
+      rounds++;
+      heldA = new Set(ha);
+      return ha.size > 0 && hb.size > 0 && ha.size + hb.size === projects.length;
+    });
+    assert.ok(rounds >= 1);
+
+    // replica-a claims an outbox row of one of its projects, then dies (stops renewing) mid-delivery.
+    const victim = [...heldA][0]!;
+    const claimed = await a.store.nextOutbox("slack");
+    assert.ok(claimed && heldA.has(claimed.message.incident.project), "a replica claims rows of its own projects");
+    const staleMemory = a.store.sinkMemory("slack");
+    await until("replica-b holds every project", async () => (await b.tick(projects)).size === projects.length);
+
+    const before = await snapshot(b.store, victim);
+    assert.equal(await commit(a, victim), false, "the stale owner's late commit is rejected");
+    await assert.rejects(a.store.markSent(claimed.id, new Date(T0).toISOString()), isLeaseLost);
+    await assert.rejects(a.store.markRetry(claimed.id, 1, T0, "x"), isLeaseLost);
+    await assert.rejects(a.store.markDead(claimed.id, 1, "x", new Date(T0).toISOString()), isLeaseLost);
+    await assert.rejects(staleMemory.set("k", "stale"), isLeaseLost);
+    await assert.rejects(
+      a.store.recordCycleFailure({ ...commitFor(victim, 0).cycle, outcome: "error", error: "late" }, null),
+      isLeaseLost,
+    );
+    assert.equal(await snapshot(b.store, victim), before, "the rejected writes changed nothing");
+
+    // The new owner continues from the shared state: the claimed row is still pending, and it delivers it.
+    const again = await b.store.nextOutbox("slack");
+    assert.equal(again?.id, (await b.store.outboxRows({ sink: "slack", state: "pending" }))[0]?.id);
+    assert.ok(again);
+    await b.store.sinkMemory("slack").set("k", "fresh");
+    await b.store.markSent(again.id, new Date(T0).toISOString());
+    assert.equal((await b.store.outboxRows({ state: "sent" })).length, 1);
+    assert.equal(await b.store.sinkMemory("slack").get("k"), "fresh");
+    await a.close();
+    await b.close();
+  });
+
+  it("one process at a time runs as a given replica id (the daemon lock), judged by the database's clock", async () => {
+    const f = await fresh();
+    const { replica } = replicasOf(f);
+    const me = (instance: string, pid: number) => ({ instance, pid, host: "h", now: new Date(T0), staleMs: 60_000 });
+    const dead = () => false;
+    const x1 = await replica("replica-x", 60_000);
+    const x2 = await replica("replica-x", 60_000);
+    const y = await replica("replica-y", 60_000);
+    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), dead), null);
+    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), dead), null, "re-entrant for the same instance");
+    assert.equal(
+      (await x2.store.acquireDaemonLock(me("i2", 200), dead))?.pid,
+      100,
+      "a second process as the same replica id is refused (a pid is not probed across the cluster)",
+    );
+    assert.equal(await y.store.acquireDaemonLock(me("i3", 300), dead), null, "another replica runs beside it");
+    await x1.store.heartbeat("i1", new Date(T0));
+    await x1.store.releaseDaemonLock("i1");
+    assert.equal(await x2.store.acquireDaemonLock(me("i2", 200), dead), null, "released: the next process runs");
+
+    // A holder that stops heartbeating goes stale after the TTL by the database's clock.
+    const z1 = await replica("replica-z", 1000);
+    const z2 = await replica("replica-z", 1000);
+    assert.equal(await z1.store.acquireDaemonLock(me("z1", 1), dead), null);
+    assert.ok(await z2.store.acquireDaemonLock(me("z2", 2), dead), "fresh: refused");
+    await until(
+      "the silent holder goes stale",
+      async () => (await z2.store.acquireDaemonLock(me("z2", 2), dead)) === null,
+    );
+    for (const r of [x1, x2, y, z1, z2]) await r.close();
   });
 }

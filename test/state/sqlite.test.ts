@@ -24,21 +24,26 @@ after(() => {
 const DAY = 86_400_000;
 
 // Every store-agnostic assertion, on a fresh database file per test (reopen = a new connection to the same file).
-runStateContract("sqlite", () => {
-  const path = tempDb();
-  const opened: StateStore[] = [openStateStore(path)];
-  return Promise.resolve({
-    store: opened[0]!,
-    reopen: () => {
-      const next = openStateStore(path);
-      opened.push(next);
-      return Promise.resolve(next);
-    },
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-    },
-  });
-});
+runStateContract(
+  "sqlite",
+  () => {
+    const path = tempDb();
+    const opened: StateStore[] = [openStateStore(path)];
+    return Promise.resolve({
+      store: opened[0]!,
+      reopen: () => {
+        const next = openStateStore(path);
+        opened.push(next);
+        return Promise.resolve(next);
+      },
+      cleanup: async () => {
+        for (const s of opened) await s.close();
+      },
+    });
+  },
+  // One daemon per state file: the daemon lock (heartbeat, dead-pid takeover) is SQLite's ownership model.
+  { ownership: "single-daemon" },
+);
 
 describe("sqlite state store (file, connections, crashes)", () => {
   it("resolves state_dir against the config's directory", () => {

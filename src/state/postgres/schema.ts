@@ -94,4 +94,19 @@ CREATE TABLE attestations (
 );
 `,
   },
+  {
+    version: 3,
+    // Manual checks handed from a non-owner replica to the owner, with their outcome (the requester waits on it),
+    // and the cluster-wide manual-check rate limit counted by requested_at (the database's clock). Outbox claims
+    // by project; the instance holding a replica id (one process per replica id, see the daemon lock).
+    sql: `
+ALTER TABLE manual_checks ADD COLUMN taken_generation BIGINT, ADD COLUMN finished_at TIMESTAMPTZ,
+  ADD COLUMN outcome TEXT, ADD COLUMN error TEXT;
+DROP INDEX manual_checks_open;
+CREATE INDEX manual_checks_open ON manual_checks (project, finished_at, id);
+CREATE INDEX manual_checks_window ON manual_checks (project, requested_at);
+CREATE INDEX outbox_claim ON outbox (sink, project, id) WHERE state = 'pending';
+ALTER TABLE replicas ADD COLUMN instance TEXT;
+`,
+  },
 ];
