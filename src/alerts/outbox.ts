@@ -62,6 +62,8 @@ interface LoopState {
   sink: Sink;
   lastStart: number;
   delivering: boolean;
+  /** The project of the row being delivered (while `delivering`). */
+  project: string | null;
   wake: (() => void) | null;
   done: Promise<void> | null;
 }
@@ -81,7 +83,14 @@ export class OutboxDelivery {
       maxUnclassifiedAttempts: 5,
       ...options,
     };
-    this.#loops = options.sinks.map((sink) => ({ sink, lastStart: 0, delivering: false, wake: null, done: null }));
+    this.#loops = options.sinks.map((sink) => ({
+      sink,
+      lastStart: 0,
+      delivering: false,
+      project: null,
+      wake: null,
+      done: null,
+    }));
   }
 
   get running(): boolean {
@@ -93,6 +102,11 @@ export class OutboxDelivery {
     this.#running = true;
     this.#abort = new AbortController();
     for (const loop of this.#loops) loop.done = this.#run(loop, this.#abort.signal);
+  }
+
+  /** Whether a delivery of an alert of `project` is in flight (a cluster replica keeps its lease meanwhile). */
+  delivering(project: string): boolean {
+    return this.#loops.some((l) => l.delivering && l.project === project);
   }
 
   /** New rows were enqueued: look now instead of at the next idle poll. */
@@ -168,6 +182,7 @@ export class OutboxDelivery {
         continue;
       }
       loop.delivering = true;
+      loop.project = row.message.incident.project;
       try {
         await this.#attempt(loop, row, signal);
       } catch (err) {
@@ -177,6 +192,7 @@ export class OutboxDelivery {
         await this.#sleep(loop, this.#o.idlePollMs, signal);
       } finally {
         loop.delivering = false;
+        loop.project = null;
       }
     }
   }

@@ -4,8 +4,10 @@ import type { LoadedConfig } from "../config/load.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { openConfiguredState, type ClusterState } from "../state/open.ts";
 import { openStateStore, stateDbPath } from "../state/sqlite.ts";
 import type { StateStore } from "../state/types.ts";
+import { ClusterMembership } from "./cluster.ts";
 import { Daemon, type DaemonOptions } from "./daemon.ts";
 
 export interface CreateDaemonOptions {
@@ -36,6 +38,27 @@ export interface DaemonBundle {
 export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): DaemonBundle {
   if (options.sinks === undefined) checkSinks(loaded);
   const store = openStateStore(stateDbPath(loaded.baseDir, loaded.config.settings.state_dir));
+  return wire(loaded, options, store, null);
+}
+
+/**
+ * The daemon the config names: createDaemon's SQLite daemon, or with settings.state.url a cluster replica on the
+ * shared PostgreSQL state (replica id from MONITOR_REPLICA_ID, else `<host>-<pid>`), owning projects by lease.
+ */
+export async function openDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): Promise<DaemonBundle> {
+  if (loaded.config.settings.state.url === undefined) return createDaemon(loaded, options);
+  if (options.sinks === undefined) checkSinks(loaded);
+  const state = await openConfiguredState(loaded, { role: "daemon" });
+  if (state.kind !== "postgres") return wire(loaded, options, state.store, null);
+  return wire(loaded, options, state.store, state.cluster);
+}
+
+function wire(
+  loaded: LoadedConfig,
+  options: CreateDaemonOptions,
+  store: StateStore,
+  cluster: ClusterState | null,
+): DaemonBundle {
   let daemon: Daemon | null = null;
   let runtime: Runtime | null = null;
   try {
@@ -48,6 +71,7 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
     });
     const rt = runtime;
     const sinks = options.sinks ?? buildSinks(loaded, rt.log, rt);
+    const keeper = cluster?.keeper ?? null;
     daemon = new Daemon({
       loaded,
       runtime: rt,
@@ -55,6 +79,21 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
       sinks,
       log: rt.log,
       ...options.daemon,
+      ...(cluster && keeper
+        ? {
+            cluster: {
+              membership: new ClusterMembership({
+                keeper,
+                lock: cluster.store,
+                projects: loaded.config.projects.map((p) => p.name),
+                renewMs: cluster.leaseRenewMs,
+                ttlMs: cluster.leaseTtlMs,
+                log: rt.log,
+              }),
+              manual: cluster.store,
+            },
+          }
+        : {}),
       cleanup: async () => {
         await Promise.allSettled(sinks.map((s) => closeSink(s)));
         await rt.close();

@@ -81,6 +81,11 @@ export interface CycleRunnerOptions {
   onCommitted: (report: Report, info: CycleInfo) => void;
   /** Messages were queued: the outbox should look now. */
   onQueued: () => void;
+  /**
+   * Cluster: the lease generation a cycle of `project` runs under (undefined: not owned, the cycle does not run).
+   * The commit carries it, so a fenced store rejects it once the lease has moved on.
+   */
+  fence?: (project: string) => number | undefined;
 }
 
 export class CycleRunner {
@@ -94,7 +99,14 @@ export class CycleRunner {
     this.#o = options;
   }
 
-  async run(target: CycleTarget, trigger: CycleTrigger, jitter: boolean, stop: AbortSignal): Promise<CycleResult> {
+  /** `lease` aborts (E_LEASE_LOST) when the project's lease is lost: the cycle stops before its next write. */
+  async run(
+    target: CycleTarget,
+    trigger: CycleTrigger,
+    jitter: boolean,
+    stop: AbortSignal,
+    lease?: AbortSignal,
+  ): Promise<CycleResult> {
     const o = this.#o;
     const name = target.project.name;
     if (jitter && target.plan.jitter_ms > 0) {
@@ -112,12 +124,19 @@ export class CycleRunner {
     } catch {
       return { kind: "cancelled" };
     }
+    const generation = o.fence?.(name);
+    if ((o.fence && generation === undefined) || lease?.aborted) {
+      release();
+      return { kind: "cancelled" };
+    }
     const started = o.now();
     const t0 = performance.now();
     const ac = new AbortController();
     let timedOut = false;
     const onStop = () => ac.abort(new AppError("E_ABORTED", "shutting down"));
+    const onLease = () => ac.abort(lease?.reason);
     stop.addEventListener("abort", onStop, { once: true });
+    lease?.addEventListener("abort", onLease, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
       ac.abort(new AppError("E_ABORTED", `cycle timed out after ${target.plan.cycle_timeout_ms} ms`));
@@ -161,7 +180,7 @@ export class CycleRunner {
       );
       if (ac.signal.aborted) throw ac.signal.reason;
       const cycle = record("ok", report.status, null);
-      const alerts = await this.#serialCommit(report, cycle, next);
+      const alerts = await this.#serialCommit(report, cycle, next, generation);
       o.metrics.cycles.ok++;
       o.metrics.last_successful_cycle_at = cycle.finished_at;
       target.updateHot(report.published_at ?? rel.published_at, rel.first_seen);
@@ -180,6 +199,11 @@ export class CycleRunner {
       o.onCommitted(report, { project: name, trigger, duration_ms: cycle.duration_ms, alerts });
       return { kind: "report", report };
     } catch (err) {
+      if (lease?.aborted || isLeaseLost(err)) {
+        // Not ours any more: nothing to record (a fenced store would refuse it); the new owner carries on.
+        o.log.warn({ project: name, tag, trigger, code: "E_LEASE_LOST", err: errorMessage(err) }, "cycle abandoned");
+        return { kind: "cancelled" };
+      }
       const shutdown = stop.aborted && !timedOut;
       const outcome: CycleOutcome = timedOut ? "timeout" : "error";
       const message = timedOut ? `cycle timed out after ${target.plan.cycle_timeout_ms} ms` : errorMessage(err);
@@ -198,6 +222,7 @@ export class CycleRunner {
     } finally {
       clearTimeout(timer);
       stop.removeEventListener("abort", onStop);
+      lease?.removeEventListener("abort", onLease);
       release();
     }
   }
@@ -245,13 +270,23 @@ export class CycleRunner {
   }
 
   /** One commit at a time, in arrival order: no other cycle interleaves between reading and committing. */
-  #serialCommit(report: Report, cycle: CycleRecord, nextCheckAt: () => string | null): Promise<number> {
-    const next = this.#commitQueue.then(() => this.#commit(report, cycle, nextCheckAt));
+  #serialCommit(
+    report: Report,
+    cycle: CycleRecord,
+    nextCheckAt: () => string | null,
+    generation: number | undefined,
+  ): Promise<number> {
+    const next = this.#commitQueue.then(() => this.#commit(report, cycle, nextCheckAt, generation));
     this.#commitQueue = next.catch(() => undefined);
     return next;
   }
 
-  async #commit(report: Report, cycle: CycleRecord, nextCheckAt: () => string | null): Promise<number> {
+  async #commit(
+    report: Report,
+    cycle: CycleRecord,
+    nextCheckAt: () => string | null,
+    generation: number | undefined,
+  ): Promise<number> {
     const o = this.#o;
     const now = o.now();
     const store = o.store;
@@ -289,6 +324,7 @@ export class CycleRunner {
       routes: routed.routes,
       cycle,
       next_check_at: nextCheckAt(),
+      ...(generation !== undefined ? { generation } : {}),
     });
     (await this.#latestReports()).set(report.project, report);
     for (const id of caughtUpBypasses(silences, report)) {
@@ -305,4 +341,8 @@ export class CycleRunner {
     if (messages.length) o.onQueued();
     return drafts.length;
   }
+}
+
+function isLeaseLost(err: unknown): boolean {
+  return err instanceof AppError && err.code === "E_LEASE_LOST";
 }

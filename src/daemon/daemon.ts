@@ -1,5 +1,6 @@
 import type { WatchedProject } from "../alerts/lifecycle.ts";
 import { OutboxDelivery, type DeliveryEvent } from "../alerts/outbox.ts";
+import type { OutboxRow } from "../alerts/store.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
 import { CHANNELS } from "../channels.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -12,9 +13,10 @@ import type { Logger } from "../log.ts";
 import { quote } from "../quote.ts";
 import type { Report } from "../report/types.ts";
 import { retentionFrom } from "../state/retention.ts";
-import type { CycleTrigger, ProjectRecord, RetentionPolicy, StateStore } from "../state/types.ts";
+import type { CycleTrigger, ManualCheckStore, ProjectRecord, RetentionPolicy, StateStore } from "../state/types.ts";
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
 import { CycleRunner, type CycleInfo, type CycleResult, type DaemonMetrics, type VerifyFn } from "./cycle.ts";
+import type { ClusterMembership, LeaseHealth } from "./cluster.ts";
 import { SingleDaemonLock, type Ownership } from "./lock.ts";
 import { ProjectSchedule } from "./schedule.ts";
 import { CycleScheduler } from "./scheduler.ts";
@@ -57,6 +59,16 @@ export interface DaemonOptions {
   lock?: boolean;
   /** Runs at the end of stop(): close the runtime and the store. */
   cleanup?: () => Promise<void> | void;
+  /**
+   * A replica of a cluster on a shared PostgreSQL state (cluster.ts): projects owned by lease instead of the
+   * single-daemon lock, manual checks handed to the owner through the state. Absent: one daemon owns everything.
+   */
+  cluster?: {
+    membership: ClusterMembership;
+    manual: ManualCheckStore;
+    /** How often the owner looks for manual checks handed to it (default 500 ms). */
+    manualPollMs?: number;
+  };
 }
 
 export interface ProjectStatus {
@@ -92,6 +104,8 @@ interface Slot {
   project: ProjectConfig;
   schedule: ProjectSchedule;
   inFlight: Promise<CycleResult> | null;
+  /** Aborted when the project's lease is lost (cluster); renewed when it is acquired again. */
+  lease: AbortController;
   /** Start times (ms) of this minute's manual cycles, oldest first (the per-project load guard). */
   manualStarts: number[];
 }
@@ -145,6 +159,7 @@ export class Daemon {
           accepting: () => this.#running && !this.#stopping,
         }),
         inFlight: null,
+        lease: new AbortController(),
         manualStarts: [],
       };
       this.#slots.set(project.name, slot);
@@ -162,6 +177,9 @@ export class Daemon {
       retryMaxMs: parseDuration(settings.alerts.retry_max) ?? 600_000,
       ...(options.idlePollMs !== undefined ? { idlePollMs: options.idlePollMs } : {}),
       onDelivery: (e) => this.#onDelivery(e),
+      ...(options.cluster
+        ? { mayDeliver: (row: OutboxRow) => this.#ownership.mayDeliver?.(row.message.incident.project) ?? true }
+        : {}),
     });
     this.#cycles = new CycleRunner({
       loaded: options.loaded,
@@ -182,12 +200,20 @@ export class Daemon {
       ...(options.statusUrl ? { statusUrl: options.statusUrl } : {}),
       onCommitted: (report, info) => emit(this.#listeners.cycle, this.#log, report, info),
       onQueued: () => this.#outbox.wake(),
+      ...(options.cluster ? { fence: (project: string) => this.#ownership.generation?.(project) } : {}),
     });
-    this.#ownership = new SingleDaemonLock({
-      store: options.store,
-      log: options.log,
-      now: this.#now,
-      ...(options.lock === false ? { enabled: false } : {}),
+    this.#ownership =
+      options.cluster?.membership ??
+      new SingleDaemonLock({
+        store: options.store,
+        log: options.log,
+        now: this.#now,
+        ...(options.lock === false ? { enabled: false } : {}),
+      });
+    this.#ownership.watch?.({
+      busy: (project) => this.#slots.get(project)?.inFlight != null || this.#outbox.delivering(project),
+      acquired: (projects) => this.#acquired(projects),
+      lost: (projects) => this.#lost(projects),
     });
   }
 
@@ -213,6 +239,11 @@ export class Daemon {
     emit(this.#listeners.exchange, this.#log, e);
   }
 
+  /** Lease health of this replica (cluster), null for a single daemon. */
+  leases(): LeaseHealth | null {
+    return this.#o.cluster?.membership.health() ?? null;
+  }
+
   metrics(): DaemonMetrics {
     return {
       cycles: { ...this.#metrics.cycles },
@@ -233,6 +264,8 @@ export class Daemon {
     await this.#prune();
     this.#outbox.start();
     this.#timers.push(setInterval(() => void this.#prune(), PRUNE_EVERY_MS));
+    if (this.#o.cluster)
+      this.#timers.push(setInterval(() => void this.#takeManualChecks(), this.#o.cluster.manualPollMs ?? 500));
     this.#ownership.start();
     for (const slot of this.#slots.values()) {
       await slot.schedule.start();
@@ -247,6 +280,7 @@ export class Daemon {
         })),
         sinks: this.#o.sinks.map((s) => s.name),
         state: this.#store.path,
+        ...(this.#o.cluster ? { replica: this.#o.cluster.membership.replicaId } : {}),
       },
       "watching",
     );
@@ -299,6 +333,7 @@ export class Daemon {
    * for the project, its result is returned instead of starting a second one.
    */
   async runCycleNow(name: string): Promise<Report> {
+    if (this.#o.cluster) return this.#manualThroughState(name, this.#o.cluster.manual);
     return this.#cycleNow(name, (slot) => this.#startManual(slot));
   }
 
@@ -371,7 +406,9 @@ export class Daemon {
         status: report?.status ?? null,
         last_check_at: rec?.last_check_at ?? null,
         last_success_at: rec?.last_success_at ?? null,
-        next_check_at: this.#running ? slot.schedule.nextCheck() : (rec?.next_check_at ?? null),
+        // The owner's schedule: a replica that does not own the project shows what its owner stored.
+        next_check_at:
+          this.#running && this.#ownership.owns(name) ? slot.schedule.nextCheck() : (rec?.next_check_at ?? null),
         last_duration_ms: rec?.last_duration_ms ?? null,
         last_error: rec?.last_error ?? null,
         report,
@@ -392,6 +429,7 @@ export class Daemon {
 
   #trigger(slot: Slot, trigger: CycleTrigger): void {
     if (!this.#running || this.#stopping) return;
+    if (!this.#ownership.owns(slot.project.name)) return;
     if (slot.inFlight) {
       this.#metrics.cycles.skipped_overlap++;
       this.#log.info({ project: slot.project.name, trigger }, "cycle skipped: the previous cycle is still running");
@@ -420,7 +458,92 @@ export class Daemon {
       trigger,
       jitter,
       this.#stopAbort.signal,
+      slot.lease.signal,
     );
+  }
+
+  // ------------------------------------------------------------ cluster
+
+  #acquired(projects: readonly string[]): void {
+    for (const name of projects) {
+      const slot = this.#slots.get(name);
+      if (!slot) continue;
+      if (slot.lease.signal.aborted) slot.lease = new AbortController();
+      // Promptly: the project may have waited a TTL for its previous owner's lease to expire.
+      this.#trigger(slot, "startup");
+    }
+  }
+
+  #lost(projects: readonly string[]): void {
+    for (const name of projects) {
+      const slot = this.#slots.get(name);
+      if (!slot || slot.lease.signal.aborted) continue;
+      slot.lease.abort(new AppError("E_LEASE_LOST", `the lease on ${name} was lost; its work stops here`));
+      if (slot.inFlight) this.#log.warn({ project: name, code: "E_LEASE_LOST" }, "lease lost: aborting the cycle");
+    }
+  }
+
+  /**
+   * POST …/check on a replica: the request goes into the shared state (rate-limited cluster-wide there), the
+   * project's owner (maybe this replica) takes it and runs the cycle, and this replica waits for the outcome.
+   */
+  async #manualThroughState(name: string, manual: ManualCheckStore): Promise<Report> {
+    const slot = this.#slots.get(name);
+    if (!slot) throw new AppError("E_USAGE", `no project named ${quote(name)}`);
+    if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
+    const { id } = await manual.requestManualCheck(name, {
+      requestedBy: this.#o.cluster?.membership.replicaId ?? "replica",
+      limitPerMinute: this.#o.loaded.config.settings.server.manual_checks_per_minute,
+    });
+    void this.#takeManualChecks();
+    const deadline = Date.now() + slot.schedule.plan.cycle_timeout_ms + 60_000;
+    for (;;) {
+      const row = await manual.manualCheck(id);
+      if (row?.finished_at) {
+        if (row.outcome === "ok") {
+          const report = await this.#store.latestReport(name);
+          if (report) return report;
+        }
+        throw new AppError("E_PROBE_FAILED", `the check of ${name} failed on its owner: ${row.error ?? "no report"}`);
+      }
+      if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
+      if (Date.now() > deadline) throw new AppError("E_ABORTED", `no replica finished the check of ${name} in time`);
+      await delay(200);
+    }
+  }
+
+  #taking: Promise<void> | null = null;
+
+  /** The owner's side of manual checks handed through the state. */
+  #takeManualChecks(): Promise<void> {
+    const manual = this.#o.cluster?.manual;
+    if (!manual || !this.#running || this.#stopping) return Promise.resolve();
+    this.#taking ??= (async () => {
+      try {
+        for (const check of await manual.takeManualChecks()) {
+          const slot = this.#slots.get(check.project);
+          if (!slot) continue;
+          void (async () => {
+            const result = await (slot.inFlight ?? this.#track(slot, this.#run(slot, "manual", false)));
+            const outcome =
+              result.kind === "report"
+                ? { outcome: "ok" as const, error: null }
+                : {
+                    outcome: "error" as const,
+                    error: result.kind === "error" ? errorMessage(result.error) : result.kind,
+                  };
+            await manual.finishManualCheck(check.id, outcome);
+          })().catch((err: unknown) =>
+            this.#log.warn({ project: check.project, err: errorMessage(err) }, "cannot finish a manual check"),
+          );
+        }
+      } catch (err) {
+        this.#log.warn({ err: errorMessage(err) }, "cannot take manual checks");
+      } finally {
+        this.#taking = null;
+      }
+    })();
+    return this.#taking;
   }
 
   /** After a restart inside a tag's hot window, keep polling hot. */

@@ -20,6 +20,21 @@ export interface Ownership {
   release(): Promise<void>;
   /** Whether this daemon may run a cycle for `project` now. */
   owns(project: string): boolean;
+  /** Lease-based ownership: how the daemon hears of changes (and tells what is busy). */
+  watch?(hooks: OwnershipHooks): void;
+  /** The fencing generation a cycle of `project` runs under; undefined when not owned. */
+  generation?(project: string): number | undefined;
+  /** Whether an alert of `project` may be delivered by this daemon now. */
+  mayDeliver?(project: string): boolean;
+}
+
+export interface OwnershipHooks {
+  /** A cycle or delivery of `project` is in flight (its lease is not handed back this round). */
+  busy(project: string): boolean;
+  /** Newly owned projects: run a cycle for each now. */
+  acquired(projects: readonly string[]): void;
+  /** Projects no longer owned: abort their work before the next side effect. */
+  lost(projects: readonly string[]): void;
 }
 
 const LOCK_STALE_MS = 120_000;
