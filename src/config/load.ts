@@ -12,6 +12,7 @@ import { channelSettingsSecrets, DEFAULT_REGISTRY, type ChannelRegistry } from "
 import { configSchemas, MonitorConfig, ProjectConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
 import { tokenRuleIssue } from "./listen.ts";
+import { parseDuration } from "./duration.ts";
 
 export interface LoadedConfig {
   config: MonitorConfig;
@@ -107,10 +108,42 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (loaded ??= load());
 }
 
-/** Credentials inside any configured URL (`https://user:password@host/`) are secrets. */
-function registerUrlCredentials(value: unknown, secrets: SecretRegistry): void {
+/**
+ * Credentials inside any configured URL (`https://user:password@host/`) are secrets. settings.state.url is left to
+ * registerStateUrl (before validation, so that even a rejected value is known): a database user name ("postgres") is not a secret, and redacting it would mangle every
+ * `postgres://` in the logs.
+ */
+function registerUrlCredentials(value: unknown, secrets: SecretRegistry, path: readonly string[] = []): void {
+  if (path.join(".") === "settings.state.url") {
+    if (typeof value === "string") registerStateUrl(value, secrets);
+    return;
+  }
   if (typeof value === "string") secrets.addUrlCredentials(value);
-  else if (value && typeof value === "object") for (const v of Object.values(value)) registerUrlCredentials(v, secrets);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) registerUrlCredentials(v, secrets, [...path, k]);
+  }
+}
+
+/** The state database URL is a secret as a whole, and so is its password (raw and decoded). */
+function registerStateUrl(url: string, secrets: SecretRegistry): void {
+  secrets.add(url);
+  let password: string;
+  try {
+    const u = new URL(url);
+    password = u.password;
+    // Text is stripped of userinfo before redaction: the URL without it is registered as well.
+    u.username = "";
+    u.password = "";
+    secrets.add(u.toString());
+  } catch {
+    return;
+  }
+  secrets.add(password);
+  try {
+    secrets.add(decodeURIComponent(password));
+  } catch {
+    // a malformed escape: the raw form is registered
+  }
 }
 
 /** `${VAR}`, `${VAR:-default}`; `$${` escapes a literal `${`. Applied to string values after parsing. */
@@ -202,6 +235,11 @@ function checkRules(config: MonitorConfig, registry: ChannelRegistry): string[] 
       for (const issue of c.rules?.(blocks[c.id], p) ?? []) issues.push(`${at}.channels.${c.id}.${issue}`);
     }
   });
+  const state = config.settings.state;
+  if ((parseDuration(state.lease_renew) ?? 0) <= 0) issues.push("settings.state.lease_renew: must be more than 0");
+  if ((parseDuration(state.lease_renew) ?? 0) >= (parseDuration(state.lease_ttl) ?? 0)) {
+    issues.push("settings.state.lease_ttl: must be longer than settings.state.lease_renew");
+  }
   const server = config.settings.server;
   if (!/^[0-9]+$/.test(server.listen.split(":").at(-1) ?? "")) {
     issues.push(`settings.server.listen: must be host:port, got ${quote(server.listen)}`);

@@ -123,6 +123,24 @@ export const ServerConfig = z.strictObject({
     ),
 });
 
+/** A PostgreSQL URL; the error names the field, never the value (it may hold a password). */
+const PostgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/[^\s]+$/i.test(v) && URL.canParse(v), {
+  message: "must be a postgres:// or postgresql:// URL (postgres://user:password@host:5432/db)",
+  abort: true,
+});
+
+export const StateSettings = z
+  .strictObject({
+    url: PostgresUrl.optional().describe(
+      "PostgreSQL state for HA (several `monitor watch` replicas share it, owning projects by lease); a secret, never logged. Unset: SQLite in state_dir.",
+    ),
+    lease_renew: Timeout.default("10s").describe("How often a replica renews its project leases (PostgreSQL only)."),
+    lease_ttl: Timeout.default("30s").describe(
+      "How long a lease outlives its last renewal, by the database's clock; a dead replica's projects move after it.",
+    ),
+  })
+  .describe("Where the daemon's state lives: SQLite in state_dir (default) or PostgreSQL (settings.state.url).");
+
 const ProvenanceLevel = z.enum(["required", "warn", "off"]);
 const WorkflowPath = z
   .string()
@@ -256,6 +274,7 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
     http: HttpConfig.default(HttpConfig.parse({})),
     grace: GraceConfig.default({} as never /* every key is optional */),
     state_dir: z.string().default(".monitor-state"),
+    state: StateSettings.default(StateSettings.parse({})),
     watch: WatchSettings.default(WatchSettings.parse({})),
     alerts: AlertsConfig.default(AlertsConfig.parse({})),
     server: ServerConfig.default(ServerConfig.parse({})),

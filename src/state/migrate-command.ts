@@ -1,7 +1,7 @@
 /** The I/O of `monitor state migrate`: opens both sides, copies, and checks the copy row for row. */
 import { DatabaseSync } from "node:sqlite";
-import type { StateLocation } from "../cli/commands/state.ts";
 import { AppError, errorMessage } from "../errors.ts";
+import type { StateLocation } from "./location.ts";
 import { migrate } from "./postgres/migrate.ts";
 import { openStateStore, stateDbPath } from "./sqlite.ts";
 import {

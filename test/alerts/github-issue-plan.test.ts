@@ -12,6 +12,7 @@ import {
 } from "../../src/alerts/sinks/github-issue/body.ts";
 import { planIssue, type CurrentIssue, type IssuePlan } from "../../src/alerts/sinks/github-issue/plan.ts";
 import type { AlertKind, AlertMessage } from "../../src/alerts/types.ts";
+import { rolledDraft } from "../../src/alerts/rollup.ts";
 import { makeAlert, makeIncident } from "../fakes/alerts.ts";
 
 const npm = makeIncident({ channel: "npm", code: "version-missing", message: "npm has no version 0.8.0" });
@@ -150,5 +151,33 @@ describe("github-issue plan", () => {
       assert.equal(plan.state, null);
       assert.match(plan.body, /npm still has no 0\.8\.0/);
     }
+  });
+
+  it("applies a rolled-up message (group: release) as one change: one create, then one update with one comment", () => {
+    const cratesInc = makeIncident({ channel: "crates", code: "yanked", message: "crates yanked 0.8.0" });
+    const rolled = (kind: AlertKind, id: string): AlertMessage => {
+      const members = [npm, pypi, cratesInc].map((incident) => {
+        const { id: _id, ...draft } = msg(kind, incident);
+        return draft;
+      });
+      return { ...rolledDraft(members), id };
+    };
+    const created = planIssue(null, rolled("open", "roll-1"));
+    assert.equal(created.action, "create");
+    let issue = apply(null, created);
+    assert.deepEqual(checklist(issue), ["  npm", "  pypi", "  crates"]);
+    assert.equal(planIssue(issue, rolled("open", "roll-1")).action, "none", "a retried create repeats nothing");
+
+    const resolved = planIssue(issue, rolled("resolve", "roll-2"));
+    assert.equal(resolved.action, "update");
+    if (resolved.action !== "update") return;
+    assert.equal(resolved.state, "closed");
+    assert.match(resolved.comment ?? "", /Resolved \(3\)/);
+    assert.equal((resolved.comment ?? "").match(/^- /gm)?.length, 3, "the one comment lists every item");
+    assert.match(resolved.comment ?? "", /closing/);
+    issue = apply(issue, resolved);
+    assert.deepEqual(checklist(issue), ["x npm", "x pypi", "x crates"]);
+    const retry = planIssue(issue, rolled("resolve", "roll-2"));
+    assert.equal(retry.action, "comment", "a retried update only re-ensures its one comment");
   });
 });

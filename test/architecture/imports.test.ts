@@ -67,7 +67,6 @@ const PENDING_UPWARD: Readonly<Record<string, string>> = {
   "src/provenance/expected.ts -> src/config/schema.ts": "expectations read ProvenanceConfig: move that type below",
   "src/provenance/run.ts -> src/config/schema.ts": "provenance run reads ProjectConfig: pass the pieces in",
   "src/provenance/runtime.ts -> src/config/load.ts": "provenance wiring belongs in src/runtime",
-  "src/state/migrate-command.ts -> src/cli/commands/state.ts": "StateLocation belongs in src/state",
   "src/discover/judge.ts -> src/plan/build-plan.ts": "DEFAULT_GRACE should come from the registry, not the plan",
 };
 const PENDING_CYCLES: readonly string[] = [

@@ -113,3 +113,62 @@ describe("config loading", () => {
     assert.ok(JSON.stringify(schema).includes("download_hosts"));
   });
 });
+
+describe("settings.state (PostgreSQL for HA)", () => {
+  const withState = (state: string) => `settings:\n  state:\n${state}\n${minimal()}`;
+
+  it("defaults to SQLite in state_dir, with the lease timings ready", () => {
+    const { config } = loadConfigText(minimal(), "/x/monitor.yaml", "/x", { env: {} });
+    assert.deepEqual(config.settings.state, { lease_renew: "10s", lease_ttl: "30s" });
+    assert.equal(config.settings.state_dir, ".monitor-state");
+  });
+
+  it("takes a postgres:// or postgresql:// URL and registers it, and its password, as secrets", () => {
+    for (const url of ["postgres://monitor:pa%2Fss-w0rd@db.internal:5432/monitor", "postgresql://db/monitor"]) {
+      const loaded = loadConfigText(withState(`    url: ${url}\n    lease_ttl: 20s`), "/x/monitor.yaml", "/x", {
+        env: {},
+      });
+      assert.equal(loaded.config.settings.state.url, url);
+      assert.equal(loaded.config.settings.state.lease_ttl, "20s");
+      assert.equal(loaded.secrets.redact(`connecting to ${url} failed`), "connecting to [REDACTED] failed");
+      if (url.includes("pa%2F")) {
+        const said = loaded.secrets.redact(
+          "password pa/ss-w0rd, pa%2Fss-w0rd; without it postgres://db.internal:5432/monitor",
+        );
+        assert.equal(said, "password [REDACTED], [REDACTED]; without it [REDACTED]");
+      }
+    }
+    // The user name of a database URL is not a secret: redacting "postgres" would mangle every postgres:// URL.
+    const loaded = loadConfigText(
+      withState("    url: postgres://postgres:hunter2hunter2@db/monitor"),
+      "/x/monitor.yaml",
+      "/x",
+      { env: {} },
+    );
+    assert.equal(loaded.secrets.redact("postgres://other/db"), "postgres://other/db");
+  });
+
+  it("an interpolated URL is a secret too", () => {
+    const loaded = loadConfigText(withState("    url: ${DATABASE_URL}"), "/x/monitor.yaml", "/x", {
+      env: { DATABASE_URL: "postgres://app@db.internal/monitor?sslmode=require" },
+    });
+    assert.equal(loaded.secrets.redact("url postgres://app@db.internal/monitor?sslmode=require"), "url [REDACTED]");
+  });
+
+  it("names the field of a URL that is not PostgreSQL, without echoing it", () => {
+    for (const url of ["mysql://u:hunter2hunter2@h/db", "https://db.example/monitor", "not a url"]) {
+      const issues = issuesOf(withState(`    url: "${url}"`));
+      assert.deepEqual(issues, [
+        "settings.state.url: must be a postgres:// or postgresql:// URL (postgres://user:password@host:5432/db)",
+      ]);
+    }
+  });
+
+  it("needs lease_ttl longer than lease_renew, and rejects unknown keys", () => {
+    assert.deepEqual(issuesOf(withState("    lease_renew: 30s\n    lease_ttl: 30s")), [
+      "settings.state.lease_ttl: must be longer than settings.state.lease_renew",
+    ]);
+    assert.deepEqual(issuesOf(withState('    lease_renew: "0"')), ["settings.state.lease_renew: must be more than 0"]);
+    assert.deepEqual(issuesOf(withState("    dsn: x")), ["settings.state.dsn: unknown key"]);
+  });
+});

@@ -66,7 +66,13 @@ export async function openPostgresState(pool: pg.Pool, o: PostgresStateOptions):
     await migrate(pool);
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw new AppError("E_STATE", `cannot use the PostgreSQL state database: ${errorMessage(err)}`, { cause: err });
+    throw new AppError(
+      "E_STATE",
+      `cannot use the ${o.displayName ?? "PostgreSQL"} state database: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return new PostgresStateStore(pool, o);
 }

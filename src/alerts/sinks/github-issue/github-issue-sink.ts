@@ -103,6 +103,7 @@ export function createGithubIssueSink(config: GithubIssueSinkConfig, deps: SinkD
   return {
     name: config.name,
     type: "github-issue",
+    rendersRollups: true,
     minIntervalMs: parseDuration(config.min_interval) ?? 1000,
     deliver,
   };

@@ -1,4 +1,4 @@
-import type { AlertMessage } from "../../types.ts";
+import { alertItems, type AlertMessage } from "../../types.ts";
 import {
   eventMarker,
   inlineText,
@@ -40,40 +40,57 @@ export function handles(message: AlertMessage): boolean {
   return (k === "open" || k === "reopen" || k === "remind" || k === "resolve") && message.incident.project !== "*";
 }
 
+/**
+ * A rolled-up message (`group: release`, `items`) is one change to the checklist: every item it carries is applied
+ * to the body at once, and the one comment lists them all, so a release with three incidents gets one update and
+ * one comment, not three.
+ */
 export function planIssue(current: CurrentIssue | null, message: AlertMessage): IssuePlan {
   if (!handles(message)) return { action: "none", reason: `${message.kind} alerts have no release issue` };
   const { project, tag } = message.incident;
-  const item = itemFor(message);
+  const wanted = itemsFor(message);
   if (current === null) {
-    if (item.done) return { action: "none", reason: "resolved before any issue was filed" };
-    const doc: IssueDoc = { project, tag, items: [item], omitted: 0, lastEvent: { id: message.id, comment: false } };
+    if (wanted.every((i) => i.done)) return { action: "none", reason: "resolved before any issue was filed" };
+    const doc: IssueDoc = { project, tag, items: wanted, omitted: 0, lastEvent: { id: message.id, comment: false } };
     return { action: "create", title: issueTitle(project, tag), body: renderIssueBody(doc, message.status_url) };
   }
   const doc = parseIssueBody(current.body) ?? { project, tag, items: [], omitted: 0, lastEvent: null };
-  const before = doc.items.find((i) => i.id === item.id);
-  const flipped = before === undefined ? true : before.done !== item.done;
-  if (!flipped) {
+  const before = new Map(doc.items.map((i) => [i.id, i]));
+  const flipped = wanted.filter((w) => before.get(w.id)?.done !== w.done);
+  const items = merged(doc.items, wanted);
+  if (flipped.length === 0) {
     if (doc.lastEvent?.id === message.id && doc.lastEvent.comment) {
       return {
         action: "comment",
-        comment: commentFor(message, item, doc.items, current.state),
+        comment: commentFor(message, wanted, doc.items, current.state),
         marker: eventMarker(message.id),
       };
     }
-    if (before?.text === item.text) return { action: "none", reason: "the checklist already shows this" };
-    const items = doc.items.map((i) => (i.id === item.id ? item : i));
+    if (wanted.every((w) => before.get(w.id)?.text === w.text))
+      return { action: "none", reason: "the checklist already shows this" };
     const next: IssueDoc = { ...doc, items, lastEvent: { id: message.id, comment: false } };
     return { action: "update", body: renderIssueBody(next, message.status_url), state: null, comment: null };
   }
-  const items = before === undefined ? [...doc.items, item] : doc.items.map((i) => (i.id === item.id ? item : i));
   const want: "open" | "closed" = openCount(items) === 0 ? "closed" : "open";
   const next: IssueDoc = { ...doc, items, lastEvent: { id: message.id, comment: true } };
   return {
     action: "update",
     body: renderIssueBody(next, message.status_url),
     state: want === current.state ? null : want,
-    comment: commentFor(message, item, items, current.state),
+    comment: commentFor(message, flipped, items, current.state),
   };
+}
+
+/** The checklist lines a message asks for: one per item of a rolled-up message, else its one incident's. */
+function itemsFor(message: AlertMessage): ChecklistItem[] {
+  return alertItems(message).map((it) => itemFor({ ...message, incident: it.incident, resolution: it.resolution }));
+}
+
+/** `items` with each of `wanted` replacing its line, or appended (in order) when new. */
+function merged(items: readonly ChecklistItem[], wanted: readonly ChecklistItem[]): ChecklistItem[] {
+  const byId = new Map(wanted.map((w) => [w.id, w]));
+  const known = new Set(items.map((i) => i.id));
+  return [...items.map((i) => byId.get(i.id) ?? i), ...wanted.filter((w) => !known.has(w.id))];
 }
 
 const HEADLINE: Record<string, string> = {
@@ -84,24 +101,30 @@ const HEADLINE: Record<string, string> = {
 };
 
 /**
- * The comment for a checklist change; it ends in the message's event marker. `stateBefore` is the issue's state
- * before the change, `items` the checklist after it.
+ * The comment for a checklist change; it ends in the message's event marker. `changed` are the lines the message
+ * changed (one, or several for a rolled-up message), `items` the checklist after it, `stateBefore` the issue's
+ * state before the change.
  */
 export function commentFor(
   message: AlertMessage,
-  item: ChecklistItem,
+  changed: readonly ChecklistItem[],
   items: readonly ChecklistItem[],
   stateBefore: "open" | "closed",
 ): string {
   const open = openCount(items);
-  const lines = [`**${HEADLINE[message.kind] ?? message.kind}:** ${item.text}`, ""];
+  const headline = HEADLINE[message.kind] ?? message.kind;
+  const lines =
+    changed.length === 1
+      ? [`**${headline}:** ${changed[0]!.text}`, ""]
+      : [`**${headline} (${changed.length}):**`, "", ...changed.map((c) => `- ${c.text}`), ""];
   if (open === 0) lines.push(`Every item is resolved (${items.length}); closing this issue.`);
   else if (stateBefore === "closed") lines.push(`Reopening: ${open} open, ${items.length - open} resolved.`);
   else lines.push(`${open} open, ${items.length - open} resolved.`);
-  if (message.incident.evidence.length > 0)
+  const evidence = alertItems(message).flatMap((it) => it.incident.evidence);
+  if (evidence.length > 0)
     lines.push(
       "",
-      `Evidence: ${message.incident.evidence
+      `Evidence: ${[...new Set(evidence)]
         .slice(0, 5)
         .map((u) => inlineText(u, 300))
         .join(" · ")}`,
