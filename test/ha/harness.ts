@@ -311,7 +311,7 @@ export class HaScene {
   async until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = await cond();
       } catch {

@@ -64,7 +64,9 @@ test(
       () =>
         b.logs
           .slice(seen)
-          .some((l) => l["code"] === "E_LEASE_LOST" || /E_LEASE_LOST|lease on .* lost/.test(String(l["err"] ?? ""))),
+          .some(
+            (l) => l["code"] === "E_LEASE_LOST" || /E_LEASE_LOST|lease on .* lost/.test(JSON.stringify(l["err"] ?? "")),
+          ),
       "pb logs E_LEASE_LOST after the thaw",
     );
     // Everything settles: every drift alerted, outbox drained.
@@ -88,12 +90,13 @@ test(
         d.at < (regainedAt.get(d.project) ?? Infinity),
     );
     const rejected: Record<string, number> = {};
-  for (const l of b.logs.slice(seen)) {
-    if (l["code"] !== "E_LEASE_LOST" && !/E_LEASE_LOST|lease on .* lost/.test(String(l["err"] ?? ""))) continue;
-    const msg = String(l["msg"]);
-    rejected[msg] = (rejected[msg] ?? 0) + 1;
-  }
-  process.stdout.write(
+    for (const l of b.logs.slice(seen)) {
+      if (l["code"] !== "E_LEASE_LOST" && !/E_LEASE_LOST|lease on .* lost/.test(JSON.stringify(l["err"] ?? "")))
+        continue;
+      const msg = String(l["msg"]);
+      rejected[msg] = (rejected[msg] ?? 0) + 1;
+    }
+    process.stdout.write(
       `${JSON.stringify({
         test: "ha-partition",
         lease_ttl_ms: TTL_MS,
