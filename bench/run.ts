@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser] [--quick] [--scale-projects N]`
+ * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser,ha] [--quick] [--scale-projects N]`
  *
  * A benchmark harness, not a test: every measure runs against the simulated registries in a separate process
  * (bench/sim-server.ts), prints medians / p90 / min and ratios against its target with PASS/MISS, and writes
@@ -14,6 +14,7 @@ import { BENCH_DIR } from "./lib/sim-client.ts";
 import { renderTable, row, type TargetRow } from "./lib/table.ts";
 import { runDeep } from "./sections/deep.ts";
 import { runFootprint } from "./sections/footprint.ts";
+import { runHa } from "./sections/ha.ts";
 import { runParser } from "./sections/parser.ts";
 import { runScale } from "./sections/scale.ts";
 import { runSteady } from "./sections/steady.ts";
@@ -26,6 +27,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   footprint: runFootprint,
   scale: runScale,
   parser: runParser,
+  ha: runHa,
 };
 
 const { values } = parseArgs({
