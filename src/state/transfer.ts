@@ -3,7 +3,8 @@
  * Both schemas hold the same tables with the same columns (PostgreSQL adds cluster tables and columns, which are
  * not copied), so the copy is table by table, row by row, in one destination transaction. The destination must
  * be empty: a migration never merges two histories. Instance-local tables (the single-daemon lock) and cluster
- * tables (replicas, leases) are not state to carry over.
+ * tables (replicas, leases, manual checks) are not state to carry over; outbox rows copied to PostgreSQL get the
+ * lease project they are claimed under (their incident's).
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type pg from "pg";
@@ -164,6 +165,12 @@ export async function writePostgres(
           );
         }
       }
+      // SQLite rows carry no lease project: a row is claimed under its incident's project lease ("*" for
+      // registry-degraded notices), as rows enqueued on PostgreSQL are under their committing project's.
+      await client.query(
+        `UPDATE outbox o SET project = m.data::jsonb #>> '{incident,project}'
+         FROM messages m WHERE m.id = o.message_id AND o.project IS NULL`,
+      );
       await client.query("COMMIT");
     } catch (err) {
       await client.query("ROLLBACK");

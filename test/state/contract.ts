@@ -532,31 +532,48 @@ function leaseOwnershipContract(
   it("one process at a time runs as a given replica id (the daemon lock), judged by the database's clock", async () => {
     const f = await fresh();
     const { replica } = replicasOf(f);
-    const me = (instance: string, pid: number) => ({ instance, pid, host: "h", now: new Date(T0), staleMs: 60_000 });
+    const me = (instance: string, pid: number, host = "h") => ({
+      instance,
+      pid,
+      host,
+      now: new Date(T0),
+      staleMs: 60_000,
+    });
+    const alive = () => true;
     const dead = () => false;
     const x1 = await replica("replica-x", 60_000);
     const x2 = await replica("replica-x", 60_000);
     const y = await replica("replica-y", 60_000);
-    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), dead), null);
-    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), dead), null, "re-entrant for the same instance");
+    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), alive), null);
+    assert.equal(await x1.store.acquireDaemonLock(me("i1", 100), alive), null, "re-entrant for the same instance");
     assert.equal(
-      (await x2.store.acquireDaemonLock(me("i2", 200), dead))?.pid,
+      (await x2.store.acquireDaemonLock(me("i2", 200), alive))?.pid,
       100,
-      "a second process as the same replica id is refused (a pid is not probed across the cluster)",
+      "a second process as the same replica id is refused",
     );
-    assert.equal(await y.store.acquireDaemonLock(me("i3", 300), dead), null, "another replica runs beside it");
+    assert.equal(
+      (await x2.store.acquireDaemonLock(me("i2", 200, "other"), dead))?.host,
+      "h",
+      "another host's fresh holder is trusted (its pid is not probed)",
+    );
+    assert.equal(await y.store.acquireDaemonLock(me("i3", 300), alive), null, "another replica runs beside it");
     await x1.store.heartbeat("i1", new Date(T0));
     await x1.store.releaseDaemonLock("i1");
-    assert.equal(await x2.store.acquireDaemonLock(me("i2", 200), dead), null, "released: the next process runs");
+    assert.equal(await x2.store.acquireDaemonLock(me("i2", 200), alive), null, "released: the next process runs");
+    assert.equal(
+      await x1.store.acquireDaemonLock(me("i4", 400), dead),
+      null,
+      "a killed holder on this host (a restarted container) frees the id",
+    );
 
     // A holder that stops heartbeating goes stale after the TTL by the database's clock.
     const z1 = await replica("replica-z", 1000);
     const z2 = await replica("replica-z", 1000);
-    assert.equal(await z1.store.acquireDaemonLock(me("z1", 1), dead), null);
-    assert.ok(await z2.store.acquireDaemonLock(me("z2", 2), dead), "fresh: refused");
+    assert.equal(await z1.store.acquireDaemonLock(me("z1", 1), alive), null);
+    assert.ok(await z2.store.acquireDaemonLock(me("z2", 2, "other"), dead), "fresh: refused");
     await until(
       "the silent holder goes stale",
-      async () => (await z2.store.acquireDaemonLock(me("z2", 2), dead)) === null,
+      async () => (await z2.store.acquireDaemonLock(me("z2", 2, "other"), dead)) === null,
     );
     for (const r of [x1, x2, y, z1, z2]) await r.close();
   });

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, test } from "node:test";
+import pg from "pg";
 import { cellKey } from "../../src/state/migrate-command.ts";
+import { LeaseKeeper } from "../../src/state/postgres/leases.ts";
+import { openPostgresState, PostgresStateStore } from "../../src/state/postgres/store.ts";
 import { openStateStore, stateDbPath } from "../../src/state/sqlite.ts";
+import type { StateStore } from "../../src/state/types.ts";
 import { readSqlite, TRANSFER_TABLES, type TableRows } from "../../src/state/transfer.ts";
 import { runCli, tempDir } from "../helpers/cli.ts";
 import { startPostgres, type PostgresCluster } from "../helpers/postgres.ts";
@@ -92,6 +96,14 @@ test("state migrate: SQLite to PostgreSQL and back gives equal tables, and the c
   await populate(src);
   const before = tables(src);
   for (const t of TRANSFER_TABLES) assert.ok(before[t].length > 0, `sample state has rows in ${t}`);
+  // Every table of the SQLite state is copied, but the instance-local daemon lock.
+  const raw = new DatabaseSync(stateDbPath(src, "state"));
+  const all = raw
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => String(r["name"]));
+  raw.close();
+  assert.deepEqual(all, [...TRANSFER_TABLES, "daemon_lock"].sort());
 
   const url = cluster.createDatabase("migrate_rt");
   const up = await runCli(["state", "migrate", "--from", "sqlite:state", "--to", url, "--json"], { cwd: src });
@@ -149,4 +161,58 @@ test("state migrate refuses a non-empty destination, bad locations, and never pr
   assert.notEqual(refused.code, 0);
   assert.doesNotMatch(refused.stderr + refused.stdout, /s3cretpassw0rd/);
   assert.doesNotMatch(refused.stderr, /\n\s+at /, "no stack trace");
+});
+
+/** Everything the store interfaces show of a state (what a daemon on either engine would read). */
+async function view(store: StateStore): Promise<unknown> {
+  const projects = ["plasmite", "other", "*"];
+  return {
+    releases: await Promise.all(projects.map((p) => store.release(p, "v0.8.0"))),
+    reports: await store.latestReports(),
+    channels: await Promise.all(projects.map((p) => store.channelStates(p))),
+    history: await store.channelHistory("plasmite", "v0.8.0"),
+    incidents: await Promise.all(projects.map((p) => store.incidents(p))),
+    open: await store.openIncidents(),
+    outbox: await store.outboxRows(),
+    depth: await store.outboxDepth(),
+    messages: await store.messageCount(),
+    silences: await store.silences(),
+    projects: await store.projects(),
+    cycles: await Promise.all(projects.map((p) => store.cycles(p, 100))),
+    memory: await store.sinkMemory("ergo").get("epic:plasmite@v0.8.0"),
+    validator: (await store.validatorCache.get("GET https://api.example/x"))?.body.toString("hex"),
+    attestation: await store.attestations.get("github:sandover/plasmite:" + "ab".repeat(32)),
+  };
+}
+
+test("state migrate: the PostgreSQL copy reads the same through the store, and a replica owning the project delivers its pending rows", async () => {
+  const src = tempDir();
+  await populate(src);
+  const url = cluster.createDatabase("migrate_view");
+  const up = await runCli(["state", "migrate", "--from", "sqlite:state", "--to", url], { cwd: src });
+  assert.equal(up.code, 0, up.stderr);
+
+  const sqlite = openStateStore(stateDbPath(src, "state"));
+  const postgres = await openPostgresState(new pg.Pool({ connectionString: url, max: 2 }), { fencing: "unfenced" });
+  try {
+    assert.deepEqual(await view(postgres), await view(sqlite));
+  } finally {
+    await sqlite.close();
+    await postgres.close();
+  }
+
+  // Rows copied from SQLite carry no lease project; the copy gives them their incident's, so the owner claims them.
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const keeper = new LeaseKeeper(pool, { replicaId: "monitor-0", host: "h", pid: 1, ttlMs: 60_000 });
+    await keeper.tick(["plasmite", "other"]);
+    const replica = new PostgresStateStore(pool, { fencing: keeper, ownsPool: false });
+    const head = await replica.nextOutbox("slack");
+    assert.ok(head, "the migrated pending slack row is claimable by the project's owner");
+    assert.equal(head.message.incident.project, "plasmite");
+    await replica.markSent(head.id, "2026-03-01T12:10:00.000Z");
+    assert.equal((await replica.outboxDepth()).slack, 3);
+  } finally {
+    await pool.end();
+  }
 });

@@ -5,8 +5,8 @@ import { int, type PgDb } from "./db.ts";
  * The daemon lock on a shared state: many daemons run on one PostgreSQL state (that is the point), each as a
  * replica with its own id, owning projects by lease (leases.ts). What stays exclusive is the replica id: one
  * process at a time may run as a given replica, judged by its heartbeat against the database's clock (a
- * heartbeat older than the lease TTL is stale). `me.now` and `me.staleMs` (a replica's clock) are not used;
- * `isAlive` is not either (another replica's pid is on another host, as far as the cluster knows).
+ * heartbeat older than the lease TTL is stale), or held by a dead process on this host (a restarted container).
+ * `me.now` and `me.staleMs` (a replica's clock) are not used: the database's clock judges staleness.
  */
 export class PgLock implements LockStore {
   readonly #db: PgDb;
@@ -15,13 +15,10 @@ export class PgLock implements LockStore {
     this.#db = db;
   }
 
-  async acquireDaemonLock(me: {
-    instance: string;
-    pid: number;
-    host: string;
-    now: Date;
-    staleMs: number;
-  }): Promise<DaemonLockHolder | null> {
+  async acquireDaemonLock(
+    me: { instance: string; pid: number; host: string; now: Date; staleMs: number },
+    isAlive: (pid: number) => boolean,
+  ): Promise<DaemonLockHolder | null> {
     const ttl = `${Math.max(1, Math.round(this.#db.ttlMs))} milliseconds`;
     return this.#db.tx(async (q) => {
       await q.query("INSERT INTO replicas (id, host, pid) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", [
@@ -41,7 +38,9 @@ export class PgLock implements LockStore {
         ttl,
       ]);
       const r = rows[0];
-      if (r && r.instance !== null && r.instance !== me.instance && r.fresh) {
+      // Another host's process cannot be probed: trust its heartbeat. On this host, a dead pid frees the id.
+      const alive = r !== undefined && (r.host !== me.host || isAlive(int(r.pid)));
+      if (r && r.instance !== null && r.instance !== me.instance && r.fresh && alive) {
         return {
           pid: int(r.pid),
           host: r.host,

@@ -212,8 +212,11 @@ export class PostgresStateStore implements ClusterStateStore {
   }
 
   // the replica id's lock (one process per replica id)
-  acquireDaemonLock(me: Parameters<StateStore["acquireDaemonLock"]>[0]): Promise<DaemonLockHolder | null> {
-    return this.#lock.acquireDaemonLock(me);
+  acquireDaemonLock(
+    me: Parameters<StateStore["acquireDaemonLock"]>[0],
+    isAlive: (pid: number) => boolean,
+  ): Promise<DaemonLockHolder | null> {
+    return this.#lock.acquireDaemonLock(me, isAlive);
   }
   heartbeat(instance: string): Promise<void> {
     return this.#lock.heartbeat(instance);
