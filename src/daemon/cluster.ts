@@ -4,7 +4,7 @@ import { AppError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { rendezvousOwner, type LeaseTick } from "../state/postgres/leases.ts";
 import type { LockStore } from "../state/types.ts";
-import type { Ownership, OwnershipHooks } from "./lock.ts";
+import { pidAlive, type Ownership, type OwnershipHooks } from "./lock.ts";
 
 /**
  * Cluster membership of one `monitor watch` replica on a PostgreSQL state: the replica id's lock (one process per
@@ -100,7 +100,7 @@ export class ClusterMembership implements Ownership {
     for (;;) {
       const holder = await this.#o.lock.acquireDaemonLock(
         { instance: this.#instance, pid: process.pid, host: hostname(), now: now(), staleMs: this.#o.ttlMs },
-        () => true,
+        pidAlive,
       );
       if (!holder) break;
       if (performance.now() > deadline) {

@@ -107,7 +107,8 @@ export class SingleDaemonLock implements Ownership {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a pid on this host still runs (EPERM: it does, as another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
