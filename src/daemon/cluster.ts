@@ -213,7 +213,10 @@ export class ClusterMembership implements Ownership {
       this.#certainUntil = 0;
       this.#log.error({ err: this.#lastError, failures: this.#failures }, "lease renewal failed");
       // The keeper holds nothing until a round succeeds again: everything we had is lost for now.
-      if (before.size > 0) this.#hooks?.lost([...before]);
+      if (before.size > 0) {
+        this.#log.warn({ projects: [...before], code: "E_LEASE_LOST" }, "leases lost");
+        this.#hooks?.lost([...before]);
+      }
       return;
     }
     this.#certainUntil = started + CERTAIN_FRACTION * this.#o.ttlMs;

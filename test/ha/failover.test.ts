@@ -108,6 +108,7 @@ test(
       expected: s.projects.length,
       delivered,
       duplicates,
+      most_for_one_incident: Math.max(...opens.values()),
       lost,
       worst_takeover_ms: Math.max(...figures.map((f) => f.takeoverMs)),
       worst_takeover_db_ms: Math.max(...figures.map((f) => f.dbMs)),
@@ -120,7 +121,7 @@ test(
       duplicates <= figures.length,
       `at most one duplicate per kill (${duplicates} for ${figures.length} kills)`,
     );
-    for (const [project, n] of opens) assert.ok(n <= 2, `${project} alerted ${n} times`);
+    for (const [project, n] of opens) assert.ok(n <= 1 + figures.length, `${project} alerted ${n} times`);
     assert.equal(result.open_incidents, 30, "every drift is an open incident in the shared state");
     assert.equal(result.outbox_pending, 0, "outbox drained");
   },

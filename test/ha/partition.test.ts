@@ -47,8 +47,8 @@ test(
       8 * TTL_MS,
     );
     s.slack.holdMs = 0;
-    const takeovers = await s.takeovers("pb", frozenAt - 1_000, TTL_MS);
-    assert.deepEqual(new Set(takeovers.map((t) => t.project)), lostSet, "lease_events: pa took each of pb's projects");
+    const taken = new Set((await s.takeovers("pb", frozenAt, TTL_MS)).map((t) => t.project));
+    for (const p of lostSet) assert.ok(taken.has(p), `lease_events: pa took ${p} from the frozen pb`);
     for (const r of before) {
       const { rows } = await s.db.query<{ generation: string }>("SELECT generation FROM leases WHERE project = $1", [
         r.project,
