@@ -125,15 +125,19 @@ export class ClusterMembership implements Ownership {
     this.#hooks?.acquired([...this.#o.keeper.owned().keys()]);
   }
 
+  /**
+   * Shutdown begins: lease changes stop reaching the daemon, but the rounds go on until release(), so the leases
+   * stay certain while in-flight cycles finish and the outbox flushes (--drain-timeout).
+   */
   stop(): void {
-    this.#stopped = true;
     this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
   }
 
   async release(): Promise<void> {
     this.stop();
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     await this.#round;
     if (!this.#locked) return;
     this.#certainUntil = 0;

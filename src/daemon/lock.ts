@@ -14,7 +14,7 @@ export interface Ownership {
   acquire(): Promise<void>;
   /** Starts the upkeep (heartbeats, lease renewal) once the daemon runs. */
   start(): void;
-  /** Stops the upkeep timers (shutdown begins). */
+  /** Shutdown begins: the single lock stops its heartbeat; a cluster replica keeps renewing until release(). */
   stop(): void;
   /** Gives back what acquire() took (end of shutdown). */
   release(): Promise<void>;
