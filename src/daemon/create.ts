@@ -69,9 +69,16 @@ export async function openDaemon(loaded: LoadedConfig, options: CreateDaemonOpti
 async function boundIdleTransactions(pool: ClusterState["pool"], ttlMs: number): Promise<void> {
   const ms = Math.max(500, Math.floor(ttlMs / 2));
   (pool.options as { idle_in_transaction_session_timeout?: number }).idle_in_transaction_session_timeout = ms;
+  // A session the server ends while a client is checked out (this timeout, a database restart) is an 'error'
+  // event on that client: the query in flight rejects with it, and the process must not crash on the event.
+  const ignore = () => undefined;
+  pool.on("connect", (c) => c.on("error", ignore));
   const clients = await Promise.all(Array.from({ length: Math.max(1, pool.totalCount) }, () => pool.connect()));
   try {
-    for (const c of clients) await c.query(`SET idle_in_transaction_session_timeout = ${ms}`);
+    for (const c of clients) {
+      if (c.listenerCount("error") === 0) c.on("error", ignore);
+      await c.query(`SET idle_in_transaction_session_timeout = ${ms}`);
+    }
   } finally {
     for (const c of clients) c.release();
   }
