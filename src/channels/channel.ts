@@ -4,7 +4,8 @@ import type { Finding } from "../drift/types.ts";
 import type { PlanBase, Probe, ProbeContext, ProbeEndpoints } from "../probes/types.ts";
 import type { NpmrcView } from "../config/npmrc.ts";
 import { AppError } from "../errors.ts";
-import type { Candidate, RegistryAnswer } from "../discover/judge.ts";
+import type { AssetInference } from "../discover/assets.ts";
+import type { Candidate, KeptChannel, RegistryAnswer } from "../discover/judge.ts";
 import type { ServiceName } from "../sim/services.ts";
 import type { ChannelProvenance } from "../provenance/gather.ts";
 
@@ -169,6 +170,62 @@ export interface ChannelDiscovery {
   /** Candidates the channel finds by itself, besides the repository's manifests (Homebrew: the tap's formula). */
   find?(input: DiscoverInput, ctx: ProbeContext): Promise<Candidate[]>;
   lookup(name: string, release: PlanBase, ctx: ProbeContext): Promise<RegistryAnswer>;
+  /**
+   * What the config block needs beyond the kept candidate, read after judging (Homebrew: the formula's platforms
+   * and urls); handed to `ChannelInit.block` as `details`. Asked for every kept candidate, also one the registry
+   * could not verify (`kept.could_not_verify`): the channel decides what it can still tell.
+   */
+  details?(kept: KeptChannel, release: InitRelease, ctx: ProbeContext): Promise<unknown>;
+}
+
+/** One repository file a channel reads its candidate names from (`Cargo.toml`); the file is parsed for it. */
+export interface ManifestReader {
+  /** The file's base name. */
+  readonly file: string;
+  readonly format: "toml" | "json";
+  /** Package names the document publishes on this channel, and further manifests to read (repo-root paths). */
+  read(doc: Readonly<Record<string, unknown>>, path: string): { names: string[]; more?: string[] };
+}
+
+/** The release `monitor init` writes a config for. */
+export interface InitRelease {
+  repo: string;
+  tag: string;
+  version: string;
+  /** The text before the version in the tag (`v`). */
+  tag_prefix: string;
+  assets: AssetInference;
+  /** The repository's targets manifest (`release/targets.json`) when it has one: platforms then default to it. */
+  targets_manifest: string | null;
+}
+
+/** What a channel's config block is written from. */
+export interface InitBlockInput {
+  release: InitRelease;
+  /** The channel's kept candidate; undefined when judging kept none. */
+  kept: KeptChannel | undefined;
+  /** What `ChannelDiscovery.details` returned for it (undefined: not asked, or nothing read). */
+  details: unknown;
+}
+
+export interface InitBlock {
+  /** The `channels.<id>` block; null: none is written (the notes say why). */
+  block: Record<string, unknown> | null;
+  /** Comments on the block (or, without one, in the trailer). */
+  notes: string[];
+  /** The block spells platforms through the project's `platform_names` (init then writes them). */
+  usesPlatformNames?: boolean;
+}
+
+/**
+ * `monitor init`'s pure pieces of a channel (src/channels/<id>/init.ts), loaded with the registry: keep them free
+ * of I/O and heavy modules (the repository files are parsed by src/discover).
+ */
+export interface ChannelInit {
+  readonly manifests?: readonly ManifestReader[];
+  /** Names the project may go by, from this channel's candidate names (npm: the scope dropped); none: not used. */
+  projectNames?(names: readonly string[]): string[];
+  block(input: InitBlockInput): InitBlock;
 }
 
 // ------------------------------------------------------------------ the channel
@@ -216,6 +273,8 @@ export interface Channel<
   readonly provenance?: ChannelProvenance;
   /** `monitor init`'s discovery for this channel, loaded on first use; none: init never configures it by itself. */
   readonly discover?: () => Promise<ChannelDiscovery>;
+  /** `monitor init`'s manifest readers and config block for this channel; none: init writes no block for it. */
+  readonly init?: ChannelInit;
   /** The simulated services (src/sim/services/*) that stand in for this channel in the demo and the tests. */
   readonly sim: { readonly services: readonly ServiceName[] };
 }

@@ -1,5 +1,4 @@
-import type { ChannelId } from "../channels.ts";
-import { DEFAULT_GRACE } from "../plan/build-plan.ts";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 
 /**
  * Candidate judgement for `monitor init` (docs/discovery.md). Pure: candidates and what each registry answered
@@ -7,7 +6,8 @@ import { DEFAULT_GRACE } from "../plan/build-plan.ts";
  * its candidate (never silently dropped); only a definite "does not hold this version" rejects one.
  */
 
-export type RegistryChannel = Exclude<ChannelId, "github">;
+/** A channel id whose `monitor init` discovery found a candidate (any channel with a `discover` piece). */
+export type RegistryChannel = string;
 
 export interface Candidate {
   channel: RegistryChannel;
@@ -31,7 +31,7 @@ export interface Judgement {
   kept: KeptChannel[];
   rejected: (Candidate & { reason: string })[];
   /** Per kept channel, a duration string for the config's grace block. `derived` says where it came from. */
-  grace: Partial<Record<RegistryChannel, { value: string; derived: boolean }>>;
+  grace: Record<RegistryChannel, { value: string; derived: boolean }>;
 }
 
 /** The key `answers` is indexed by: `crates:plasmite`. */
@@ -53,6 +53,7 @@ export function judgeCandidates(
   candidates: readonly Candidate[],
   answers: ReadonlyMap<string, RegistryAnswer>,
   release: { version: string; published_at: string | null },
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
 ): Judgement {
   const out: Judgement = { kept: [], rejected: [], grace: {} };
   const keptChannels = new Set<RegistryChannel>();
@@ -67,19 +68,19 @@ export function judgeCandidates(
     } else {
       keptChannels.add(c.channel);
       out.kept.push({ ...c, could_not_verify: a.status === "unknown" ? a.reason : null });
-      out.grace[c.channel] = graceFor(c.channel, a, release.published_at);
+      out.grace[c.channel] = graceFor(registry.get(c.channel)?.defaultGrace ?? "0", a, release.published_at);
     }
   }
   return out;
 }
 
 function graceFor(
-  channel: RegistryChannel,
+  defaultGrace: string,
   a: RegistryAnswer,
   releasedAt: string | null,
 ): { value: string; derived: boolean } {
   const start = releasedAt ? Date.parse(releasedAt) : NaN;
   const seen = a.status === "holds" && a.published_at ? Date.parse(a.published_at) : NaN;
   if (Number.isFinite(start) && Number.isFinite(seen)) return { value: graceFromLag(seen - start), derived: true };
-  return { value: DEFAULT_GRACE[channel], derived: false };
+  return { value: defaultGrace, derived: false };
 }

@@ -1,92 +1,71 @@
 import { parse as parseToml } from "smol-toml";
+import type { ManifestReader } from "../channels/channel.ts";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import type { Candidate } from "./judge.ts";
 
 /**
- * Readers for the repository files `monitor init` looks at (docs/discovery.md). Pure: text in, names out.
- * A file that does not parse yields a `problem` naming it; it never throws.
+ * Readers for the repository files `monitor init` looks at (docs/discovery.md). Pure: text in, names out. Which
+ * files name which channel's packages is each channel's own piece (`init.manifests`, src/channels/<id>/init.ts);
+ * this module picks, parses and collects. A file that does not parse yields a `problem` naming it; it never throws.
  */
 
 export interface RepoPackages {
-  crates: string[];
-  npm: string[];
-  pypi: string[];
-  /** Workspace members named by a Cargo.toml, to read next (paths relative to the repo root). */
-  cargo_members: string[];
+  /** Per channel id, the package names its manifests publish, deduplicated, in reading order. */
+  names: Record<string, string[]>;
+  /** Further manifests the files name (Cargo workspace members), to read next (paths relative to the repo root). */
+  more_manifests: string[];
   /** The same names as registry candidates, each with the file it came from, in reading order. */
   candidates: Candidate[];
   problems: string[];
 }
 
 export const MAX_REPO_FILES = 20;
-const NAMES = new Set(["Cargo.toml", "package.json", "pyproject.toml"]);
 const BINDING_DIRS = /^(bindings|packages|crates|python|node|npm|js|py)\//;
 
+/** The channels' manifest readers, by file base name. */
+function readersOf(registry: ChannelRegistry): Map<string, { channel: string; reader: ManifestReader }[]> {
+  const out = new Map<string, { channel: string; reader: ManifestReader }[]>();
+  for (const c of registry.channels) {
+    for (const reader of c.init?.manifests ?? []) {
+      out.set(reader.file, [...(out.get(reader.file) ?? []), { channel: c.id, reader }]);
+    }
+  }
+  return out;
+}
+
 /** Which files of a git tree listing to read: root manifests, bindings dirs two levels down, targets.json. */
-export function pickRepoFiles(paths: readonly string[], limit = MAX_REPO_FILES): string[] {
+export function pickRepoFiles(
+  paths: readonly string[],
+  limit = MAX_REPO_FILES,
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
+): string[] {
+  const names = readersOf(registry);
   const picked = paths.filter((p) => {
     if (p === "release/targets.json") return true;
     const parts = p.split("/");
     const base = parts[parts.length - 1]!;
-    if (!NAMES.has(base) || parts.includes("node_modules")) return false;
+    if (!names.has(base) || parts.includes("node_modules")) return false;
     return parts.length === 1 || (parts.length <= 3 && BINDING_DIRS.test(p));
   });
   picked.sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b));
   return picked.slice(0, limit);
 }
 
-function tomlOf(text: string, path: string, problems: string[]): Record<string, unknown> | null {
-  try {
-    return parseToml(text);
-  } catch (err) {
-    problems.push(`${path}: not valid TOML (${(err as Error).message.split("\n")[0]})`);
-    return null;
-  }
-}
-
 const obj = (v: unknown): Record<string, unknown> | null =>
   v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
-/** A crate name unless `publish = false` (or an empty registry list); workspace members for the caller. */
-export function readCargoToml(
-  text: string,
-  path = "Cargo.toml",
-): Pick<RepoPackages, "crates" | "cargo_members" | "problems"> {
-  const problems: string[] = [];
-  const doc = tomlOf(text, path, problems);
-  const pkg = obj(doc?.["package"]);
-  const publish = pkg?.["publish"];
-  const published = publish !== false && !(Array.isArray(publish) && publish.length === 0);
-  const name = typeof pkg?.["name"] === "string" && published ? [pkg["name"]] : [];
-  const members = obj(doc?.["workspace"])?.["members"];
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
-  const cargo_members = Array.isArray(members)
-    ? members.filter((m): m is string => typeof m === "string" && !m.includes("*")).map((m) => `${dir}${m}/Cargo.toml`)
-    : [];
-  return { crates: name, cargo_members, problems };
-}
-
-/** The package name unless `"private": true`. Scoped names are kept as written. */
-export function readPackageJson(text: string, path = "package.json"): Pick<RepoPackages, "npm" | "problems"> {
-  let doc: Record<string, unknown> | null;
+/** The file parsed as its readers declare it; null (and a problem naming it) when it does not parse. */
+function parseManifest(text: string, path: string, format: ManifestReader["format"], problems: string[]) {
   try {
-    doc = obj(JSON.parse(text));
-  } catch {
-    return { npm: [], problems: [`${path}: not valid JSON`] };
+    return obj(format === "toml" ? parseToml(text) : JSON.parse(text)) ?? {};
+  } catch (err) {
+    problems.push(
+      format === "toml"
+        ? `${path}: not valid TOML (${(err as Error).message.split("\n")[0]})`
+        : `${path}: not valid JSON`,
+    );
+    return null;
   }
-  const name = doc?.["name"];
-  if (doc?.["private"] === true || typeof name !== "string") return { npm: [], problems: [] };
-  return { npm: [name], problems: [] };
-}
-
-/** PEP 503 normalisation: runs of `-`, `_`, `.` become `-`, lower case. */
-export function normalizePypiName(name: string): string {
-  return name.replace(/[-_.]+/g, "-").toLowerCase();
-}
-
-export function readPyproject(text: string, path = "pyproject.toml"): Pick<RepoPackages, "pypi" | "problems"> {
-  const problems: string[] = [];
-  const name = obj(tomlOf(text, path, problems)?.["project"])?.["name"];
-  return { pypi: typeof name === "string" ? [normalizePypiName(name)] : [], problems };
 }
 
 export interface TargetsManifestSummary {
@@ -118,41 +97,27 @@ export function readTargetsJson(text: string, path = "release/targets.json"): Ta
   return { official, problems: [] };
 }
 
-/** Reads every picked file (path -> text) into one set of package names, deduplicated. */
-export function readRepoFiles(files: ReadonlyMap<string, string>): RepoPackages {
-  const out: RepoPackages = { crates: [], npm: [], pypi: [], cargo_members: [], candidates: [], problems: [] };
-  const add = (channel: Candidate["channel"], names: string[], source: string) => {
-    for (const name of names) {
-      if (!out.candidates.some((c) => c.channel === channel && c.name === name))
-        out.candidates.push({ channel, name, source });
-    }
-  };
+/** Reads every picked file (path -> text) into one set of package names per channel, deduplicated. */
+export function readRepoFiles(
+  files: ReadonlyMap<string, string>,
+  registry: ChannelRegistry = DEFAULT_REGISTRY,
+): RepoPackages {
+  const readers = readersOf(registry);
+  const out: RepoPackages = { names: {}, more_manifests: [], candidates: [], problems: [] };
   for (const [path, text] of files) {
-    const base = path.slice(path.lastIndexOf("/") + 1);
-    if (base === "Cargo.toml") {
-      const r = readCargoToml(text, path);
-      out.crates.push(...r.crates);
-      add("crates", r.crates, path);
-      out.cargo_members.push(...r.cargo_members.filter((m) => !files.has(m)));
-      out.problems.push(...r.problems);
-    } else if (base === "package.json") {
-      const r = readPackageJson(text, path);
-      out.npm.push(...r.npm);
-      add("npm", r.npm, path);
-      out.problems.push(...r.problems);
-    } else if (base === "pyproject.toml") {
-      const r = readPyproject(text, path);
-      out.pypi.push(...r.pypi);
-      add("pypi", r.pypi, path);
-      out.problems.push(...r.problems);
+    const mine = readers.get(path.slice(path.lastIndexOf("/") + 1)) ?? [];
+    const doc = mine[0] ? parseManifest(text, path, mine[0].reader.format, out.problems) : null;
+    if (!doc) continue;
+    for (const { channel, reader } of mine) {
+      const r = reader.read(doc, path);
+      const names = (out.names[channel] ??= []);
+      for (const name of r.names) {
+        if (!names.includes(name)) names.push(name);
+        if (!out.candidates.some((c) => c.channel === channel && c.name === name))
+          out.candidates.push({ channel, name, source: path });
+      }
+      out.more_manifests.push(...(r.more ?? []).filter((m) => !files.has(m)));
     }
   }
-  const uniq = (xs: string[]) => [...new Set(xs)];
-  return {
-    ...out,
-    crates: uniq(out.crates),
-    npm: uniq(out.npm),
-    pypi: uniq(out.pypi),
-    cargo_members: uniq(out.cargo_members).slice(0, MAX_REPO_FILES),
-  };
+  return { ...out, more_manifests: [...new Set(out.more_manifests)].slice(0, MAX_REPO_FILES) };
 }

@@ -12,11 +12,9 @@ import { githubGet } from "../http/github.ts";
 import type { PlanBase, ProbeContext } from "../probes/types.ts";
 import { quote } from "../quote.ts";
 import { inferAssets } from "./assets.ts";
-import { tapPlatforms } from "./homebrew.ts";
-import { parseFormula } from "../channels/homebrew/parse-formula.ts";
 import { candidateKey, judgeCandidates, type Candidate, type RegistryAnswer } from "./judge.ts";
 import { pickRepoFiles, readRepoFiles, readTargetsJson } from "./repo-files.ts";
-import type { DiscoveredHomebrew, DiscoveryResult } from "./write-config.ts";
+import type { DiscoveryResult } from "./write-config.ts";
 
 const MAX_FILE_BYTES = 256 * 1024;
 
@@ -96,17 +94,17 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
   const read = async (path: string) =>
     readRepoFile(gh, { owner, repo, path, ref: tag, signal: ctx.signal, maxBytes: MAX_FILE_BYTES });
   const files = new Map<string, string>();
-  for (const path of pickRepoFiles(paths)) {
+  for (const path of pickRepoFiles(paths, undefined, registry)) {
     const text = await read(path);
     if (text !== null) files.set(path, text);
   }
-  let packages = readRepoFiles(files);
-  if (packages.cargo_members.length) {
-    for (const path of packages.cargo_members.filter((p) => paths.includes(p))) {
+  let packages = readRepoFiles(files, registry);
+  if (packages.more_manifests.length) {
+    for (const path of packages.more_manifests.filter((p) => paths.includes(p))) {
       const text = await read(path);
       if (text !== null) files.set(path, text);
     }
-    packages = readRepoFiles(files);
+    packages = readRepoFiles(files, registry);
   }
   problems.push(...packages.problems);
   const targets = files.get("release/targets.json");
@@ -116,7 +114,9 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     (await registry.get(id)?.discover?.()) ?? null;
   const candidates: Candidate[] = [...packages.candidates];
   const unknown: string[] = [];
-  const names = [...new Set([repo, ...packages.crates, ...packages.npm.map((n) => n.replace(/^@[^/]+\//, ""))])];
+  const names = [
+    ...new Set([repo, ...registry.channels.flatMap((c) => c.init?.projectNames?.(packages.names[c.id] ?? []) ?? [])]),
+  ];
   for (const channel of registry.channels) {
     const d = await discovery(channel.id);
     if (!d?.find) continue;
@@ -135,34 +135,20 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
     say(`${c.channel}: ${c.name}`);
     answers.set(candidateKey(c), await d.lookup(c.name, base, ctx));
   }
-  const judgement = judgeCandidates(candidates, answers, { version, published_at: release.published_at });
+  const judgement = judgeCandidates(candidates, answers, { version, published_at: release.published_at }, registry);
   for (const k of judgement.kept) if (k.could_not_verify) unknown.push(`${k.channel} ${k.name}: ${k.could_not_verify}`);
 
-  let homebrew: DiscoveredHomebrew | null = null;
-  const brew = judgement.kept.find((k) => k.channel === "homebrew");
-  if (brew && !brew.could_not_verify) {
-    const { readTapFile, splitTapName } = await import("../channels/homebrew/discover.ts");
-    const text = await readTapFile(brew.name, ctx);
-    if (text !== null) {
-      const p = tapPlatforms(text);
-      const { owner: tapOwner, repo: tapRepo, path } = splitTapName(brew.name);
-      const sample = p.platforms[0] ?? null;
-      // A formula behind the release: its urls name its own version; the config's url is over the release's.
-      const formulaVersion = parseFormula(text).version;
-      const rebase = (url: string) =>
-        formulaVersion && formulaVersion !== version
-          ? url.split(`${tagPrefix}${formulaVersion}`).join(tag).split(formulaVersion).join(version)
-          : url;
-      homebrew = {
-        tap: `${tapOwner}/${tapRepo}`,
-        formula: path,
-        kind: p.kind,
-        platforms: p.platforms,
-        platform_names: p.platform_names,
-        sample_url: sample && p.urls[sample] ? rebase(p.urls[sample]) : null,
-        sample_platform: sample,
-      };
-    }
+  const assets = inferAssets(
+    release.assets.map((a) => a.name),
+    tag,
+    version,
+  );
+  const targets_manifest = targetsManifest ? "release/targets.json" : null;
+  const initRelease = { repo: slug, tag, version, tag_prefix: tagPrefix, assets, targets_manifest };
+  const details: Record<string, unknown> = {};
+  for (const k of judgement.kept) {
+    const d = await discovery(k.channel);
+    if (d?.details) details[k.channel] = await d.details(k, initRelease, ctx);
   }
 
   return {
@@ -172,14 +158,10 @@ export async function discoverProject(slug: string, ctx: ProbeContext, o: Discov
       tag,
       version,
       tag_prefix: tagPrefix,
-      assets: inferAssets(
-        release.assets.map((a) => a.name),
-        tag,
-        version,
-      ),
-      targets_manifest: targetsManifest ? "release/targets.json" : null,
+      assets,
+      targets_manifest,
       judgement,
-      homebrew,
+      details,
       settings: o.settings,
     },
     unknown,

@@ -1,24 +1,15 @@
 import { Document, isMap, isScalar, visit, type Node, type YAMLMap } from "yaml";
+import { DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { ConfigError } from "../errors.ts";
-import { escapeVersion, type AssetInference } from "./assets.ts";
-import type { Judgement, KeptChannel, RegistryChannel } from "./judge.ts";
+import type { AssetInference } from "./assets.ts";
+import type { Judgement } from "./judge.ts";
 
 /**
  * Writes a discovery result as a complete, commented YAML config with one project, in the shape of the current
- * config schema (src/config/schema.ts). What that schema cannot express yet (non-canonical platform names, `.sha256`
+ * config schema (src/config/schema.ts); each channel writes its own block (`init.block`, src/channels/<id>/init.ts),
+ * in registry order. What that schema cannot express yet (non-canonical platform names, `.sha256`
  * sidecars, a release without assets) is written as a comment saying so, never as a key the loader would refuse.
  */
-
-export interface DiscoveredHomebrew {
-  tap: string;
-  formula: string;
-  kind: "formula" | "cask";
-  platforms: string[];
-  platform_names: Record<string, string>;
-  /** One artifact url of the formula (any platform), as `#{version}`-resolved text. */
-  sample_url: string | null;
-  sample_platform: string | null;
-}
 
 export interface DiscoveryResult {
   name: string;
@@ -29,7 +20,8 @@ export interface DiscoveryResult {
   assets: AssetInference;
   targets_manifest: string | null;
   judgement: Judgement;
-  homebrew: DiscoveredHomebrew | null;
+  /** Per channel id, what its discovery read about the kept candidate (`ChannelDiscovery.details`). */
+  details: Readonly<Record<string, unknown>>;
   /** The `settings:` block of `--settings F` as written (before `${VAR}` interpolation), or null. */
   settings: Record<string, unknown> | null;
 }
@@ -51,99 +43,35 @@ export function checkSettingsSecrets(value: unknown, path = "settings"): string[
   return [];
 }
 
-function versioned(name: string, r: DiscoveryResult): string {
-  return escapeVersion(name, r.tag, r.version);
-}
-
-/** Asset templates the current schema renders: `{platform}` only where it is the canonical id for one set. */
-function githubAssets(a: AssetInference): { assets: string[]; platforms: string[] | null } {
-  const withPlatform = a.templates.filter((t) => t.platforms.length);
-  const sets = new Set(withPlatform.map((t) => t.platforms.join(",")));
-  // One platform set: `{platform}` over the ids, spelled by the project's `platform_names` where they differ.
-  if (sets.size <= 1) {
-    return {
-      assets: a.templates.map((t) => t.template.replace("{target}", "{platform}")),
-      platforms: withPlatform.length ? withPlatform[0]!.platforms : null,
-    };
-  }
-  const assets = a.templates.flatMap((t) =>
-    t.platforms.length
-      ? t.platforms.map((p) => t.template.replace(/\{platform\}|\{target\}/, a.platform_names[p] ?? p))
-      : [t.template],
-  );
-  return { assets, platforms: null };
-}
-
-function homebrewUrl(h: DiscoveredHomebrew, r: DiscoveryResult): string | null {
-  if (!h.sample_url || !h.sample_platform) return null;
-  // The formula must spell platforms as the assets do (the project has one `platform_names`).
-  const names = r.assets.platform_names;
-  if (Object.entries(h.platform_names).some(([id, n]) => names[id] !== n)) return null;
-  const spelled = names[h.sample_platform] ?? h.sample_platform;
-  const i = h.sample_url.lastIndexOf(spelled);
-  if (i < 0) return null;
-  const url = `${h.sample_url.slice(0, i)}{platform}${h.sample_url.slice(i + spelled.length)}`;
-  return versioned(url.replace(`https://github.com/${r.repo}/`, "https://github.com/{repo}/"), r);
-}
-
-function keptOf(j: Judgement, channel: RegistryChannel): KeptChannel | undefined {
-  return j.kept.find((k) => k.channel === channel);
-}
-
 function comment(node: Node | null | undefined, text: string): void {
   if (node) node.commentBefore = node.commentBefore ? `${node.commentBefore}\n${text}` : text;
 }
 
-export function writeConfig(r: DiscoveryResult): string {
+export function writeConfig(r: DiscoveryResult, registry: ChannelRegistry = DEFAULT_REGISTRY): string {
   const secretIssues = checkSettingsSecrets(r.settings ?? {});
   if (secretIssues.length) throw new ConfigError(secretIssues, "--settings");
 
   const channels: Record<string, unknown> = {};
   const notes: Partial<Record<string, string[]>> = {};
-  const note = (ch: string, text: string) => (notes[ch] ??= []).push(text);
-
-  if (r.assets.templates.length === 0) {
-    note(
-      "github",
-      `github: release ${r.tag} has no assets; the github channel needs \`assets: []\`, not in this schema yet`,
-    );
-  } else {
-    const { assets, platforms } = githubAssets(r.assets);
-    const checksums = r.assets.checksums && "file" in r.assets.checksums ? versioned(r.assets.checksums.file, r) : null;
-    channels["github"] = { ...(platforms ? { platforms } : {}), assets, checksums };
-    if (!platforms && Object.keys(r.assets.platform_names).length) {
-      note(
-        "github",
-        `platform names in the assets: ${JSON.stringify(r.assets.platform_names)} (written out per platform)`,
-      );
-    }
-    if (r.assets.checksums && "sidecar" in r.assets.checksums) {
-      note("github", "checksums are per-asset .sha256 sidecars, which this schema cannot check yet");
-    }
-    if (r.assets.unmatched.length) note("github", `assets matching no template: ${r.assets.unmatched.join(", ")}`);
-  }
-  const crates = keptOf(r.judgement, "crates");
-  if (crates) channels["crates"] = { crate: crates.name };
-  const npm = keptOf(r.judgement, "npm");
-  if (npm) channels["npm"] = { package: npm.name };
-  const pypi = keptOf(r.judgement, "pypi");
-  if (pypi) channels["pypi"] = { project: pypi.name };
-  const brew = keptOf(r.judgement, "homebrew");
-  if (brew && r.homebrew) {
-    const url = homebrewUrl(r.homebrew, r);
-    if (url) {
-      channels["homebrew"] = { tap: r.homebrew.tap, formula: r.homebrew.formula, platforms: r.homebrew.platforms, url };
-    } else {
-      note(
-        "homebrew",
-        `homebrew ${r.homebrew.kind} ${r.homebrew.tap}:${r.homebrew.formula} found, but its urls name platforms ${JSON.stringify(r.homebrew.platform_names)}, which this schema cannot express yet`,
-      );
-    }
+  const release = {
+    repo: r.repo,
+    tag: r.tag,
+    version: r.version,
+    tag_prefix: r.tag_prefix,
+    assets: r.assets,
+    targets_manifest: r.targets_manifest,
+  };
+  let platformNamesUsed = false;
+  for (const c of registry.channels) {
+    if (!c.init) continue;
+    const kept = r.judgement.kept.find((k) => k.channel === c.id);
+    const written = c.init.block({ release, kept, details: r.details[c.id] });
+    if (written.block) channels[c.id] = written.block;
+    if (written.notes.length) notes[c.id] = [...written.notes];
+    platformNamesUsed ||= written.block !== null && written.usesPlatformNames === true;
   }
 
-  const usesPlatformNames =
-    Object.keys(r.assets.platform_names).length > 0 &&
-    Boolean((channels["github"] as { platforms?: unknown } | undefined)?.platforms);
+  const usesPlatformNames = Object.keys(r.assets.platform_names).length > 0 && platformNamesUsed;
   const grace = Object.fromEntries(Object.entries(r.judgement.grace).map(([ch, g]) => [ch, g.value]));
   const project: Record<string, unknown> = {
     name: r.name,

@@ -2,11 +2,44 @@
  * A project's expected build identity (pure): `provenance:` with its defaults filled in from the project and its
  * `release:` block. The commit itself comes from the GitHub probe (the tag's peeled commit) or the build metadata.
  */
-import { ProvenanceConfig, type ProjectConfig } from "../config/schema.ts";
+import { BUILTIN_CHANNEL_IDS } from "../channels/ids.ts";
 import { parseDuration } from "../config/duration.ts";
 import type { ExpectedIdentity } from "./compare.ts";
 
 export type ProvenanceLevel = "required" | "warn" | "off";
+
+/** A project's `provenance:` block as parsed (src/config/schema.ts builds its schema; a test keeps them equal). */
+export interface ProjectProvenance {
+  readonly repository?: string | undefined;
+  readonly workflows?: readonly string[] | undefined;
+  readonly commit: "tag" | "build-metadata";
+  readonly refs?: readonly string[] | undefined;
+  /** Per channel id. */
+  readonly policy: Readonly<Record<string, ProvenanceLevel>>;
+  readonly trusted_publisher: { readonly npm: ProvenanceLevel; readonly crates: ProvenanceLevel };
+  readonly grace: string;
+}
+
+/** What provenance reads of a project's config (a parsed ProjectConfig is one). */
+export interface ProvenanceProject {
+  readonly name: string;
+  readonly repo: string;
+  readonly provenance?: ProjectProvenance | undefined;
+  readonly release?:
+    | {
+        readonly workflows: { readonly build: string; readonly publish: string; readonly ref: string };
+        readonly build_artifact: string;
+      }
+    | undefined;
+}
+
+/** The block's defaults (`provenance: {}`): every built-in channel under `warn`. */
+export const PROVENANCE_DEFAULTS: ProjectProvenance = {
+  commit: "tag",
+  policy: Object.fromEntries(BUILTIN_CHANNEL_IDS.map((id) => [id, "warn"])),
+  trusted_publisher: { npm: "warn", crates: "warn" },
+  grace: "10m",
+};
 
 export interface ProvenanceExpectations {
   readonly repository: string;
@@ -19,11 +52,9 @@ export interface ProvenanceExpectations {
   readonly graceMs: number;
 }
 
-const DEFAULTS: ProvenanceConfig = ProvenanceConfig.parse({});
-
 /** The expectations for one project and tag; `{tag}` in refs is replaced by the tag. */
-export function provenanceExpectations(project: ProjectConfig, tag: string): ProvenanceExpectations {
-  const p = project.provenance ?? DEFAULTS;
+export function provenanceExpectations(project: ProvenanceProject, tag: string): ProvenanceExpectations {
+  const p = project.provenance ?? PROVENANCE_DEFAULTS;
   const wf = project.release?.workflows;
   const workflows = p.workflows ?? (wf ? [wf.build, wf.publish] : ["release.yml", "release-publish.yml"]);
   const refs = (p.refs ?? ["refs/tags/{tag}", `refs/heads/${wf?.ref ?? "main"}`]).map((r) =>

@@ -9,11 +9,10 @@ import {
   type ChannelObservation,
   type ChannelRegistry,
 } from "../channels/registry.ts";
-import type { ProjectConfig } from "../config/schema.ts";
 import type { ReleasePlan } from "../plan/types.ts";
 import type { Report } from "../report/types.ts";
 import { assessProvenance, withProvenance } from "./assess.ts";
-import { expectedCommit, expectedIdentity, provenanceExpectations } from "./expected.ts";
+import { expectedCommit, expectedIdentity, provenanceExpectations, type ProvenanceProject } from "./expected.ts";
 import type { ProvenanceHttp } from "./fetch.ts";
 import type {
   AttestationCache,
@@ -33,12 +32,12 @@ export interface ProvenanceRuntime {
   readonly cache: AttestationCache | undefined;
   readonly mirrorAbsence: "unknown" | "drift";
   /** The expected commit under `commit: build-metadata` (the build run's release metadata `source_sha`). */
-  buildMetadataCommit?(project: ProjectConfig, tag: string): Promise<string | undefined>;
+  buildMetadataCommit?(project: ProvenanceProject, tag: string): Promise<string | undefined>;
 }
 
 export async function checkProvenance(
   rt: ProvenanceRuntime,
-  project: ProjectConfig,
+  project: ProvenanceProject,
   plan: ReleasePlan,
   observations: { readonly [C in ChannelId]?: ChannelObservation | null },
   report: Report,

@@ -17,7 +17,7 @@ import { isSafeTag } from "../plan/build-plan.ts";
 import type { ProbeEndpoints } from "../probes/types.ts";
 import type { AttestationCache } from "../provenance/gather.ts";
 import type { ProvenanceRuntime } from "../provenance/run.ts";
-import { createProvenanceRuntime } from "../provenance/runtime.ts";
+import { createProvenanceRuntime } from "./provenance.ts";
 
 /** Everything a command needs at run time, built once from the loaded config. */
 export interface Runtime {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { DEFAULT_REGISTRY } from "../channels/registry.ts";
 import { parseDuration } from "../config/duration.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import { createMetrics } from "../metrics/index.ts";
@@ -63,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const listen = parseListen(listenText);
   const metrics = createMetrics({ daemon, store, loaded, log });
   const routes = routeTable({
-    view: { daemon, store, loaded, now },
+    view: { daemon, store, loaded, now, registry: options.registry ?? DEFAULT_REGISTRY },
     names: new Set(projectNames(loaded)),
     metrics,
     staleMs: parseDuration(settings.stale_after) ?? 0,

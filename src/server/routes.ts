@@ -61,7 +61,7 @@ export function routeTable(d: RouteDeps): Route[] {
       path: "/",
       kind: "html",
       policy: token,
-      handler: async ({ res }) => sendHtml(res, 200, statusPage(await statusSnapshot(view))),
+      handler: async ({ res }) => sendHtml(res, 200, statusPage(await statusSnapshot(view), view.registry)),
     },
     {
       method: "GET",
@@ -71,7 +71,7 @@ export function routeTable(d: RouteDeps): Route[] {
       handler: async ({ res, params: [name = ""] }) => {
         const detail = names.has(name) ? await projectDetail(view, name) : null;
         if (!detail) return notFound(res, "html", name);
-        sendHtml(res, 200, projectPage(detail));
+        sendHtml(res, 200, projectPage(detail, view.registry));
       },
     },
     {

@@ -1,3 +1,4 @@
+import type { ChannelRegistry } from "../channels/registry.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { Daemon } from "../daemon/daemon.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +19,8 @@ export interface ServerOptions {
   now?: () => Date;
   /** How long close() lets in-flight requests finish before cutting their connections (default 2 s). */
   closeGraceMs?: number;
+  /** The channels the config was loaded with: one status-page column each (default: the built-ins). */
+  registry?: ChannelRegistry;
 }
 
 export interface RunningServer {

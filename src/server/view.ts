@@ -79,6 +79,8 @@ export interface ViewDeps {
   store: StateStore;
   loaded: LoadedConfig;
   now: () => Date;
+  /** The channels the config was loaded with (columns, cards, summaries). */
+  registry: ChannelRegistry;
 }
 
 const STATUS_PAGE_RELEASES = 5;
@@ -133,7 +135,9 @@ export function projectNames(loaded: LoadedConfig): string[] {
 
 async function summarize(deps: ViewDeps, p: ProjectStatus, releases: number): Promise<ProjectSummary> {
   const config = deps.loaded.config.projects.find((c) => c.name === p.project);
-  const channels = config ? configuredChannels(config) : (p.report?.channels.map((c) => c.channel) ?? []);
+  const channels = config
+    ? configuredChannels(config, deps.registry)
+    : (p.report?.channels.map((c) => c.channel) ?? []);
   return {
     ...p,
     channels_configured: channels,

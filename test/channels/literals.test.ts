@@ -12,9 +12,6 @@ import { parse, tsFiles, walk } from "../helpers/source-files.ts";
  */
 const GITHUB_PLATFORM = "GitHub as a platform, not the channel";
 const HOMEBREW_STEP = "the `homebrew` release step (drive), not the channel";
-const DISCOVERY =
-  "DEFERRED, not an exemption: `monitor init` discovery is still per-channel code outside the channel folders " +
-  "(issue 12 leaves discovery's pieces to a later issue); move it into src/channels/<id>/ and drop this entry";
 const ALLOWED: Readonly<Record<string, { ids: readonly string[]; reason: string }>> = {
   "src/config/npmrc.ts": { ids: ["npm"], reason: "the npm CLI executable's file name (npm's own configuration)" },
   "src/config/release-schema.ts": { ids: ["homebrew"], reason: `${HOMEBREW_STEP}: the step list` },
@@ -27,10 +24,6 @@ const ALLOWED: Readonly<Record<string, { ids: readonly string[]; reason: string 
     ids: ["github"],
     reason: `${GITHUB_PLATFORM}: crates.io trusted publishing's provider value`,
   },
-  "src/discover/judge.ts": { ids: ["github"], reason: DISCOVERY },
-  "src/discover/run.ts": { ids: ["homebrew"], reason: DISCOVERY },
-  "src/discover/repo-files.ts": { ids: ["crates", "npm", "pypi"], reason: DISCOVERY },
-  "src/discover/write-config.ts": { ids: ["github", "crates", "npm", "pypi", "homebrew"], reason: DISCOVERY },
 };
 
 const IDS = new Set(DEFAULT_REGISTRY.ids);

@@ -1,15 +1,26 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import {
-  normalizePypiName,
-  pickRepoFiles,
-  readCargoToml,
-  readPackageJson,
-  readPyproject,
-  readRepoFiles,
-  readTargetsJson,
-} from "../../src/discover/repo-files.ts";
+import { normalizePypiName } from "../../src/channels/pypi/init.ts";
+import { pickRepoFiles, readRepoFiles, readTargetsJson } from "../../src/discover/repo-files.ts";
+
+/** One manifest read through the channels' readers (src/channels/<id>/init.ts). */
+function readOne(channel: string, text: string, path: string) {
+  const got = readRepoFiles(new Map([[path, text]]));
+  return { names: got.names[channel] ?? [], more: got.more_manifests, problems: got.problems };
+}
+const readCargoToml = (text: string, path = "Cargo.toml") => {
+  const r = readOne("crates", text, path);
+  return { crates: r.names, cargo_members: r.more, problems: r.problems };
+};
+const readPackageJson = (text: string, path = "package.json") => {
+  const r = readOne("npm", text, path);
+  return { npm: r.names, problems: r.problems };
+};
+const readPyproject = (text: string, path = "pyproject.toml") => {
+  const r = readOne("pypi", text, path);
+  return { pypi: r.names, problems: r.problems };
+};
 
 test("pickRepoFiles: root and bindings manifests, targets.json, nothing under node_modules, bounded", () => {
   const tree = [
@@ -87,7 +98,7 @@ test("readRepoFiles: a plasmite-shaped repo yields one crate, one npm package, o
   ]);
   const got = readRepoFiles(files);
   assert.deepEqual(
-    { crates: got.crates, npm: got.npm, pypi: got.pypi, cargo_members: got.cargo_members },
+    { crates: got.names["crates"], npm: got.names["npm"], pypi: got.names["pypi"], cargo_members: got.more_manifests },
     { crates: ["plasmite"], npm: ["plasmite"], pypi: ["plasmite"], cargo_members: ["xtask/Cargo.toml"] },
   );
   assert.deepEqual(got.candidates, [

@@ -6,12 +6,13 @@ import { inferAssets } from "../../src/discover/assets.ts";
 import { tapPlatforms } from "../../src/discover/homebrew.ts";
 import { judgeCandidates, type Candidate, type RegistryAnswer } from "../../src/discover/judge.ts";
 import { writeConfig, type DiscoveryResult } from "../../src/discover/write-config.ts";
+import type { DiscoveredHomebrew } from "../../src/channels/homebrew/init.ts";
 import { AppError } from "../../src/errors.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/homebrew/${name}`, import.meta.url), "utf8");
 const load = (text: string) => loadConfigText(text, "discovered.yaml", process.cwd(), { env: {} });
 
-function homebrewOf(file: string, tap: string, formula: string): DiscoveryResult["homebrew"] {
+function homebrewOf(file: string, tap: string, formula: string): DiscoveredHomebrew {
   const t = tapPlatforms(fixture(file));
   const sample = t.platforms[0] ?? null;
   return {
@@ -61,7 +62,13 @@ function plasmite(pypi: RegistryAnswer, settings: DiscoveryResult["settings"] = 
     ),
     targets_manifest: "release/targets.json",
     judgement: judgeCandidates(candidates, answers, { version: "0.8.0", published_at: "2026-07-29T02:20:00Z" }),
-    homebrew: homebrewOf("sandover-tap_plasmite_0.8.0_handwritten.rb", "sandover/homebrew-tap", "Formula/plasmite.rb"),
+    details: {
+      homebrew: homebrewOf(
+        "sandover-tap_plasmite_0.8.0_handwritten.rb",
+        "sandover/homebrew-tap",
+        "Formula/plasmite.rb",
+      ),
+    },
     settings,
   };
 }
@@ -171,7 +178,7 @@ test("writeConfig: GoReleaser names become {platform} with the project's platfor
     assets,
     targets_manifest: null,
     judgement,
-    homebrew,
+    details: { homebrew },
     settings: null,
   });
   const p = load(text).config.projects[0]!;
@@ -202,7 +209,7 @@ test("writeConfig: cargo-dist sidecars and a release without assets are said in 
     tag_prefix: "v",
     targets_manifest: null,
     judgement,
-    homebrew: null,
+    details: {},
     settings: null,
   };
   const sidecars = inferAssets(

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { loadConfigText } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { provenanceExpectations } from "../../src/provenance/expected.ts";
+import { ProvenanceConfig } from "../../src/config/schema.ts";
+import { PROVENANCE_DEFAULTS, provenanceExpectations } from "../../src/provenance/expected.ts";
 
 const project = (extra = "") => `
 projects:
@@ -23,6 +24,10 @@ function issuesOf(text: string): string[] {
 }
 
 describe("provenance config", () => {
+  it("provenance's own defaults are the schema's (provenance sits below config and keeps a copy)", () => {
+    assert.deepEqual(PROVENANCE_DEFAULTS, ProvenanceConfig.parse({}));
+  });
+
   it("defaults: the project's repo, release.yml + release-publish.yml, tag commit, tag ref + main, warn, 10m", () => {
     const loaded = loadConfigText(project(), "/x/m.yaml", "/x", { env: {} });
     const p = loaded.config.projects[0];

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
+import { DEFAULT_REGISTRY } from "../../src/channels/registry.ts";
 import { badgeContent, renderBadge, textWidth } from "../../src/server/badge.ts";
 import { formatSpan } from "../../src/server/format.ts";
 import { escapeHtml, markup, safeHref } from "../../src/server/html.ts";
@@ -71,7 +72,13 @@ describe("escaping: upstream strings never become markup", () => {
   });
 
   it("every upstream field of a snapshot, made hostile, renders inert", async () => {
-    const deps: ViewDeps = { daemon: s.daemon, store: s.store, loaded: s.loaded, now: () => new Date() };
+    const deps: ViewDeps = {
+      daemon: s.daemon,
+      store: s.store,
+      loaded: s.loaded,
+      now: () => new Date(),
+      registry: DEFAULT_REGISTRY,
+    };
     const snap = structuredClone(await statusSnapshot(deps));
     const p = snap.projects[0]!;
     p.repo = HOSTILE;

@@ -1,6 +1,7 @@
 import { cratesProvenance } from "./provenance.ts";
 import { cratesSettings, type CratesEndpoint, type CratesEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
+import { cratesInit } from "./init.ts";
 import { checkCrates } from "./check.ts";
 import { CratesChannelConfig } from "./config.ts";
 import { PUBLISH_SKIP_INPUT } from "./publish-flag.ts";
@@ -31,5 +32,6 @@ export const crates = defineChannel<
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: cratesProvenance,
   discover: async () => (await import("./discover.ts")).cratesDiscovery,
+  init: cratesInit,
   sim: { services: ["crates-api", "crates-index", "crates-static"] },
 });

@@ -2,6 +2,7 @@ import type { PlanBase } from "../../probes/types.ts";
 import { githubProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe, type PeerView, type ReleaseAnchor } from "../channel.ts";
 import { checkGithub } from "./check.ts";
+import { githubInit } from "./init.ts";
 import { GithubChannelConfig, githubRules, githubTemplates } from "./config.ts";
 import { planGithub, type GithubPlanSettings } from "./plan.ts";
 import { observedGithub, summaryGithub } from "./summary.ts";
@@ -46,5 +47,6 @@ export const github = defineChannel<"github", GithubChannelConfig, GithubPlan, G
   summary: summaryGithub,
   anchor,
   provenance: githubProvenance,
+  init: githubInit,
   sim: { services: ["github-api", "github-web", "github-download"] },
 });

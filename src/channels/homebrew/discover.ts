@@ -1,10 +1,11 @@
-import { candidatePaths, candidateTaps } from "../../discover/homebrew.ts";
+import { candidatePaths, candidateTaps, tapPlatforms } from "../../discover/homebrew.ts";
 import type { Candidate, RegistryAnswer } from "../../discover/judge.ts";
 import { errorMessage } from "../../errors.ts";
 import { readRepoFile } from "../../http/github-contents.ts";
 import type { ProbeContext } from "../../probes/types.ts";
 import type { ChannelDiscovery } from "../channel.ts";
 import { parseFormula } from "./parse-formula.ts";
+import type { DiscoveredHomebrew } from "./init.ts";
 import { FORMULA_MAX_BYTES } from "./probe.ts";
 
 /** The tap branch `monitor init` reads (the config's default `branch`). */
@@ -64,5 +65,29 @@ export const homebrewDiscovery: ChannelDiscovery = {
     } catch (err) {
       return { status: "unknown", reason: `the tap could not be read: ${errorMessage(err)}` };
     }
+  },
+  async details(kept, release, ctx): Promise<DiscoveredHomebrew | undefined> {
+    if (kept.could_not_verify) return undefined;
+    const text = await readTapFile(kept.name, ctx);
+    if (text === null) return undefined;
+    const p = tapPlatforms(text);
+    const { owner, repo, path } = splitTapName(kept.name);
+    const sample = p.platforms[0] ?? null;
+    // A formula behind the release: its urls name its own version; the config's url is over the release's.
+    const formulaVersion = parseFormula(text).version;
+    const { tag, version, tag_prefix } = release;
+    const rebase = (url: string) =>
+      formulaVersion && formulaVersion !== version
+        ? url.split(`${tag_prefix}${formulaVersion}`).join(tag).split(formulaVersion).join(version)
+        : url;
+    return {
+      tap: `${owner}/${repo}`,
+      formula: path,
+      kind: p.kind,
+      platforms: p.platforms,
+      platform_names: p.platform_names,
+      sample_url: sample && p.urls[sample] ? rebase(p.urls[sample]) : null,
+      sample_platform: sample,
+    };
   },
 };

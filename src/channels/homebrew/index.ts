@@ -1,5 +1,6 @@
 import { homebrewProvenance } from "./provenance.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
+import { homebrewInit } from "./init.ts";
 import { checkHomebrew } from "./check.ts";
 import { HomebrewChannelConfig, homebrewRules, homebrewTemplates } from "./config.ts";
 import { planHomebrew } from "./plan.ts";
@@ -22,5 +23,6 @@ export const homebrew = defineChannel<"homebrew", HomebrewChannelConfig, Homebre
   summary: summaryHomebrew,
   provenance: homebrewProvenance,
   discover: async () => (await import("./discover.ts")).homebrewDiscovery,
+  init: homebrewInit,
   sim: { services: ["github-api"] },
 });

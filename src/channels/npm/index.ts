@@ -1,6 +1,7 @@
 import { npmProvenance } from "./provenance.ts";
 import { npmSettings, type NpmEndpoint, type NpmEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
+import { npmInit } from "./init.ts";
 import { checkNpm } from "./check.ts";
 import { NpmChannelConfig } from "./config.ts";
 import { PUBLISH_SKIP_INPUT } from "./publish-flag.ts";
@@ -23,5 +24,6 @@ export const npm = defineChannel<"npm", NpmChannelConfig, NpmPlan, NpmObservatio
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: npmProvenance,
   discover: async () => (await import("./discover.ts")).npmDiscovery,
+  init: npmInit,
   sim: { services: ["npm"] },
 });

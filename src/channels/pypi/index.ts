@@ -1,6 +1,7 @@
 import { pypiProvenance } from "./provenance.ts";
 import { pypiSettings, type PypiEndpoint, type PypiEndpoints } from "./settings.ts";
 import { defineChannel, lazyProbe } from "../channel.ts";
+import { pypiInit } from "./init.ts";
 import { checkPypi } from "./check.ts";
 import { PypiChannelConfig, pypiRules, pypiTemplates } from "./config.ts";
 import { planPypi } from "./plan.ts";
@@ -34,5 +35,6 @@ export const pypi = defineChannel<
   publishSkipInput: PUBLISH_SKIP_INPUT,
   provenance: pypiProvenance,
   discover: async () => (await import("./discover.ts")).pypiDiscovery,
+  init: pypiInit,
   sim: { services: ["pypi", "pypi-files"] },
 });

@@ -15,7 +15,7 @@ import {
   summaryText,
   type PathFlags,
   type ReleaseFlags,
-} from "./release.ts";
+} from "./release-driver.ts";
 
 /**
  * `monitor release <tag> --sim <scenario>`: an offline rehearsal of the driver. Builds temp repositories with

@@ -10,14 +10,14 @@ import { npmAuthorization, npmDefaultRegistry } from "../config/npmrc.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../errors.ts";
-import { fetchBuildMetadata } from "./build-metadata.ts";
-import { workflowFile } from "./compare.ts";
-import { provenanceExpectations } from "./expected.ts";
-import type { ProvenanceHttp } from "./fetch.ts";
-import type { AttestationCache } from "./gather.ts";
-import type { ProvenanceRuntime } from "./run.ts";
-import { loadPublicGoodRoot, npmAttestationKeys, readTrustRoot } from "./trust.ts";
-import { createBundleVerifier, type BundleVerifier, type TrustRoot } from "./verify.ts";
+import { fetchBuildMetadata } from "../provenance/build-metadata.ts";
+import { workflowFile } from "../provenance/compare.ts";
+import { provenanceExpectations } from "../provenance/expected.ts";
+import type { ProvenanceHttp } from "../provenance/fetch.ts";
+import type { AttestationCache } from "../provenance/gather.ts";
+import type { ProvenanceRuntime } from "../provenance/run.ts";
+import { loadPublicGoodRoot, npmAttestationKeys, readTrustRoot } from "../provenance/trust.ts";
+import { createBundleVerifier, type BundleVerifier, type TrustRoot } from "../provenance/verify.ts";
 
 export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): ProvenanceHttp {
   return async (req) => {
