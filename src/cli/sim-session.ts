@@ -5,8 +5,7 @@ import { UsageError } from "../errors.ts";
 import { quote } from "../quote.ts";
 import {
   applyScenario,
-  isScenarioName,
-  SCENARIOS,
+  scenariosOf,
   WORLDS,
   type ScenarioName,
   type ScenarioOptions,
@@ -43,19 +42,22 @@ export async function startSimForScenario(
 export const SIM_WORLDS = Object.keys(WORLDS) as WorldName[];
 
 /**
- * `plasmite` -> plasmite/clean, `goreleaser/stale-formula`, `partial` -> plasmite/partial; else a usage error.
+ * `plasmite` -> plasmite/clean, `goreleaser/stale-formula`, `partial` -> plasmite/partial, `python/wheel-mismatch`;
+ * else a usage error (a world's own scenarios, e.g. npm-lib/latest-behind, only in that world).
  */
 export function simScenario(value: string): { world: WorldName; scenario: ScenarioName } {
   const [first, second] = value.includes("/") ? value.split("/", 2) : [value, undefined];
   const isWorld = (SIM_WORLDS as string[]).includes(first ?? "");
   const world = (isWorld ? first : "plasmite") as WorldName;
   const name = isWorld ? (second ?? "clean") : value;
-  if (!isScenarioName(name)) {
+  const known = scenariosOf(world);
+  const scenario = known.find((s) => s.name === name)?.name;
+  if (scenario === undefined) {
     throw new UsageError(
-      `--sim: unknown world or scenario ${quote(value)} (worlds: ${SIM_WORLDS.join(", ")}; scenarios: ${SCENARIOS.map((s) => s.name).join(", ")})`,
+      `--sim: unknown world or scenario ${quote(value)} (worlds: ${SIM_WORLDS.join(", ")}; ${world} scenarios: ${known.map((s) => s.name).join(", ")})`,
     );
   }
-  return { world, scenario: name };
+  return { world, scenario };
 }
 
 /** Points every endpoint of the loaded config at the sim (the config file itself is untouched). */

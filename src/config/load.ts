@@ -186,7 +186,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => {
+  return issues.flatMap((i) => {
+    if (i.code === "invalid_union") {
+      // The one branch whose type matched (`{ sidecar: ... }` for an object) says what is wrong inside it.
+      const typed = i.errors.filter((branch) => !branch.some((b) => b.code === "invalid_type" && b.path.length === 0));
+      if (typed.length === 1 && typed[0])
+        return formatIssues(typed[0].map((b) => ({ ...b, path: [...i.path, ...b.path] })));
+    }
     if (i.code === "unrecognized_keys") {
       return i.keys.map((k) => `${formatPath([...i.path, k])}: unknown key`).join("\n  - ");
     }
@@ -201,6 +207,7 @@ const KNOWN_PLACEHOLDERS = new Set([
   "version",
   "tag",
   "platform",
+  "target",
   "project",
   "project_underscore",
   "wheel_platform",

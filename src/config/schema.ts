@@ -244,6 +244,12 @@ export function configSchemas<const Cs extends readonly Channel[]>(channels: Cs)
       grace: Grace.default("10m").describe(
         "Attestations absent this long after published_at are pending, not findings.",
       ),
+      crates_run: z
+        .enum(["follow", "off"])
+        .default("follow")
+        .describe(
+          "follow: crates.io trustpub_data.run_id is read from the GitHub Actions API (workflow path, head_sha) and checked.",
+        ),
     })
     .describe("Expected build identity: who may build or publish each channel's artefacts, from which commit.");
 

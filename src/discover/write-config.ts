@@ -7,8 +7,8 @@ import type { Judgement } from "./judge.ts";
 /**
  * Writes a discovery result as a complete, commented YAML config with one project, in the shape of the current
  * config schema (src/config/schema.ts); each channel writes its own block (`init.block`, src/channels/<id>/init.ts),
- * in registry order. What that schema cannot express yet (non-canonical platform names, `.sha256`
- * sidecars, a release without assets) is written as a comment saying so, never as a key the loader would refuse.
+ * in registry order. What that schema cannot express yet (platform names that differ between templates) is written
+ * as a comment saying so, never as a key the loader would refuse.
  */
 
 export interface DiscoveryResult {
@@ -92,7 +92,13 @@ export function writeConfig(r: DiscoveryResult, registry: ChannelRegistry = DEFA
     `   monitor verify ${r.tag} --config <this file>`;
   annotate(doc, r, notes);
   // Lists of names read best on one line, as in examples/*.yaml.
-  visit(doc, { Seq: (_, seq) => void (seq.flow = seq.items.every(isScalar)) });
+  visit(doc, {
+    Seq: (_, seq) => void (seq.flow = seq.items.every(isScalar)),
+    // `checksums: { sidecar: .sha256 }` on one line too.
+    Pair: (_, pair) => {
+      if (isScalar(pair.key) && pair.key.value === "checksums" && isMap(pair.value)) pair.value.flow = true;
+    },
+  });
   return doc.toString({ lineWidth: 0 });
 }
 

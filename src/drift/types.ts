@@ -48,6 +48,8 @@ export const FINDING_CODES = [
   "cross-check-skipped",
   /** Info: the checksum file is on a draft release, whose assets are not downloaded. */
   "checksum-file-unread",
+  /** Unknown: an asset's checksum sidecar (`<asset>.sha256`) is on the release but could not be read. */
+  "checksum-unreadable",
   // Provenance (src/provenance): drift under policy `required`, severity `warning` under `warn`.
   ...PROVENANCE_FINDING_CODES,
 ] as const;

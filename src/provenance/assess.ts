@@ -75,7 +75,8 @@ function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
     status = input.channelStatus[channel] === "pending" ? "pending" : "unknown";
   } else if (kept.some((k) => !k.pending)) status = "drift";
   else if (kept.length > 0) status = "pending";
-  else if (dropped || g.items.some((i) => i.compared.result.signature === "unknown")) status = "unknown";
+  else if (dropped || g.unknown !== undefined || g.items.some((i) => i.compared.result.signature === "unknown"))
+    status = "unknown";
   // No expected commit (build metadata not found, no tag commit): the commit was not checked, so not ok.
   else if (input.commit === null && g.items.some((i) => i.compared.result.commit !== null)) status = "unknown";
   else status = "ok";

@@ -326,6 +326,48 @@ function describeAssets(m: ReadonlyMap<string, string>): string {
 }
 
 /** crates.io `trustpub_data`: a registry assertion, so `signature` is `not-applicable`; its commit still counts. */
+/** The GitHub Actions run behind crates.io's `trustpub_data.run_id` (`GET /repos/{o}/{r}/actions/runs/{id}`). */
+export interface ActionsRun {
+  readonly id: string;
+  /** The workflow file, e.g. `.github/workflows/release-publish.yml`. */
+  readonly path: string;
+  readonly headSha: string;
+}
+
+/**
+ * Cross-check the run that published a crate: its head_sha is the expected commit, its workflow an allowed one.
+ * Each mismatch is a finding carrying both values. A head_sha equal to `trustpub_data.sha` is not reported again
+ * (compareTrustpub already judged that commit).
+ */
+export function compareCratesRun(
+  expected: ExpectedIdentity,
+  subject: string,
+  run: ActionsRun,
+  trustpubSha?: string,
+): ProvenanceFinding[] {
+  const findings: ProvenanceFinding[] = [];
+  const head = run.headSha.toLowerCase();
+  if (expected.commit !== undefined && head !== expected.commit.toLowerCase() && head !== trustpubSha?.toLowerCase()) {
+    findings.push(
+      finding("provenance-commit-mismatch", `${subject} was published by Actions run ${run.id} on ${run.headSha}`, {
+        subject,
+        expected: expected.commit,
+        actual: run.headSha,
+      }),
+    );
+  }
+  if (!workflowAllowed(run.path, expected.workflows)) {
+    findings.push(
+      finding("provenance-workflow-mismatch", `${subject} was published by Actions run ${run.id} of ${run.path}`, {
+        subject,
+        expected: expected.workflows.join(", "),
+        actual: run.path,
+      }),
+    );
+  }
+  return findings;
+}
+
 export function compareTrustpub(
   expected: ExpectedIdentity,
   crate: {

@@ -18,6 +18,8 @@ export interface ProjectProvenance {
   readonly policy: Readonly<Record<string, ProvenanceLevel>>;
   readonly trusted_publisher: { readonly npm: ProvenanceLevel; readonly crates: ProvenanceLevel };
   readonly grace: string;
+  /** Follow crates.io's `trustpub_data.run_id` to the Actions run. */
+  readonly crates_run: "follow" | "off";
 }
 
 /** What provenance reads of a project's config (a parsed ProjectConfig is one). */
@@ -39,6 +41,7 @@ export const PROVENANCE_DEFAULTS: ProjectProvenance = {
   policy: Object.fromEntries(BUILTIN_CHANNEL_IDS.map((id) => [id, "warn"])),
   trusted_publisher: { npm: "warn", crates: "warn" },
   grace: "10m",
+  crates_run: "follow",
 };
 
 export interface ProvenanceExpectations {
@@ -50,6 +53,8 @@ export interface ProvenanceExpectations {
   readonly policy: Readonly<Record<string, ProvenanceLevel>>;
   readonly trustedPublisher: { readonly npm: ProvenanceLevel; readonly crates: ProvenanceLevel };
   readonly graceMs: number;
+  /** Follow crates.io's `trustpub_data.run_id` to the Actions run (workflow path, head_sha). */
+  readonly cratesRun: "follow" | "off";
 }
 
 /** The expectations for one project and tag; `{tag}` in refs is replaced by the tag. */
@@ -68,6 +73,7 @@ export function provenanceExpectations(project: ProvenanceProject, tag: string):
     policy: p.policy,
     trustedPublisher: p.trusted_publisher,
     graceMs: parseDuration(p.grace) ?? 0,
+    cratesRun: p.crates_run,
   };
 }
 

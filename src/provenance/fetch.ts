@@ -4,6 +4,7 @@
  * (a thrown transport error, 5xx, 401, a malformed body) is `unknown`, never `none`.
  */
 import {
+  ActionsRunResponse,
   CratesVersionProvenance,
   GithubAttestationsResponse,
   NpmAttestationsResponse,
@@ -24,6 +25,8 @@ export interface ProvenanceHttpRequest {
 export interface ProvenanceHttpResponse {
   readonly status: number;
   readonly body: Uint8Array;
+  /** Response headers, lower-case names (GitHub's `link` for pagination). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 /** Throws on transport failure (that is `unknown`). */
 export type ProvenanceHttp = (req: ProvenanceHttpRequest) => Promise<ProvenanceHttpResponse>;
@@ -74,26 +77,70 @@ export interface GithubAttestationsQuery {
   readonly bundleHosts: readonly string[];
 }
 
-/** `GET /repos/{o}/{r}/attestations/sha256:<hex>`, resolving `bundle: null` through `bundle_url` (Snappy JSON). */
+/** GitHub's page size cap for the attestations list (docs: `per_page`, "max 100", default 30). */
+export const ATTESTATIONS_PER_PAGE = 100;
+/** At most this many pages are read (1,000 attestations for one digest); beyond that the answer is unknown. */
+export const MAX_ATTESTATION_PAGES = 10;
+
+/** The `rel="next"` target of an RFC 8288 `Link` header, as GitHub sends it for cursor pagination. */
+export function nextLink(link: string | undefined): string | undefined {
+  for (const part of (link ?? "").split(",")) {
+    const m = /^<([^>]+)>(.*)$/.exec(part.trim());
+    const rel = m ? /;\s*rel="?([^";]*)"?/.exec(m[2] ?? "") : null;
+    if (m && rel?.[1]?.split(/\s+/).includes("next")) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * `GET /repos/{o}/{r}/attestations/sha256:<hex>`, every page (`Link: rel="next"`, at most MAX_ATTESTATION_PAGES),
+ * resolving `bundle: null` through `bundle_url` (Snappy JSON).
+ */
 export async function fetchGithubAttestations(
   http: ProvenanceHttp,
   q: GithubAttestationsQuery,
 ): Promise<Fetched<GithubAttestation[]>> {
-  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/attestations/sha256:${q.sha256}?per_page=100`;
-  const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
-  if (typeof res === "string") return { kind: "unknown", reason: res };
-  if (res.status === 404 || res.status === 422) return { kind: "none" };
-  if (res.status !== 200) return unknownStatus(url, res.status);
-  const parsed = GithubAttestationsResponse.safeParse(parseJson(res.body));
-  if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed attestations response` };
-  if (parsed.data.attestations.length === 0) return { kind: "none" };
+  const first = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/attestations/sha256:${q.sha256}?per_page=${ATTESTATIONS_PER_PAGE}`;
+  const origin = new URL(first).origin;
+  const listed: GithubAttestationsResponse["attestations"] = [];
+  let url: string | undefined = first;
+  for (let page = 1; url !== undefined; page++) {
+    if (page > MAX_ATTESTATION_PAGES) {
+      return {
+        kind: "unknown",
+        reason: `more than ${MAX_ATTESTATION_PAGES * ATTESTATIONS_PER_PAGE} attestations for sha256:${q.sha256} (stopped after ${MAX_ATTESTATION_PAGES} pages)`,
+      };
+    }
+    const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
+    if (typeof res === "string") return { kind: "unknown", reason: res };
+    if (page === 1 && (res.status === 404 || res.status === 422)) return { kind: "none" };
+    if (res.status !== 200) return unknownStatus(url, res.status);
+    const parsed = GithubAttestationsResponse.safeParse(parseJson(res.body));
+    if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed attestations response` };
+    listed.push(...parsed.data.attestations);
+    const next = nextLink(res.headers?.["link"]);
+    // The API token goes with every page: a next page must stay on the API's origin.
+    if (next !== undefined && safeOrigin(next) !== origin) {
+      return { kind: "unknown", reason: `the attestations list's next page leaves ${new URL(origin).host}` };
+    }
+    url = next;
+  }
+  if (listed.length === 0) return { kind: "none" };
   const out: GithubAttestation[] = [];
-  for (const a of parsed.data.attestations) {
+  for (const a of listed) {
     const bundle = a.bundle ?? (await fetchBundleUrl(http, a.bundle_url ?? undefined, q.bundleHosts));
     if (typeof bundle === "string") return { kind: "unknown", reason: bundle };
     out.push({ bundle, initiator: a.initiator });
   }
   return { kind: "found", value: out };
+}
+
+function safeOrigin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Fetch a `bundle_url` blob without any credentials; its host must be allowed. */
@@ -200,4 +247,25 @@ export function parseCratesPublish(json: unknown): CratesPublish | undefined {
     trustpub: parsed.data.version.trustpub_data ?? null,
     publishedBy: parsed.data.version.published_by?.login ?? null,
   };
+}
+
+/** `GET /repos/{o}/{r}/actions/runs/{run_id}`: the run's workflow path and head_sha. */
+export async function fetchActionsRun(
+  http: ProvenanceHttp,
+  q: {
+    readonly apiBase: string;
+    readonly repository: string;
+    readonly runId: string;
+    readonly apiHeaders?: Readonly<Record<string, string>>;
+  },
+): Promise<Fetched<{ readonly path: string; readonly headSha: string }>> {
+  if (!/^\d+$/.test(q.runId)) return { kind: "unknown", reason: `run_id ${q.runId} is not an Actions run id` };
+  const url = `${q.apiBase.replace(/\/$/, "")}/repos/${q.repository}/actions/runs/${q.runId}`;
+  const res = await get(http, { url, headers: { accept: "application/vnd.github+json", ...q.apiHeaders } });
+  if (typeof res === "string") return { kind: "unknown", reason: res };
+  // A run GitHub does not show (deleted, private, expired) proves nothing either way: could not tell.
+  if (res.status !== 200) return unknownStatus(url, res.status);
+  const parsed = ActionsRunResponse.safeParse(parseJson(res.body));
+  if (!parsed.success) return { kind: "unknown", reason: `${new URL(url).host}: malformed workflow run` };
+  return { kind: "found", value: { path: parsed.data.path, headSha: parsed.data.head_sha } };
 }

@@ -77,6 +77,8 @@ export interface Gathered {
   readonly items: readonly GatheredItem[];
   /** Findings that belong to no single item: the trusted publisher, a downgrade. */
   readonly findings: readonly ProvenanceFinding[];
+  /** Why part of the evidence could not be read (e.g. the Actions run behind crates' run_id): at best unknown. */
+  readonly unknown?: string;
   /** Findings of `findings` governed by `trusted_publisher` rather than the channel policy. */
   readonly publisherCodes?: readonly ProvenanceFinding["code"][];
   /** Findings that rest on an absence (lost provenance on a mirror): weighed like `provenance-missing`. */

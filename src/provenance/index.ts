@@ -12,7 +12,7 @@ export * from "./fetch.ts";
 export { parseWorkflowSan, requirementsFor, signerProblem, type AttestationKind } from "./identity.ts";
 export { pep740ToBundle } from "./pypi.ts";
 export { decodeBundleStatement, PREDICATE, repoSlug, type DecodedStatement } from "./statement.ts";
-export { loadPublicGoodRoot, npmAttestationKeys, readTrustRoot } from "./trust.ts";
+export { loadGithubRoot, loadPublicGoodRoot, npmAttestationKeys, readTrustRoot, readTrustRoots } from "./trust.ts";
 export { createBundleVerifier, type BundleVerifier, type SignerIdentity, type TrustRoot } from "./verify.ts";
 
 /**
@@ -26,6 +26,10 @@ export function toEvidence(bundle: unknown, kind: AttestationKind, verifier: Bun
     return { kind: "attestation", attestation: kind, signature: "unknown", reason: "no trusted root", statement };
   }
   const outcome = verifier.verify(bundle, kind);
+  if (outcome.status === "unknown") {
+    // e.g. GitHub's instance root is not available: could not tell, never ok and never a finding.
+    return { kind: "attestation", attestation: kind, signature: "unknown", reason: outcome.reason, statement };
+  }
   if (outcome.status !== "verified") {
     return { kind: "attestation", attestation: kind, signature: "invalid", reason: outcome.reason, statement };
   }

@@ -76,6 +76,13 @@ export const CratesTrustpubData = z.union([
 ]);
 export type CratesTrustpubData = z.infer<typeof CratesTrustpubData>;
 
+/** `GET /repos/{o}/{r}/actions/runs/{run_id}`: the fields the crates.io cross-check reads. */
+export const ActionsRunResponse = z.looseObject({
+  id: z.number(),
+  path: z.string(),
+  head_sha: z.string(),
+});
+
 export const CratesVersionProvenance = z.looseObject({
   version: z.looseObject({
     num: z.string(),

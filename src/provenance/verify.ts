@@ -89,15 +89,52 @@ export function loadSigstore(): Promise<Sigstore> {
   return loading;
 }
 
-/** A verifier bound to one trust root; build it once per root and reuse it for every bundle. */
+/** A verifier bound to one or more trust roots; build it once and reuse it for every bundle. */
 export interface BundleVerifier {
   readonly rootName: string;
   verify(bundleJson: unknown, kind: AttestationKind): VerifyOutcome;
 }
 
-/** Build a verifier for a trust root. A root that does not parse is an error naming the root. */
-export async function createBundleVerifier(root: TrustRoot): Promise<BundleVerifier> {
+export interface VerifierOptions {
+  /**
+   * Every root that should be there was loaded. When not (e.g. GitHub's instance root could not be fetched), a
+   * certificate that no loaded root issued is `unknown` rather than `invalid`: its root may be the missing one.
+   */
+  readonly complete?: boolean;
+}
+
+/** GitHub's own Sigstore instance names itself in its CA certificates' subject (`O=GitHub, Inc.`). */
+const GITHUB_INSTANCE_ORG = "GitHub, Inc.";
+
+interface LoadedRoot {
+  readonly name: string;
+  readonly material: ReturnType<Sigstore["verify"]["toTrustMaterial"]>;
+  readonly hasCtlogs: boolean;
+  readonly hasTlogs: boolean;
+  /** DER subjects of every CA certificate (an issuing CA is matched by the leaf certificate's issuer). */
+  readonly caSubjects: readonly Buffer[];
+  readonly keyIds: ReadonlySet<string>;
+}
+
+/**
+ * Build a verifier for one trust root or several (public-good and GitHub's instance; `gh attestation trusted-root`
+ * prints both). Each bundle is verified against the root whose CA issued its certificate (matched by the leaf's
+ * issuer name), or, for a key-signed bundle, the root holding its key. A root that does not parse is an error.
+ */
+export async function createBundleVerifier(
+  root: TrustRoot | readonly TrustRoot[],
+  options: VerifierOptions = {},
+): Promise<BundleVerifier> {
   const sig = await loadSigstore();
+  const roots = (Array.isArray(root) ? root : [root]) as readonly TrustRoot[];
+  const loaded = roots.map((r) => loadRoot(sig, r));
+  return {
+    rootName: roots.map((r) => r.name).join("+"),
+    verify: (bundleJson, kind) => verifyWith(sig, loaded, options.complete ?? true, bundleJson, kind),
+  };
+}
+
+function loadRoot(sig: Sigstore, root: TrustRoot): LoadedRoot {
   const trustedRoot = sig.specs.TrustedRoot.fromJSON(root.trustedRoot);
   const keys = Object.fromEntries(
     (root.keys ?? []).map((k) => [
@@ -109,18 +146,37 @@ export async function createBundleVerifier(root: TrustRoot): Promise<BundleVerif
       },
     ]),
   );
-  const material = sig.verify.toTrustMaterial(trustedRoot, keys);
-  const hasCtlogs = trustedRoot.ctlogs.length > 0;
+  const caSubjects: Buffer[] = [];
+  for (const ca of trustedRoot.certificateAuthorities) {
+    for (const c of ca.certChain?.certificates ?? []) {
+      try {
+        caSubjects.push(sig.core.X509Certificate.parse(Buffer.from(c.rawBytes)).subject);
+      } catch {
+        // A certificate the library cannot parse cannot issue anything either.
+      }
+    }
+  }
   return {
-    rootName: root.name,
-    verify: (bundleJson, kind) => verifyWith(sig, material, hasCtlogs, bundleJson, kind),
+    name: root.name,
+    material: sig.verify.toTrustMaterial(trustedRoot, keys),
+    hasCtlogs: trustedRoot.ctlogs.length > 0,
+    hasTlogs: trustedRoot.tlogs.length > 0,
+    caSubjects,
+    keyIds: new Set(Object.keys(keys)),
   };
+}
+
+/** The root for this bundle: the one whose CA issued its certificate, or the one holding its key. */
+function rootFor(roots: readonly LoadedRoot[], key: SigstoreVerify.SignedEntity["key"]): LoadedRoot | undefined {
+  if (key.$case === "public-key") return roots.find((r) => r.keyIds.has(key.hint)) ?? roots[0];
+  const issuer = key.certificate.issuer;
+  return roots.find((r) => r.caSubjects.some((s) => s.equals(issuer)));
 }
 
 function verifyWith(
   sig: Sigstore,
-  material: ReturnType<Sigstore["verify"]["toTrustMaterial"]>,
-  hasCtlogs: boolean,
+  roots: readonly LoadedRoot[],
+  complete: boolean,
   bundleJson: unknown,
   kind: AttestationKind,
 ): VerifyOutcome {
@@ -136,9 +192,21 @@ function verifyWith(
   if (req.key !== (isCert ? "certificate" : "public-key")) {
     return { status: "invalid", reason: `a ${kind} attestation must be signed with a ${req.key}` };
   }
-  const verifier = new sig.verify.Verifier(material, {
-    tlogThreshold: req.tlog ? 1 : 0,
-    ctlogThreshold: isCert && hasCtlogs && req.tlog ? 1 : 0,
+  let root = rootFor(roots, entity.key);
+  if (!root && entity.key.$case === "certificate") {
+    const issuer = issuerText(entity.key.certificate);
+    // Its instance's root is not loaded: GitHub's own instance (no root for it here), or a root that failed to load.
+    if (!complete || issuer.includes(GITHUB_INSTANCE_ORG)) {
+      return { status: "unknown", reason: `no trusted root for the certificate's issuer (${issuer})` };
+    }
+    root = roots[0]; // a foreign CA: the chain check below fails and says so
+  }
+  if (!root) return { status: "unknown", reason: "no trusted root" };
+  // An instance without a transparency log (GitHub's signs with a timestamp authority only) cannot require one.
+  const tlog = req.tlog && root.hasTlogs;
+  const verifier = new sig.verify.Verifier(root.material, {
+    tlogThreshold: tlog ? 1 : 0,
+    ctlogThreshold: isCert && root.hasCtlogs && tlog ? 1 : 0,
     timestampThreshold: 1,
   });
   try {
@@ -148,6 +216,27 @@ function verifyWith(
     return { status: "invalid", reason: messageOf(err) };
   }
 }
+
+/** An X.509 Name as `O=…, CN=…` (enough to tell instances apart in a reason). */
+function issuerText(cert: SigstoreCore.X509Certificate): string {
+  try {
+    const parts: string[] = [];
+    // tbsCertificate: [0] version, serialNumber, signature, issuer, …
+    for (const rdn of cert.tbsCertificate.subs[3]?.subs ?? []) {
+      for (const atv of rdn.subs) {
+        const [oid, value] = atv.subs;
+        if (!oid || !value) continue;
+        const name = NAME_OIDS[oid.toOID()] ?? oid.toOID();
+        parts.push(`${name}=${value.value.toString("utf8")}`);
+      }
+    }
+    return parts.join(", ");
+  } catch {
+    return "unreadable issuer";
+  }
+}
+
+const NAME_OIDS: Readonly<Record<string, string>> = { "2.5.4.3": "CN", "2.5.4.10": "O", "2.5.4.6": "C" };
 
 function toIdentity(
   sig: Sigstore,

@@ -21,8 +21,12 @@ export function provenanceLine(p: ProvenanceChannelReport): string {
   if (p.status === "skipped") return "not checked";
   const from = p.commit ? ` from ${p.commit.slice(0, 7)}` : "";
   const note = p.inherited_from ? `${p.signature}, inherited from ${p.inherited_from}` : p.signature;
+  // crates.io's trusted publish: a registry assertion, with the workflow of the Actions run its run_id names.
+  if (p.signature === "not-applicable" && p.commit) {
+    const by = p.workflow ? ` by ${fileOf(p.workflow)}` : "";
+    return `trusted publish in ${p.repository ?? "?"}${by}${from} (${note})`;
+  }
   if (p.workflow) return `built by ${fileOf(p.workflow)}${p.ref ? `@${p.ref}` : ""}${from} (${note})`;
-  if (p.signature === "not-applicable" && p.commit) return `trusted publish in ${p.repository ?? "?"}${from} (${note})`;
   if (p.commit) return `${p.repository ?? "built"}${from} (${note})`;
   if (p.signature === "unknown") return p.status === "pending" ? "pending" : "could not tell (unknown)";
   return `no provenance (${note})`;

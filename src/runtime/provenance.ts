@@ -1,8 +1,10 @@
 /**
  * The provenance runtime built once per command from the loaded config: HTTP through the shared client (no evidence
  * recorded into channels), endpoints, and the trusted root, loaded on first use and kept:
- * settings.provenance.trusted_root (a file) > the sim's served root (under --sim) > the public-good root via TUF,
- * cached in <state_dir>/tuf. When none can be had the verifier is undefined and signatures are `unknown`.
+ * settings.provenance.trusted_root (a file, one root or JSON Lines of several) > the sim's served root (under --sim) >
+ * the public-good root and GitHub's own instance root, each via TUF and cached in <state_dir>/tuf. Each bundle is
+ * verified against the root that issued it. When none can be had the verifier is undefined and signatures are
+ * `unknown`; a bundle whose root is missing is `unknown` too.
  */
 import path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
@@ -16,7 +18,7 @@ import { provenanceExpectations } from "../provenance/expected.ts";
 import type { ProvenanceHttp } from "../provenance/fetch.ts";
 import type { AttestationCache } from "../provenance/gather.ts";
 import type { ProvenanceRuntime } from "../provenance/run.ts";
-import { loadPublicGoodRoot, npmAttestationKeys, readTrustRoot } from "../provenance/trust.ts";
+import { loadGithubRoot, loadPublicGoodRoot, npmAttestationKeys, readTrustRoots } from "../provenance/trust.ts";
 import { createBundleVerifier, type BundleVerifier, type TrustRoot } from "../provenance/verify.ts";
 
 export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): ProvenanceHttp {
@@ -28,7 +30,7 @@ export function provenanceHttp(http: HttpClient, maxBytes = 8 * 1024 * 1024): Pr
       conditional: false,
       ...(req.redirectHosts ? { redirectHosts: req.redirectHosts } : {}),
     });
-    return { status: res.status, body: res.body };
+    return { status: res.status, body: res.body, headers: res.headers };
   };
 }
 
@@ -56,18 +58,31 @@ export function createProvenanceRuntime(
   const p = s.provenance;
   const phttp = provenanceHttp(http);
   let verifier: Promise<BundleVerifier | undefined> | undefined;
-  const loadRoot = async (): Promise<TrustRoot | undefined> => {
+  /** The roots to verify against, and whether every one that should be there was had. */
+  const loadRoots = async (): Promise<{ roots: TrustRoot[]; complete: boolean }> => {
     if (p.trusted_root) {
       const file = path.resolve(loaded.baseDir, p.trusted_root);
-      return readTrustRoot(file, p.npm_keys ? path.resolve(loaded.baseDir, p.npm_keys) : undefined);
+      const keys = p.npm_keys ? path.resolve(loaded.baseDir, p.npm_keys) : undefined;
+      return { roots: readTrustRoots(file, keys), complete: true };
     }
-    if (loaded.sim) return simRoot(phttp, loaded.sim.trustUrl);
-    return loadPublicGoodRoot({
-      cacheDir: path.resolve(loaded.baseDir, s.state_dir, "tuf"),
-      offline: false,
-      npmDefaultRegistry: npmDefaultRegistry(),
-      ...(p.tuf_mirror ? { mirrorUrl: p.tuf_mirror } : {}),
-    });
+    if (loaded.sim) {
+      const root = await simRoot(phttp, loaded.sim.trustUrl);
+      return { roots: root ? [root] : [], complete: root !== undefined };
+    }
+    // The defaults: the public-good root and GitHub's own instance, each through TUF, each cached in <state>/tuf.
+    const cacheDir = path.resolve(loaded.baseDir, s.state_dir, "tuf");
+    const [publicGood, github] = await Promise.all([
+      loadPublicGoodRoot({
+        cacheDir,
+        offline: false,
+        npmDefaultRegistry: npmDefaultRegistry(),
+        ...(p.tuf_mirror ? { mirrorUrl: p.tuf_mirror } : {}),
+      }),
+      loadGithubRoot({ cacheDir, offline: false }),
+    ]);
+    if (!github) log.warn({}, "GitHub's Sigstore instance root is not available: its attestations are unknown");
+    const roots = [publicGood, github].filter((r): r is TrustRoot => r !== undefined);
+    return { roots, complete: roots.length === 2 };
   };
   const githubHeaders: Record<string, string> = loaded.githubToken
     ? { authorization: `Bearer ${loaded.githubToken}` }
@@ -88,13 +103,13 @@ export function createProvenanceRuntime(
       },
     },
     verifier() {
-      verifier ??= loadRoot().then(
-        async (root) => {
-          if (!root) {
+      verifier ??= loadRoots().then(
+        async ({ roots, complete }) => {
+          if (roots.length === 0) {
             log.warn({}, "no Sigstore trusted root available: provenance signatures are unknown");
             return undefined;
           }
-          return createBundleVerifier(root);
+          return createBundleVerifier(roots, { complete });
         },
         (err: unknown) => {
           log.warn(

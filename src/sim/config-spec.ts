@@ -19,6 +19,11 @@ export function simSpecFor(p: ProjectConfig): Partial<ProjectSpec> {
   if (c.pypi?.platforms) spec.wheelPlatforms = c.pypi.platforms;
   if (p.targets_manifest) spec.targetsManifestPath = p.targets_manifest;
   if (p.platform_names) spec.platformNames = p.platform_names;
-  if (c.github?.checksums && !/[{}]/.test(c.github.checksums)) spec.checksumsName = c.github.checksums;
+  const sums = c.github?.checksums;
+  if (typeof sums === "string" && !/[{}]/.test(sums)) spec.checksumsName = sums;
+  if (sums && typeof sums === "object") {
+    spec.checksumsName = "";
+    spec.sidecarSuffix = sums.sidecar;
+  }
   return spec;
 }

@@ -102,3 +102,90 @@ export function renderFormula(input: FormulaInput): string {
 export function placeholderSha(platform: string): string {
   return `PLACEHOLDER_${platform.toUpperCase()}_SHA256`;
 }
+
+export interface CargoDistFormulaInput {
+  name: string;
+  desc: string;
+  homepage: string;
+  version: string;
+  license: string;
+  /** By platform id (darwin_arm64, darwin_amd64, linux_arm64, linux_amd64); a missing one has no branch. */
+  artifacts: Partial<Record<string, FormulaArtifactInput>>;
+  /** Platform id -> Rust target triple (`darwin_arm64` -> `aarch64-apple-darwin`). */
+  targets: Readonly<Record<string, string>>;
+}
+
+const CARGO_DIST_OS = [
+  { test: "OS.mac?", os: "darwin" },
+  { test: "OS.linux?", os: "linux" },
+] as const;
+const CARGO_DIST_CPU = [
+  { test: "Hardware::CPU.arm?", arch: "arm64" },
+  { test: "Hardware::CPU.intel?", arch: "amd64" },
+] as const;
+
+/**
+ * Formula text as cargo-dist's homebrew installer writes it (fixture
+ * axodotdev-tap_oranda_0.6.5_cargo-dist-generated_non-github-urls.rb): `if OS.mac?` / `if OS.linux?` blocks with
+ * `if Hardware::CPU.arm?` / `if Hardware::CPU.intel?` inside, `license` after them, `BINARY_ALIASES` keyed by
+ * target triple, and an install per `OS && CPU` pair.
+ */
+export function renderCargoDistFormula(input: CargoDistFormulaInput): string {
+  const a = input.artifacts;
+  const urls: string[] = [];
+  const installs: string[] = [];
+  for (const { test: osTest, os } of CARGO_DIST_OS) {
+    const branches = CARGO_DIST_CPU.flatMap(({ test, arch }) => {
+      const art = a[`${os}_${arch}`];
+      if (!art) return [];
+      installs.push(`    if ${osTest} && ${test}`, `      bin.install "${input.name}"`, "    end");
+      return [`    if ${test}`, `      url "${art.url}"`, `      sha256 "${art.sha256}"`, "    end"];
+    });
+    if (branches.length) urls.push(`  if ${osTest}`, ...branches, "  end");
+  }
+  const triples = Object.keys(a)
+    .map((platform) => input.targets[platform] ?? platform)
+    .sort();
+  const aliases = triples.map((t) => `"${t}": {}`).join(", ");
+  return [
+    `class ${formulaClassName(input.name)} < Formula`,
+    `  desc "${input.desc}"`,
+    `  homepage "${input.homepage}"`,
+    `  version "${input.version}"`,
+    ...urls,
+    `  license "${input.license}"`,
+    "",
+    `  BINARY_ALIASES = {${aliases}}`,
+    "",
+    "  def target_triple",
+    '    cpu = Hardware::CPU.arm? ? "aarch64" : "x86_64"',
+    '    os = OS.mac? ? "apple-darwin" : "unknown-linux-gnu"',
+    "",
+    '    "#{cpu}-#{os}"',
+    "  end",
+    "",
+    "  def install_binary_aliases!",
+    "    BINARY_ALIASES[target_triple.to_sym].each do |source, dests|",
+    "      dests.each do |dest|",
+    "        bin.install_symlink bin/source.to_s => dest",
+    "      end",
+    "    end",
+    "  end",
+    "",
+    "  def install",
+    ...installs,
+    "",
+    "    install_binary_aliases!",
+    "",
+    "    # Homebrew will automatically install these, so we don't need to do that",
+    '    doc_files = Dir["README.*", "readme.*", "LICENSE", "LICENSE.*", "CHANGELOG.*"]',
+    '    leftover_contents = Dir["*"] - doc_files',
+    "",
+    "    # Install any leftover files in pkgshare; these are probably config or",
+    "    # sample files.",
+    "    pkgshare.install(*leftover_contents) unless leftover_contents.empty?",
+    "  end",
+    "end",
+    "",
+  ].join("\n");
+}

@@ -1,3 +1,11 @@
+import {
+  applyPackageScenario,
+  applyWorldExtras,
+  npmLibProject,
+  PACKAGE_SCENARIOS,
+  pythonProject,
+  type PackageScenarioName,
+} from "./package-worlds.ts";
 import { toMs } from "./time.ts";
 import type { ProjectSpec } from "./spec.ts";
 import type { World } from "./world.ts";
@@ -66,8 +74,49 @@ export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): Project
   };
 }
 
+/**
+ * A cargo-dist Rust tool: `<name>-<rust-target>.tar.xz` archives (no version in the name), each with a `.sha256`
+ * sidecar (`<hex> *<name>`), no checksum file, a cargo-dist-generated tap formula (`if OS.mac?` /
+ * `Hardware::CPU.arm?`), and the crate on crates.io.
+ */
+export function cargoDistProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
+  const platforms = ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"];
+  return {
+    name: "rivet",
+    repo: "ferrous/rivet",
+    tap: "ferrous/homebrew-tap",
+    formulaPath: "Formula/rivet.rb",
+    crate: "rivet",
+    npm: null,
+    pypi: null,
+    githubPlatforms: platforms,
+    homebrewPlatforms: platforms,
+    wheelPlatforms: [],
+    platformNames: {
+      darwin_amd64: "x86_64-apple-darwin",
+      darwin_arm64: "aarch64-apple-darwin",
+      linux_amd64: "x86_64-unknown-linux-gnu",
+      linux_arm64: "aarch64-unknown-linux-gnu",
+    },
+    assetName: "{name}-{platform}.tar.xz",
+    checksumsName: "",
+    sidecarSuffix: ".sha256",
+    formulaStyle: "cargo-dist",
+    targetsManifest: null,
+    description: "A small Rust CLI released with cargo-dist",
+    license: "MIT OR Apache-2.0",
+    ...overrides,
+  };
+}
+
 /** The sim's worlds: each a project shape; the scenarios script its releases. */
-export const WORLDS = { plasmite: plasmiteProject, goreleaser: goreleaserProject } as const;
+export const WORLDS = {
+  plasmite: plasmiteProject,
+  goreleaser: goreleaserProject,
+  "cargo-dist": cargoDistProject,
+  "npm-lib": npmLibProject,
+  python: pythonProject,
+} as const;
 export type WorldName = keyof typeof WORLDS;
 
 export const SCENARIOS = [
@@ -78,9 +127,13 @@ export const SCENARIOS = [
   },
   { name: "partial-fresh", description: "like partial, but published just now (inside the propagation grace)" },
   { name: "stale-formula", description: "0.8.0 everywhere (2 h ago) except the tap formula, still at 0.7.2" },
+  { name: "crate-missing", description: "0.8.0 everywhere (2 h ago) except crates.io, which never got it" },
   { name: "yanked", description: "clean, then crates.io 0.8.0 yanked" },
   { name: "healing", description: "partial now; npm, PyPI and the formula catch up after healAfterMs (default 60 s)" },
-  { name: "checksum-mismatch", description: "clean, but sha256sums.txt disagrees with the darwin_arm64 tarball" },
+  {
+    name: "checksum-mismatch",
+    description: "clean, but sha256sums.txt (cargo-dist: the .sha256 sidecar) disagrees with the darwin_arm64 tarball",
+  },
   {
     name: "digest-mismatch",
     description: "clean, but the API digest of the linux_amd64 asset disagrees with its bytes",
@@ -106,6 +159,11 @@ export const SCENARIOS = [
     description: "clean, but the GitHub assets were built from a commit that is not the tag's",
   },
   { name: "provenance-tampered", description: "clean, but the GitHub build attestation's signature was tampered with" },
+  {
+    name: "provenance-crates-run-mismatch",
+    description:
+      "clean, but the Actions run crates.io's trustpub_data.run_id names ran nightly.yml on another commit than the tag's",
+  },
   {
     name: "provenance-bundle-url",
     description: "clean, with GitHub attestations served as bundle: null + bundle_url (Snappy JSON on the blob host)",
@@ -134,7 +192,12 @@ export const SCENARIOS = [
   },
 ] as const;
 
-export type ScenarioName = (typeof SCENARIOS)[number]["name"];
+export type ScenarioName = (typeof SCENARIOS)[number]["name"] | PackageScenarioName;
+
+/** The scenarios a world accepts: the shared ones, and those of PACKAGE_SCENARIOS that name it. */
+export function scenariosOf(world: WorldName): { name: ScenarioName; description: string }[] {
+  return [...SCENARIOS, ...PACKAGE_SCENARIOS.filter((s) => (s.worlds as readonly string[]).includes(world))];
+}
 
 export interface ScenarioOptions {
   /** Reference time for the scenario's publish times (default: the world's clock). */
@@ -166,6 +229,30 @@ const HOUR = 3_600_000;
 /** plasmite's release today: no build attestations on GitHub; PyPI and crates.io published with tokens. */
 const PLASMITE_TODAY = { github: null, pypi: null, crates: null } as const;
 
+/** `partial` and `healing`: what is out first, and what arrives late (each world has the ones it has). */
+const EARLY_CHANNELS = ["github", "crates"] as const;
+const LATE_CHANNELS = ["npm", "pypi", "homebrew"] as const;
+
+const LABELS: Readonly<Record<string, string>> = {
+  github: "GitHub",
+  crates: "crates.io",
+  npm: "npm",
+  pypi: "PyPI",
+  homebrew: "the tap formula",
+};
+
+/** `healing` in words for the project's world: `out on GitHub and crates.io only; npm, PyPI and the tap formula arrive`. */
+export function healingStory(world: World, project: string): string {
+  const has = world.channelsOf(project);
+  const words = (ids: readonly string[]): string => {
+    const l = ids.map((id) => LABELS[id] ?? id);
+    return l.length <= 1 ? (l[0] ?? "nothing") : `${l.slice(0, -1).join(", ")} and ${l.at(-1) ?? ""}`;
+  };
+  const early = EARLY_CHANNELS.filter((c) => has.includes(c));
+  const late = LATE_CHANNELS.filter((c) => has.includes(c));
+  return `out on ${words(early)} only; ${words(late)} ${late.length === 1 ? "arrives" : "arrive"}`;
+}
+
 /** The heal of the `healing` scenario: a timer, a way to fire it early, and a promise that settles when it ran. */
 function healingControl(world: World, project: string, delayMs: number): Pick<ScenarioResult, "heal" | "healed"> {
   let resolve: () => void = () => {};
@@ -175,7 +262,9 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
     if (done) return;
     done = true;
     cancel();
-    for (const channel of ["npm", "pypi", "homebrew"] as const) world.publishChannel(project, "0.8.0", channel);
+    for (const channel of LATE_CHANNELS) {
+      if (world.channelsOf(project).includes(channel)) world.publishChannel(project, "0.8.0", channel);
+    }
     resolve();
   };
   const cancel = world.schedule(delayMs, heal);
@@ -183,7 +272,7 @@ function healingControl(world: World, project: string, delayMs: number): Pick<Sc
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
-  return SCENARIOS.some((s) => s.name === name);
+  return SCENARIOS.some((s) => s.name === name) || PACKAGE_SCENARIOS.some((s) => s.name === name);
 }
 
 /** Put plasmite into one of the named states. The project is added if the world does not have it yet. */
@@ -191,7 +280,8 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
   if (!isScenarioName(name))
     throw new Error(`unknown scenario ${String(name)}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
   const now = options.now === undefined ? world.now() : toMs(options.now);
-  const spec = WORLDS[options.world ?? "plasmite"](options.project);
+  const worldName = options.world ?? "plasmite";
+  const spec = WORLDS[worldName](options.project);
   if (!world.hasProject(spec.name)) world.addProject(spec);
   const project = spec.name;
   // plasmite as it is today published 0.7.2 the same way (so no downgrade); every other scenario attested it fully.
@@ -209,25 +299,32 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
     healed: null,
   };
   const twoHoursAgo = now - 2 * HOUR;
+  const early = world.channelsOf(project).filter((c) => (EARLY_CHANNELS as readonly string[]).includes(c));
   switch (name) {
     case "clean":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       break;
     case "partial":
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       break;
     case "partial-fresh":
-      world.publish(project, "0.8.0", { publishedAt: now, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now, channels: early });
       break;
     case "stale-formula":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, formula: "stale" });
+      break;
+    case "crate-missing":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        channels: world.channelsOf(project).filter((c) => c !== "crates"),
+      });
       break;
     case "yanked":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.yank("crates", project, "0.8.0", "broken build");
       break;
     case "healing": {
-      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: ["github", "crates"] });
+      world.publish(project, "0.8.0", { publishedAt: now - HOUR, channels: early });
       const delay = options.healAfterMs ?? 60_000;
       result.healsAt = now + delay;
       Object.assign(result, healingControl(world, project, delay));
@@ -267,6 +364,12 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
     case "provenance-wrong-commit":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { commit: "other" } } });
       break;
+    case "provenance-crates-run-mismatch":
+      world.publish(project, "0.8.0", {
+        publishedAt: twoHoursAgo,
+        provenance: { crates: { run: { workflow: ".github/workflows/nightly.yml", commit: "other" } } },
+      });
+      break;
     case "provenance-tampered":
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo, provenance: { github: { tamper: true } } });
       break;
@@ -299,6 +402,9 @@ export function applyScenario(world: World, name: ScenarioName, options: Scenari
       world.publish(project, "0.8.0", { publishedAt: twoHoursAgo });
       world.attestations.serveTrustedRoot = false;
       break;
+    default:
+      applyPackageScenario(world, name, project, now);
   }
+  applyWorldExtras(world, worldName, project, now);
   return result;
 }

@@ -28,7 +28,19 @@ export interface ProjectSpec {
   platformNames?: Record<string, string>;
   /** Asset name template over {name}, {version}, {platform}; default `{name}_{version}_{platform}.tar.gz`. */
   assetName?: string;
-  checksumsName?: string;
+  /** The checksum file's name; null or empty: none (a release without assets, or cargo-dist's sidecars). Default `sha256sums.txt`. */
+  checksumsName?: string | null;
+  /** Upload `<asset><suffix>` beside each platform asset, as cargo-dist does (`.sha256`); default null: none. */
+  sidecarSuffix?: string | null;
+  /** Which generator's formula the tap carries: plasmite's hand-written one (default) or cargo-dist's. */
+  formulaStyle?: "plasmite" | "cargo-dist";
+  /** Where the repository keeps the npm and Python manifests `monitor init` reads at each tag. */
+  npmManifestPath?: string;
+  pypiManifestPath?: string;
+  /** More files committed at each release tag (path -> text), e.g. a private package.json. */
+  repoFiles?: Record<string, string>;
+  /** The GitHub release carries the PyPI files too (sdist and wheels, the same bytes), as Python projects attach them. */
+  githubAttachesPypiFiles?: boolean;
   /** Served at `targetsManifestPath` at every tag; null: none. Default: the real plasmite manifest. */
   targetsManifest?: string | null;
   targetsManifestPath?: string;
@@ -79,11 +91,11 @@ export interface PublishOptions {
   /** Platforms or asset names whose upload is missing (sha256sums.txt still lists them). */
   omitAssets?: string[];
   extraAssets?: ExtraAsset[];
-  /** The sha256sums.txt line for this platform disagrees with the bytes. */
+  /** The sha256sums.txt line (or the sidecar) for this platform disagrees with the bytes. */
   corruptChecksumFor?: string;
   /** The API `digest` for this platform disagrees with the bytes. */
   corruptDigestFor?: string;
-  /** sha256sums.txt has no line for this platform. */
+  /** sha256sums.txt has no line for this platform (with sidecars: its sidecar is not uploaded). */
   skipChecksumLineFor?: string;
   /** The formula's sha256 for this platform disagrees with the bytes. */
   corruptFormulaFor?: string;
@@ -93,6 +105,8 @@ export interface PublishOptions {
   npmDistTag?: string;
   /** PyPI files never uploaded: `sdist`, wheel platform ids or file names. All of them: the release lists `[]`. */
   omitPypiFiles?: string[];
+  /** `sdist`, a wheel platform id or a file name: PyPI's copy differs from the one attached to the GitHub release. */
+  pypiDiffersFor?: string;
   /** How each channel's artefacts were built and published (attestations); default: all attested by the release workflows. */
   provenance?: SimProvenanceOptions;
 }
@@ -121,6 +135,11 @@ export interface SimProvenanceOptions {
         tamper?: boolean;
         /** Entries carry `bundle: null` and a `bundle_url` on the attestation blob host (Snappy JSON). */
         bundleUrl?: boolean;
+        /**
+         * This many earlier attestations of each built asset's digest (a nightly workflow's, listed first), so the
+         * release workflow's comes only after them: more than 100 needs GitHub's pagination to be followed.
+         */
+        earlier?: number;
       })
     | null;
   npm?:
@@ -134,7 +153,15 @@ export interface SimProvenanceOptions {
       })
     | null;
   pypi?: SimBuildOverride | null;
-  crates?: Pick<SimBuildOverride, "repository" | "commit"> | null;
+  crates?:
+    | (Pick<SimBuildOverride, "repository" | "commit"> & {
+        /**
+         * The GitHub Actions run `trustpub_data.run_id` names (served by the sim's Actions API): its workflow and
+         * head commit (`other`: not the tag's). Default: release-publish.yml on the published commit.
+         */
+        run?: Pick<SimBuildOverride, "workflow" | "commit">;
+      })
+    | null;
   /**
    * The commit the build and every publish ran from. `tag` (default): the tag's commit. `main`: a later commit on
    * the default branch (a pipeline that builds and publishes from main: the tag's commit is not the release

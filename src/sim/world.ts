@@ -2,7 +2,7 @@ import { CHANNELS, type ChannelId } from "../channels.ts";
 import { ActionsStore } from "./model-actions.ts";
 import { Content, hashId } from "./content.ts";
 import { FaultSet } from "./faults.ts";
-import { placeholderSha, renderFormula } from "./formula.ts";
+import { placeholderSha, renderCargoDistFormula, renderFormula } from "./formula.ts";
 import { GithubStore, nodeId, type Release, type ReleaseAsset } from "./model-github.ts";
 import { CratesStore } from "./model-crates.ts";
 import { NpmStore } from "./model-npm.ts";
@@ -18,7 +18,12 @@ import type {
   VersionArtifacts,
   WorldOptions,
 } from "./spec.ts";
-import { resolveSimProvenance, SimAttestations, type ResolvedSimProvenance } from "./provenance/served.ts";
+import {
+  resolveSimProvenance,
+  SimAttestations,
+  type ResolvedSimProvenance,
+  type SimCratesProvenance,
+} from "./provenance/served.ts";
 import { toMs } from "./time.ts";
 import { isPrerelease, toPep440 } from "./versions.ts";
 
@@ -98,7 +103,14 @@ export class World {
       packageBytes: spec.packageBytes ?? 4096,
       platformNames: spec.platformNames ?? {},
       assetName: spec.assetName ?? "{name}_{version}_{platform}.tar.gz",
-      checksumsName: (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
+      checksumsName:
+        spec.checksumsName === null ? null : (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
+      sidecarSuffix: spec.sidecarSuffix ?? null,
+      formulaStyle: spec.formulaStyle ?? "plasmite",
+      githubAttachesPypiFiles: spec.githubAttachesPypiFiles ?? false,
+      npmManifestPath: spec.npmManifestPath ?? "bindings/node/package.json",
+      pypiManifestPath: spec.pypiManifestPath ?? "bindings/python/pyproject.toml",
+      repoFiles: spec.repoFiles ?? {},
       targetsManifest: spec.targetsManifest === undefined ? PLASMITE_TARGETS_MANIFEST : spec.targetsManifest,
       targetsManifestPath: spec.targetsManifestPath ?? "release/targets.json",
       tagPrefix: spec.tagPrefix ?? "v",
@@ -175,6 +187,18 @@ export class World {
     });
   }
 
+  /** The crates.io trusted publish whose `trustpub_data.run_id` is `runId` in `repo`, if any (the Actions run). */
+  trustpubRun(repo: string, runId: number): { version: string; crates: SimCratesProvenance } | null {
+    for (const p of this.#projects.values()) {
+      for (const version of this.versions(p.name)) {
+        const crates = this.provenanceOf(p.name, version).crates;
+        if (crates && crates.runId === runId && crates.repository.toLowerCase() === repo.toLowerCase())
+          return { version, crates };
+      }
+    }
+    return null;
+  }
+
   /** The project and version an npm package version, crate version or PyPI file belongs to. */
   findVersion(
     channel: "npm" | "crates" | "pypi",
@@ -246,11 +270,12 @@ export class World {
         const hex =
           opts.corruptChecksumFor === platform ? Content.fixed(`${name}#corrupt-sum`).sha256() : content.sha256();
         sums.push(`${hex}  ${name}`);
+        if (p.sidecarSuffix) assets.push(sidecarAsset(`${name}${p.sidecarSuffix}`, hex, name, opts));
       }
     }
     sums.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
     const checksums = p.checksumsName ? Content.fixed(sums.map((l) => `${l}\n`).join("")) : null;
-    if (checksums) {
+    if (checksums && p.checksumsName) {
       assets.push({
         name: p.checksumsName,
         platform: null,
@@ -296,6 +321,24 @@ export class World {
         });
       }
     }
+    if (p.githubAttachesPypiFiles) {
+      for (const f of pypiFiles) {
+        const digest = opts.nullDigest ? null : `sha256:${f.content.sha256()}`;
+        assets.push({
+          name: f.filename,
+          platform: null,
+          contentType: contentTypeFor(f.filename),
+          content: f.content,
+          digest,
+        });
+      }
+    }
+    const differs = opts.pypiDiffersFor;
+    for (const f of pypiFiles) {
+      // Rebuilt before the PyPI upload: the file on PyPI is not the one attached to the GitHub release.
+      if (differs !== undefined && [f.filename, f.platform ?? "sdist"].includes(differs))
+        f.content = Content.generated(seed(`${f.filename}#rebuilt`), f.content.size);
+    }
     const art: VersionArtifacts = {
       project: p.name,
       version,
@@ -331,6 +374,17 @@ export class World {
       if (art.options.corruptFormulaFor === platform) sha = Content.fixed(`${name}#corrupt-formula`).sha256();
       if (placeholder) sha = placeholderSha(platform);
       artifacts[platform] = { url: `${p.formulaUrlBase}/${p.repo}/releases/download/${art.tag}/${name}`, sha256: sha };
+    }
+    if (p.formulaStyle === "cargo-dist") {
+      return renderCargoDistFormula({
+        name: p.name,
+        desc: p.description,
+        homepage: `https://github.com/${p.repo}`,
+        version: art.version,
+        license: p.license,
+        artifacts,
+        targets: p.platformNames,
+      });
     }
     return renderFormula({
       name: p.name,
@@ -382,9 +436,9 @@ export class World {
       files["Cargo.toml"] =
         `[package]\nname = "${p.crate}"\nversion = "${art.version}"\nedition = "2024"\nlicense = "${p.license}"\n`;
     }
-    if (p.npm)
-      files["bindings/node/package.json"] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
-    if (p.pypi) files["bindings/python/pyproject.toml"] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
+    if (p.npm) files[p.npmManifestPath] = `${JSON.stringify({ name: p.npm, version: art.version }, null, 2)}\n`;
+    if (p.pypi) files[p.pypiManifestPath] = `[project]\nname = "${p.pypi}"\nversion = "${art.version}"\n`;
+    Object.assign(files, p.repoFiles);
     if (p.targetsManifest !== null) files[p.targetsManifestPath] = p.targetsManifest;
     const commit = repo.commit(files, `release: ${art.tag}`, art.commitAt);
     repo.addTag(art.tag, commit.sha, !art.options.lightweightTag, art.commitAt + MINUTE, `${art.tag}\n`);
@@ -710,8 +764,21 @@ export class World {
   }
 }
 
+/** cargo-dist's sidecar: `<hex> *<name>` (sha256sum's binary mode) and a blank line, as its write_checksum_file does. */
+function sidecarAsset(name: string, hex: string, of: string, opts: PublishOptions): PlannedAsset {
+  const content = Content.fixed(`${hex} *${of}\n\n`);
+  return {
+    name,
+    platform: null,
+    contentType: "application/octet-stream",
+    content,
+    digest: opts.nullDigest ? null : `sha256:${content.sha256()}`,
+  };
+}
+
 function contentTypeFor(name: string): string {
   if (name.endsWith(".tar.gz") || name.endsWith(".tgz")) return "application/gzip";
+  if (name.endsWith(".tar.xz")) return "application/x-xz";
   if (name.endsWith(".zip")) return "application/zip";
   if (name.endsWith(".txt")) return "text/plain";
   if (name.endsWith(".json")) return "application/json";

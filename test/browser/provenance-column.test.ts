@@ -144,7 +144,10 @@ describe("status page: the provenance column in a real browser", { timeout: 120_
       await line("github"),
       /^github built by release\.yml@refs\/tags\/v0\.8\.0 from [0-9a-f]{7} \(verified\)$/,
     );
-    assert.match(await line("crates"), /trusted publish in sandover\/plasmite from [0-9a-f]{7} \(not-applicable\)/);
+    assert.match(
+      await line("crates"),
+      /trusted publish in sandover\/plasmite by release-publish\.yml from [0-9a-f]{7} \(not-applicable\)/,
+    );
     assert.match(await line("pypi"), /built by release-publish\.yml@refs\/heads\/main from [0-9a-f]{7} \(verified\)/);
     assert.match(await line("homebrew"), /\(verified, inherited from github\)/);
     const npm = await line("npm");

@@ -55,6 +55,38 @@ describe("config loading", () => {
     assert.deepEqual(issuesOf(`${minimal()}\nbogus: 1\n`), ["bogus: unknown key"]);
   });
 
+  it("github checksums: a file name, { sidecar: .sha256 } or null; a bad sidecar block names its field", () => {
+    const gh = (checksums: string) =>
+      minimal().replace(
+        "crates: { crate: demo }",
+        `github: { platforms: [darwin_arm64], assets: ["demo-{target}.tar.xz"], checksums: ${checksums} }`,
+      );
+    const at = "projects[0].channels.github.checksums";
+    const load = (text: string) => loadConfigText(text, "/x/m.yaml", "/x", { env: {} }).config.projects[0]!;
+    assert.deepEqual(load(gh('{ sidecar: ".sha256" }')).channels.github?.checksums, { sidecar: ".sha256" });
+    assert.equal(load(gh("null")).channels.github?.checksums, null);
+    assert.equal(load(gh("SHA256SUMS")).channels.github?.checksums, "SHA256SUMS");
+    assert.deepEqual(issuesOf(gh('{ sidecar: ".sha512" }')), [
+      `${at}.sidecar: must be ".sha256" (the suffix of each asset's checksum file), got ".sha512"`,
+    ]);
+    assert.deepEqual(issuesOf(gh('{ sidcar: ".sha256" }')), [
+      `${at}.sidecar: required: the suffix of each asset's checksum file (.sha256)`,
+      `${at}.sidcar: unknown key`,
+    ]);
+    assert.deepEqual(issuesOf(gh("3")), [`${at}: must be a checksum file name, { sidecar: ".sha256" } or null`]);
+    assert.deepEqual(issuesOf(gh("[a]")), [`${at}: must be a checksum file name, { sidecar: ".sha256" } or null`]);
+  });
+
+  it("{target} is {platform} for Rust-target names: it needs platforms, and renders through platform_names", () => {
+    const text = minimal().replace(
+      "crates: { crate: demo }",
+      'github: { assets: ["demo-{target}.tar.xz"], checksums: { sidecar: ".sha256" } }',
+    );
+    assert.deepEqual(issuesOf(text), [
+      "projects[0].channels.github.platforms: required when assets use {platform} or {target} and no targets_manifest is set",
+    ]);
+  });
+
   it("names bad values", () => {
     const issues = issuesOf(`settings:\n  http:\n    retries: many\n  grace:\n    npm: soon\n${minimal()}`);
     assert.ok(
@@ -100,6 +132,20 @@ describe("config loading", () => {
     assert.ok(issuesOf(open)[0]?.startsWith("settings.server.token: required"));
     const placeholder = `projects:\n  - name: a\n    repo: o/a\n    channels:\n      github: { platforms: [linux_amd64], assets: ["a_{verison}.tgz"] }\n`;
     assert.deepEqual(issuesOf(placeholder), ["projects[0].channels.github.assets[0]: unknown placeholder {verison}"]);
+  });
+
+  it("assets: [] needs checksums: null and no platforms, each error naming its field", () => {
+    const gh = (block: string) => `projects:\n  - name: a\n    repo: o/a\n    channels:\n      github: ${block}\n`;
+    assert.deepEqual(issuesOf(gh("{ assets: [] }")), [
+      'projects[0].channels.github.checksums: must be null when assets is [] (a release without assets has no checksum file; "sha256sums.txt" would be looked for)',
+    ]);
+    assert.deepEqual(issuesOf(gh("{ assets: [], checksums: null, platforms: [linux_amd64] }")), [
+      "projects[0].channels.github.platforms: a release without assets (assets: []) has no platforms; remove it",
+    ]);
+    const loaded = loadConfigText(gh("{ assets: [], checksums: null }"), "/x/monitor.yaml", "/x", { env: {} });
+    assert.deepEqual(loaded.config.projects[0]?.channels.github, { assets: [], checksums: null });
+    // A release with assets and no checksum file stays valid.
+    loadConfigText(gh('{ assets: ["a-{version}.zip"], checksums: null }'), "/x/monitor.yaml", "/x", { env: {} });
   });
 
   it("reports YAML syntax errors", () => {

@@ -199,7 +199,7 @@ test("writeConfig: GoReleaser names become {platform} with the project's platfor
   );
 });
 
-test("writeConfig: cargo-dist sidecars and a release without assets are said in comments; the file still loads", () => {
+test("writeConfig: cargo-dist names become {target} with platform_names and sidecars checksums: { sidecar }; a release without assets is said in a comment", () => {
   const judgement = judgeCandidates([], new Map(), { version: "0.6.5", published_at: null });
   const base = {
     name: "oranda",
@@ -220,11 +220,11 @@ test("writeConfig: cargo-dist sidecars and a release without assets are said in 
   const text = writeConfig({ ...base, assets: sidecars });
   assert.deepEqual(load(text).config.projects[0]!.channels.github, {
     platforms: ["darwin_amd64"],
-    assets: ["oranda-{platform}.tar.xz"],
-    checksums: null,
+    assets: ["oranda-{target}.tar.xz"],
+    checksums: { sidecar: ".sha256" },
   });
   assert.deepEqual(load(text).config.projects[0]!.platform_names, { darwin_amd64: "x86_64-apple-darwin" });
-  assert.match(text, /# checksums are per-asset .sha256 sidecars/);
+  assert.match(text, /# checksums: a .sha256 sidecar beside each asset \(cargo-dist\), checked against it/);
 
   const crates: Candidate = { channel: "crates", name: "oranda", source: "Cargo.toml" };
   const withCrate = judgeCandidates(
@@ -233,6 +233,36 @@ test("writeConfig: cargo-dist sidecars and a release without assets are said in 
     { version: "0.6.5", published_at: null },
   );
   const none = writeConfig({ ...base, judgement: withCrate, assets: inferAssets([], "v0.6.5", "0.6.5") });
-  assert.equal(load(none).config.projects[0]!.channels.github, undefined);
-  assert.match(none, /# github: release v0.6.5 has no assets/);
+  assert.deepEqual(load(none).config.projects[0]!.channels.github, { assets: [], checksums: null });
+  assert.match(none, /# release v0.6.5 has no assets: only the tag and the release are checked\n\s+github:/);
+});
+
+test("writeConfig: a release carrying only Python files is github assets: [], and pypi takes PyPI's wheel platforms", () => {
+  const files = ["quillpy-0.8.0.tar.gz", "quillpy-0.8.0-cp311-cp311-win_amd64.whl"];
+  const pypi: Candidate = { channel: "pypi", name: "quillpy", source: "pyproject.toml" };
+  const answer = { status: "holds", version: "0.8.0", published_at: null };
+  const judgement = judgeCandidates([pypi], new Map([["pypi:quillpy", answer as RegistryAnswer]]), {
+    version: "0.8.0",
+    published_at: null,
+  });
+  const text = writeConfig({
+    name: "quill",
+    repo: "inkwell/quill",
+    tag: "v0.8.0",
+    version: "0.8.0",
+    tag_prefix: "v",
+    targets_manifest: null,
+    judgement,
+    details: { pypi: { files } },
+    settings: null,
+    assets: inferAssets(files, "v0.8.0", "0.8.0"),
+  });
+  const channels = load(text).config.projects[0]!.channels;
+  assert.deepEqual(channels.github, { assets: [], checksums: null });
+  assert.equal(channels.pypi?.project, "quillpy");
+  assert.deepEqual(channels.pypi?.platforms, ["windows_amd64"]);
+  assert.match(
+    text,
+    /only Python files \(one sdist and one wheel\): the pypi channel compares them with PyPI's copies/,
+  );
 });

@@ -223,7 +223,158 @@ const cases: Case[] = [
     expect: [],
     status: "ok",
   },
+  {
+    name: "assets: [] with checksums: null: attached files are not judged, nor their digests",
+    obs: github((o) => {
+      for (const a of o.release!.assets) a.digest = null;
+      o.checksums = null;
+    }),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+    },
+    expect: [],
+    status: "ok",
+  },
+  {
+    name: "assets: []: the release itself is still checked (draft, latest)",
+    obs: github((o) => {
+      o.release!.assets = [];
+      o.release!.draft = true;
+      o.latest_release_tag = "v0.7.2";
+    }),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+      p.expect_latest = true;
+    },
+    expect: ["release-draft:drift", "version-not-latest:drift"],
+    status: "drift",
+  },
+  {
+    name: "assets: []: a missing release is still drift",
+    obs: githubUnreleased(),
+    plan: (p) => {
+      p.github!.assets = [];
+      p.github!.checksum_file = null;
+    },
+    expect: ["release-missing:drift"],
+    status: "drift",
+  },
 ];
+
+// ---------------------------------------------------------------- checksums: { sidecar: ".sha256" } (cargo-dist)
+
+/** The clean release with a `<asset>.sha256` sidecar beside each tarball instead of the checksum file. */
+function sidecared(mutate?: (o: GithubObservation) => void): GithubObservation {
+  return github((o) => {
+    const tarballs = o.release!.assets.filter((a) => a.name !== SUMS);
+    o.release!.assets = tarballs.flatMap((a, i) => [a, asset(`${a.name}.sha256`, sha256(`sidecar ${i}`), 20 + i)]);
+    o.checksums = null;
+    o.sidecars = Object.fromEntries(
+      tarballs.map((a) => [
+        a.name,
+        { name: `${a.name}.sha256`, state: "read" as const, sha256: ASSET(a.name), named: a.name },
+      ]),
+    );
+    mutate?.(o);
+  });
+}
+const sidecarPlan = (p: ReleasePlan): void => {
+  p.github!.checksum_file = null;
+  p.github!.checksum_sidecar = ".sha256";
+};
+
+cases.push(
+  {
+    name: "sidecars: each asset's .sha256 agrees; the sidecars are not unexpected assets",
+    obs: sidecared(),
+    plan: sidecarPlan,
+    expect: [],
+    status: "ok",
+  },
+  {
+    name: "sidecars: a sidecar that disagrees with the asset's digest is sha-mismatch naming the sidecar",
+    obs: sidecared((o) => {
+      const s = o.sidecars![ARM]!;
+      if (s.state === "read") s.sha256 = WRONG;
+    }),
+    plan: sidecarPlan,
+    expect: ["sha-mismatch:drift"],
+    status: "drift",
+    finding: { code: "sha-mismatch", subject: ARM, includes: [`${ARM}.sha256 says ${WRONG}`] },
+  },
+  {
+    name: "sidecars: a missing sidecar is checksum-missing (pending in grace, drift after)",
+    obs: sidecared((o) => {
+      o.release!.assets = o.release!.assets.filter((a) => a.name !== `${LINUX}.sha256`);
+      o.sidecars![LINUX] = { name: `${LINUX}.sha256`, state: "missing" };
+    }),
+    plan: sidecarPlan,
+    expect: ["checksum-missing:drift"],
+    status: "drift",
+    finding: { code: "checksum-missing", subject: LINUX, includes: [`no ${LINUX}.sha256`] },
+  },
+  {
+    name: "sidecars: a missing sidecar inside the grace window is pending",
+    obs: sidecared((o) => (o.sidecars![LINUX] = { name: `${LINUX}.sha256`, state: "missing" })),
+    plan: sidecarPlan,
+    now: at(4),
+    expect: ["checksum-missing:pending"],
+    status: "pending",
+  },
+  {
+    name: "sidecars: an unreadable sidecar (5xx) is unknown, not drift and not ok",
+    obs: sidecared((o) => (o.sidecars![LINUX] = { name: `${LINUX}.sha256`, state: "unreadable", error: "HTTP 503" })),
+    plan: sidecarPlan,
+    expect: ["checksum-unreadable:unknown"],
+    status: "unknown",
+    finding: { code: "checksum-unreadable", subject: `${LINUX}.sha256`, includes: ["HTTP 503"] },
+  },
+  {
+    name: "sidecars: text that is not a sha256 line, or a line for another file, is checksum-invalid",
+    obs: sidecared((o) => {
+      o.sidecars![LINUX] = { name: `${LINUX}.sha256`, state: "invalid", text: "<html>" };
+      o.sidecars![ARM] = { name: `${ARM}.sha256`, state: "read", sha256: ASSET(ARM), named: "other.tar.gz" };
+    }),
+    plan: sidecarPlan,
+    expect: ["checksum-invalid:drift", "checksum-invalid:drift"],
+    status: "drift",
+  },
+  {
+    name: "sidecars: a bare-hex sidecar (no name) is fine",
+    obs: sidecared((o) => {
+      const s = o.sidecars![ARM]!;
+      if (s.state === "read") s.named = null;
+    }),
+    plan: sidecarPlan,
+    expect: [],
+    status: "ok",
+  },
+  {
+    name: "sidecars: a missing asset is asset-missing only (its sidecar is not asked for)",
+    obs: sidecared((o) => {
+      o.release!.assets = o.release!.assets.filter((a) => !a.name.startsWith(LINUX));
+      delete o.sidecars![LINUX];
+    }),
+    plan: sidecarPlan,
+    expect: ["asset-missing:drift"],
+    status: "drift",
+  },
+  {
+    name: "sidecars: --deep bytes that disagree with the sidecar are sha-mismatch",
+    obs: sidecared((o) => {
+      o.release!.assets.find((a) => a.name === ARM)!.digest = null;
+      o.downloads = Object.fromEntries(
+        o.release!.assets.map((a) => [a.name, { sha256: a.name === ARM ? WRONG : ASSET(a.name), bytes: 1 }]),
+      );
+    }),
+    plan: sidecarPlan,
+    expect: ["sha-mismatch:drift"],
+    status: "drift",
+    finding: { code: "sha-mismatch", subject: ARM, includes: ["downloaded bytes says"] },
+  },
+);
 
 /** The true sha256 of any asset on the clean release. */
 function ASSET(name: string): string {

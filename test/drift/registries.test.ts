@@ -5,6 +5,9 @@ import type { ChannelId } from "../../src/channels.ts";
 import type { ReleasePlan } from "../../src/plan/types.ts";
 import type { ChannelProbeResult } from "../../src/channels/registry.ts";
 import {
+  asset,
+  failed,
+  github,
   CRATE_SHA,
   LATER,
   NPM_SHA1,
@@ -444,3 +447,39 @@ function table(channel: ChannelId, cases: Case[]): void {
 table("crates", cratesCases);
 table("npm", npmCases);
 table("pypi", pypiCases);
+
+describe("drift/pypi: the files attached to the GitHub release", () => {
+  const wheel = PYPI_FILES.darwin_arm64;
+  const attached = (sha: (name: string) => string | null) =>
+    ok<"github">(
+      github((o) => {
+        for (const [i, name] of Object.values(PYPI_FILES).entries())
+          o.release!.assets.push(asset(name, sha(name), 20 + i));
+      }),
+    );
+
+  it("the same bytes on both: nothing to report (and github does not mind the extra files when assets: [])", () => {
+    const p = plan((x) => {
+      x.github!.assets = [];
+      x.github!.checksum_file = null;
+    });
+    const e = run(cleanResults({ github: attached(sha256) }), LATER, p);
+    assert.deepEqual(codes(e, "pypi"), []);
+    assert.deepEqual(codes(e, "github"), []);
+  });
+
+  it("one wheel differs: sha-mismatch on pypi, the file as subject, expected GitHub's sha256, actual PyPI's", () => {
+    const e = run(cleanResults({ github: attached((n) => (n === wheel ? WRONG : sha256(n))) }));
+    assert.deepEqual(codes(e, "pypi"), ["sha-mismatch:drift"]);
+    const f = verdict(e, "pypi").findings[0]!;
+    assert.equal(f.subject, wheel);
+    assert.equal(f.expected, `GitHub release v0.8.0 (GitHub asset digest): ${WRONG}`);
+    assert.equal(f.actual, `PyPI digests.sha256: ${sha256(wheel)}`);
+    assert.equal(verdict(e, "pypi").status, "drift");
+  });
+
+  it("no usable GitHub digest, or GitHub not observed: no comparison", () => {
+    assert.deepEqual(codes(run(cleanResults({ github: attached(() => null) })), "pypi"), []);
+    assert.deepEqual(codes(run(cleanResults({ github: failed("github") })), "pypi"), []);
+  });
+});

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { it } from "node:test";
-import { CLI, REPO_ROOT } from "../helpers/cli.ts";
+import { CLI, REPO_ROOT, runCli } from "../helpers/cli.ts";
 
 it("monitor demo: a partial release drifts, alerts, heals and resolves, with the status page up meanwhile", async () => {
   const child = spawn(
@@ -54,4 +54,45 @@ it("monitor demo: a partial release drifts, alerts, heals and resolves, with the
   );
   assert.match(out, /provenance: built by release\.yml@refs\/tags\/v0\.8\.0 from [0-9a-f]{7} \(verified\)/);
   assert.match(out, /demo stopped/);
+});
+
+it("monitor demo --sim cargo-dist: rivet's formula lags, alerts, catches up and resolves", async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "demo",
+      "--sim",
+      "cargo-dist",
+      "--listen",
+      "127.0.0.1:0",
+      "--heal-after",
+      "3s",
+      "--interval",
+      "1s",
+      "--duration",
+      "8s",
+    ],
+    { cwd: REPO_ROOT, env: { PATH: process.env["PATH"], NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const code = await exited;
+  assert.equal(code, 0, err);
+  assert.match(out, /rivet v0\.8\.0 is out on GitHub and crates\.io only; the tap formula arrives in 3s\./);
+  const open = out.indexOf("alert OPEN: rivet v0.8.0: formula ferrous/homebrew-tap:Formula/rivet.rb@main is at 0.7.2");
+  const ok = out.indexOf("rivet v0.8.0  OK");
+  const resolved = out.indexOf("alert RESOLVE: rivet v0.8.0");
+  assert.ok(open >= 0 && ok > open && resolved >= 0, out);
+  assert.match(out, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+  assert.match(out, /demo stopped/);
+});
+
+it("monitor demo --sim: a bare scenario is refused naming the worlds", async () => {
+  const r = await runCli(["demo", "--sim", "partial", "--duration", "0s"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--sim: demo takes a world\[\/scenario\] \(worlds: plasmite, goreleaser, cargo-dist/);
 });

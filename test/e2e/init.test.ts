@@ -144,6 +144,30 @@ describe("monitor init --settings (loopback servers)", () => {
     assert.match(yaml, /# could not verify: the npm registry could not tell/);
     assert.match(yaml, /npm:\n\s+package: plasmite/);
   });
+
+  it("a Homebrew tap answering 503: exit 3, homebrew kept (guessed from the assets) with a could-not-verify comment", async () => {
+    sim = await startSim({ githubToken: null });
+    applyScenario(sim.world, "clean", { world: "goreleaser" });
+    sim.world.faults.add({ service: "github-api", kind: "503", path: "/repos/tidepool/homebrew-tap/" });
+    const { result, out, yaml } = await init([], "tidepool/skiff");
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      result.stderr,
+      /could not verify: homebrew tidepool\/homebrew-tap:Formula\/skiff\.rb: the tap could not be read: .*503/,
+    );
+    assert.match(
+      yaml,
+      /# could not verify: the tap could not be read: .*503.*\n(\s+#.*\n)*\s+homebrew:\n\s+tap: tidepool\/homebrew-tap\n/,
+    );
+    assert.match(
+      yaml,
+      /url: https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/skiff_\{version\}_\{platform\}\.tar\.gz/,
+    );
+    assert.doesNotMatch(yaml, /&a\d/, "platform lists written out, not as YAML anchors");
+    const check = await runCli(["config", "check", "--config", out]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /skiff \(tidepool\/skiff\): github, homebrew\n/);
+  });
 });
 
 describe("monitor init --sim goreleaser (a GoReleaser Go CLI)", () => {
@@ -165,5 +189,36 @@ describe("monitor init --sim goreleaser (a GoReleaser Go CLI)", () => {
     const stale = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "goreleaser/stale-formula", "--json"]);
     assert.equal(stale.code, 1);
     assert.equal(statuses(stale.stdout)["homebrew"], "drift");
+  });
+});
+
+describe("monitor init --sim cargo-dist (a cargo-dist Rust tool)", () => {
+  it("yields github with {target} names and .sha256 sidecars, crates and homebrew, ok; each drift scenario detected", async () => {
+    const out = join(tempDir(), "monitor.yaml");
+    const init = await runCli(["init", "ferrous/rivet", "--sim", "cargo-dist", "--out", out]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+    const yaml = readFileSync(out, "utf8");
+    assert.match(
+      yaml,
+      /platform_names:\n\s+darwin_amd64: x86_64-apple-darwin\n\s+darwin_arm64: aarch64-apple-darwin\n/,
+    );
+    assert.match(yaml, /assets: \[ "rivet-\{target\}\.tar\.xz" \]/);
+    assert.match(yaml, /checksums: \{ sidecar: \.sha256 \}/);
+    assert.match(yaml, /# from Cargo\.toml\n\s+crates:\n\s+crate: rivet/);
+    assert.match(yaml, /url: https:\/\/github\.com\/\{repo\}\/releases\/download\/\{tag\}\/rivet-\{target\}\.tar\.xz/);
+    const check = await runCli(["config", "check", "--config", out]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /rivet \(ferrous\/rivet\): github, crates, homebrew\n/);
+    const verify = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "cargo-dist", "--json"]);
+    assert.equal(verify.code, 0, verify.stdout);
+    const ok = statuses(verify.stdout);
+    assert.deepEqual([ok["github"], ok["crates"], ok["homebrew"]], ["ok", "ok", "ok"]);
+    const drifts = { "stale-formula": "homebrew", "checksum-mismatch": "github", "crate-missing": "crates" };
+    for (const [scenario, channel] of Object.entries(drifts)) {
+      const r = await runCli(["verify", "v0.8.0", "--config", out, "--sim", `cargo-dist/${scenario}`, "--json"]);
+      assert.equal(r.code, 1, `${scenario}: ${r.stderr}`);
+      assert.equal(statuses(r.stdout)[channel], "drift", scenario);
+    }
   });
 });

@@ -8,6 +8,7 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { startSim } from "../../src/sim/index.ts";
+import type { World as SimWorld } from "../../src/sim/world.ts";
 import { plasmiteProject, type ScenarioName } from "../../src/sim/scenarios.ts";
 import { PLASMITE_PROJECTS_YAML } from "../../src/sim/config-yaml.ts";
 import type { PublishOptions } from "../../src/sim/spec.ts";
@@ -47,7 +48,7 @@ async function viaScenario(scenario: ScenarioName, lines: readonly string[] = []
  * (the sim's trust as files; npm.registry is the sim, which is not npm's default registry: a "mirror").
  */
 async function viaWorld(
-  setup: (publish: (opts?: PublishOptions) => void) => void,
+  setup: (publish: (opts?: PublishOptions) => void, world: SimWorld) => void,
   lines: readonly string[] = [],
   settings: { mirrorAbsence?: "drift" } = {},
 ): Promise<Run & { log: RequestLogEntry[] }> {
@@ -57,7 +58,7 @@ async function viaWorld(
     sim.world.publish("plasmite", "0.7.2", { publishedAt: Date.now() - 26 * HOUR });
     setup((opts = {}) => {
       sim.world.publish("plasmite", "0.8.0", { publishedAt: Date.now() - 2 * HOUR, ...opts });
-    });
+    }, sim.world);
     let yaml = simConfigYaml(sim, { token: "sim-token-123456", project: provenanceYaml(lines) });
     if (settings.mirrorAbsence) {
       yaml = yaml.replace(/( {4}npm_keys: .*\n)/, `$1    mirror_absence: ${settings.mirrorAbsence}\n`);
@@ -331,5 +332,76 @@ describe("provenance: policies", { concurrency: 2 }, () => {
     );
     assertRequiredDrift(run, "npm", "provenance-missing");
     assertRequiredDrift(run, "npm", "provenance-downgrade");
+  });
+});
+
+describe("provenance: GitHub's attestation list is read page by page", () => {
+  it("150 earlier nightly attestations per digest: the release workflow's, on page 2, is found and verified", async () => {
+    const run = await viaWorld(
+      (publish) => publish({ provenance: { github: { earlier: 150 } } }),
+      ["policy: { github: required }"],
+    );
+    const gh = prov(run.report, "github");
+    assert.equal(gh.status, "ok", codes(gh));
+    assert.equal(gh.signature, "verified");
+    assert.equal(channel(run.report, "github").status, "ok", codes(channel(run.report, "github")));
+    const lists = run.log.filter((e) => e.service === "github-api" && /\/attestations\/sha256:/.test(e.path));
+    const paged = lists.filter((e) => /[?&]after=/.test(e.path)).map((e) => e.path.replace(/\?.*$/, ""));
+    // Each built asset's digest: page 1 (per_page=100), then page 2 through the Link header's `after` cursor.
+    assert.ok(paged.length >= 1, lists.map((e) => e.path).join("\n"));
+    for (const d of paged) {
+      assert.equal(lists.filter((e) => e.path.startsWith(`${d}?`)).length, 2, d);
+    }
+    assert.ok(lists.every((e) => /[?&]per_page=100/.test(e.path)));
+  });
+});
+
+describe("provenance: crates.io's run_id followed to the Actions run", { concurrency: 2 }, () => {
+  it("clean: the run is release-publish.yml on the tag's commit; crates ok, its workflow reported", async () => {
+    const run = await viaScenario("clean", ["policy: { crates: required }"]);
+    const crates = prov(run.report, "crates");
+    assert.equal(crates.status, "ok", codes(crates));
+    assert.equal(crates.workflow, ".github/workflows/release-publish.yml");
+    assert.equal(crates.signature, "not-applicable");
+  });
+
+  it("a run of nightly.yml on another commit: commit and workflow mismatches, each with both values", async () => {
+    const run = await viaScenario("provenance-crates-run-mismatch", ["policy: { crates: required }"]);
+    assertRequiredDrift(run, "crates", "provenance-commit-mismatch");
+    assertRequiredDrift(run, "crates", "provenance-workflow-mismatch");
+    const p = prov(run.report, "crates");
+    const tagCommit = run.report.provenance?.expected.commit ?? "";
+    assert.match(tagCommit, /^[0-9a-f]{40}$/);
+    const commit = p.findings.find((f) => f.code === "provenance-commit-mismatch" && /Actions run/.test(f.message));
+    assert.ok(commit, codes(p));
+    assert.equal(commit.expected, tagCommit);
+    assert.match(commit.actual ?? "", /^[0-9a-f]{40}$/);
+    assert.notEqual(commit.actual, tagCommit);
+    const wf = p.findings.find((f) => f.code === "provenance-workflow-mismatch");
+    assert.equal(wf?.actual, ".github/workflows/nightly.yml");
+    assert.match(wf?.expected ?? "", /release-publish\.yml/);
+    // trustpub_data.sha itself is the tag's commit: only the run disagrees.
+    assert.equal(p.commit, tagCommit);
+  });
+
+  it("the run cannot be read (503): unknown, never drift, and the crate's own checks still hold", async () => {
+    const run = await viaWorld(
+      (publish, world) => {
+        world.faults.add({ service: "github-api", path: /\/actions\/runs\/\d+$/, kind: "503" });
+        publish();
+      },
+      ["policy: { crates: required }"],
+    );
+    const p = prov(run.report, "crates");
+    assert.equal(p.status, "unknown", codes(p));
+    assert.deepEqual(p.findings, []);
+    assert.equal(channel(run.report, "crates").status, "unknown");
+    assert.ok(run.log.some((e) => e.service === "github-api" && /\/actions\/runs\/\d+$/.test(e.path)));
+  });
+
+  it("crates_run: off reads no Actions run", async () => {
+    const run = await viaWorld((publish) => publish(), ["policy: { crates: required }", "crates_run: off"]);
+    assert.equal(prov(run.report, "crates").status, "ok");
+    assert.ok(!run.log.some((e) => /\/actions\/runs\/\d+$/.test(e.path)));
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_INVALID_LINES, parseChecksumFile } from "../../src/channels/github/checksums.ts";
+import { MAX_INVALID_LINES, parseChecksumFile, parseSidecar } from "../../src/channels/github/checksums.ts";
 
 const A = "90f37f90678cc0ffec07d2997a1299bdbcc1a49ed23d80decec47ebc46c89a77";
 const B = "eec00a10b41b01b14fd2b04d01b11b4bd0e327ff675f3763b76a2445e0207b30";
@@ -100,4 +100,31 @@ describe("parseChecksumFile", () => {
     assert.equal(file.entries.length, 0);
     assert.ok(file.invalid_lines.length > 0);
   });
+});
+
+describe("parseSidecar (checksums: { sidecar: .sha256 })", () => {
+  const name = "rivet-aarch64-apple-darwin.tar.xz.sha256";
+  const table: { name: string; text: string; expect: ReturnType<typeof parseSidecar> }[] = [
+    {
+      name: "cargo-dist's `<hex> *<name>` and the blank line after it",
+      text: `${A} *rivet-aarch64-apple-darwin.tar.xz\n\n`,
+      expect: { name, state: "read", sha256: A, named: "rivet-aarch64-apple-darwin.tar.xz" },
+    },
+    {
+      name: "sha256sum's `<hex>  <name>`",
+      text: `${A}  rivet-aarch64-apple-darwin.tar.xz\n`,
+      expect: { name, state: "read", sha256: A, named: "rivet-aarch64-apple-darwin.tar.xz" },
+    },
+    { name: "bare hex, CRLF and BOM", text: `\uFEFF${A}\r\n`, expect: { name, state: "read", sha256: A, named: null } },
+    { name: "bare hex without newline", text: A, expect: { name, state: "read", sha256: A, named: null } },
+    { name: "empty", text: "\n", expect: { name, state: "invalid", text: "(empty)" } },
+    { name: "not hex", text: "<html>nope</html>\n", expect: { name, state: "invalid", text: "<html>nope</html>" } },
+    {
+      name: "two lines is not a sidecar",
+      text: `${A}  a\n${B}  b\n`,
+      expect: { name, state: "invalid", text: `${A}  a (+1 more lines)` },
+    },
+    { name: "63 hex", text: `${A.slice(1)}\n`, expect: { name, state: "invalid", text: A.slice(1) } },
+  ];
+  for (const c of table) it(c.name, () => assert.deepEqual(parseSidecar(name, c.text), c.expect));
 });

@@ -630,6 +630,60 @@ describe("githubProbe (contract, loopback fake)", () => {
     expectAppError(error, "E_HTTP_STATUS", /plasmite_0\.8\.0_darwin_arm64\.tar\.gz.*HTTP 500/);
   });
 
+  it("sidecars: each expected asset's <asset>.sha256 is read; missing and unreadable ones are data, not errors", async () => {
+    await reset();
+    const [a, b, c] = TARBALLS as [AssetSpec, AssetSpec, AssetSpec];
+    const sidecar = (x: AssetSpec, text: string): AssetSpec => ({ name: `${x.name}.sha256`, bytes: Buffer.from(text) });
+    // cargo-dist's `<hex> *<name>` plus blank line; bare hex; c has none; d's sidecar answers 503.
+    const d: AssetSpec = { name: "plasmite_0.8.0_linux_arm64.tar.gz", bytes: tarball("linux_arm64") };
+    const assets = [
+      a,
+      sidecar(a, `${sha256(a.bytes)} *${a.name}\n\n`),
+      b,
+      sidecar(b, sha256(b.bytes)),
+      c,
+      d,
+      sidecar(d, "x"),
+    ];
+    const release = releaseBody(w, RELEASE_WITH_DIGESTS, assets);
+    w.api.route(`GET ${API}/git/ref/tags/${TAG}`, { status: 200, body: refFor(REFS.lightweight) });
+    w.api.route(`GET ${API}/releases/tags/${TAG}`, { status: 200, body: release });
+    w.api.route(`GET ${API}/releases/latest`, { status: 200, body: release });
+    serveAssets(w, assets, TAG, (x) =>
+      x.name === `${d.name}.sha256`
+        ? { status: 503, body: "<html>unavailable</html>" }
+        : { status: 200, headers: recordedHeaders(ASSET_CDN_200), body: x.bytes },
+    );
+    const plan = githubPlan(w, {
+      assets: [a, b, c, d].map((x) => ({ name: x.name, platform: null })),
+      checksum_file: null,
+      checksum_sidecar: ".sha256",
+    });
+    const { result, error } = await observe(w, plan);
+    assert.equal(error, null);
+    assert.ok(result);
+    assert.equal(result.checksums, null);
+    const unreadable = result.sidecars?.[d.name];
+    assert.ok(unreadable?.state === "unreadable" && /HTTP 503/.test(unreadable.error), JSON.stringify(unreadable));
+    assert.ok(!unreadable.error.includes("sig="), "the signed CDN url stays out of the finding");
+    assert.deepEqual(result.sidecars, {
+      [a.name]: { name: `${a.name}.sha256`, state: "read", sha256: sha256(a.bytes), named: a.name },
+      [b.name]: { name: `${b.name}.sha256`, state: "read", sha256: sha256(b.bytes), named: null },
+      [c.name]: { name: `${c.name}.sha256`, state: "missing" },
+      [d.name]: unreadable,
+    });
+    // Only sidecars are downloaded without --deep, never the tarballs.
+    assert.equal(w.web.requestsFor(`GET /${OWNER}/${REPO}/releases/download/${TAG}/${a.name}`).length, 0);
+
+    // --deep: each sidecar is hashed from its one download; the tarballs are hashed too.
+    w.web.requests.length = 0;
+    const deep = await observe(w, plan, true);
+    assert.equal(deep.error, null);
+    assert.equal(deep.result?.downloads?.[`${a.name}.sha256`]?.sha256, sha256(assets[1]!.bytes));
+    assert.equal(deep.result?.downloads?.[a.name]?.sha256, sha256(a.bytes));
+    assert.equal(w.web.requestsFor(`GET /${OWNER}/${REPO}/releases/download/${TAG}/${a.name}.sha256`).length, 1);
+  });
+
   it("without a github plan the probe refuses instead of guessing", async () => {
     await reset();
     const plan = { ...githubPlan(w), github: null };

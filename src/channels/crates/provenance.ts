@@ -7,12 +7,14 @@
 import type { CratesObservation } from "./types.ts";
 import { cratesApiQueue } from "./api-queue.ts";
 import {
+  compareCratesRun,
   compareDowngrade,
   compareTrustpub,
   previousVersion,
+  type ActionsRun,
   type ProvenanceFinding,
 } from "../../provenance/compare.ts";
-import { parseCratesPublish, type CratesPublish } from "../../provenance/fetch.ts";
+import { fetchActionsRun, parseCratesPublish, type CratesPublish } from "../../provenance/fetch.ts";
 import type { ChannelProvenance, GatherContext } from "../../provenance/gather.ts";
 
 async function publishOf(ctx: GatherContext, crate: string, version: string): Promise<CratesPublish | string> {
@@ -35,6 +37,26 @@ async function publishOf(ctx: GatherContext, crate: string, version: string): Pr
   } catch (err) {
     return `${new URL(url).host}: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/**
+ * The Actions run behind `trustpub_data.run_id` (GitHub trusted publishing only), or why it could not be read. A
+ * run's workflow path and head_sha never change, so a read run is cached like the trusted-publishing data.
+ */
+async function runOf(ctx: GatherContext, repository: string, runId: string): Promise<ActionsRun | string> {
+  const key = `crates-run:${repository}:${runId}`;
+  const hit = ctx.cache ? await ctx.cache.get(key) : undefined;
+  if (hit !== undefined) return JSON.parse(hit) as ActionsRun;
+  const got = await fetchActionsRun(ctx.http, {
+    apiBase: ctx.endpoints.githubApi,
+    repository,
+    runId,
+    apiHeaders: ctx.endpoints.githubHeaders,
+  });
+  if (got.kind !== "found") return got.kind === "unknown" ? got.reason : `Actions run ${runId} not found`;
+  const run: ActionsRun = { id: runId, ...got.value };
+  if (ctx.cache) await ctx.cache.set(key, JSON.stringify(run));
+  return run;
 }
 
 export const cratesProvenance: ChannelProvenance = {
@@ -74,6 +96,20 @@ export const cratesProvenance: ChannelProvenance = {
       trustedPublishingExpected: expectedTp,
     });
     const findings: ProvenanceFinding[] = [];
+    let unknown: string | undefined;
+    const tp = publish.trustpub;
+    let runWorkflow: string | undefined;
+    if (ctx.expectations.cratesRun === "follow" && tp?.provider === "github" && "run_id" in tp) {
+      const repository = "repository" in tp && typeof tp.repository === "string" ? tp.repository : undefined;
+      if (repository !== undefined && typeof tp.run_id === "string") {
+        const run = await runOf(ctx, repository, tp.run_id);
+        if (typeof run === "string") unknown = `Actions run ${tp.run_id}: ${run}`;
+        else {
+          runWorkflow = run.path;
+          findings.push(...compareCratesRun(ctx.expected, subject, run, tp.sha));
+        }
+      }
+    }
     const versions = o.index.entries.map((e) => e.vers);
     const prev = previousVersion(versions, ctx.plan.version);
     if (prev !== undefined && publish.trustpub === null) {
@@ -87,10 +123,13 @@ export const cratesProvenance: ChannelProvenance = {
           ),
         );
     }
+    const item =
+      runWorkflow === undefined ? compared : { ...compared, result: { ...compared.result, workflow: runWorkflow } };
     return {
-      items: [{ subject, compared }],
+      items: [{ subject, compared: item }],
       findings,
       publisherCodes: ["publisher-not-trusted"],
+      ...(unknown !== undefined ? { unknown } : {}),
     };
   },
 };

@@ -1,6 +1,15 @@
 import type { CheckInput } from "../channel.ts";
 import type { GithubPlan, GithubObservation } from "./types.ts";
-import { drift, firstDisagreement, info, lag, listNames, shaMismatch, type Draft } from "../../drift/findings.ts";
+import {
+  drift,
+  firstDisagreement,
+  info,
+  lag,
+  listNames,
+  shaMismatch,
+  unknown,
+  type Draft,
+} from "../../drift/findings.ts";
 import { githubDigestHex, githubHashClaims } from "./hash-claims.ts";
 import { latestGap } from "../../drift/versions.ts";
 
@@ -52,6 +61,12 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     );
   }
 
+  // `assets: []` with `checksums: null`: a release without assets. Whatever is attached is not this channel's to judge.
+  if (expected.assets.length === 0 && expected.checksum_file === null) {
+    out.push(...latestFindings(input));
+    return out;
+  }
+
   const assets = new Map(release.assets.map((a) => [a.name, a]));
   const expectedNames = new Set(expected.assets.map((a) => a.name));
 
@@ -76,8 +91,12 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     }
   }
 
+  const suffix = expected.checksum_sidecar ?? null;
+  const sidecarNames = new Set(suffix ? expected.assets.map((a) => `${a.name}${suffix}`) : []);
   for (const asset of release.assets) {
-    if (expectedNames.has(asset.name) || asset.name === expected.checksum_file) continue;
+    if (expectedNames.has(asset.name) || asset.name === expected.checksum_file || sidecarNames.has(asset.name)) {
+      continue;
+    }
     out.push(
       drift(
         "asset-unexpected",
@@ -141,6 +160,8 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     }
   }
 
+  if (suffix) out.push(...checkSidecars(input, suffix));
+
   for (const want of expected.assets) {
     if (!assets.has(want.name)) continue;
     const pair = firstDisagreement(githubHashClaims(obs, want.name));
@@ -151,7 +172,7 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
   const noDigest: string[] = [];
   const badDigest: string[] = [];
   for (const asset of release.assets) {
-    if (asset.name === sumsName) continue;
+    if (asset.name === sumsName || sidecarNames.has(asset.name)) continue;
     if (asset.digest === null) {
       if (!deep) noDigest.push(asset.name);
     } else if (githubDigestHex(asset.digest) === null) {
@@ -163,24 +184,97 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
     if (noDigest.length > 0) parts.push(`no GitHub digest for ${listNames(noDigest)}`);
     if (badDigest.length > 0) parts.push(`unusable GitHub digest for ${listNames(badDigest)}`);
     const hint = deep ? "" : " (run with --deep to hash the downloads)";
+    const against = suffix ? `their ${suffix} sidecars` : (sumsName ?? "nothing");
     out.push(
-      info("digest-unavailable", `${parts.join("; ")}: compared against ${sumsName ?? "nothing"} only${hint}`, {
+      info("digest-unavailable", `${parts.join("; ")}: compared against ${against} only${hint}`, {
         expected: "sha256:<hex>",
         actual: [...noDigest.map((n) => `${n}: null`), ...badDigest].join(", "),
       }),
     );
   }
 
-  if (input.expectLatest && obs.latest_release_tag !== tag) {
-    const latest = obs.latest_release_tag;
-    const text = `GitHub's latest release is ${latest ?? "none"}, expected ${tag}`;
-    const detail = { subject: tag, expected: tag, actual: latest ?? "none" };
-    out.push(
-      latestGap(latest, tag) === "newer"
-        ? drift("version-not-latest", text, detail)
-        : lag("version-not-latest", text, detail),
-    );
-  }
-
+  out.push(...latestFindings(input));
   return out;
+}
+
+/**
+ * `checksums: { sidecar }`: every expected asset on the release has its `<asset><suffix>` holding one sha256 line
+ * for it. A missing sidecar is a finding (propagation-sensitive, like a missing asset); one that could not be read
+ * is unknown; one that is not a sha256 line, or names another file, is drift. Its value joins the hash claims.
+ */
+function checkSidecars(input: CheckInput<GithubPlan, GithubObservation>, suffix: string): Draft[] {
+  const { plan, expected, observation: obs } = input;
+  const release = obs.release;
+  if (!release) return [];
+  const uploaded = new Set(release.assets.filter((a) => a.state === "uploaded").map((a) => a.name));
+  const present = expected.assets.filter((a) => uploaded.has(a.name));
+  if (release.draft) {
+    if (present.length === 0) return [];
+    return [
+      info("checksum-file-unread", `the ${suffix} sidecars are on draft release ${plan.tag} but were not read`, {
+        subject: `${suffix} sidecars`,
+        expected: `${present.length} sidecar(s)`,
+        actual: "on the draft, not read",
+      }),
+    ];
+  }
+  const out: Draft[] = [];
+  for (const want of present) {
+    const name = `${want.name}${suffix}`;
+    const s = obs.sidecars?.[want.name] ?? { name, state: "missing" as const };
+    switch (s.state) {
+      case "missing":
+        out.push(
+          lag("checksum-missing", `no ${name} for ${want.name} on release ${plan.tag}`, {
+            subject: want.name,
+            expected: name,
+            actual: "not found",
+          }),
+        );
+        break;
+      case "unreadable":
+        out.push(
+          unknown("checksum-unreadable", `${name} could not be read: ${s.error}`, {
+            subject: name,
+            expected: "a readable sidecar",
+            actual: s.error,
+          }),
+        );
+        break;
+      case "invalid":
+        out.push(
+          drift("checksum-invalid", `${name} is not a sha256 line: ${JSON.stringify(s.text)}`, {
+            subject: name,
+            expected: `<64 hex> [*]${want.name}, or the bare hex`,
+            actual: s.text,
+          }),
+        );
+        break;
+      case "read":
+        if (s.named !== null && s.named !== want.name) {
+          out.push(
+            drift("checksum-invalid", `${name} is for ${JSON.stringify(s.named)}, not ${want.name}`, {
+              subject: name,
+              expected: want.name,
+              actual: s.named,
+            }),
+          );
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+function latestFindings(input: CheckInput<GithubPlan, GithubObservation>): Draft[] {
+  const tag = input.plan.tag;
+  const latest = input.observation.latest_release_tag;
+  if (!input.expectLatest || latest === tag) return [];
+  const text = `GitHub's latest release is ${latest ?? "none"}, expected ${tag}`;
+  const detail = { subject: tag, expected: tag, actual: latest ?? "none" };
+  return [
+    latestGap(latest, tag) === "newer"
+      ? drift("version-not-latest", text, detail)
+      : lag("version-not-latest", text, detail),
+  ];
 }

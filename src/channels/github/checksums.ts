@@ -1,4 +1,4 @@
-import type { ChecksumEntry, ChecksumFile } from "./types.ts";
+import type { ChecksumEntry, ChecksumFile, SidecarRead } from "./types.ts";
 
 /** `<64 hex><space><space or *><name>`: what `shasum -a 256` / `sha256sum` print (text and binary mode). */
 const LINE = /^([0-9a-fA-F]{64}) [ *](.+)$/;
@@ -35,4 +35,26 @@ export function parseChecksumFile(name: string, text: string): { file: ChecksumF
     }
   }
   return { file: { name, entries, invalid_lines }, invalidTotal };
+}
+
+const SIDECAR_LINE = /^([0-9a-fA-F]{64})(?:\s*|[ \t][ *](.+))$/;
+
+/**
+ * Parses one asset's sidecar (`<asset>.sha256`). cargo-dist writes `<hex> *<name>` (sha256sum's binary mode) and a
+ * trailing blank line; `sha256sum` writes `<hex>  <name>`; some tools write the bare hex. Never throws: anything
+ * else, or more than one checksum line, is `invalid` with its first line kept.
+ */
+export function parseSidecar(name: string, text: string): SidecarRead {
+  const lines = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "");
+  const first = lines[0] ?? "";
+  const m = lines.length === 1 ? SIDECAR_LINE.exec(first.trim()) : null;
+  if (!m?.[1]) {
+    const shown =
+      lines.length === 0 ? "(empty)" : first.length > MAX_LINE_TEXT ? `${first.slice(0, MAX_LINE_TEXT)}…` : first;
+    return { name, state: "invalid", text: lines.length > 1 ? `${shown} (+${lines.length - 1} more lines)` : shown };
+  }
+  return { name, state: "read", sha256: m[1], named: m[2] ?? null };
 }

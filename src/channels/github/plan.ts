@@ -1,6 +1,6 @@
 import { renderTemplate } from "../../plan/template.ts";
 import type { PlanContext } from "../channel.ts";
-import type { GithubChannelConfig } from "./config.ts";
+import { checksumFileTemplate, sidecarSuffix, usesPlatform, type GithubChannelConfig } from "./config.ts";
 import type { ExpectedAsset, GithubPlan } from "./types.ts";
 
 /** The part of the settings the GitHub plan reads. */
@@ -13,19 +13,24 @@ export function planGithub(gh: GithubChannelConfig, ctx: PlanContext<GithubPlanS
   const platforms = ctx.platforms(gh.platforms, "github_sdk");
   const assets: ExpectedAsset[] = [];
   for (const t of gh.assets) {
-    if (t.includes("{platform}")) {
+    if (usesPlatform(t)) {
       for (const platform of platforms) {
-        assets.push({ name: renderTemplate(t, { ...ctx.vars, platform: ctx.platformName(platform) }), platform });
+        // `{target}` is `{platform}` for names spelled by Rust target (cargo-dist): both render the platform's name.
+        const spelled = ctx.platformName(platform);
+        assets.push({ name: renderTemplate(t, { ...ctx.vars, platform: spelled, target: spelled }), platform });
       }
     } else {
       assets.push({ name: renderTemplate(t, ctx.vars), platform: null });
     }
   }
+  const file = checksumFileTemplate(gh);
+  const sidecar = sidecarSuffix(gh);
   return {
     owner,
     repo,
     assets,
-    checksum_file: gh.checksums ? renderTemplate(gh.checksums, ctx.vars) : null,
+    checksum_file: file ? renderTemplate(file, ctx.vars) : null,
+    ...(sidecar ? { checksum_sidecar: sidecar } : {}),
     download_hosts: ctx.settings.github.download_hosts,
   };
 }

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
-import { AppError } from "../../errors.ts";
+import { AppError, errorMessage } from "../../errors.ts";
 import { githubGet } from "../../http/github.ts";
 import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
-import type { ChecksumFile, GithubAsset, GithubObservation, GithubPlan, GithubRelease } from "./types.ts";
-import { MAX_INVALID_LINES, parseChecksumFile } from "./checksums.ts";
+import type { ChecksumFile, GithubAsset, GithubObservation, GithubPlan, GithubRelease, SidecarRead } from "./types.ts";
+import { MAX_INVALID_LINES, parseChecksumFile, parseSidecar } from "./checksums.ts";
 import { GitRefBody, GitTagBody, LatestReleaseBody, ReleaseBody, parseUpstream } from "./schemas.ts";
 
 /** The checksum file is a few lines of text; anything bigger is not what we think it is. */
@@ -18,6 +18,10 @@ export const CHECKSUM_MAX_BYTES = 1024 * 1024;
 export const CHECKSUM_CACHE_TTL_MS = 24 * 3_600_000;
 /** Parallel asset downloads under `--deep` (each one streams; memory stays bounded whatever the sizes). */
 export const DEEP_DOWNLOAD_CONCURRENCY = 3;
+/** A sidecar holds one line; anything bigger is not a sidecar. */
+export const SIDECAR_MAX_BYTES = 4096;
+/** Parallel sidecar reads (`checksums: { sidecar }`): one small file per asset. */
+const SIDECAR_CONCURRENCY = 4;
 /** Annotated tags may point at other tags; peel at most this many levels. */
 const MAX_TAG_PEEL = 5;
 
@@ -39,9 +43,22 @@ export const githubProbe: Probe<"github", GithubPlan, GithubObservation> = {
     // The checksum file depends on the release only: fetch it while the tag is still being peeled (the longest
     // chain is release -> checksum 302 -> download host, not tag ref -> tag object -> checksum -> …).
     const checksumsP = releaseP.then((release) => observeChecksums(ctx, gh, release, downloads));
-    await settleAll<unknown>([tagP, releaseP, latestP, checksumsP]);
+    const sidecarsP = releaseP.then((release) => observeSidecars(ctx, gh, release, downloads));
+    await settleAll<unknown>([tagP, releaseP, latestP, checksumsP, sidecarsP]);
     const [tag, release, latest_release_tag, checksums] = [await tagP, await releaseP, await latestP, await checksumsP];
-    if (downloads && release && !release.draft) await hashAssets(ctx, gh, release.assets, downloads);
+    const sidecars = await sidecarsP;
+    if (downloads && release && !release.draft) {
+      // A sidecar that could not be read is already that sidecar's "could not tell": not downloaded again.
+      const tried = new Set(
+        [...(sidecars?.values() ?? [])].filter((sc) => sc.state === "unreadable").map((sc) => sc.name),
+      );
+      await hashAssets(
+        ctx,
+        gh,
+        release.assets.filter((a) => !tried.has(a.name)),
+        downloads,
+      );
+    }
     return {
       channel: "github",
       repo: `${gh.owner}/${gh.repo}`,
@@ -50,6 +67,7 @@ export const githubProbe: Probe<"github", GithubPlan, GithubObservation> = {
       latest_release_tag,
       checksums,
       downloads: downloads ? toSortedRecord(downloads) : null,
+      ...(sidecars ? { sidecars: toSortedRecord(sidecars) } : {}),
     };
   },
 };
@@ -183,12 +201,7 @@ async function observeChecksums(
     redirectHosts: gh.download_hosts,
     maxBytes: CHECKSUM_MAX_BYTES,
     signal: ctx.signal,
-    ...(ctx.deep
-      ? {}
-      : {
-          cacheTtlMs: CHECKSUM_CACHE_TTL_MS,
-          cacheKey: `github-asset ${asset.url} ${asset.updated_at ?? "-"} ${asset.size} ${asset.digest ?? "-"}`,
-        }),
+    ...assetCache(ctx, asset),
   });
   if (res.status !== 200) {
     throw new AppError(
@@ -207,6 +220,72 @@ async function observeChecksums(
     );
   }
   return file;
+}
+
+// ---------------------------------------------------------------- sidecars
+
+/** The same cache rule as the checksum file: an uploaded asset never changes in place. Never under `--deep`. */
+function assetCache(ctx: ProbeContext, asset: GithubAsset): { cacheTtlMs?: number; cacheKey?: string } {
+  if (ctx.deep) return {};
+  return {
+    cacheTtlMs: CHECKSUM_CACHE_TTL_MS,
+    cacheKey: `github-asset ${asset.url} ${asset.updated_at ?? "-"} ${asset.size} ${asset.digest ?? "-"}`,
+  };
+}
+
+/**
+ * `checksums: { sidecar }`: each expected asset's `<asset><suffix>`, read and parsed (the check compares). A sidecar
+ * that is not on the release is `missing`; one that answers other than 200, or not at all, is `unreadable` (could
+ * not tell), and the other sidecars are still read. Null in checksum-file mode and for drafts (not downloadable).
+ */
+async function observeSidecars(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  release: GithubRelease | null,
+  downloads: Map<string, DownloadedAsset> | null,
+): Promise<Map<string, SidecarRead> | null> {
+  const suffix = gh.checksum_sidecar;
+  if (!suffix || !release || release.draft) return null;
+  const uploaded = new Map(release.assets.filter(isUploaded).map((a) => [a.name, a]));
+  const out = new Map<string, SidecarRead>();
+  const limit = pLimit(SIDECAR_CONCURRENCY);
+  const wanted = gh.assets.filter((a) => uploaded.has(a.name));
+  await Promise.all(
+    wanted.map((want) =>
+      limit(async () => {
+        const name = `${want.name}${suffix}`;
+        const asset = uploaded.get(name);
+        out.set(want.name, asset ? await readSidecar(ctx, gh, asset, downloads) : { name, state: "missing" });
+      }),
+    ),
+  );
+  return out;
+}
+
+async function readSidecar(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  asset: GithubAsset,
+  downloads: Map<string, DownloadedAsset> | null,
+): Promise<SidecarRead> {
+  let res;
+  try {
+    res = await ctx.http.request({
+      url: asset.browser_download_url,
+      headers: { accept: "application/octet-stream" },
+      redirectHosts: gh.download_hosts,
+      maxBytes: SIDECAR_MAX_BYTES,
+      signal: ctx.signal,
+      ...assetCache(ctx, asset),
+    });
+  } catch (err) {
+    // The run's deadline or cancellation ends the probe; anything else is this one sidecar's "could not tell".
+    if (ctx.signal.aborted) throw err;
+    return { name: asset.name, state: "unreadable", error: errorMessage(err) };
+  }
+  if (res.status !== 200) return { name: asset.name, state: "unreadable", error: `HTTP ${res.status}` };
+  downloads?.set(asset.name, { sha256: createHash("sha256").update(res.body).digest("hex"), bytes: res.body.length });
+  return parseSidecar(asset.name, res.text());
 }
 
 // ---------------------------------------------------------------- --deep

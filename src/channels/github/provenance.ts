@@ -69,6 +69,8 @@ export const githubProvenance: ChannelProvenance = {
     if (!plan || !o?.release) return { items: [], findings: [], nothing: "no GitHub release to check" };
     const release = o.release;
     const sums = new Map((o.checksums?.entries ?? []).map((e) => [e.name, e.sha256.toLowerCase()]));
+    for (const [name, sc] of Object.entries(o.sidecars ?? {}))
+      if (sc.state === "read") sums.set(name, sc.sha256.toLowerCase());
     const items: GatheredItem[] = [];
     let releaseEvidence: readonly Evidence[] | undefined;
     for (const expected of plan.assets) {
@@ -95,7 +97,7 @@ export const githubProvenance: ChannelProvenance = {
           ? [
               {
                 code: "provenance-digest-mismatch" as const,
-                message: `${plan.checksum_file ?? "the checksum file"} names another sha256 for ${asset.name} than its attestation`,
+                message: `${plan.checksum_file ?? (plan.checksum_sidecar ? `${asset.name}${plan.checksum_sidecar}` : "the checksum file")} names another sha256 for ${asset.name} than its attestation`,
                 subject: asset.name,
                 expected: `sha256:${sha256}`,
                 actual: `sha256:${line}`,

@@ -15,6 +15,8 @@ export interface GithubObserved {
   latest: string | null;
   /** `--deep` only: sha256 of the downloaded bytes by asset name. */
   downloads: Record<string, string> | null;
+  /** `checksums: { sidecar }` only: each asset's sidecar, by asset name (sha256 when read). */
+  sidecars?: Record<string, { name: string; state: string; sha256?: string }>;
 }
 
 export function observedGithub(o: GithubObservation): GithubObserved {
@@ -39,6 +41,16 @@ export function observedGithub(o: GithubObservation): GithubObserved {
     downloads: o.downloads
       ? Object.fromEntries(Object.entries(o.downloads).map(([name, d]) => [name, d.sha256] as const))
       : null,
+    ...(o.sidecars
+      ? {
+          sidecars: Object.fromEntries(
+            Object.entries(o.sidecars).map(([asset, sc]) => [
+              asset,
+              { name: sc.name, state: sc.state, ...(sc.state === "read" ? { sha256: sc.sha256 } : {}) },
+            ]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -56,14 +68,24 @@ export function summaryGithub(s: SummaryInput): string {
   const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;
   const unexpected = new Set(s.findings.filter((f) => f.code === "asset-unexpected").map((f) => f.subject));
   const names = list(o["assets"]).map((a) => str(obj(a)?.["name"]));
-  const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n)).length;
+  // Sidecar mode: `<asset><suffix>` files are checksums, not assets (the suffix is what each sidecar adds).
+  const suffixes = new Set(
+    Object.entries(obj(o["sidecars"]) ?? {}).map(([asset, sc]) =>
+      (str(obj(sc)?.["name"]) ?? asset).slice(asset.length),
+    ),
+  );
+  const isSidecar = (n: string) => [...suffixes].some((x) => x !== "" && n.endsWith(x));
+  const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n) && !isSidecar(n)).length;
   const missing = s.findings.filter((f) => f.code === "asset-missing").length;
   const extra = unexpected.size > 0 ? ` +${unexpected.size} unexpected` : "";
+  if (present + missing === 0 && unexpected.size === 0 && !sums && !unread) return `${head}, no assets`;
   let sumsText = "sums ok";
   if (has(s.findings, "sha-mismatch")) sumsText = "sha256 MISMATCH";
   else if (has(s.findings, "checksum-file-missing")) sumsText = "no sums file";
   else if (has(s.findings, "checksum-missing") || has(s.findings, "checksum-invalid")) sumsText = "sums incomplete";
   else if (unread) sumsText = "sums not read (draft)";
+  else if (has(s.findings, "checksum-unreadable")) sumsText = "sidecars unreadable";
+  else if (!sums && obj(o["sidecars"])) sumsText = "sidecars ok";
   else if (!sums) sumsText = "no sums";
   return `${head}, ${present}/${present + missing} assets${extra}, ${sumsText}`;
 }

@@ -14,6 +14,8 @@ export interface GithubPlan {
   assets: ExpectedAsset[];
   /** Name of the checksum asset (`sha256sums.txt`), or null when the project publishes none. */
   checksum_file: string | null;
+  /** `checksums: { sidecar }`: each expected asset's checksum is in `<asset><suffix>` (absent otherwise). */
+  checksum_sidecar?: string;
   /** Hosts asset downloads may redirect to (GitHub's 302 goes to a separate download host). */
   download_hosts: string[];
 }
@@ -60,6 +62,17 @@ export interface ChecksumFile {
   invalid_lines: { line: number; text: string }[];
 }
 
+/** One asset's sidecar (`<asset>.sha256`) as read: its sha256, or why it gave none. */
+export type SidecarRead =
+  /** `sha256` as written (bare hex, or the hex of a `<hex>  <name>` / `<hex> *<name>` line). */
+  | { name: string; state: "read"; sha256: string; named: string | null }
+  /** The text is not a sha256 line (first line shown, truncated). */
+  | { name: string; state: "invalid"; text: string }
+  /** Not on the release (or not uploaded). */
+  | { name: string; state: "missing" }
+  /** Could not be read (HTTP status, network error): could not tell. */
+  | { name: string; state: "unreadable"; error: string };
+
 export interface GithubObservation {
   channel: "github";
   repo: string;
@@ -78,4 +91,6 @@ export interface GithubObservation {
   checksums: ChecksumFile | null;
   /** `--deep` only: hashes of downloaded asset bytes, by asset name. */
   downloads: Record<string, DownloadedAsset> | null;
+  /** Sidecar mode only: each expected asset's sidecar, by the asset's name (absent in checksum-file mode). */
+  sidecars?: Record<string, SidecarRead>;
 }

@@ -3,7 +3,7 @@ import type { Candidate, RegistryAnswer } from "../../discover/judge.ts";
 import { errorMessage } from "../../errors.ts";
 import { readRepoFile } from "../../http/github-contents.ts";
 import type { ProbeContext } from "../../probes/types.ts";
-import type { ChannelDiscovery } from "../channel.ts";
+import type { ChannelDiscovery, InitRelease } from "../channel.ts";
 import { parseFormula } from "./parse-formula.ts";
 import type { DiscoveredHomebrew } from "./init.ts";
 import { FORMULA_MAX_BYTES } from "./probe.ts";
@@ -31,26 +31,40 @@ export function readTapFile(name: string, ctx: ProbeContext): Promise<string | n
   });
 }
 
+/** The first formula or cask path in `tap` for any of the names; null when there is none; throws when unreadable. */
+async function firstTapFile(tap: string, names: readonly string[], ctx: ProbeContext): Promise<string | null> {
+  for (const name of names) {
+    for (const path of candidatePaths(name)) {
+      if ((await readTapFile(`${tap}:${path}`, ctx)) !== null) return `${tap}:${path}`;
+    }
+  }
+  return null;
+}
+
 /**
  * Homebrew: the taps `<owner>/homebrew-tap` and `<owner>/homebrew-<repo>`, each formula or cask path for each name
- * the project goes by. The first file found per tap is the candidate; a tap that cannot be read throws (could not
- * tell, never "no tap").
+ * the project goes by. The first file found per tap is the candidate. A tap that cannot be read (5xx, timeout) is
+ * a candidate too, at its default formula path, after the found ones: its lookup then says it could not tell, so
+ * the channel is kept with a `# could not verify` comment, never silently dropped.
  */
 export const homebrewDiscovery: ChannelDiscovery = {
   async find(input, ctx): Promise<Candidate[]> {
-    const out: Candidate[] = [];
+    const found: Candidate[] = [];
+    const unreadable: Candidate[] = [];
     for (const tap of candidateTaps(input.owner, input.repo)) {
-      search: for (const name of input.names) {
-        for (const path of candidatePaths(name)) {
-          const candidate = `${tap}:${path}`;
-          if ((await readTapFile(candidate, ctx)) !== null) {
-            out.push({ channel: "homebrew", name: candidate, source: `tap ${tap}` });
-            break search;
-          }
-        }
+      try {
+        const hit = await firstTapFile(tap, input.names, ctx);
+        if (hit) found.push({ channel: "homebrew", name: hit, source: `tap ${tap}` });
+      } catch {
+        // Its lookup asks again and says why it could not tell.
+        unreadable.push({
+          channel: "homebrew",
+          name: `${tap}:${candidatePaths(input.repo)[0]!}`,
+          source: `tap ${tap}`,
+        });
       }
     }
-    return out;
+    return [...found, ...unreadable];
   },
   async lookup(name, release, ctx): Promise<RegistryAnswer> {
     try {
@@ -67,7 +81,7 @@ export const homebrewDiscovery: ChannelDiscovery = {
     }
   },
   async details(kept, release, ctx): Promise<DiscoveredHomebrew | undefined> {
-    if (kept.could_not_verify) return undefined;
+    if (kept.could_not_verify) return guessedHomebrew(kept.name, release);
     const text = await readTapFile(kept.name, ctx);
     if (text === null) return undefined;
     const p = tapPlatforms(text);
@@ -91,3 +105,32 @@ export const homebrewDiscovery: ChannelDiscovery = {
     };
   },
 };
+
+/**
+ * A tap that could not be read: the channel is kept, its platforms and url taken from the release's platform assets
+ * (what a generated formula points at), for verify to check. Undefined when the release has none.
+ */
+function guessedHomebrew(name: string, release: InitRelease): DiscoveredHomebrew | undefined {
+  const { assets, tag, version } = release;
+  const t = assets.templates.find((x) => x.platforms.length > 0);
+  const sample = t?.platforms[0];
+  if (!t || !sample) return undefined;
+  const file = t.template
+    .replace(/\{platform\}|\{target\}/, assets.platform_names[sample] ?? sample)
+    .split("{tag}")
+    .join(tag)
+    .split("{version}")
+    .join(version);
+  const { owner, repo, path } = splitTapName(name);
+  const names = t.platforms.flatMap((p) => (assets.platform_names[p] ? [[p, assets.platform_names[p]] as const] : []));
+  return {
+    tap: `${owner}/${repo}`,
+    formula: path,
+    kind: "formula",
+    platforms: [...t.platforms],
+    platform_names: Object.fromEntries(names),
+    sample_url: `https://github.com/${release.repo}/releases/download/${tag}/${file}`,
+    sample_platform: sample,
+    guessed: true,
+  };
+}

@@ -16,7 +16,8 @@ export function planHomebrew(hb: HomebrewChannelConfig, ctx: PlanContext): Homeb
     ref: hb.branch,
     version,
     artifacts: ctx.platforms(hb.platforms, "homebrew").map((platform) => {
-      const url = renderTemplate(hb.url, { ...ctx.vars, platform: ctx.platformName(platform) });
+      const spelled = ctx.platformName(platform);
+      const url = renderTemplate(hb.url, { ...ctx.vars, platform: spelled, target: spelled });
       const last = decodeURIComponent(url.split("/").pop() ?? "");
       const fromThisRelease = url.includes(`/releases/download/${tag}/`) && assetNames.has(last);
       return { platform, url, asset_name: fromThisRelease ? last : null };

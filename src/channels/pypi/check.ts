@@ -13,8 +13,12 @@ import {
   type HashClaim,
 } from "../../drift/findings.ts";
 import { latestGap, sameVersion } from "../../drift/versions.ts";
+import { githubCopyFindings } from "./github-copies.ts";
 
-/** PyPI: the release exists, is not yanked, has every expected file, digests match (deep), and is latest. */
+/**
+ * PyPI: the release exists, is not yanked, has every expected file, digests match (deep) and match the copies
+ * attached to the GitHub release, and is latest.
+ */
 export function checkPypi(input: CheckInput<PypiPlan, PypiObservation>): Draft[] {
   const { plan, expected, observation: obs } = input;
   const out: Draft[] = [];
@@ -84,6 +88,7 @@ export function checkPypi(input: CheckInput<PypiPlan, PypiObservation>): Draft[]
     const pair = firstDisagreement(claims);
     if (pair) out.push(shaMismatch(file.filename, pair));
   }
+  out.push(...githubCopyFindings(obs, input.peers, plan.tag));
   if (noDigest.length > 0) {
     out.push(
       info("digest-unavailable", `PyPI lists no sha256 for ${listNames(noDigest)}`, {

@@ -1,6 +1,7 @@
 import type { RegistryAnswer } from "../../discover/judge.ts";
 import { errorMessage } from "../../errors.ts";
 import type { ChannelDiscovery } from "../channel.ts";
+import type { PypiDetails } from "./init.ts";
 import { pypiProbe } from "./probe.ts";
 
 /** PyPI holds the release when the project has that version; the earliest upload time is when it arrived. */
@@ -19,6 +20,20 @@ export const pypiDiscovery: ChannelDiscovery = {
       };
     } catch (err) {
       return { status: "unknown", reason: `PyPI could not tell: ${errorMessage(err)}` };
+    }
+  },
+  /** The release's file names on PyPI (its wheels tell the block's platforms); null when PyPI could not tell. */
+  async details(kept, release, ctx): Promise<PypiDetails> {
+    if (kept.could_not_verify) return { files: null };
+    const base = { project: kept.name, repo: release.repo, tag: release.tag, version: release.version };
+    try {
+      const o = await pypiProbe.observe(
+        { ...base, expect_latest: false, pypi: { project: kept.name, files: [] } },
+        ctx,
+      );
+      return { files: o.release ? o.release.files.map((f) => f.filename) : null };
+    } catch {
+      return { files: null };
     }
   },
 };

@@ -1,3 +1,4 @@
+import { globMatch } from "../../drift/findings.ts";
 import { renderTemplate } from "../../plan/template.ts";
 import type { PlanContext } from "../channel.ts";
 import type { PypiChannelConfig } from "./config.ts";
@@ -30,4 +31,16 @@ export function planPypi(py: PypiChannelConfig, ctx: PlanContext): PypiPlan {
     }
   }
   return { project: py.project, files };
+}
+
+/** The platform ids of wheel file names (by the wheel-tag globs above), sorted; pure wheels (`any`) have none. */
+export function wheelPlatformsOf(filenames: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const name of filenames) {
+    if (!name.endsWith(".whl")) continue;
+    const tag = name.slice(0, -".whl".length).split("-").at(-1) ?? "";
+    const hit = Object.entries(WHEEL_PLATFORMS).find(([, glob]) => globMatch(glob, tag));
+    if (hit) out.add(hit[0]);
+  }
+  return [...out].sort();
 }

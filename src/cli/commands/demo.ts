@@ -11,7 +11,8 @@ import type { Report } from "../../report/types.ts";
 import { startServer } from "../../server/index.ts";
 import { REPORTERS } from "../../report/registry.ts";
 import { useColor } from "../output.ts";
-import { applySimOverlay, startSimForScenario } from "../sim-session.ts";
+import { SIM_WORLDS, applySimOverlay, simScenario, startSimForScenario } from "../sim-session.ts";
+import { healingStory } from "../../sim/scenarios.ts";
 import { quote } from "../../quote.ts";
 
 interface DemoFlags {
@@ -38,7 +39,9 @@ const consoleSink: Sink = {
  * examples/ ships with the package, at its root: three levels above src/cli/commands/demo.ts, two above the bundle
  * (dist/cli/main.js), so it is found from the nearest directory holding a package.json.
  */
-const EXAMPLE = packageFile("examples/plasmite.yaml");
+function exampleFor(world: string): URL {
+  return packageFile(`examples/${world}.yaml`);
+}
 
 function packageFile(path: string): URL {
   let dir = new URL(".", import.meta.url);
@@ -50,6 +53,7 @@ function packageFile(path: string): URL {
  * `monitor demo`: the daemon and its status page on the built-in simulated registries, offline. plasmite v0.8.0 is
  * published to GitHub and crates.io only: npm, PyPI and the tap formula are missing (drift, an alert on the log
  * sink). They arrive after --heal-after; the next cycle resolves the incidents and every channel turns ok.
+ * `--sim <world>[/<scenario>]` runs another world's project (examples/<world>.yaml) the same way.
  */
 export function registerDemo(program: Command): void {
   program
@@ -59,7 +63,17 @@ export function registerDemo(program: Command): void {
     .option("--heal-after <duration>", "when the missing channels arrive", "60s")
     .option("--interval <duration>", "how often the daemon checks", "10s")
     .option("--duration <duration>", "stop by itself after this long (default: run until Ctrl-C)")
-    .action(async (flags: DemoFlags) => {
+    .action(async (flags: DemoFlags, cmd: Command) => {
+      // `--sim <world>[/<scenario>]`: another world's project (its examples/<world>.yaml), healing by default.
+      const value = cmd.optsWithGlobals<{ sim?: string }>().sim ?? "plasmite";
+      if (!(SIM_WORLDS as string[]).includes(value.split("/")[0] ?? "")) {
+        throw new UsageError(
+          `--sim: demo takes a world[/scenario] (worlds: ${SIM_WORLDS.join(", ")}), got ${quote(value)}`,
+        );
+      }
+      const { world, scenario } = simScenario(value.includes("/") ? value : `${value}/healing`);
+      const example = exampleFor(world);
+      if (!existsSync(example)) throw new UsageError(`--sim: no examples/${world}.yaml to run the ${world} world with`);
       const healMs = parseDurationFlag("--heal-after", flags.healAfter, "24h", { allowZero: true });
       const intervalMs = parseDuration(flags.interval);
       const durationMs =
@@ -71,12 +85,13 @@ export function registerDemo(program: Command): void {
       }
 
       const stateDir = mkdtempSync(join(tmpdir(), "monitor-demo-"));
-      const loaded = loadConfigText(readFileSync(EXAMPLE, "utf8"), EXAMPLE.pathname, stateDir, { env: {} });
+      const loaded = loadConfigText(readFileSync(example, "utf8"), example.pathname, stateDir, { env: {} });
       const s = loaded.config.settings;
       s.state_dir = stateDir;
       s.watch = { ...s.watch, schedule: `*/${intervalMs / 1000} * * * * *`, jitter: "0", hot_for: "0" };
       s.alerts = { ...s.alerts, flap_cycles: 1 };
-      const { sim } = await startSimForScenario("healing", loaded, { healAfterMs: healMs });
+      const { sim } = await startSimForScenario(`${world}/${scenario}`, loaded, { healAfterMs: healMs });
+      const project = loaded.config.projects[0]?.name ?? world;
       applySimOverlay(loaded, sim);
 
       let serverUrl: string | null = null;
@@ -109,7 +124,9 @@ export function registerDemo(program: Command): void {
           `  status page  ${server.url}/`,
           `  JSON API     ${server.url}/api/v1/status`,
           `  metrics      ${server.url}/metrics`,
-          `plasmite v0.8.0 is out on GitHub and crates.io only; npm, PyPI and the tap formula arrive in ${flags.healAfter}.`,
+          scenario === "healing"
+            ? `${project} v0.8.0 is ${healingStory(sim.world, project)} in ${flags.healAfter}.`
+            : `${project} v0.8.0 as the ${world}/${scenario} scenario leaves it.`,
           `The status page's Provenance column shows who built each channel's artefacts, from which commit, and whether the signature verified.`,
           `Checking every ${flags.interval}. Ctrl-C to stop.`,
           "",

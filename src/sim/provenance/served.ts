@@ -10,6 +10,8 @@ import { createSimSigner, type SimSigner } from "./signer.ts";
 export interface SimGithubProvenance extends SimBuild {
   readonly tamper: boolean;
   readonly bundleUrl: boolean;
+  /** Earlier attestations (another workflow's) listed before this one for each built digest. */
+  readonly earlier: number;
 }
 export interface SimNpmProvenance extends SimBuild {
   readonly trustedPublisher: boolean;
@@ -20,6 +22,9 @@ export interface SimCratesProvenance {
   readonly repository: string;
   readonly sha: string;
   readonly runId: number;
+  /** The Actions run behind run_id: its workflow path and head_sha. */
+  readonly runWorkflow: string;
+  readonly runSha: string;
 }
 
 /** One version's provenance per channel; null: none on that channel. */
@@ -65,6 +70,7 @@ export function resolveSimProvenance(
       ...build(gh, BUILD_WORKFLOW, tagRef),
       tamper: gh.tamper ?? false,
       bundleUrl: gh.bundleUrl ?? false,
+      earlier: gh.earlier ?? 0,
     },
     npm: npm && {
       ...build(npm, PUBLISH_WORKFLOW, "refs/heads/main"),
@@ -77,6 +83,13 @@ export function resolveSimProvenance(
       repository: crates.repository ?? ctx.repo,
       sha: crates.commit === "other" ? hashId("other-commit", ctx.repo, ctx.tag) : source,
       runId: ctx.runId + 1,
+      runWorkflow: crates.run?.workflow ?? PUBLISH_WORKFLOW,
+      runSha:
+        crates.run?.commit === "other"
+          ? hashId("other-run-commit", ctx.repo, ctx.tag)
+          : crates.commit === "other"
+            ? hashId("other-commit", ctx.repo, ctx.tag)
+            : source,
     },
   };
 }

@@ -12,6 +12,7 @@ import { json, redirect, text, type Reply, type SimRequest } from "../server.ts"
 import type { SimUrls } from "../services.ts";
 import { httpDate, isoSeconds } from "../time.ts";
 import type { World } from "../world.ts";
+import type { SimCratesProvenance } from "../provenance/served.ts";
 import { repoApi } from "./github-render.ts";
 
 /**
@@ -67,6 +68,36 @@ function renderWorkflow(urls: SimUrls, repo: Repo, wf: WorkflowRecord): Record<s
 
 function runHtml(urls: SimUrls, repo: Repo, id: number): string {
   return `${urls.githubWeb}/${repo.slug}/actions/runs/${id}`;
+}
+
+/** A completed publish run in GitHub's shape, for the run behind a crate's `trustpub_data.run_id`. */
+function renderTrustpubRun(
+  urls: SimUrls,
+  repo: Repo,
+  id: number,
+  version: string,
+  crates: SimCratesProvenance,
+): Record<string, unknown> {
+  const api = repoApi(urls, repo);
+  const at = isoSeconds(Date.UTC(2026, 0, 1));
+  return {
+    id,
+    name: crates.runWorkflow.replace(/^.*\//, "").replace(/\.ya?ml$/, ""),
+    node_id: nodeId("WFR", id),
+    head_branch: "main",
+    head_sha: crates.runSha,
+    path: crates.runWorkflow,
+    display_title: `publish ${version}`,
+    run_number: 1,
+    event: "workflow_dispatch",
+    status: "completed",
+    conclusion: "success",
+    url: `${api}/actions/runs/${id}`,
+    html_url: runHtml(urls, repo, id),
+    created_at: at,
+    updated_at: at,
+    run_attempt: 1,
+  };
 }
 
 function renderRun(store: ActionsStore, urls: SimUrls, repo: Repo, run: WorkflowRunRecord): Record<string, unknown> {
@@ -365,6 +396,11 @@ export function actionsRoute(req: SimRequest, repo: Repo, rest: string[], world:
       return runsReply(req, world, repo, filter, "actions/runs");
     }
     const run = b !== undefined && /^\d+$/.test(b) ? store.run(repo.slug, Number(b)) : null;
+    if (!run && rest.length === 2 && b !== undefined && /^\d+$/.test(b)) {
+      // The run a crates.io trusted publish names in trustpub_data.run_id (not scripted in the Actions store).
+      const tp = world.trustpubRun(repo.slug, Number(b));
+      if (tp) return json(200, renderTrustpubRun(urls, repo, Number(b), tp.version, tp.crates));
+    }
     if (!run) return notFound("actions/workflow-runs#get-a-workflow-run");
     if (rest.length === 2) return json(200, renderRun(store, urls, repo, run));
     if (c === "jobs" && rest.length === 3) {

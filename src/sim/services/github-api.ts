@@ -334,7 +334,7 @@ export function githubApiService(rt: ServiceRuntime, options: GithubApiOptions):
       return json(200, { enabled: true, enforced_by_owner: false });
     }
     if (a === "attestations" && b !== undefined && rest.length === 2) {
-      return githubAttestations(world, repo, decodeURIComponent(b), req.query.get("predicate_type"));
+      return githubAttestations(world, repo, decodeURIComponent(b), req.query, req.url.href);
     }
     if (a === "contents") return contents(req, repo, rest.slice(1));
     if (a === "actions") return actionsRoute(req, repo, rest.slice(1), world);

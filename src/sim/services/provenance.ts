@@ -24,24 +24,46 @@ function notFound(): Reply {
   });
 }
 
-/** `GET /repos/{o}/{r}/attestations/sha256:<hex>`: build provenance (initiator user) and the release attestation. */
+/**
+ * `GET /repos/{o}/{r}/attestations/sha256:<hex>`: build provenance (initiator user) and the release attestation,
+ * paged as GitHub pages it: `per_page` (default 30, max 100) and an `after` cursor named by `Link: rel="next"`.
+ */
 export async function githubAttestations(
   world: World,
   repo: Repo,
   digest: string,
-  predicateType: string | null,
+  query: URLSearchParams,
+  selfUrl: string,
 ): Promise<Reply> {
+  const predicateType = query.get("predicate_type");
   const hex = digest.replace(/^sha256:/, "").toLowerCase();
   const entries: Record<string, unknown>[] = [];
   if (predicateType === null || predicateType === "provenance") {
-    const build = await buildEntry(world, repo, hex);
-    if (build) entries.push(build);
+    entries.push(...(await buildEntries(world, repo, hex)));
   }
   if (predicateType === null || predicateType === "release") {
     const release = await releaseEntry(world, repo, hex);
     if (release) entries.push(release);
   }
-  return entries.length === 0 ? notFound() : json(200, { attestations: entries });
+  if (entries.length === 0) return notFound();
+  const perPage = Math.min(100, Math.max(1, Number(query.get("per_page") ?? 30) || 30));
+  const start = cursorIndex(query.get("after"));
+  const page = entries.slice(start, start + perPage);
+  const headers: Record<string, string> = {};
+  if (start + perPage < entries.length) {
+    const next = new URL(selfUrl);
+    next.searchParams.set("per_page", String(perPage));
+    next.searchParams.set("after", Buffer.from(`cursor:${start + perPage}`).toString("base64url"));
+    headers["link"] = `<${next.href}>; rel="next"`;
+  }
+  return json(200, { attestations: page }, headers);
+}
+
+/** The sim's opaque cursor: base64url of `cursor:<index>`. */
+function cursorIndex(after: string | null): number {
+  if (!after) return 0;
+  const m = /^cursor:(\d+)$/.exec(Buffer.from(after, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : 0;
 }
 
 function entry(
@@ -58,7 +80,7 @@ function entry(
   return { bundle: null, repository_id: repo.id, bundle_url: bundleUrl, initiator };
 }
 
-async function buildEntry(world: World, repo: Repo, hex: string) {
+async function buildEntries(world: World, repo: Repo, hex: string): Promise<Record<string, unknown>[]> {
   for (const p of world.projects()) {
     if (p.repo !== repo.slug) continue;
     for (const version of world.versions(p.name)) {
@@ -67,17 +89,29 @@ async function buildEntry(world: World, repo: Repo, hex: string) {
       const built = art.assets.filter((a) => a.platform !== null);
       if (!built.some((a) => a.content.sha256() === hex)) continue;
       const prov = world.provenanceOf(p.name, version).github;
-      if (!prov) return null;
+      if (!prov) return [];
       const key = `github-build/${repo.slug}/${art.tag}`;
       const bundle = await world.attestations.once(key, async (signer) => {
         const subjects = built.map((a) => ({ name: a.name, digest: { sha256: a.content.sha256() } }));
         const signed = await githubBuildBundle(signer, prov, subjects);
         return prov.tamper ? tamperSignature(signed) : signed;
       });
-      return entry(world, repo, key, bundle, "user", prov.bundleUrl);
+      const own = entry(world, repo, key, bundle, "user", prov.bundleUrl);
+      if (prov.earlier === 0) return [own];
+      // One nightly build's attestation (same subjects), listed `earlier` times before the release workflow's.
+      const nightlyKey = `github-build-nightly/${repo.slug}/${art.tag}`;
+      const nightly = await world.attestations.once(nightlyKey, (signer) =>
+        githubBuildBundle(
+          signer,
+          { ...prov, workflowPath: ".github/workflows/nightly.yml", ref: "refs/heads/main" },
+          built.map((a) => ({ name: a.name, digest: { sha256: a.content.sha256() } })),
+        ),
+      );
+      const pad = entry(world, repo, nightlyKey, nightly, "user", prov.bundleUrl);
+      return [...Array.from({ length: prov.earlier }, () => pad), own];
     }
   }
-  return null;
+  return [];
 }
 
 async function releaseEntry(world: World, repo: Repo, hex: string) {

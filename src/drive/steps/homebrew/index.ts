@@ -122,8 +122,9 @@ async function checksums(ctx: StepContext, p: Prepared): Promise<Record<string, 
     ctx.facts.checksum_source = source;
     return out;
   }
+  // A checksum file only: with per-asset sidecars (`{ sidecar }`) the formula step has no file to read.
   const sumsName = ctx.project.channels.github?.checksums;
-  if (!sumsName) return null;
+  if (typeof sumsName !== "string") return null;
   const release = await ctx.gh.releaseByTag(ctx.tag);
   const asset = release?.assets.find((x) => x.name === sumsName);
   if (!release || !asset) return null;
