@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser,first-cycle,tick,scale5k,baseline] [--quick]
+ * `npm run bench [-- --only verify,steady,deep,scale,footprint,parser,first-cycle,tick,scale5k,baseline,ha] [--quick]
  *   [--scale-projects N]`
  *
  * A benchmark harness, not a test: every measure runs against the simulated registries in a separate process
@@ -17,6 +17,7 @@ import { runBaseline } from "./sections/baseline.ts";
 import { runDeep } from "./sections/deep.ts";
 import { runFirstCycle } from "./sections/first-cycle.ts";
 import { runFootprint } from "./sections/footprint.ts";
+import { runHa } from "./sections/ha.ts";
 import { runParser } from "./sections/parser.ts";
 import { runScale } from "./sections/scale.ts";
 import { runScale5k } from "./sections/scale5k.ts";
@@ -35,6 +36,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   tick: runTick,
   scale5k: runScale5k,
   baseline: runBaseline,
+  ha: runHa,
 };
 
 const { values } = parseArgs({

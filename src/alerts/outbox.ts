@@ -46,6 +46,11 @@ export interface OutboxOptions {
   /** Attempts allowed for errors that are not SinkErrors before the row is dead-lettered. Default 5. */
   maxUnclassifiedAttempts?: number;
   onDelivery?: (e: DeliveryEvent) => void;
+  /**
+   * Asked right before each deliver(): false leaves the row alone (a cluster replica whose lease on the row's
+   * project is no longer certain; the row's new owner delivers it). Default: always deliver.
+   */
+  mayDeliver?: (row: OutboxRow) => boolean;
 }
 
 /** Exponential backoff for the n-th failed attempt (1-based), capped. */
@@ -57,12 +62,15 @@ interface LoopState {
   sink: Sink;
   lastStart: number;
   delivering: boolean;
+  /** The project of the row being delivered (while `delivering`). */
+  project: string | null;
   wake: (() => void) | null;
   done: Promise<void> | null;
 }
 
 export class OutboxDelivery {
-  readonly #o: Required<Omit<OutboxOptions, "onDelivery">> & Pick<OutboxOptions, "onDelivery">;
+  readonly #o: Required<Omit<OutboxOptions, "onDelivery" | "mayDeliver">> &
+    Pick<OutboxOptions, "onDelivery" | "mayDeliver">;
   readonly #loops: LoopState[];
   #abort = new AbortController();
   #running = false;
@@ -75,7 +83,14 @@ export class OutboxDelivery {
       maxUnclassifiedAttempts: 5,
       ...options,
     };
-    this.#loops = options.sinks.map((sink) => ({ sink, lastStart: 0, delivering: false, wake: null, done: null }));
+    this.#loops = options.sinks.map((sink) => ({
+      sink,
+      lastStart: 0,
+      delivering: false,
+      project: null,
+      wake: null,
+      done: null,
+    }));
   }
 
   get running(): boolean {
@@ -87,6 +102,11 @@ export class OutboxDelivery {
     this.#running = true;
     this.#abort = new AbortController();
     for (const loop of this.#loops) loop.done = this.#run(loop, this.#abort.signal);
+  }
+
+  /** Whether a delivery of an alert of `project` is in flight (a cluster replica keeps its lease meanwhile). */
+  delivering(project: string): boolean {
+    return this.#loops.some((l) => l.delivering && l.project === project);
   }
 
   /** New rows were enqueued: look now instead of at the next idle poll. */
@@ -153,11 +173,26 @@ export class OutboxDelivery {
         await this.#sleep(loop, wait, signal);
         continue;
       }
+      if (this.#o.mayDeliver && !this.#o.mayDeliver(row)) {
+        log.warn(
+          { sink: loop.sink.name, message_id: row.message.id, project: row.message.incident.project },
+          "not delivering: this replica's lease on the project is not certain",
+        );
+        await this.#sleep(loop, this.#o.idlePollMs, signal);
+        continue;
+      }
       loop.delivering = true;
+      loop.project = row.message.incident.project;
       try {
         await this.#attempt(loop, row, signal);
+      } catch (err) {
+        // The store refused to record the outcome (a fenced write after the lease moved on, a lost connection):
+        // the row stays as it was for whoever owns it now; this loop carries on.
+        log.error({ sink: loop.sink.name, message_id: row.message.id, err: errorMessage(err) }, "outbox write failed");
+        await this.#sleep(loop, this.#o.idlePollMs, signal);
       } finally {
         loop.delivering = false;
+        loop.project = null;
       }
     }
   }
@@ -173,34 +208,45 @@ export class OutboxDelivery {
     const signal = AbortSignal.any([stop, timeout]);
     try {
       await raceAbort(sink.deliver(msg, { log: slog, memory: store.sinkMemory(sink.name), signal }), signal);
-      await store.markSent(row.id, new Date(this.#o.now()).toISOString());
-      slog.info({ attempts }, "alert delivered");
-      this.#emit(loop, row, "sent", attempts, null, null);
-      return;
     } catch (err) {
-      if (stop.aborted) {
-        slog.warn({ attempts }, "delivery interrupted by shutdown; it will be retried on the next start");
-        return;
-      }
-      const text = timeout.aborted ? `deliver timed out after ${this.#o.deliverTimeoutMs} ms` : errorMessage(err);
-      const sinkErr = err instanceof SinkError ? err : null;
-      const permanent = sinkErr ? !sinkErr.retryable : attempts >= this.#o.maxUnclassifiedAttempts && !timeout.aborted;
-      const codes = errorCodes(err, sinkErr);
-      if (permanent) {
-        await store.markDead(row.id, attempts, text, new Date(this.#o.now()).toISOString());
-        slog.error({ attempts, ...codes, err: text }, "alert dead-lettered");
-        this.#emit(loop, row, "dead", attempts, text, null);
-        return;
-      }
-      const delayMs = Math.max(
-        backoffMs(attempts, this.#o.retryBaseMs, this.#o.retryMaxMs),
-        sinkErr?.retryAfterMs ?? 0,
-      );
-      const next = this.#o.now() + delayMs;
-      await store.markRetry(row.id, attempts, next, text);
-      slog.warn({ attempts, ...codes, err: text, retry_in_ms: delayMs }, "alert delivery failed; will retry");
-      this.#emit(loop, row, "retry", attempts, text, next);
+      await this.#failed(loop, row, attempts, err, stop, timeout, slog);
+      return;
     }
+    // Delivered: a markSent the store rejects propagates (the caller logs it); it is not a delivery failure.
+    await store.markSent(row.id, new Date(this.#o.now()).toISOString());
+    slog.info({ attempts }, "alert delivered");
+    this.#emit(loop, row, "sent", attempts, null, null);
+  }
+
+  async #failed(
+    loop: LoopState,
+    row: OutboxRow,
+    attempts: number,
+    err: unknown,
+    stop: AbortSignal,
+    timeout: AbortSignal,
+    slog: Logger,
+  ): Promise<void> {
+    const { store } = this.#o;
+    if (stop.aborted) {
+      slog.warn({ attempts }, "delivery interrupted by shutdown; it will be retried on the next start");
+      return;
+    }
+    const text = timeout.aborted ? `deliver timed out after ${this.#o.deliverTimeoutMs} ms` : errorMessage(err);
+    const sinkErr = err instanceof SinkError ? err : null;
+    const permanent = sinkErr ? !sinkErr.retryable : attempts >= this.#o.maxUnclassifiedAttempts && !timeout.aborted;
+    const codes = errorCodes(err, sinkErr);
+    if (permanent) {
+      await store.markDead(row.id, attempts, text, new Date(this.#o.now()).toISOString());
+      slog.error({ attempts, ...codes, err: text }, "alert dead-lettered");
+      this.#emit(loop, row, "dead", attempts, text, null);
+      return;
+    }
+    const delayMs = Math.max(backoffMs(attempts, this.#o.retryBaseMs, this.#o.retryMaxMs), sinkErr?.retryAfterMs ?? 0);
+    const next = this.#o.now() + delayMs;
+    await store.markRetry(row.id, attempts, next, text);
+    slog.warn({ attempts, ...codes, err: text, retry_in_ms: delayMs }, "alert delivery failed; will retry");
+    this.#emit(loop, row, "retry", attempts, text, next);
   }
 
   #emit(

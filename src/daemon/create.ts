@@ -4,8 +4,10 @@ import type { LoadedConfig } from "../config/load.ts";
 import { createRuntime, type Runtime } from "../runtime/runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { openConfiguredState, type ClusterState } from "../state/open.ts";
 import { openStateStore, stateDbPath } from "../state/sqlite.ts";
 import type { StateStore } from "../state/types.ts";
+import { ClusterMembership } from "./cluster.ts";
 import { Daemon, type DaemonOptions } from "./daemon.ts";
 
 export interface CreateDaemonOptions {
@@ -36,6 +38,58 @@ export interface DaemonBundle {
 export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): DaemonBundle {
   if (options.sinks === undefined) checkSinks(loaded);
   const store = openStateStore(stateDbPath(loaded.baseDir, loaded.config.settings.state_dir));
+  return wire(loaded, options, store, null);
+}
+
+/**
+ * The daemon the config names: createDaemon's SQLite daemon, or with settings.state.url a cluster replica on the
+ * shared PostgreSQL state (replica id from MONITOR_REPLICA_ID, else `<host>-<pid>`), owning projects by lease.
+ */
+export async function openDaemon(loaded: LoadedConfig, options: CreateDaemonOptions = {}): Promise<DaemonBundle> {
+  if (loaded.config.settings.state.url === undefined) return createDaemon(loaded, options);
+  if (options.sinks === undefined) checkSinks(loaded);
+  const state = await openConfiguredState(loaded, { role: "daemon" });
+  if (state.kind !== "postgres") return wire(loaded, options, state.store, null);
+  try {
+    await boundIdleTransactions(state.cluster.pool, state.cluster.leaseTtlMs);
+  } catch (err) {
+    await state.store.close();
+    throw err;
+  }
+  return wire(loaded, options, state.store, state.cluster);
+}
+
+/**
+ * A replica frozen inside a transaction (SIGSTOP, a long GC pause, a partition) keeps its session and the row
+ * locks it took: a lease row it had locked (a commit's fence, a lease round) would then be skipped by every other
+ * replica's SKIP LOCKED and never taken over. The server ends such a session after half a lease TTL idle in a
+ * transaction, which frees its locks before the lease expires. Set on the connections the pool already has
+ * (opened while migrating) and on every new one.
+ */
+async function boundIdleTransactions(pool: ClusterState["pool"], ttlMs: number): Promise<void> {
+  const ms = Math.max(500, Math.floor(ttlMs / 2));
+  (pool.options as { idle_in_transaction_session_timeout?: number }).idle_in_transaction_session_timeout = ms;
+  // A session the server ends while a client is checked out (this timeout, a database restart) is an 'error'
+  // event on that client: the query in flight rejects with it, and the process must not crash on the event.
+  const ignore = () => undefined;
+  pool.on("connect", (c) => c.on("error", ignore));
+  const clients = await Promise.all(Array.from({ length: Math.max(1, pool.totalCount) }, () => pool.connect()));
+  try {
+    for (const c of clients) {
+      if (c.listenerCount("error") === 0) c.on("error", ignore);
+      await c.query(`SET idle_in_transaction_session_timeout = ${ms}`);
+    }
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
+
+function wire(
+  loaded: LoadedConfig,
+  options: CreateDaemonOptions,
+  store: StateStore,
+  cluster: ClusterState | null,
+): DaemonBundle {
   let daemon: Daemon | null = null;
   let runtime: Runtime | null = null;
   try {
@@ -48,6 +102,7 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
     });
     const rt = runtime;
     const sinks = options.sinks ?? buildSinks(loaded, rt.log, rt);
+    const keeper = cluster?.keeper ?? null;
     daemon = new Daemon({
       loaded,
       runtime: rt,
@@ -55,6 +110,21 @@ export function createDaemon(loaded: LoadedConfig, options: CreateDaemonOptions 
       sinks,
       log: rt.log,
       ...options.daemon,
+      ...(cluster && keeper
+        ? {
+            cluster: {
+              membership: new ClusterMembership({
+                keeper,
+                lock: cluster.store,
+                projects: loaded.config.projects.map((p) => p.name),
+                renewMs: cluster.leaseRenewMs,
+                ttlMs: cluster.leaseTtlMs,
+                log: rt.log,
+              }),
+              manual: cluster.store,
+            },
+          }
+        : {}),
       cleanup: async () => {
         await Promise.allSettled(sinks.map((s) => closeSink(s)));
         await rt.close();

@@ -1,10 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import cron, { type ScheduledTask } from "node-cron";
-import { caughtUpBypasses } from "../alerts/bypass.ts";
-import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
-import { OutboxDelivery, raceAbort, type DeliveryEvent } from "../alerts/outbox.ts";
-import { routeAlerts } from "../alerts/rollup.ts";
+import type { WatchedProject } from "../alerts/lifecycle.ts";
+import { OutboxDelivery, type DeliveryEvent } from "../alerts/outbox.ts";
+import type { OutboxRow } from "../alerts/store.ts";
 import type { Incident, Sink } from "../alerts/types.ts";
 import { CHANNELS } from "../channels.ts";
 import { parseDuration } from "../config/duration.ts";
@@ -12,36 +8,31 @@ import type { LoadedConfig } from "../config/load.ts";
 import type { ProjectConfig } from "../config/schema.ts";
 import type { Status } from "../drift/types.ts";
 import { AppError, errorMessage } from "../errors.ts";
-import { sleep, type ExchangeEvent } from "../http/client.ts";
+import type { ExchangeEvent } from "../http/client.ts";
 import type { Logger } from "../log.ts";
+import { quote } from "../quote.ts";
 import type { Report } from "../report/types.ts";
 import { retentionFrom } from "../state/retention.ts";
-import type {
-  CycleOutcome,
-  CycleRecord,
-  CycleTrigger,
-  ProjectRecord,
-  RetentionPolicy,
-  StateStore,
-} from "../state/types.ts";
+import type { CycleTrigger, ManualCheckStore, ProjectRecord, RetentionPolicy, StateStore } from "../state/types.ts";
 import { verifyRelease, type VerifyDeps } from "../verify/run.ts";
-import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
-import { isHot, watchPlanFor, type WatchPlan } from "./watch-settings.ts";
+import { CycleRunner, type CycleInfo, type CycleResult, type DaemonMetrics, type VerifyFn } from "./cycle.ts";
+import type { ClusterMembership, LeaseHealth } from "./cluster.ts";
+import { SingleDaemonLock, type Ownership } from "./lock.ts";
+import { ProjectSchedule } from "./schedule.ts";
 import { CycleScheduler } from "./scheduler.ts";
-import { quote } from "../quote.ts";
+import { watchPlanFor } from "./watch-settings.ts";
 
 /**
- * `monitor watch`: scheduler + state + alert delivery around one cycle per project:
+ * `monitor watch`: the daemon's lifecycle around three rooms:
  *
- *   latest release tag (GitHub releases list) -> verifyRelease(expectLatest) -> lifecycle (pure)
- *     -> one state transaction (channel states, report, incidents, outbox rows, cycle record) -> outbox wakes
+ *   schedule.ts  when a project's cycles start (cron task, hot-interval timer) -> scheduler.ts (the global cap)
+ *   cycle.ts     one project's cycle: probe -> evaluate -> commit -> alerts (outbox wakes)
+ *   lock.ts      which projects this daemon may run (the single-daemon lock today; cluster leases in cluster.ts)
  *
- * Each project has its own cron task (and a hot-interval timer while its newest tag is young); a project never
- * runs two cycles at once (a trigger during a running cycle is skipped and logged), and every cycle is bounded by
- * cycle_timeout, so one project's failure never stalls another.
+ * A project never runs two cycles at once: a trigger during a running cycle is skipped and logged.
  */
 
-export type VerifyFn = typeof verifyRelease;
+export type { CycleInfo, DaemonMetrics, VerifyFn } from "./cycle.ts";
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -68,6 +59,16 @@ export interface DaemonOptions {
   lock?: boolean;
   /** Runs at the end of stop(): close the runtime and the store. */
   cleanup?: () => Promise<void> | void;
+  /**
+   * A replica of a cluster on a shared PostgreSQL state (cluster.ts): projects owned by lease instead of the
+   * single-daemon lock, manual checks handed to the owner through the state. Absent: one daemon owns everything.
+   */
+  cluster?: {
+    membership: ClusterMembership;
+    manual: ManualCheckStore;
+    /** How often the owner looks for manual checks handed to it (default 500 ms). */
+    manualPollMs?: number;
+  };
 }
 
 export interface ProjectStatus {
@@ -97,45 +98,18 @@ export interface DaemonStatus {
   last_successful_cycle_at: string | null;
 }
 
-/** In-process counters (the outbox depth lives in the store: status().outbox_depth). */
-export interface DaemonMetrics {
-  cycles: Record<CycleOutcome | "skipped_overlap", number>;
-  /** Per sink: deliveries sent, failed-and-retried, dead-lettered. */
-  alerts: Record<string, { sent: number; retry: number; dead: number }>;
-  last_successful_cycle_at: string | null;
-}
-
-export interface CycleInfo {
-  project: string;
-  trigger: CycleTrigger;
-  duration_ms: number;
-  /** Messages enqueued by this cycle. */
-  alerts: number;
-}
-
 type Listener<T extends unknown[]> = (...args: T) => void;
 
 interface Slot {
   project: ProjectConfig;
-  plan: WatchPlan;
-  task: ScheduledTask | null;
-  hot: NodeJS.Timeout | null;
-  hotNextAt: number | null;
+  schedule: ProjectSchedule;
   inFlight: Promise<CycleResult> | null;
+  /** Aborted when the project's lease is lost (cluster); renewed when it is acquired again. */
+  lease: AbortController;
   /** Start times (ms) of this minute's manual cycles, oldest first (the per-project load guard). */
   manualStarts: number[];
-  /** Reports committed so far: a late completion commits only if no newer report came first. */
-  committed: number;
 }
 
-type CycleResult =
-  | { kind: "report"; report: Report }
-  | { kind: "no-release" }
-  | { kind: "error"; error: unknown }
-  | { kind: "cancelled" };
-
-const LOCK_STALE_MS = 120_000;
-const HEARTBEAT_MS = 30_000;
 const PRUNE_EVERY_MS = 86_400_000;
 const MANUAL_WINDOW_MS = 60_000;
 
@@ -143,63 +117,52 @@ export class Daemon {
   readonly #o: DaemonOptions;
   readonly #log: Logger;
   readonly #now: () => Date;
-  readonly #random: () => number;
-  readonly #verify: VerifyFn;
   readonly #store: StateStore;
-  readonly #scheduler: CycleScheduler;
   readonly #outbox: OutboxDelivery;
+  readonly #cycles: CycleRunner;
+  readonly #ownership: Ownership;
   readonly #slots = new Map<string, Slot>();
-  readonly #policy: LifecyclePolicy;
   readonly #retention: RetentionPolicy;
-  readonly #watched: WatchedProject[];
   readonly #listeners = {
     cycle: new Set<Listener<[Report, CycleInfo]>>(),
     exchange: new Set<Listener<[ExchangeEvent]>>(),
     delivery: new Set<Listener<[DeliveryEvent]>>(),
   };
   readonly #metrics: DaemonMetrics;
-  /** Commits run one at a time: from reading the incidents to committing them no other cycle interleaves. */
-  #commitQueue: Promise<unknown> = Promise.resolve();
   #stopAbort = new AbortController();
   #startedAt: string | null = null;
   #running = false;
   #stopping: Promise<void> | null = null;
   #timers: NodeJS.Timeout[] = [];
-  #locked = false;
-  /** Latest report per watched project, read from the store once and kept current by #commit (degraded checks). */
-  #latestByProject: Map<string, Report> | null = null;
   #closed = false;
-  readonly #instance = randomUUID();
 
   constructor(options: DaemonOptions) {
     this.#o = options;
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
-    this.#random = options.random ?? Math.random;
-    this.#verify = options.verify ?? verifyRelease;
     this.#store = options.store;
     const settings = options.loaded.config.settings;
-    this.#scheduler = options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles);
-    this.#policy = {
-      flap_cycles: settings.alerts.flap_cycles,
-      remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
-    };
     this.#retention = retentionFrom(settings);
-    this.#watched = options.loaded.config.projects.map((p) => ({
+    const watched: WatchedProject[] = options.loaded.config.projects.map((p) => ({
       project: p.name,
       channels: CHANNELS.filter((c) => p.channels[c] !== undefined),
     }));
     for (const project of options.loaded.config.projects) {
-      this.#slots.set(project.name, {
+      const slot: Slot = {
         project,
-        plan: watchPlanFor(settings, project),
-        task: null,
-        hot: null,
-        hotNextAt: null,
+        schedule: new ProjectSchedule({
+          project: project.name,
+          plan: watchPlanFor(settings, project),
+          log: this.#log,
+          now: this.#now,
+          onTrigger: (trigger) => this.#trigger(slot, trigger),
+          accepting: () => this.#running && !this.#stopping,
+        }),
         inFlight: null,
+        lease: new AbortController(),
         manualStarts: [],
-        committed: 0,
-      });
+      };
+      this.#slots.set(project.name, slot);
     }
     this.#metrics = {
       cycles: { ok: 0, error: 0, timeout: 0, "no-release": 0, skipped_overlap: 0 },
@@ -214,6 +177,43 @@ export class Daemon {
       retryMaxMs: parseDuration(settings.alerts.retry_max) ?? 600_000,
       ...(options.idlePollMs !== undefined ? { idlePollMs: options.idlePollMs } : {}),
       onDelivery: (e) => this.#onDelivery(e),
+      ...(options.cluster
+        ? { mayDeliver: (row: OutboxRow) => this.#ownership.mayDeliver?.(row.message.incident.project) ?? true }
+        : {}),
+    });
+    this.#cycles = new CycleRunner({
+      loaded: options.loaded,
+      runtime: options.runtime,
+      store: options.store,
+      sinks: options.sinks,
+      log: options.log,
+      now: this.#now,
+      random: options.random ?? Math.random,
+      verify: options.verify ?? verifyRelease,
+      scheduler: options.scheduler ?? new CycleScheduler(settings.watch.max_concurrent_cycles),
+      policy: {
+        flap_cycles: settings.alerts.flap_cycles,
+        remind_every_ms: parseDuration(settings.alerts.remind_every) ?? 4 * 3_600_000,
+      },
+      watched,
+      metrics: this.#metrics,
+      ...(options.statusUrl ? { statusUrl: options.statusUrl } : {}),
+      onCommitted: (report, info) => emit(this.#listeners.cycle, this.#log, report, info),
+      onQueued: () => this.#outbox.wake(),
+      ...(options.cluster ? { fence: (project: string) => this.#ownership.generation?.(project) } : {}),
+    });
+    this.#ownership =
+      options.cluster?.membership ??
+      new SingleDaemonLock({
+        store: options.store,
+        log: options.log,
+        now: this.#now,
+        ...(options.lock === false ? { enabled: false } : {}),
+      });
+    this.#ownership.watch?.({
+      busy: (project) => this.#slots.get(project)?.inFlight != null || this.#outbox.delivering(project),
+      acquired: (projects) => this.#acquired(projects),
+      lost: (projects) => this.#lost(projects),
     });
   }
 
@@ -239,6 +239,11 @@ export class Daemon {
     emit(this.#listeners.exchange, this.#log, e);
   }
 
+  /** Lease health of this replica (cluster), null for a single daemon. */
+  leases(): LeaseHealth | null {
+    return this.#o.cluster?.membership.health() ?? null;
+  }
+
   metrics(): DaemonMetrics {
     return {
       cycles: { ...this.#metrics.cycles },
@@ -252,32 +257,30 @@ export class Daemon {
   /** Takes the lock, prunes old state, starts alert delivery, the schedules, and a first cycle per project. */
   async start(): Promise<void> {
     if (this.#running) return;
-    await this.#lock();
+    await this.#ownership.acquire();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
     await this.#prune();
     this.#outbox.start();
-    this.#timers.push(
-      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
-      setInterval(() => void this.#heartbeat(), HEARTBEAT_MS),
-    );
+    this.#timers.push(setInterval(() => void this.#prune(), PRUNE_EVERY_MS));
+    if (this.#o.cluster)
+      this.#timers.push(setInterval(() => void this.#takeManualChecks(), this.#o.cluster.manualPollMs ?? 500));
+    this.#ownership.start();
     for (const slot of this.#slots.values()) {
-      const task = cron.createTask(slot.plan.schedule, () => this.#trigger(slot, "schedule"), {
-        name: `watch:${slot.project.name}`,
-        suppressMissedWarning: true,
-        logger: cronLogger(this.#log),
-      });
-      await task.start();
-      slot.task = task;
+      await slot.schedule.start();
       await this.#resumeHot(slot);
       this.#trigger(slot, "startup");
     }
     this.#log.info(
       {
-        projects: [...this.#slots.values()].map((s) => ({ project: s.project.name, schedule: s.plan.schedule })),
+        projects: [...this.#slots.values()].map((s) => ({
+          project: s.project.name,
+          schedule: s.schedule.plan.schedule,
+        })),
         sinks: this.#o.sinks.map((s) => s.name),
         state: this.#store.path,
+        ...(this.#o.cluster ? { replica: this.#o.cluster.membership.replicaId } : {}),
       },
       "watching",
     );
@@ -297,7 +300,7 @@ export class Daemon {
    * Returns one result per project; `error` holds the failure of a project's cycle.
    */
   async runOnce(): Promise<{ project: string; report: Report | null; error: string | null }[]> {
-    await this.#lock();
+    await this.#ownership.acquire();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
@@ -319,7 +322,7 @@ export class Daemon {
       });
     } finally {
       this.#running = false;
-      await this.#unlock();
+      await this.#ownership.release();
       this.#closed = true;
       await this.#o.cleanup?.();
     }
@@ -330,6 +333,7 @@ export class Daemon {
    * for the project, its result is returned instead of starting a second one.
    */
   async runCycleNow(name: string): Promise<Report> {
+    if (this.#o.cluster) return this.#manualThroughState(name, this.#o.cluster.manual);
     return this.#cycleNow(name, (slot) => this.#startManual(slot));
   }
 
@@ -361,7 +365,7 @@ export class Daemon {
    * calls it before opening its server, so a second daemon exits instead of serving /healthz.
    */
   lock(): Promise<void> {
-    return this.#lock();
+    return this.#ownership.acquire();
   }
 
   /** A manual cycle, unless the project already had settings.server.manual_checks_per_minute of them this minute. */
@@ -395,14 +399,16 @@ export class Daemon {
       return {
         project: name,
         repo: slot.project.repo,
-        schedule: slot.plan.schedule,
-        hot: slot.hot !== null,
+        schedule: slot.schedule.plan.schedule,
+        hot: slot.schedule.hot,
         running: slot.inFlight !== null,
         tag: report?.tag ?? rec?.tag ?? null,
         status: report?.status ?? null,
         last_check_at: rec?.last_check_at ?? null,
         last_success_at: rec?.last_success_at ?? null,
-        next_check_at: this.#running ? this.#nextCheck(slot) : (rec?.next_check_at ?? null),
+        // The owner's schedule: a replica that does not own the project shows what its owner stored.
+        next_check_at:
+          this.#running && this.#ownership.owns(name) ? slot.schedule.nextCheck() : (rec?.next_check_at ?? null),
         last_duration_ms: rec?.last_duration_ms ?? null,
         last_error: rec?.last_error ?? null,
         report,
@@ -423,6 +429,7 @@ export class Daemon {
 
   #trigger(slot: Slot, trigger: CycleTrigger): void {
     if (!this.#running || this.#stopping) return;
+    if (!this.#ownership.owns(slot.project.name)) return;
     if (slot.inFlight) {
       this.#metrics.cycles.skipped_overlap++;
       this.#log.info({ project: slot.project.name, trigger }, "cycle skipped: the previous cycle is still running");
@@ -439,334 +446,114 @@ export class Daemon {
     return p;
   }
 
+  #run(slot: Slot, trigger: CycleTrigger, jitter: boolean): Promise<CycleResult> {
+    const schedule = slot.schedule;
+    return this.#cycles.run(
+      {
+        project: slot.project,
+        plan: schedule.plan,
+        nextCheck: () => schedule.nextCheck(),
+        updateHot: (publishedAt, firstSeen) => schedule.updateHot(publishedAt, firstSeen),
+      },
+      trigger,
+      jitter,
+      this.#stopAbort.signal,
+      slot.lease.signal,
+    );
+  }
+
+  // ------------------------------------------------------------ cluster
+
+  #acquired(projects: readonly string[]): void {
+    for (const name of projects) {
+      const slot = this.#slots.get(name);
+      if (!slot) continue;
+      if (slot.lease.signal.aborted) slot.lease = new AbortController();
+      // Promptly: the project may have waited a TTL for its previous owner's lease to expire.
+      this.#trigger(slot, "startup");
+    }
+  }
+
+  #lost(projects: readonly string[]): void {
+    for (const name of projects) {
+      const slot = this.#slots.get(name);
+      if (!slot || slot.lease.signal.aborted) continue;
+      slot.lease.abort(new AppError("E_LEASE_LOST", `the lease on ${name} was lost; its work stops here`));
+      if (slot.inFlight) this.#log.warn({ project: name, code: "E_LEASE_LOST" }, "lease lost: aborting the cycle");
+    }
+  }
+
+  /**
+   * POST …/check on a replica: the request goes into the shared state (rate-limited cluster-wide there), the
+   * project's owner (maybe this replica) takes it and runs the cycle, and this replica waits for the outcome.
+   */
+  async #manualThroughState(name: string, manual: ManualCheckStore): Promise<Report> {
+    const slot = this.#slots.get(name);
+    if (!slot) throw new AppError("E_USAGE", `no project named ${quote(name)}`);
+    if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
+    const { id } = await manual.requestManualCheck(name, {
+      requestedBy: this.#o.cluster?.membership.replicaId ?? "replica",
+      limitPerMinute: this.#o.loaded.config.settings.server.manual_checks_per_minute,
+    });
+    void this.#takeManualChecks();
+    const deadline = Date.now() + slot.schedule.plan.cycle_timeout_ms + 60_000;
+    for (;;) {
+      const row = await manual.manualCheck(id);
+      if (row?.finished_at) {
+        if (row.outcome === "ok") {
+          const report = await this.#store.latestReport(name);
+          if (report) return report;
+        }
+        throw new AppError("E_PROBE_FAILED", `the check of ${name} failed on its owner: ${row.error ?? "no report"}`);
+      }
+      if (this.#stopping) throw new AppError("E_ABORTED", "the daemon is shutting down");
+      if (Date.now() > deadline) throw new AppError("E_ABORTED", `no replica finished the check of ${name} in time`);
+      await delay(200);
+    }
+  }
+
+  #taking: Promise<void> | null = null;
+
+  /** The owner's side of manual checks handed through the state. */
+  #takeManualChecks(): Promise<void> {
+    const manual = this.#o.cluster?.manual;
+    if (!manual || !this.#running || this.#stopping) return Promise.resolve();
+    this.#taking ??= (async () => {
+      try {
+        for (const check of await manual.takeManualChecks()) {
+          const slot = this.#slots.get(check.project);
+          if (!slot) continue;
+          void (async () => {
+            const result = await (slot.inFlight ?? this.#track(slot, this.#run(slot, "manual", false)));
+            const outcome =
+              result.kind === "report"
+                ? { outcome: "ok" as const, error: null }
+                : {
+                    outcome: "error" as const,
+                    error: result.kind === "error" ? errorMessage(result.error) : result.kind,
+                  };
+            await manual.finishManualCheck(check.id, outcome);
+          })().catch((err: unknown) =>
+            this.#log.warn({ project: check.project, err: errorMessage(err) }, "cannot finish a manual check"),
+          );
+        }
+      } catch (err) {
+        this.#log.warn({ err: errorMessage(err) }, "cannot take manual checks");
+      } finally {
+        this.#taking = null;
+      }
+    })();
+    return this.#taking;
+  }
+
   /** After a restart inside a tag's hot window, keep polling hot. */
   async #resumeHot(slot: Slot): Promise<void> {
     const tag = (await this.#store.latestReport(slot.project.name))?.tag;
     const rel = tag ? await this.#store.release(slot.project.name, tag) : null;
-    if (rel) this.#updateHot(slot, rel.published_at, rel.first_seen);
-  }
-
-  #updateHot(slot: Slot, publishedAt: string | null, firstSeen: string): void {
-    if (!this.#running || this.#stopping || !slot.task) return;
-    const hot = isHot(slot.plan, publishedAt, firstSeen, this.#now());
-    if (hot && !slot.hot) {
-      slot.hotNextAt = Date.now() + slot.plan.hot_interval_ms;
-      slot.hot = setInterval(() => {
-        slot.hotNextAt = Date.now() + slot.plan.hot_interval_ms;
-        this.#trigger(slot, "hot");
-      }, slot.plan.hot_interval_ms);
-      this.#log.info({ project: slot.project.name, every_ms: slot.plan.hot_interval_ms }, "hot polling on");
-    } else if (!hot && slot.hot) {
-      clearInterval(slot.hot);
-      slot.hot = null;
-      slot.hotNextAt = null;
-      this.#log.info({ project: slot.project.name }, "hot polling off");
-    }
-  }
-
-  #nextCheck(slot: Slot): string | null {
-    if (!slot.task) return null;
-    const cronNext = slot.task.getNextRun()?.getTime() ?? null;
-    const candidates = [cronNext, slot.hotNextAt].filter((x): x is number => x !== null);
-    return candidates.length ? new Date(Math.min(...candidates)).toISOString() : null;
-  }
-
-  // ------------------------------------------------------------ one cycle
-
-  async #run(slot: Slot, trigger: CycleTrigger, jitter: boolean): Promise<CycleResult> {
-    const stop = this.#stopAbort.signal;
-    const name = slot.project.name;
-    if (jitter && slot.plan.jitter_ms > 0) {
-      try {
-        await sleep(Math.floor(this.#random() * slot.plan.jitter_ms), stop);
-      } catch {
-        return { kind: "cancelled" };
-      }
-    }
-    if (stop.aborted) return { kind: "cancelled" };
-    // The global cap (scheduler.ts): wait for a slot; cycle_timeout counts from here.
-    let release: () => void;
-    try {
-      release = await this.#scheduler.acquire(name, stop);
-    } catch {
-      return { kind: "cancelled" };
-    }
-    const started = this.#now();
-    const t0 = performance.now();
-    const ac = new AbortController();
-    let timedOut = false;
-    const onStop = () => ac.abort(new AppError("E_ABORTED", "shutting down"));
-    stop.addEventListener("abort", onStop, { once: true });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new AppError("E_ABORTED", `cycle timed out after ${slot.plan.cycle_timeout_ms} ms`));
-    }, slot.plan.cycle_timeout_ms);
-    let tag: string | null = null;
-    const record = (outcome: CycleOutcome, status: Status | null, error: string | null): CycleRecord => ({
-      project: name,
-      tag,
-      trigger,
-      started_at: started.toISOString(),
-      finished_at: this.#now().toISOString(),
-      duration_ms: Math.round(performance.now() - t0),
-      outcome,
-      status,
-      error,
-    });
-    try {
-      const release = await raceAbort(this.#latest(slot, ac.signal), ac.signal);
-      if (!release) {
-        await this.#store.recordCycleFailure(record("no-release", null, null), this.#nextFor(slot, trigger));
-        this.#metrics.cycles["no-release"]++;
-        this.#metrics.last_successful_cycle_at = this.#now().toISOString();
-        this.#log.info({ project: name, repo: slot.project.repo, trigger }, "no eligible release yet");
-        return { kind: "no-release" };
-      }
-      tag = release.tag;
-      const rel = await this.#store.noteRelease({
-        project: name,
-        tag: release.tag,
-        version: release.version,
-        published_at: release.published_at,
-        now: this.#now().toISOString(),
-      });
-      let completed: Promise<Report> | null = null;
-      const report = await raceAbort(
-        this.#verify(this.#verifyDeps(), this.#o.loaded, slot.project, release.tag, {
-          expectLatest: true,
-          signal: ac.signal,
-          // Queued crates.io API answers complete the report when they arrive (`watch --once` waits for them).
-          ...(trigger === "once" ? {} : { onDeferred: (c: Promise<Report>) => void (completed = c) }),
-        }),
-        ac.signal,
-      );
-      if (ac.signal.aborted) throw ac.signal.reason;
-      const cycle = record("ok", report.status, null);
-      const alerts = await this.#serialCommit(slot, report, cycle, trigger);
-      slot.committed++;
-      if (completed) this.#completeLater(slot, completed, cycle, trigger, t0);
-      this.#metrics.cycles.ok++;
-      this.#metrics.last_successful_cycle_at = cycle.finished_at;
-      this.#updateHot(slot, report.published_at ?? rel.published_at, rel.first_seen);
-      this.#log.info(
-        {
-          project: name,
-          tag: report.tag,
-          trigger,
-          status: report.status,
-          duration_ms: cycle.duration_ms,
-          channels: Object.fromEntries(report.channels.map((c) => [c.channel, c.status])),
-          alerts,
-        },
-        "cycle",
-      );
-      emit(this.#listeners.cycle, this.#log, report, {
-        project: name,
-        trigger,
-        duration_ms: cycle.duration_ms,
-        alerts,
-      });
-      return { kind: "report", report };
-    } catch (err) {
-      const shutdown = stop.aborted && !timedOut;
-      const outcome: CycleOutcome = timedOut ? "timeout" : "error";
-      const message = timedOut ? `cycle timed out after ${slot.plan.cycle_timeout_ms} ms` : errorMessage(err);
-      try {
-        await this.#store.recordCycleFailure(
-          record(outcome, null, shutdown ? "aborted by shutdown" : message),
-          this.#nextFor(slot, trigger),
-        );
-      } catch (stateErr) {
-        this.#log.error({ project: name, err: errorMessage(stateErr) }, "cannot record the failed cycle");
-      }
-      if (shutdown) return { kind: "cancelled" };
-      this.#metrics.cycles[outcome]++;
-      this.#log.warn(
-        { project: name, tag, trigger, outcome, err: message, code: err instanceof AppError ? err.code : undefined },
-        "cycle failed",
-      );
-      return { kind: "error", error: err };
-    } finally {
-      clearTimeout(timer);
-      stop.removeEventListener("abort", onStop);
-      release();
-    }
-  }
-
-  /**
-   * A committed report with queued crates.io API answers (pending findings): when they arrive, the completed report
-   * is committed as its own cycle record, unless a newer cycle of the project has committed since or the daemon stops.
-   */
-  #completeLater(slot: Slot, completed: Promise<Report>, cycle: CycleRecord, trigger: CycleTrigger, t0: number): void {
-    const generation = slot.committed;
-    const name = slot.project.name;
-    const done = raceAbort(completed, this.#stopAbort.signal).then(async (report) => {
-      if (slot.committed !== generation || this.#stopping) return;
-      const record: CycleRecord = {
-        ...cycle,
-        finished_at: this.#now().toISOString(),
-        duration_ms: Math.round(performance.now() - t0),
-        status: report.status,
-      };
-      const alerts = await this.#serialCommit(slot, report, record, trigger);
-      slot.committed++;
-      this.#log.info(
-        { project: name, tag: report.tag, status: report.status, duration_ms: record.duration_ms, alerts },
-        "cycle completed: the queued crates.io API answers arrived",
-      );
-      emit(this.#listeners.cycle, this.#log, report, {
-        project: name,
-        trigger,
-        duration_ms: record.duration_ms,
-        alerts,
-      });
-    });
-    done.catch((err: unknown) => {
-      if (!this.#stopping) this.#log.warn({ project: name, err: errorMessage(err) }, "cannot complete the report");
-    });
-  }
-
-  /**
-   * The latest release; when GitHub cannot list releases, the last tag we verified (so the cycle still runs and a
-   * GitHub outage shows up as github probe failures, feeding registry-degraded detection).
-   */
-  async #latest(slot: Slot, signal: AbortSignal): Promise<LatestRelease | null> {
-    try {
-      return await findLatestRelease(this.#o.runtime, slot.project, slot.plan.include_prereleases, signal);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      const last = await this.#store.latestReport(slot.project.name);
-      if (!last) throw err;
-      this.#log.warn(
-        { project: slot.project.name, tag: last.tag, err: errorMessage(err) },
-        "cannot list releases; checking the last known tag",
-      );
-      return { tag: last.tag, version: last.version, published_at: last.published_at };
-    }
-  }
-
-  #verifyDeps(): VerifyDeps {
-    const rt = this.#o.runtime;
-    return {
-      http: rt.http,
-      github: rt.github,
-      endpoints: rt.endpoints,
-      log: this.#log,
-      now: this.#now,
-      ...(rt.probes ? { probes: rt.probes } : {}),
-      ...(rt.provenance ? { provenance: rt.provenance } : {}),
-    };
-  }
-
-  async #latestReports(): Promise<Map<string, Report>> {
-    if (this.#latestByProject === null) {
-      const watched = new Set(this.#watched.map((w) => w.project));
-      this.#latestByProject = new Map(
-        (await this.#store.latestReports()).filter((r) => watched.has(r.project)).map((r) => [r.project, r]),
-      );
-    }
-    return this.#latestByProject;
-  }
-
-  /** One commit at a time, in arrival order: no other cycle interleaves between reading and committing. */
-  #serialCommit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
-    const next = this.#commitQueue.then(() => this.#commit(slot, report, cycle, trigger));
-    this.#commitQueue = next.catch(() => undefined);
-    return next;
-  }
-
-  async #commit(slot: Slot, report: Report, cycle: CycleRecord, trigger: CycleTrigger): Promise<number> {
-    const now = this.#now();
-    const store = this.#store;
-    const silences = await store.activeSilences(now);
-    const statusUrl = this.#o.statusUrl?.(report.project) ?? null;
-    const project = advanceIncidents({
-      previous: await store.incidents(report.project),
-      report,
-      silences,
-      policy: this.#policy,
-      now,
-      status_url: statusUrl,
-    });
-    const latest = new Map(await this.#latestReports());
-    latest.set(report.project, report);
-    const degraded = evaluateDegraded({
-      previous: await store.incidents("*"),
-      watched: this.#watched,
-      latest,
-      silences,
-      policy: this.#policy,
-      now,
-      status_url: null,
-    });
-    // Rolled up per `group: release` sink here, at enqueue time (alerts/rollup.ts says why).
-    const drafts = [...degraded.messages, ...project.messages];
-    const routed = routeAlerts(drafts, this.#o.sinks);
-    const messages = routed.messages;
-    await store.commitCycle({
-      report,
-      incidents: project.incidents,
-      degraded: degraded.incidents,
-      messages,
-      sinks: this.#o.sinks.map((s) => s.name),
-      routes: routed.routes,
-      cycle,
-      next_check_at: this.#nextFor(slot, trigger),
-    });
-    (await this.#latestReports()).set(report.project, report);
-    for (const id of caughtUpBypasses(silences, report)) {
-      // A bypassed channel caught up with the release: its silence has done its job.
-      if (await store.removeSilence(id))
-        this.#log.info({ project: report.project, silence: id }, "bypass silence ended: channel caught up");
-    }
-    for (const m of messages) {
-      this.#log.info(
-        { project: m.incident.project, kind: m.kind, incident: m.incident.id, summary: m.summary },
-        "alert queued",
-      );
-    }
-    if (messages.length) this.#outbox.wake();
-    return drafts.length;
-  }
-
-  #nextFor(slot: Slot, trigger: CycleTrigger): string | null {
-    return trigger === "once" ? null : this.#nextCheck(slot);
+    if (rel) slot.schedule.updateHot(rel.published_at, rel.first_seen);
   }
 
   // ------------------------------------------------------------ housekeeping
-
-  async #lock(): Promise<void> {
-    if (this.#o.lock === false || this.#locked) return;
-    const holder = await this.#store.acquireDaemonLock(
-      { instance: this.#instance, pid: process.pid, host: hostname(), now: this.#now(), staleMs: LOCK_STALE_MS },
-      pidAlive,
-    );
-    if (holder) {
-      throw new AppError(
-        "E_STATE",
-        `another monitor watch (pid ${holder.pid} on ${holder.host}, since ${holder.started_at}) uses ${this.#store.path}`,
-      );
-    }
-    this.#locked = true;
-  }
-
-  async #unlock(): Promise<void> {
-    if (!this.#locked) return;
-    try {
-      await this.#store.releaseDaemonLock(this.#instance);
-    } catch (err) {
-      this.#log.warn({ err: errorMessage(err) }, "cannot release the daemon lock");
-    }
-    this.#locked = false;
-  }
-
-  async #heartbeat(): Promise<void> {
-    try {
-      await this.#store.heartbeat(this.#instance, this.#now());
-    } catch (err) {
-      this.#log.warn({ err: errorMessage(err) }, "state heartbeat failed");
-    }
-  }
 
   async #prune(): Promise<void> {
     try {
@@ -806,13 +593,8 @@ export class Daemon {
     this.#log.info("shutting down");
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    for (const slot of this.#slots.values()) {
-      if (slot.task) await slot.task.destroy();
-      slot.task = null;
-      if (slot.hot) clearInterval(slot.hot);
-      slot.hot = null;
-      slot.hotNextAt = null;
-    }
+    this.#ownership.stop();
+    for (const slot of this.#slots.values()) await slot.schedule.stop();
     const inFlight = [...this.#slots.values()]
       .map((s) => s.inFlight)
       .filter((p): p is Promise<CycleResult> => p !== null);
@@ -834,7 +616,7 @@ export class Daemon {
     }
     await this.#outbox.stop();
     this.#running = false;
-    await this.#unlock();
+    await this.#ownership.release();
     this.#closed = true;
     try {
       await this.#o.cleanup?.();
@@ -859,25 +641,6 @@ function emit<T extends unknown[]>(set: Set<Listener<T>>, log: Logger, ...args: 
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-function cronLogger(log: Logger) {
-  const l = log.child({ component: "cron" });
-  return {
-    info: (m: string) => l.debug(m),
-    warn: (m: string) => l.warn(m),
-    error: (m: string | Error, err?: Error) => l.error({ err: errorMessage(err ?? m) }, "cron error"),
-    debug: (m: string | Error) => l.debug(errorMessage(m)),
-  };
 }

@@ -35,9 +35,14 @@ import type { StateStore } from "../state/types.ts";
  *                                                               no-release | skipped_overlap
  *   release_monitor_cycle_duration_seconds{project}             histogram, cycles that produced a report
  *   release_monitor_last_successful_cycle_timestamp_seconds     gauge, unix time (0 = none yet)
+ *   release_monitor_leases_owned{project}                       gauge, cluster replicas only: 1 for a project this
+ *                                                               replica holds the lease of, 0 for the others
+ *   release_monitor_lease_takeovers_total                       counter, cluster replicas only: leases this replica
+ *                                                               took over from another replica
  */
 
-export type MetricsDaemon = Pick<Daemon, "status" | "metrics" | "onCycle" | "onExchange" | "onDelivery">;
+export type MetricsDaemon = Pick<Daemon, "status" | "metrics" | "onCycle" | "onExchange" | "onDelivery"> &
+  Partial<Pick<Daemon, "leases">>;
 
 export interface MetricsOptions {
   daemon: MetricsDaemon;
@@ -258,6 +263,31 @@ export function createMetrics(o: MetricsOptions): DaemonMetricsRegistry {
       this.set(Number.isFinite(t) ? t / 1000 : 0);
     },
   });
+
+  if (daemon.leases?.()) {
+    new Gauge({
+      name: "release_monitor_leases_owned",
+      help: "1 for a project whose lease this replica holds, 0 for the others (cluster on PostgreSQL).",
+      labelNames: ["project"] as const,
+      registers,
+      collect() {
+        const owned = new Set(safe(() => daemon.leases?.()?.owned ?? [], []));
+        this.reset();
+        for (const project of projects) this.set({ project }, owned.has(project) ? 1 : 0);
+      },
+    });
+    let seenTakeovers = 0;
+    new Counter({
+      name: "release_monitor_lease_takeovers_total",
+      help: "Project leases this replica took over from another replica (a dead, frozen or partitioned owner).",
+      registers,
+      collect() {
+        const n = safe(() => daemon.leases?.()?.takeovers ?? 0, 0);
+        this.inc(Math.max(0, n - seenTakeovers));
+        seenTakeovers = Math.max(seenTakeovers, n);
+      },
+    });
+  }
 
   const onExchange = (e: ExchangeEvent): void => {
     requests.inc({ host: e.host, status: e.status === null ? "error" : String(e.status) });

@@ -5,7 +5,8 @@ import type { Logger } from "../log.ts";
 import type { StateStore } from "../state/types.ts";
 
 /** What the server uses of the daemon (a Daemon satisfies it). */
-export type DaemonView = Pick<Daemon, "status" | "runCycleNow" | "metrics" | "onCycle" | "onExchange" | "onDelivery">;
+export type DaemonView = Pick<Daemon, "status" | "runCycleNow" | "metrics" | "onCycle" | "onExchange" | "onDelivery"> &
+  Partial<Pick<Daemon, "leases">>;
 
 export interface ServerOptions {
   daemon: DaemonView;

@@ -54,7 +54,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Prom
 
 /** An outbox whose clock records its last reading, so retry delays can be checked exactly. */
 function outbox(
-  store: StateStore,
+  store: ConstructorParameters<typeof OutboxDelivery>[0]["store"],
   sinks: Sink[],
   over: { retryBaseMs?: number; retryMaxMs?: number; maxUnclassifiedAttempts?: number } = {},
 ) {
@@ -254,6 +254,59 @@ describe("outbox delivery", () => {
     await until(() => sink.delivered.length === 1, "woken delivery");
     await enqueue(store, ["slack"], [2]);
     await until(() => sink.delivered.length === 2, "polled delivery");
+    await delivery.stop();
+  });
+
+  it("keeps delivering after the store rejects a mark (a fenced write whose lease moved on)", async () => {
+    const store = openStateStore(":memory:");
+    const sink = new ScriptedSink("slack");
+    await enqueue(store, ["slack"], [1]);
+    let rejections = 1;
+    const lost = () => Object.assign(new Error("lease lost"), { code: "E_LEASE_LOST" });
+    const fenced = {
+      nextOutbox: (sink: string) => store.nextOutbox(sink),
+      // A fenced store rejects every write on the row once the lease moved on, not just markSent.
+      markRetry: (id: number, attempts: number, next: number, error: string) =>
+        rejections >= 0 ? Promise.reject(lost()) : store.markRetry(id, attempts, next, error),
+      markDead: (id: number, attempts: number, error: string, at: string) => store.markDead(id, attempts, error, at),
+      sinkMemory: (sink: string) => store.sinkMemory(sink),
+      markSent: (id: number, at: string) => {
+        if (rejections-- > 0) return Promise.reject(lost());
+        return store.markSent(id, at);
+      },
+    };
+    const { delivery } = outbox(fenced, [sink]);
+    delivery.start();
+    await until(() => sink.delivered.length === 1, "first attempt");
+    await enqueue(store, ["slack"], [2]);
+    delivery.wake();
+    await until(() => sink.delivered.includes(sampleMessage(2).summary), "the loop survives and delivers the next row");
+    await delivery.stop();
+  });
+
+  it("does not deliver a row its guard refuses (a project whose lease this replica no longer holds)", async () => {
+    const store = openStateStore(":memory:");
+    const sink = new ScriptedSink("slack");
+    await enqueue(store, ["slack"], [1]);
+    let allow = false;
+    let asked = 0;
+    const delivery = new OutboxDelivery({
+      store,
+      sinks: [sink],
+      log: silentLogger(),
+      retryBaseMs: 10,
+      retryMaxMs: 100,
+      idlePollMs: 20,
+      mayDeliver: () => {
+        asked++;
+        return allow;
+      },
+    });
+    delivery.start();
+    await until(() => asked >= 2, "the guard consulted");
+    assert.equal(sink.calls.length, 0, "nothing sent while the guard refuses");
+    allow = true;
+    await until(() => sink.delivered.length === 1, "delivery once allowed");
     await delivery.stop();
   });
 });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseDurationFlag } from "../../config/duration.ts";
-import { createDaemon } from "../../daemon/create.ts";
+import { openDaemon } from "../../daemon/create.ts";
 import type { Daemon } from "../../daemon/daemon.ts";
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
@@ -41,7 +41,7 @@ export function registerWatch(program: Command): void {
       try {
         const loaded = session.loaded;
         let serverUrl: string | null = null;
-        const { daemon, store, runtime } = createDaemon(loaded, {
+        const { daemon, store, runtime } = await openDaemon(loaded, {
           ...(globals.logLevel ? { logLevel: globals.logLevel } : {}),
           daemon: {
             cycleDrainMs: drainMs,
