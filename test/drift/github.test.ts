@@ -93,6 +93,31 @@ const cases: Case[] = [
     finding: { code: "asset-unexpected", subject: "plasmite_0.8.0_windows_amd64.zip" },
   },
   {
+    name: "extra_assets: files the release may carry are not unexpected (one info finding names them)",
+    obs: github((o) => {
+      o.release!.assets.push(asset("plasmite-installer.sh", sha256("sh"), 7));
+      o.release!.assets.push(asset("plasmite_0.8.0.sbom.json", sha256("sbom"), 7));
+    }),
+    plan: (p) => (p.github!.extra_assets = ["plasmite-installer.sh", "*.sbom.json"]),
+    expect: ["asset-extra:info"],
+    status: "ok",
+    finding: { code: "asset-extra", includes: ["plasmite-installer.sh", "plasmite_0.8.0.sbom.json"] },
+  },
+  {
+    name: "extra_assets: an absent extra file is never asset-missing",
+    obs: github(),
+    plan: (p) => (p.github!.extra_assets = ["dist-manifest.json"]),
+    expect: [],
+    status: "ok",
+  },
+  {
+    name: "extra_assets: a file matching no extra template is still unexpected",
+    obs: github((o) => o.release!.assets.push(asset("other.txt", sha256("o"), 7))),
+    plan: (p) => (p.github!.extra_assets = ["*.sbom.json"]),
+    expect: ["asset-unexpected:drift"],
+    status: "drift",
+  },
+  {
     name: "asset not uploaded (in grace)",
     obs: github((o) => {
       const a = o.release!.assets.find((x) => x.name === ARM)!;

@@ -11,6 +11,7 @@ import {
   type Draft,
 } from "../../drift/findings.ts";
 import { githubDigestHex, githubHashClaims } from "./hash-claims.ts";
+import { matchesExtra } from "./config.ts";
 import { latestGap } from "../../drift/versions.ts";
 
 /** GitHub Release: tag, release flags, the exact asset set, the checksum file and every digest we can see. */
@@ -93,8 +94,14 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
 
   const suffix = expected.checksum_sidecar ?? null;
   const sidecarNames = new Set(suffix ? expected.assets.map((a) => `${a.name}${suffix}`) : []);
+  const extraPatterns = expected.extra_assets ?? [];
+  const extras: string[] = [];
   for (const asset of release.assets) {
     if (expectedNames.has(asset.name) || asset.name === expected.checksum_file || sidecarNames.has(asset.name)) {
+      continue;
+    }
+    if (extraPatterns.some((p) => matchesExtra(asset.name, p))) {
+      extras.push(asset.name);
       continue;
     }
     out.push(
@@ -106,6 +113,16 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
           expected: "not present",
           actual: asset.name,
         },
+      ),
+    );
+  }
+
+  if (extras.length) {
+    out.push(
+      info(
+        "asset-extra",
+        `release ${tag} carries ${extras.length} file(s) listed in extra_assets, not judged: ${listNames(extras)}`,
+        { subject: `${extras.length} extra`, actual: extras.join(", ") },
       ),
     );
   }

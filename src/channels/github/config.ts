@@ -28,6 +28,24 @@ const Checksums = z
     'The checksum file (a name template, e.g. sha256sums.txt); { sidecar: ".sha256" } for a <asset>.sha256 file beside each asset (cargo-dist), checked against each asset; or null.',
   );
 
+/** An `extra_assets` entry: a name template over {version} and {tag}; `*` matches any run of characters. */
+const ExtraAssetTemplate = z
+  .string()
+  .min(1, "must be a file name template, got an empty string")
+  .refine((t) => !/[/\\]/.test(t), { error: "must be a file name, not a path (no / or \\)" })
+  .refine((t) => !/\{(?:platform|target)\}/.test(t), {
+    error: "must not use {platform} or {target} (extra files are not per platform; use * instead)",
+  })
+  .refine((t) => t.replace(/\*/g, "") !== "", { error: "must name something besides * (that would accept every file)" });
+
+/** True when `name` matches a rendered `extra_assets` pattern (`*`: any run of characters, nothing else special). */
+export function matchesExtra(name: string, pattern: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return name === pattern;
+  const re = new RegExp(`^${parts.map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s");
+  return re.test(name);
+}
+
 /** `projects[].channels.github`. */
 export const GithubChannelConfig = z.strictObject({
   platforms: z.array(PlatformId).optional().describe("Defaults to the manifest's github_sdk official platforms."),
@@ -37,6 +55,12 @@ export const GithubChannelConfig = z.strictObject({
       "Asset name templates over {version}, {tag}, {platform} (or {target}); [] (with checksums: null) for a release without assets: only the tag and the release are checked.",
     ),
   checksums: Checksums,
+  extra_assets: z
+    .array(ExtraAssetTemplate)
+    .optional()
+    .describe(
+      "Name templates over {version}, {tag} of files the release may carry beside its assets (installers, manifests, SBOMs, signatures); never required, never unexpected. * matches any run of characters.",
+    ),
 });
 export type GithubChannelConfig = z.infer<typeof GithubChannelConfig>;
 
@@ -75,5 +99,8 @@ function noAssetsRules(c: GithubChannelConfig): string[] {
     );
   }
   if (c.platforms) issues.push("platforms: a release without assets (assets: []) has no platforms; remove it");
+  if (c.extra_assets?.length) {
+    issues.push("extra_assets: a release without assets (assets: []) judges no attached file; remove it");
+  }
   return issues;
 }

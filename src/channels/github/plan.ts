@@ -31,6 +31,7 @@ export function planGithub(gh: GithubChannelConfig, ctx: PlanContext<GithubPlanS
     assets,
     checksum_file: file ? renderTemplate(file, ctx.vars) : null,
     ...(sidecar ? { checksum_sidecar: sidecar } : {}),
+    ...(gh.extra_assets?.length ? { extra_assets: gh.extra_assets.map((t) => renderTemplate(t, ctx.vars)) } : {}),
     download_hosts: ctx.settings.github.download_hosts,
   };
 }

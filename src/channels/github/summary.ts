@@ -67,7 +67,12 @@ export function summaryGithub(s: SummaryInput): string {
   const unread = s.findings.find((f) => f.code === "checksum-file-unread");
   const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;
   const unexpected = new Set(s.findings.filter((f) => f.code === "asset-unexpected").map((f) => f.subject));
-  const names = list(o["assets"]).map((a) => str(obj(a)?.["name"]));
+  const extraNames = new Set(
+    (str(s.findings.find((f) => f.code === "asset-extra")?.actual) ?? "").split(", ").filter((n) => n !== ""),
+  );
+  const names = list(o["assets"])
+    .map((a) => str(obj(a)?.["name"]))
+    .filter((n) => n === null || !extraNames.has(n));
   // Sidecar mode: `<asset><suffix>` files are checksums, not assets (the suffix is what each sidecar adds).
   const suffixes = new Set(
     Object.entries(obj(o["sidecars"]) ?? {}).map(([asset, sc]) =>
@@ -77,7 +82,9 @@ export function summaryGithub(s: SummaryInput): string {
   const isSidecar = (n: string) => [...suffixes].some((x) => x !== "" && n.endsWith(x));
   const present = names.filter((n) => n !== null && n !== sumsName && !unexpected.has(n) && !isSidecar(n)).length;
   const missing = s.findings.filter((f) => f.code === "asset-missing").length;
-  const extra = unexpected.size > 0 ? ` +${unexpected.size} unexpected` : "";
+  const extra =
+    (unexpected.size > 0 ? ` +${unexpected.size} unexpected` : "") +
+    (extraNames.size > 0 ? ` +${extraNames.size} extra` : "");
   if (present + missing === 0 && unexpected.size === 0 && !sums && !unread) return `${head}, no assets`;
   let sumsText = "sums ok";
   if (has(s.findings, "sha-mismatch")) sumsText = "sha256 MISMATCH";

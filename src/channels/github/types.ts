@@ -16,6 +16,8 @@ export interface GithubPlan {
   checksum_file: string | null;
   /** `checksums: { sidecar }`: each expected asset's checksum is in `<asset><suffix>` (absent otherwise). */
   checksum_sidecar?: string;
+  /** `extra_assets`, rendered: names (`*` matches any run of characters) the release may carry; never required. */
+  extra_assets?: string[];
   /** Hosts asset downloads may redirect to (GitHub's 302 goes to a separate download host). */
   download_hosts: string[];
 }
