@@ -26,7 +26,9 @@ export interface AssetInference {
 }
 
 const ARCHIVE = /\.(tar\.gz|tar\.xz|tar\.zst|tar\.bz2|tgz|zip)$/;
-const CHECKSUM_FILE = /^(?:sha256sums(?:\.txt)?|checksums\.txt|.+[_-]checksums\.txt|.+\.sha256sums)$/i;
+const CHECKSUM_FILE = /^(?:sha256sums(?:\.txt)?|sha256\.sum|checksums\.txt|.+[_-]checksums\.txt|.+\.sha256sums)$/i;
+/** cargo-dist's unified checksum file: beside per-asset sidecars, the sidecars are what is checked. */
+const UNIFIED_SUM = /^sha256\.sum$/i;
 const SIDECAR = ".sha256";
 
 const OS: Record<string, string> = { darwin: "darwin", macos: "darwin", linux: "linux", windows: "windows" };
@@ -94,8 +96,8 @@ function templateOf(name: string, tag: string, version: string): Seen | null {
 }
 
 function findChecksums(names: readonly string[]): { found: ChecksumsFound; used: Set<string> } {
-  const file = names.find((n) => CHECKSUM_FILE.test(n));
   const sidecars = names.filter((n) => n.endsWith(SIDECAR) && names.includes(n.slice(0, -SIDECAR.length)));
+  const file = names.find((n) => CHECKSUM_FILE.test(n) && !(sidecars.length && UNIFIED_SUM.test(n)));
   const used = new Set<string>(sidecars);
   if (file) {
     used.add(file);
@@ -135,8 +137,11 @@ export function inferAssets(names: readonly string[], tag: string, version: stri
       python_files.push(...names.filter((n) => escapeVersion(n, tag, version) === template));
     }
   }
+  // A sidecar of a file that is no template (cargo-dist's `source.tar.gz.sha256`) is as unmatched as the file.
+  const sidecarOfUnmatched = (n: string) => used.has(n) && unmatched.includes(n.slice(0, -SIDECAR.length));
+  const unmatchedAll = names.filter((n) => unmatched.includes(n) || sidecarOfUnmatched(n));
   const templates = [...byTemplate].map(([template, set]) => ({ template, platforms: [...set].sort() }));
   templates.sort((a, b) => b.platforms.length - a.platforms.length || a.template.localeCompare(b.template));
   const platforms = [...new Set(templates.flatMap((t) => t.platforms))].sort();
-  return { templates, platforms, platform_names: platformNames, checksums: found, python_files, unmatched };
+  return { templates, platforms, platform_names: platformNames, checksums: found, python_files, unmatched: unmatchedAll };
 }

@@ -226,6 +226,23 @@ test("writeConfig: cargo-dist names become {target} with platform_names and side
   assert.deepEqual(load(text).config.projects[0]!.platform_names, { darwin_amd64: "x86_64-apple-darwin" });
   assert.match(text, /# checksums: a .sha256 sidecar beside each asset \(cargo-dist\), checked against it/);
 
+  const extras = inferAssets(
+    [
+      "oranda-x86_64-apple-darwin.tar.xz",
+      "oranda-x86_64-apple-darwin.tar.xz.sha256",
+      "oranda-installer.sh",
+      "oranda-0.6.5.sbom.json",
+    ],
+    "v0.6.5",
+    "0.6.5",
+  );
+  const withExtras = writeConfig({ ...base, assets: extras });
+  assert.deepEqual(load(withExtras).config.projects[0]!.channels.github?.extra_assets, [
+    "oranda-installer.sh",
+    "oranda-{version}.sbom.json",
+  ]);
+  assert.match(withExtras, /# extra_assets: files the release carried that match no template/);
+
   const crates: Candidate = { channel: "crates", name: "oranda", source: "Cargo.toml" };
   const withCrate = judgeCandidates(
     [crates],

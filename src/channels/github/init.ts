@@ -58,9 +58,14 @@ export const githubInit: ChannelInit = {
     if (found && "sidecar" in found) {
       notes.push(`checksums: a ${found.sidecar} sidecar beside each asset (cargo-dist), checked against it`);
     }
-    if (r.assets.unmatched.length) notes.push(`assets matching no template: ${r.assets.unmatched.join(", ")}`);
+    const extra = [...new Set(r.assets.unmatched.map((n) => escapeVersion(n, r.tag, r.version)))];
+    if (extra.length) {
+      notes.push(
+        `extra_assets: files the release carried that match no template (${r.assets.unmatched.join(", ")}): allowed, not required`,
+      );
+    }
     return {
-      block: { ...(platforms ? { platforms } : {}), assets, checksums },
+      block: { ...(platforms ? { platforms } : {}), assets, checksums, ...(extra.length ? { extra_assets: extra } : {}) },
       notes,
       usesPlatformNames: platforms !== null,
     };
