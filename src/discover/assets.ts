@@ -143,5 +143,12 @@ export function inferAssets(names: readonly string[], tag: string, version: stri
   const templates = [...byTemplate].map(([template, set]) => ({ template, platforms: [...set].sort() }));
   templates.sort((a, b) => b.platforms.length - a.platforms.length || a.template.localeCompare(b.template));
   const platforms = [...new Set(templates.flatMap((t) => t.platforms))].sort();
-  return { templates, platforms, platform_names: platformNames, checksums: found, python_files, unmatched: unmatchedAll };
+  return {
+    templates,
+    platforms,
+    platform_names: platformNames,
+    checksums: found,
+    python_files,
+    unmatched: unmatchedAll,
+  };
 }

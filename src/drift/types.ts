@@ -23,8 +23,6 @@ export const FINDING_CODES = [
   "asset-missing",
   "asset-unexpected",
   "asset-not-uploaded",
-  /** Info: attached files that match the channel's `extra_assets` (not required, not unexpected). */
-  "asset-extra",
   "checksum-missing",
   "checksum-file-missing",
   "checksum-invalid",

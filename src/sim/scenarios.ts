@@ -76,7 +76,7 @@ export function goreleaserProject(overrides: Partial<ProjectSpec> = {}): Project
 
 /**
  * A cargo-dist Rust tool: `<name>-<rust-target>.tar.xz` archives (no version in the name), each with a `.sha256`
- * sidecar (`<hex> *<name>`), no checksum file, a cargo-dist-generated tap formula (`if OS.mac?` /
+ * sidecar (`<hex> *<name>`), the installers, dist-manifest.json, source.tar.gz and the unified sha256.sum beside them, a cargo-dist-generated tap formula (`if OS.mac?` /
  * `Hardware::CPU.arm?`), and the crate on crates.io.
  */
 export function cargoDistProject(overrides: Partial<ProjectSpec> = {}): ProjectSpec {
@@ -101,6 +101,7 @@ export function cargoDistProject(overrides: Partial<ProjectSpec> = {}): ProjectS
     assetName: "{name}-{platform}.tar.xz",
     checksumsName: "",
     sidecarSuffix: ".sha256",
+    cargoDistFiles: true,
     formulaStyle: "cargo-dist",
     targetsManifest: null,
     description: "A small Rust CLI released with cargo-dist",

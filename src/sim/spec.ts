@@ -32,6 +32,11 @@ export interface ProjectSpec {
   checksumsName?: string | null;
   /** Upload `<asset><suffix>` beside each platform asset, as cargo-dist does (`.sha256`); default null: none. */
   sidecarSuffix?: string | null;
+  /**
+   * Attach what a real cargo-dist release carries beside the archives: `<name>-installer.sh`, `<name>-installer.ps1`,
+   * `dist-manifest.json`, `source.tar.gz` (with its sidecar) and the unified `sha256.sum`; default false.
+   */
+  cargoDistFiles?: boolean;
   /** Which generator's formula the tap carries: plasmite's hand-written one (default) or cargo-dist's. */
   formulaStyle?: "plasmite" | "cargo-dist";
   /** Where the repository keeps the npm and Python manifests `monitor init` reads at each tag. */

@@ -106,6 +106,7 @@ export class World {
       checksumsName:
         spec.checksumsName === null ? null : (spec.checksumsName ?? "sha256sums.txt").replace(/\{name\}/g, spec.name),
       sidecarSuffix: spec.sidecarSuffix ?? null,
+      cargoDistFiles: spec.cargoDistFiles ?? false,
       formulaStyle: spec.formulaStyle ?? "plasmite",
       githubAttachesPypiFiles: spec.githubAttachesPypiFiles ?? false,
       npmManifestPath: spec.npmManifestPath ?? "bindings/node/package.json",
@@ -273,6 +274,7 @@ export class World {
         if (p.sidecarSuffix) assets.push(sidecarAsset(`${name}${p.sidecarSuffix}`, hex, name, opts));
       }
     }
+    if (p.cargoDistFiles) assets.push(...cargoDistFiles(p, version, tag, sums, seed, opts));
     sums.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
     const checksums = p.checksumsName ? Content.fixed(sums.map((l) => `${l}\n`).join("")) : null;
     if (checksums && p.checksumsName) {
@@ -762,6 +764,48 @@ export class World {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
+}
+
+/**
+ * What cargo-dist attaches beside the archives: the shell and PowerShell installers, dist-manifest.json,
+ * source.tar.gz with its sidecar, and the unified sha256.sum over every archive and the source (`<hex>  <name>`).
+ */
+function cargoDistFiles(
+  p: ResolvedProject,
+  version: string,
+  tag: string,
+  archiveSums: readonly string[],
+  seed: (name: string) => string,
+  opts: PublishOptions,
+): PlannedAsset[] {
+  const digestOf = (c: Content) => (opts.nullDigest ? null : `sha256:${c.sha256()}`);
+  const text = (name: string, body: string, contentType: string): PlannedAsset => {
+    const content = Content.fixed(body);
+    return { name, platform: null, contentType, content, digest: digestOf(content) };
+  };
+  const source = Content.generated(seed("source.tar.gz"), p.assetBytes);
+  const manifest = {
+    dist_version: "0.28.0",
+    announcement_tag: tag,
+    releases: [{ app_name: p.name, app_version: version }],
+  };
+  const sumLines = [...archiveSums, `${source.sha256()}  source.tar.gz`].sort((a, b) =>
+    a.slice(66) < b.slice(66) ? -1 : 1,
+  );
+  return [
+    text(`${p.name}-installer.sh`, `#!/bin/sh\n# installer for ${p.name} ${version}\n`, "text/x-sh"),
+    text(`${p.name}-installer.ps1`, `# installer for ${p.name} ${version}\n`, "application/octet-stream"),
+    text("dist-manifest.json", `${JSON.stringify(manifest)}\n`, "application/json"),
+    {
+      name: "source.tar.gz",
+      platform: null,
+      contentType: "application/gzip",
+      content: source,
+      digest: digestOf(source),
+    },
+    sidecarAsset("source.tar.gz.sha256", source.sha256(), "source.tar.gz", opts),
+    text("sha256.sum", sumLines.map((l) => `${l}\n`).join(""), "text/plain"),
+  ];
 }
 
 /** cargo-dist's sidecar: `<hex> *<name>` (sha256sum's binary mode) and a blank line, as its write_checksum_file does. */

@@ -77,6 +77,29 @@ describe("config loading", () => {
     assert.deepEqual(issuesOf(gh("[a]")), [`${at}: must be a checksum file name, { sidecar: ".sha256" } or null`]);
   });
 
+  it("github extra_assets: file name templates with * globs; bad entries name their index", () => {
+    const gh = (extra: string, assets = '["demo-{target}.tar.xz"]') =>
+      minimal().replace(
+        "crates: { crate: demo }",
+        `github: { platforms: [darwin_arm64], assets: ${assets}, checksums: null, extra_assets: ${extra} }`,
+      );
+    const at = "projects[0].channels.github.extra_assets";
+    const load = (text: string) => loadConfigText(text, "/x/m.yaml", "/x", { env: {} }).config.projects[0]!;
+    assert.deepEqual(
+      load(gh('[demo-installer.sh, "*.sbom.json", "demo-{version}.pem"]')).channels.github?.extra_assets,
+      ["demo-installer.sh", "*.sbom.json", "demo-{version}.pem"],
+    );
+    assert.deepEqual(issuesOf(gh('[ok.txt, ""]')), [`${at}[1]: must be a file name template, got an empty string`]);
+    assert.deepEqual(issuesOf(gh('["*"]')), [`${at}[0]: must name something besides * (that would accept every file)`]);
+    assert.deepEqual(issuesOf(gh('["dir/x.txt"]')), [`${at}[0]: must be a file name, not a path (no / or \\)`]);
+    assert.deepEqual(issuesOf(gh('["x-{target}.sig"]')), [
+      `${at}[0]: must not use {platform} or {target} (extra files are not per platform; use * instead)`,
+    ]);
+    assert.deepEqual(issuesOf(gh("[x.sig]", "[]").replace("platforms: [darwin_arm64], ", "")), [
+      `${at}: a release without assets (assets: []) judges no attached file; remove it`,
+    ]);
+  });
+
   it("{target} is {platform} for Rust-target names: it needs platforms, and renders through platform_names", () => {
     const text = minimal().replace(
       "crates: { crate: demo }",

@@ -241,7 +241,10 @@ test("writeConfig: cargo-dist names become {target} with platform_names and side
     "oranda-installer.sh",
     "oranda-{version}.sbom.json",
   ]);
-  assert.match(withExtras, /# extra_assets: files the release carried that match no template/);
+  assert.match(
+    withExtras,
+    /# extra_assets: files the release carried that match no template \(allowed, not required\)/,
+  );
 
   const crates: Candidate = { channel: "crates", name: "oranda", source: "Cargo.toml" };
   const withCrate = judgeCandidates(

@@ -47,8 +47,18 @@ describe("cargo-dist world: monitor verify --sim cargo-dist[/<scenario>] with ex
       "rivet-x86_64-unknown-linux-gnu.tar.xz",
     ]);
     assert.ok(Object.values(sidecars).every((s) => s.state === "read"));
+    // What real cargo-dist attaches beside the archives is allowed by extra_assets, not unexpected.
+    assert.deepEqual((github.observed as { extra_assets?: string[] }).extra_assets, [
+      "rivet-installer.sh",
+      "rivet-installer.ps1",
+      "dist-manifest.json",
+      "source.tar.gz",
+      "source.tar.gz.sha256",
+      "sha256.sum",
+    ]);
+    assert.deepEqual(github.findings, []);
     const text = await runCli(["verify", "v0.8.0", "--config", EXAMPLE, "--sim", "cargo-dist"]);
-    assert.match(text.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+    assert.match(text.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets \+6 extra, sidecars ok/);
   });
 
   it("drift: a stale formula, a sidecar that disagrees (plain and --deep), crates.io without the version", async () => {

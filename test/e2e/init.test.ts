@@ -197,7 +197,7 @@ describe("monitor init --sim cargo-dist (a cargo-dist Rust tool)", () => {
     const out = join(tempDir(), "monitor.yaml");
     const init = await runCli(["init", "ferrous/rivet", "--sim", "cargo-dist", "--out", out]);
     assert.equal(init.code, 0, init.stderr);
-    assert.match(init.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+    assert.match(init.stdout, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets \+6 extra, sidecars ok/);
     const yaml = readFileSync(out, "utf8");
     assert.match(
       yaml,

@@ -95,15 +95,12 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
   const suffix = expected.checksum_sidecar ?? null;
   const sidecarNames = new Set(suffix ? expected.assets.map((a) => `${a.name}${suffix}`) : []);
   const extraPatterns = expected.extra_assets ?? [];
-  const extras: string[] = [];
   for (const asset of release.assets) {
     if (expectedNames.has(asset.name) || asset.name === expected.checksum_file || sidecarNames.has(asset.name)) {
       continue;
     }
-    if (extraPatterns.some((p) => matchesExtra(asset.name, p))) {
-      extras.push(asset.name);
-      continue;
-    }
+    // `extra_assets`: a file the release may carry; allowed, not judged.
+    if (extraPatterns.some((p) => matchesExtra(asset.name, p))) continue;
     out.push(
       drift(
         "asset-unexpected",
@@ -113,16 +110,6 @@ export function checkGithub(input: CheckInput<GithubPlan, GithubObservation>): D
           expected: "not present",
           actual: asset.name,
         },
-      ),
-    );
-  }
-
-  if (extras.length) {
-    out.push(
-      info(
-        "asset-extra",
-        `release ${tag} carries ${extras.length} file(s) listed in extra_assets, not judged: ${listNames(extras)}`,
-        { subject: `${extras.length} extra`, actual: extras.join(", ") },
       ),
     );
   }

@@ -36,7 +36,9 @@ const ExtraAssetTemplate = z
   .refine((t) => !/\{(?:platform|target)\}/.test(t), {
     error: "must not use {platform} or {target} (extra files are not per platform; use * instead)",
   })
-  .refine((t) => t.replace(/\*/g, "") !== "", { error: "must name something besides * (that would accept every file)" });
+  .refine((t) => t === "" || t.replace(/\*/g, "") !== "", {
+    error: "must name something besides * (that would accept every file)",
+  });
 
 /** True when `name` matches a rendered `extra_assets` pattern (`*`: any run of characters, nothing else special). */
 export function matchesExtra(name: string, pattern: string): boolean {

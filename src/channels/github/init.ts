@@ -60,12 +60,15 @@ export const githubInit: ChannelInit = {
     }
     const extra = [...new Set(r.assets.unmatched.map((n) => escapeVersion(n, r.tag, r.version)))];
     if (extra.length) {
-      notes.push(
-        `extra_assets: files the release carried that match no template (${r.assets.unmatched.join(", ")}): allowed, not required`,
-      );
+      notes.push("extra_assets: files the release carried that match no template (allowed, not required)");
     }
     return {
-      block: { ...(platforms ? { platforms } : {}), assets, checksums, ...(extra.length ? { extra_assets: extra } : {}) },
+      block: {
+        ...(platforms ? { platforms } : {}),
+        assets,
+        checksums,
+        ...(extra.length ? { extra_assets: extra } : {}),
+      },
       notes,
       usesPlatformNames: platforms !== null,
     };

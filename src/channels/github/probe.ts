@@ -6,6 +6,7 @@ import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probe
 import type { ChecksumFile, GithubAsset, GithubObservation, GithubPlan, GithubRelease, SidecarRead } from "./types.ts";
 import { MAX_INVALID_LINES, parseChecksumFile, parseSidecar } from "./checksums.ts";
 import { GitRefBody, GitTagBody, LatestReleaseBody, ReleaseBody, parseUpstream } from "./schemas.ts";
+import { matchesExtra } from "./config.ts";
 
 /** The checksum file is a few lines of text; anything bigger is not what we think it is. */
 export const CHECKSUM_MAX_BYTES = 1024 * 1024;
@@ -68,9 +69,22 @@ export const githubProbe: Probe<"github", GithubPlan, GithubObservation> = {
       checksums,
       downloads: downloads ? toSortedRecord(downloads) : null,
       ...(sidecars ? { sidecars: toSortedRecord(sidecars) } : {}),
+      ...(gh.extra_assets?.length ? { extra_assets: extraAssetNames(gh, release) } : {}),
     };
   },
 };
+
+/** The attached files an `extra_assets` pattern matches (never an expected asset, the checksum file or a sidecar). */
+function extraAssetNames(gh: GithubPlan, release: GithubRelease | null): string[] {
+  const judged = new Set([
+    ...gh.assets.map((a) => a.name),
+    ...(gh.checksum_file ? [gh.checksum_file] : []),
+    ...(gh.checksum_sidecar ? gh.assets.map((a) => `${a.name}${gh.checksum_sidecar}`) : []),
+  ]);
+  return (release?.assets ?? [])
+    .map((a) => a.name)
+    .filter((n) => !judged.has(n) && (gh.extra_assets ?? []).some((p) => matchesExtra(n, p)));
+}
 
 // ---------------------------------------------------------------- tag
 

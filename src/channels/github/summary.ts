@@ -17,6 +17,8 @@ export interface GithubObserved {
   downloads: Record<string, string> | null;
   /** `checksums: { sidecar }` only: each asset's sidecar, by asset name (sha256 when read). */
   sidecars?: Record<string, { name: string; state: string; sha256?: string }>;
+  /** `extra_assets` only: the attached files it matched (allowed, not judged). */
+  extra_assets?: string[];
 }
 
 export function observedGithub(o: GithubObservation): GithubObserved {
@@ -51,6 +53,7 @@ export function observedGithub(o: GithubObservation): GithubObserved {
           ),
         }
       : {}),
+    ...(o.extra_assets ? { extra_assets: [...o.extra_assets] } : {}),
   };
 }
 
@@ -67,9 +70,7 @@ export function summaryGithub(s: SummaryInput): string {
   const unread = s.findings.find((f) => f.code === "checksum-file-unread");
   const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;
   const unexpected = new Set(s.findings.filter((f) => f.code === "asset-unexpected").map((f) => f.subject));
-  const extraNames = new Set(
-    (str(s.findings.find((f) => f.code === "asset-extra")?.actual) ?? "").split(", ").filter((n) => n !== ""),
-  );
+  const extraNames = new Set(list(o["extra_assets"]).map((n) => str(n)));
   const names = list(o["assets"])
     .map((a) => str(obj(a)?.["name"]))
     .filter((n) => n === null || !extraNames.has(n));
