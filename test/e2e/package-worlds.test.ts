@@ -96,6 +96,9 @@ describe("monitor init --sim python (a Python package)", () => {
     const clean = await verify(out, "python");
     assert.equal(clean.code, 0, JSON.stringify(clean.v));
     assert.deepEqual([clean.v["github"]?.status, clean.v["pypi"]?.status], ["ok", "ok"]);
+    // The summary says what was checked: no asset is the github channel's to judge, the attached files are pypi's.
+    const text = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "python"]);
+    assert.match(text.stdout, /github {4}OK {7}v0\.8\.0 latest, no assets judged \(4 attached\)\n/);
   });
 
   it("one wheel differing between the GitHub release and PyPI is pypi sha-mismatch: GitHub's sha256 expected, PyPI's actual", async () => {
@@ -234,6 +237,9 @@ describe("monitor demo --sim <world>", () => {
   it("a value that is not a world is a usage error", async () => {
     const r = await runCli(["demo", "--sim", "partial", "--duration", "0"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--sim: demo takes a world\[\/scenario\] \(worlds: plasmite, .*npm-lib.*python.*\), got "partial"/);
+    assert.match(
+      r.stderr,
+      /--sim: demo takes a world\[\/scenario\] \(worlds: plasmite, .*npm-lib.*python.*\), got "partial"/,
+    );
   });
 });

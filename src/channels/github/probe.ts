@@ -69,6 +69,7 @@ export const githubProbe: Probe<"github", GithubPlan, GithubObservation> = {
       checksums,
       downloads: downloads ? toSortedRecord(downloads) : null,
       ...(sidecars ? { sidecars: toSortedRecord(sidecars) } : {}),
+      ...(gh.assets.length === 0 && gh.checksum_file === null ? { assets_judged: false as const } : {}),
       ...(gh.extra_assets?.length ? { extra_assets: extraAssetNames(gh, release) } : {}),
     };
   },

@@ -17,6 +17,8 @@ export interface GithubObserved {
   downloads: Record<string, string> | null;
   /** `checksums: { sidecar }` only: each asset's sidecar, by asset name (sha256 when read). */
   sidecars?: Record<string, { name: string; state: string; sha256?: string }>;
+  /** `assets: []` with `checksums: null` only: false, the attached files (if any) were not judged. */
+  assets_judged?: false;
   /** `extra_assets` only: the attached files it matched (allowed, not judged). */
   extra_assets?: string[];
 }
@@ -53,6 +55,7 @@ export function observedGithub(o: GithubObservation): GithubObserved {
           ),
         }
       : {}),
+    ...(o.assets_judged === false ? { assets_judged: false as const } : {}),
     ...(o.extra_assets ? { extra_assets: [...o.extra_assets] } : {}),
   };
 }
@@ -66,6 +69,11 @@ export function summaryGithub(s: SummaryInput): string {
   );
   const latest = str(o["latest"]);
   const head = `${s.tag}${flags} ${latest === s.tag ? "latest" : `not latest (latest ${latest ?? "none"})`}`;
+  if (o["assets_judged"] === false) {
+    // A release without assets of its own: the files attached to it (if any) are another channel's (PyPI's wheels).
+    const attached = list(o["assets"]).length;
+    return attached ? `${head}, no assets judged (${attached} attached)` : `${head}, no assets`;
+  }
   const sums = obj(o["checksums"]);
   const unread = s.findings.find((f) => f.code === "checksum-file-unread");
   const sumsName = str(sums?.["name"]) ?? unread?.subject ?? null;

@@ -95,6 +95,8 @@ export interface GithubObservation {
   downloads: Record<string, DownloadedAsset> | null;
   /** Sidecar mode only: each expected asset's sidecar, by the asset's name (absent in checksum-file mode). */
   sidecars?: Record<string, SidecarRead>;
+  /** `assets: []` with `checksums: null` only: false, no attached file is this channel's to judge. */
+  assets_judged?: false;
   /** `extra_assets` only: the attached files its patterns matched (allowed, not judged), in release order. */
   extra_assets?: string[];
 }
