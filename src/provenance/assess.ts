@@ -46,6 +46,12 @@ interface Weighed {
 }
 
 function weigh(input: AssessInput, channel: ChannelId, g: Gathered): Weighed {
+  if (g.notApplicable !== undefined && g.items.length === 0 && g.findings.length === 0) {
+    return {
+      report: { ...skipped(channel), status: "ok", not_applicable: g.notApplicable },
+      channelFindings: [],
+    };
+  }
   const policy: ProvenanceLevel = input.expectations.policy[channel] ?? "warn";
   const publisherLevel =
     (input.expectations.trustedPublisher as Readonly<Record<string, ProvenanceLevel>>)[channel] ?? policy;

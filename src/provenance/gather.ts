@@ -87,6 +87,8 @@ export interface Gathered {
   readonly absenceUnknown?: boolean;
   /** Nothing to check yet (the version is not on the channel): why. */
   readonly nothing?: string;
+  /** Nothing to attest at all (a release configured without assets): why; provenance is not applicable. */
+  readonly notApplicable?: string;
   /** The channel has no provenance of its own and inherits this channel's (Homebrew: the GitHub assets'). */
   readonly inherited?: string;
 }

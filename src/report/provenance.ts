@@ -19,6 +19,7 @@ const fileOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 /** `built by release.yml@refs/tags/v0.8.0 from 1a2b3c4 (verified)`, `no provenance (absent)`, … */
 export function provenanceLine(p: ProvenanceChannelReport): string {
   if (p.status === "skipped") return "not checked";
+  if (p.not_applicable !== undefined) return `not applicable (${p.not_applicable})`;
   const from = p.commit ? ` from ${p.commit.slice(0, 7)}` : "";
   const note = p.inherited_from ? `${p.signature}, inherited from ${p.inherited_from}` : p.signature;
   // crates.io's trusted publish: a registry assertion, with the workflow of the Actions run its run_id names.

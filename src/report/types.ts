@@ -45,6 +45,8 @@ export interface ProvenanceChannelReport {
   subjects_matched: boolean;
   /** Homebrew: no attestation of its own; the result is the GitHub assets' its sha256s match. */
   inherited_from?: string;
+  /** Set when the channel has nothing to attest (a release without assets): why; status ok, signature not-applicable. */
+  not_applicable?: string;
   findings: Finding[];
 }
 

@@ -99,6 +99,8 @@ describe("monitor init --sim python (a Python package)", () => {
     // The summary says what was checked: no asset is the github channel's to judge, the attached files are pypi's.
     const text = await runCli(["verify", "v0.8.0", "--config", out, "--sim", "python"]);
     assert.match(text.stdout, /github {4}OK {7}v0\.8\.0 latest, no assets judged \(4 attached\)\n/);
+    // Nothing of the github channel's to attest: not applicable, not "could not tell".
+    assert.match(text.stdout, /no assets judged \(4 attached\)\n {21}provenance: not applicable \(no artefacts\)\n/);
   });
 
   it("one wheel differing between the GitHub release and PyPI is pypi sha-mismatch: GitHub's sha256 expected, PyPI's actual", async () => {

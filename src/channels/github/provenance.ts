@@ -68,6 +68,10 @@ export const githubProvenance: ChannelProvenance = {
     const o = ctx.observations.github as GithubObservation | null | undefined;
     if (!plan || !o?.release) return { items: [], findings: [], nothing: "no GitHub release to check" };
     const release = o.release;
+    // `assets: []` with `checksums: null`: a release without assets has no artefact to attest.
+    if (plan.assets.length === 0 && plan.checksum_file === null) {
+      return { items: [], findings: [], notApplicable: "no artefacts" };
+    }
     const sums = new Map((o.checksums?.entries ?? []).map((e) => [e.name, e.sha256.toLowerCase()]));
     for (const [name, sc] of Object.entries(o.sidecars ?? {}))
       if (sc.state === "read") sums.set(name, sc.sha256.toLowerCase());
