@@ -11,8 +11,8 @@ import { StepFailure, type CheckResult, type Step, type StepContext, type StepOu
 
 /**
  * Homebrew tap (release-hygiene.md "Align Homebrew tap before final publish"): rewrite the formula from the
- * build's checksums (sha256 of each `dist-<rust_target>` artifact's tarball; or the release's sha256sums.txt when
- * there is no build run but the release exists), following update_homebrew_formula.sh, verify alignment with the
+ * build's checksums (sha256 of each `dist-<rust_target>` artifact's tarball; or, when there is no build run but the
+ * release exists, the release's checksum file, or each archive's `.sha256` sidecar with `checksums: { sidecar }`), following update_homebrew_formula.sh, verify alignment with the
  * formula parser, then `git commit -m "<name>: update to <version>"` and push in the tap checkout (live only).
  * Done when the tap remote's formula is already aligned.
  */
@@ -76,7 +76,7 @@ async function localManifest(ctx: StepContext): Promise<TargetsManifest | null> 
 
 const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
 
-/** Checksums per platform, from the build run's dist artifacts or the release's sha256sums.txt; null if neither exists yet. */
+/** Checksums per platform, from the build run's dist artifacts or the release's checksum file or sidecars; null if neither exists yet. */
 async function checksums(ctx: StepContext, p: Prepared): Promise<Record<string, string> | null> {
   const run = ctx.facts.build_run;
   if (run && run.conclusion === "success") {
@@ -122,29 +122,70 @@ async function checksums(ctx: StepContext, p: Prepared): Promise<Record<string, 
     ctx.facts.checksum_source = source;
     return out;
   }
-  // A checksum file only: with per-asset sidecars (`{ sidecar }`) the formula step has no file to read.
-  const sumsName = ctx.project.channels.github?.checksums;
-  if (typeof sumsName !== "string") return null;
   const release = await ctx.gh.releaseByTag(ctx.tag);
-  const asset = release?.assets.find((x) => x.name === sumsName);
-  if (!release || !asset) return null;
-  const text = (await ctx.gh.downloadAsset(asset.url)).toString("utf8");
+  const checksums = ctx.project.channels.github?.checksums ?? null;
+  if (!release || checksums === null) return null;
+  const got = await sumsFromRelease(
+    checksums,
+    release.assets,
+    p.artifacts,
+    ctx.tag,
+    (url) => ctx.gh.downloadAsset(url),
+    ctx.command("--mode live --resume"),
+  );
+  if (!got) return null;
+  ctx.facts.checksums = got.sums;
+  ctx.facts.checksum_source = got.source;
+  return got.sums;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Checksums per platform from the release: its checksum file's line per archive, or (`{ sidecar }`, cargo-dist) each
+ * archive's `<archive><suffix>` sidecar (`<hex> *<name>`, `<hex>  <name>` or the bare hex). Null while the file or a
+ * sidecar is not on the release yet; a file without a sha256 for an archive is a step failure naming it.
+ */
+export async function sumsFromRelease(
+  checksums: string | { sidecar: string },
+  assets: readonly { name: string; url: string }[],
+  artifacts: readonly { platform: string; archive: string }[],
+  tag: string,
+  download: (url: string) => Promise<Buffer>,
+  resume = "monitor release --mode live --resume",
+): Promise<{ sums: Record<string, string>; source: string } | null> {
   const out: Record<string, string> = {};
-  for (const a of p.artifacts) {
+  const noLine = (file: string, archive: string) =>
+    new StepFailure({
+      title: `${file} has no line for ${archive}`,
+      summary: `${file} of release ${tag} lists no sha256 for ${archive}`,
+      recovery: [resume],
+    });
+  if (typeof checksums === "object") {
+    for (const a of artifacts) {
+      const name = `${a.archive}${checksums.sidecar}`;
+      const asset = assets.find((x) => x.name === name);
+      if (!asset) return null;
+      const text = (await download(asset.url)).toString("utf8").replace(/^\uFEFF/, "");
+      const line = text.split(/\r?\n/).find((l) => l.trim() !== "");
+      const [hex, file] = (line ?? "").trim().split(/\s+\*?/);
+      if (!hex || !HEX64.test(hex.toLowerCase()) || (file !== undefined && file !== a.archive)) {
+        throw noLine(name, a.archive);
+      }
+      out[a.platform] = hex.toLowerCase();
+    }
+    return { sums: out, source: `${checksums.sidecar} sidecars of release ${tag}` };
+  }
+  const asset = assets.find((x) => x.name === checksums);
+  if (!asset) return null;
+  const text = (await download(asset.url)).toString("utf8");
+  for (const a of artifacts) {
     const line = text.split("\n").find((l) => l.trim().split(/\s+\*?/)[1] === a.archive);
     const hex = line?.trim().split(/\s+/)[0];
-    if (!hex || !/^[0-9a-f]{64}$/.test(hex)) {
-      throw new StepFailure({
-        title: `${sumsName} has no line for ${a.archive}`,
-        summary: `${sumsName} of release ${ctx.tag} lists no sha256 for ${a.archive}`,
-        recovery: [ctx.command("--mode live --resume")],
-      });
-    }
+    if (!hex || !HEX64.test(hex)) throw noLine(checksums, a.archive);
     out[a.platform] = hex;
   }
-  ctx.facts.checksums = out;
-  ctx.facts.checksum_source = `${sumsName} of release ${ctx.tag}`;
-  return out;
+  return { sums: out, source: `${checksums} of release ${tag}` };
 }
 
 function target(ctx: StepContext, p: Prepared, sums: Record<string, string>): FormulaTarget {
