@@ -83,7 +83,14 @@ export class LeaseKeeper {
     const me = this.#opts.replicaId;
     const ttl = `${Math.max(1, Math.round(this.#opts.ttlMs))} milliseconds`;
     const before = new Map(this.#owned);
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      // The database cannot be reached (down, restarting): not knowing is not owning, as for a failed round.
+      this.#owned = new Map();
+      throw err;
+    }
     try {
       await client.query(
         `INSERT INTO replicas (id, host, pid) VALUES ($1, $2, $3)
