@@ -22,6 +22,11 @@ export interface CreateDaemonOptions {
       "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "scheduler" | "statusUrl" | "verify"
     >
   >;
+  /**
+   * `watch --once`: on a cluster state, take the leases nobody holds, run those projects, give them back, and leave
+   * the ones a live replica owns to it (ClusterMembership's once mode).
+   */
+  once?: boolean;
 }
 
 export interface DaemonBundle {
@@ -89,6 +94,7 @@ function wire(
                 renewMs: cluster.leaseRenewMs,
                 ttlMs: cluster.leaseTtlMs,
                 log: rt.log,
+                ...(options.once ? { once: true } : {}),
               }),
               manual: cluster.store,
             },
