@@ -27,6 +27,10 @@ export interface LeaseRounds {
   releaseAll(): Promise<void>;
   generation(project: string): number | undefined;
   owned(): ReadonlyMap<string, number>;
+  /** `watch --once` (LeaseKeeper has them): take the free leases, renew and give back only those. */
+  claimFree?(projects: readonly string[]): Promise<{ owned: ReadonlyMap<string, number>; others: Map<string, string> }>;
+  renewHeld?(): Promise<ReadonlyMap<string, number>>;
+  releaseHeld?(): Promise<void>;
 }
 
 export interface LeaseHealth {
@@ -55,6 +59,12 @@ export interface ClusterOptions {
   now?: () => Date;
   /** How long acquire() waits for a previous process with the same replica id to go stale (default 2 × TTL). */
   lockWaitMs?: number;
+  /**
+   * `watch --once`: acquire() takes every lease nobody holds (outside rendezvous hashing, without joining the live
+   * replicas or taking the replica id), renews only those while the run lasts, and release() gives them back. The
+   * projects a live replica owns are left to it (others()).
+   */
+  once?: boolean;
 }
 
 /** owns() holds up to this share of the TTL after the start of the last successful round. */
@@ -78,6 +88,8 @@ export class ClusterMembership implements Ownership {
   #lastError: string | null = null;
   #takeovers = 0;
   #live: readonly string[] = [];
+  #others = new Map<string, string>();
+  #renewal: NodeJS.Timeout | null = null;
 
   constructor(options: ClusterOptions) {
     this.#o = options;
@@ -95,6 +107,7 @@ export class ClusterMembership implements Ownership {
   /** Takes the replica id (waiting out a killed predecessor's heartbeat), then runs a first lease round. */
   async acquire(): Promise<void> {
     if (this.#locked) return;
+    if (this.#o.once) return this.#acquireOnce();
     const deadline = performance.now() + (this.#o.lockWaitMs ?? 2 * this.#o.ttlMs);
     const now = this.#o.now ?? (() => new Date());
     for (;;) {
@@ -133,7 +146,58 @@ export class ClusterMembership implements Ownership {
     this.#running = false;
   }
 
+  /** `once`: the projects a live replica owns, and who (empty otherwise). */
+  others(): ReadonlyMap<string, string> {
+    return this.#others;
+  }
+
+  async #acquireOnce(): Promise<void> {
+    const keeper = this.#o.keeper;
+    if (!keeper.claimFree || !keeper.renewHeld)
+      throw new AppError("E_INTERNAL", "this lease keeper cannot run watch --once");
+    const started = performance.now();
+    const { others } = await keeper.claimFree(this.#o.projects);
+    this.#certainUntil = started + CERTAIN_FRACTION * this.#o.ttlMs;
+    this.#others = others;
+    this.#locked = true;
+    this.#stopped = false;
+    const renew = async (): Promise<void> => {
+      const before = new Set(this.#o.keeper.owned().keys());
+      const t = performance.now();
+      try {
+        if (!keeper.renewHeld) return;
+        const owned = await keeper.renewHeld();
+        this.#certainUntil = t + CERTAIN_FRACTION * this.#o.ttlMs;
+        const lost = [...before].filter((p) => !owned.has(p));
+        if (lost.length) this.#hooks?.lost(lost);
+      } catch (err) {
+        this.#certainUntil = 0;
+        this.#failures++;
+        this.#lastError = errorMessage(err);
+        this.#log.error({ err: this.#lastError }, "lease renewal failed");
+        if (before.size) this.#hooks?.lost([...before]);
+      }
+    };
+    this.#renewal = setInterval(() => {
+      this.#round ??= renew().finally(() => (this.#round = null));
+    }, this.#o.renewMs);
+  }
+
   async release(): Promise<void> {
+    if (this.#o.once) {
+      if (this.#renewal) clearInterval(this.#renewal);
+      this.#renewal = null;
+      await this.#round;
+      this.#certainUntil = 0;
+      if (!this.#locked) return;
+      this.#locked = false;
+      try {
+        await this.#o.keeper.releaseHeld?.();
+      } catch (err) {
+        this.#log.warn({ err: errorMessage(err) }, "cannot hand the leases back; they expire after the TTL");
+      }
+      return;
+    }
     this.stop();
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);

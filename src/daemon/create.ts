@@ -22,6 +22,11 @@ export interface CreateDaemonOptions {
       "cycleDrainMs" | "flushMs" | "idlePollMs" | "now" | "random" | "scheduler" | "statusUrl" | "verify"
     >
   >;
+  /**
+   * `watch --once`: on a cluster state, take the leases nobody holds, run those projects, give them back, and leave
+   * the ones a live replica owns to it (ClusterMembership's once mode).
+   */
+  once?: boolean;
 }
 
 export interface DaemonBundle {
@@ -50,38 +55,7 @@ export async function openDaemon(loaded: LoadedConfig, options: CreateDaemonOpti
   if (options.sinks === undefined) checkSinks(loaded);
   const state = await openConfiguredState(loaded, { role: "daemon" });
   if (state.kind !== "postgres") return wire(loaded, options, state.store, null);
-  try {
-    await boundIdleTransactions(state.cluster.pool, state.cluster.leaseTtlMs);
-  } catch (err) {
-    await state.store.close();
-    throw err;
-  }
   return wire(loaded, options, state.store, state.cluster);
-}
-
-/**
- * A replica frozen inside a transaction (SIGSTOP, a long GC pause, a partition) keeps its session and the row
- * locks it took: a lease row it had locked (a commit's fence, a lease round) would then be skipped by every other
- * replica's SKIP LOCKED and never taken over. The server ends such a session after half a lease TTL idle in a
- * transaction, which frees its locks before the lease expires. Set on the connections the pool already has
- * (opened while migrating) and on every new one.
- */
-async function boundIdleTransactions(pool: ClusterState["pool"], ttlMs: number): Promise<void> {
-  const ms = Math.max(500, Math.floor(ttlMs / 2));
-  (pool.options as { idle_in_transaction_session_timeout?: number }).idle_in_transaction_session_timeout = ms;
-  // A session the server ends while a client is checked out (this timeout, a database restart) is an 'error'
-  // event on that client: the query in flight rejects with it, and the process must not crash on the event.
-  const ignore = () => undefined;
-  pool.on("connect", (c) => c.on("error", ignore));
-  const clients = await Promise.all(Array.from({ length: Math.max(1, pool.totalCount) }, () => pool.connect()));
-  try {
-    for (const c of clients) {
-      if (c.listenerCount("error") === 0) c.on("error", ignore);
-      await c.query(`SET idle_in_transaction_session_timeout = ${ms}`);
-    }
-  } finally {
-    for (const c of clients) c.release();
-  }
 }
 
 function wire(
@@ -120,6 +94,7 @@ function wire(
                 renewMs: cluster.leaseRenewMs,
                 ttlMs: cluster.leaseTtlMs,
                 log: rt.log,
+                ...(options.once ? { once: true } : {}),
               }),
               manual: cluster.store,
             },

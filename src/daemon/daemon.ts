@@ -299,15 +299,19 @@ export class Daemon {
    * One cycle per project now (jitter applies), then deliver alerts within flushMs. For `watch --once`.
    * Returns one result per project; `error` holds the failure of a project's cycle.
    */
-  async runOnce(): Promise<{ project: string; report: Report | null; error: string | null }[]> {
+  async runOnce(): Promise<{ project: string; report: Report | null; error: string | null; owner: string | null }[]> {
     await this.#ownership.acquire();
     this.#running = true;
     this.#stopAbort = new AbortController();
     this.#startedAt = this.#now().toISOString();
     try {
       await this.#prune();
+      // On a cluster state, the projects a live replica owns are left to it (cluster.ts, once mode).
+      const others = this.#o.cluster?.membership.others() ?? new Map<string, string>();
       const slots = [...this.#slots.values()];
-      const results = await Promise.all(slots.map((s) => this.#run(s, "once", true)));
+      const results = await Promise.all(
+        slots.map((s) => (others.has(s.project.name) ? Promise.resolve(null) : this.#run(s, "once", true))),
+      );
       const drained = await this.#outbox.flush(this.#o.flushMs ?? 10_000);
       if (!drained)
         this.#log.warn({ outbox: await this.#safeDepth() }, "alerts still pending; they are delivered by the next run");
@@ -318,6 +322,7 @@ export class Daemon {
           project: s.project.name,
           report: r?.kind === "report" ? r.report : null,
           error: r?.kind === "error" ? errorMessage(r.error) : r?.kind === "cancelled" ? "cancelled" : null,
+          owner: others.get(s.project.name) ?? null,
         };
       });
     } finally {

@@ -25,8 +25,8 @@ export async function runMigration(from: StateLocation, to: StateLocation): Prom
   // Opening through the store creates (or brings forward) the SQLite schema, on either side.
   await openStateStore(file).close();
   const db = new DatabaseSync(file, { timeout: 5_000 });
-  const { default: pg } = await import("pg");
-  const pool = new pg.Pool({ connectionString: pgSide.url, max: 2, connectionTimeoutMillis: 10_000 });
+  const [{ default: pg }, { createStatePool }] = await Promise.all([import("pg"), import("./postgres/pool.ts")]);
+  const pool = createStatePool(pg, { url: pgSide.url, max: 2 });
   try {
     try {
       await migrate(pool);

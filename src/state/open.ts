@@ -61,14 +61,13 @@ export async function openConfiguredState(
       ? new AppError(err.code, message, err.details ? { details: err.details } : undefined)
       : new AppError("E_STATE", `cannot use the PostgreSQL state database ${path}: ${message}`);
   };
-  const [{ default: pgModule }, { LeaseKeeper }, { openPostgresState }] = await Promise.all([
+  const [{ default: pgModule }, { LeaseKeeper }, { openPostgresState }, { createStatePool }] = await Promise.all([
     import("pg"),
     import("./postgres/leases.ts"),
     import("./postgres/store.ts"),
+    import("./postgres/pool.ts"),
   ]);
-  const pool = new pgModule.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
-  // An idle connection the server drops (restart, failover) must not crash the process: the next query reports it.
-  pool.on("error", () => undefined);
+  const pool = createStatePool(pgModule, { url, max: 10, leaseTtlMs });
   try {
     const keeper =
       o.role === "daemon"

@@ -234,6 +234,9 @@ describe("monitor demo --sim <world>", () => {
   it("a value that is not a world is a usage error", async () => {
     const r = await runCli(["demo", "--sim", "partial", "--duration", "0"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--sim: demo takes a world\[\/scenario\] \(worlds: plasmite, .*npm-lib.*python.*\), got "partial"/);
+    assert.match(
+      r.stderr,
+      /--sim: demo takes a world\[\/scenario\] \(worlds: plasmite, .*npm-lib.*python.*\), got "partial"/,
+    );
   });
 });

@@ -113,6 +113,8 @@ export interface HaOptions {
   ttl: string;
   renew: string;
   schedule?: string;
+  /** settings.alerts.sinks (default: one Slack sink posting to the receiver, per replica path). */
+  sinks?: Record<string, unknown>[];
 }
 
 export class HaScene {
@@ -195,7 +197,9 @@ export class HaScene {
           remind_every: "1h",
           retry_base: "200ms",
           retry_max: "1s",
-          sinks: [{ type: "slack", webhook_url: `${this.slack.url}/\${MONITOR_REPLICA_ID}`, min_interval: "0" }],
+          sinks: o.sinks ?? [
+            { type: "slack", webhook_url: `${this.slack.url}/\${MONITOR_REPLICA_ID}`, min_interval: "0" },
+          ],
         },
       },
       projects: this.projects.map((name) => ({

@@ -16,6 +16,10 @@ export interface PostgresCluster {
   readonly port: number;
   /** Creates another empty database and returns its URL. */
   createDatabase(name: string): string;
+  /** Stops the server (`pg_ctl stop -m fast`: sessions are ended), keeping the cluster for restart(). */
+  pause(): void;
+  /** Starts the paused server again on the same port. */
+  restart(): void;
   stop(): void;
 }
 
@@ -82,13 +86,22 @@ export async function startPostgres(): Promise<PostgresCluster> {
   run(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${sock} -c fsync=off -c max_connections=200`;
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-o", opts, "-l", path.join(base, "log"), "-w", "-t", "60", "start"]);
+  let down = false;
+  const start = (): void => {
+    down = false;
+    run(path.join(bin, "pg_ctl"), ["-D", data, "-o", opts, "-l", path.join(base, "log"), "-w", "-t", "60", "start"]);
+  };
+  const pause = (): void => {
+    run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]);
+    down = true;
+  };
+  start();
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     try {
-      run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+      if (!down) run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
@@ -99,5 +112,5 @@ export async function startPostgres(): Promise<PostgresCluster> {
     run(path.join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", name]);
     return urlFor(name);
   };
-  return { url: createDatabase("monitor"), port, createDatabase, stop };
+  return { url: createDatabase("monitor"), port, createDatabase, pause, restart: start, stop };
 }

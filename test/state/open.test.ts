@@ -121,3 +121,28 @@ test("monitor config check: a settings.state.url that is not PostgreSQL exits 2 
   assert.match(r.stderr, /settings\.state\.url: must be a postgres:\/\/ or postgresql:\/\/ URL/);
   assert.doesNotMatch(r.stderr + r.stdout, /hunter2hunter2/);
 });
+
+test("every PostgreSQL user, a tool as much as a replica, gets the idle-in-transaction bound and survives a session the server ends", async () => {
+  const url = cluster.createDatabase("open_idle");
+  const dir = tempDir();
+  const loaded = loadConfigText(
+    config(`  state:\n    url: ${url}\n    lease_renew: 1s\n    lease_ttl: 3s`),
+    join(dir, "monitor.yaml"),
+    dir,
+  );
+  const tool = await openConfiguredState(loaded, { role: "tool" });
+  assert.ok(tool.cluster);
+  const pool = tool.cluster.pool;
+  const { rows } = await pool.query<{ v: string }>(
+    "SELECT current_setting('idle_in_transaction_session_timeout') AS v",
+  );
+  assert.equal(rows[0]?.v, "1500ms", "half the lease TTL, on the tool's connections too");
+  // A checked-out client whose session the server ends (this timeout) emits 'error': the process must not crash.
+  const client = await pool.connect();
+  await client.query("BEGIN");
+  const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+  await ended;
+  client.release(true);
+  assert.equal(await tool.store.messageCount(), 0, "the pool goes on with a fresh session");
+  await tool.store.close();
+});

@@ -42,6 +42,7 @@ export function registerWatch(program: Command): void {
         const loaded = session.loaded;
         let serverUrl: string | null = null;
         const { daemon, store, runtime } = await openDaemon(loaded, {
+          ...(flags.once ? { once: true } : {}),
           ...(globals.logLevel ? { logLevel: globals.logLevel } : {}),
           daemon: {
             cycleDrainMs: drainMs,
@@ -54,6 +55,12 @@ export function registerWatch(program: Command): void {
         });
         if (flags.once) {
           const results = await daemon.runOnce();
+          for (const r of results) {
+            if (r.owner === null) continue;
+            // Not a failure: the live owner checks it on its own schedule.
+            process.stdout.write(`${r.project}: skipped, owned by replica ${r.owner}\n`);
+            runtime.log.info({ project: r.project, owner: r.owner }, "skipped: owned by a live replica");
+          }
           process.exitCode = results.some((r) => r.error !== null) ? ExitCode.unknown : ExitCode.ok;
           return;
         }

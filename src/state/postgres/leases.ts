@@ -83,7 +83,14 @@ export class LeaseKeeper {
     const me = this.#opts.replicaId;
     const ttl = `${Math.max(1, Math.round(this.#opts.ttlMs))} milliseconds`;
     const before = new Map(this.#owned);
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      // The database cannot be reached (down, restarting): not knowing is not owning, as for a failed round.
+      this.#owned = new Map();
+      throw err;
+    }
     try {
       await client.query(
         `INSERT INTO replicas (id, host, pid) VALUES ($1, $2, $3)
@@ -176,6 +183,79 @@ export class LeaseKeeper {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * `watch --once` on a cluster: takes, outside rendezvous hashing and without joining the live replicas, every
+   * lease of `projects` that nobody holds by the database's clock (never owned, expired, handed back); returns the
+   * live owner of each of the others. A lease another process is taking this very moment (locked) counts as owned.
+   */
+  async claimFree(
+    projects: readonly string[],
+  ): Promise<{ owned: ReadonlyMap<string, number>; others: Map<string, string> }> {
+    const me = this.#opts.replicaId;
+    const ttl = `${Math.max(1, Math.round(this.#opts.ttlMs))} milliseconds`;
+    const owned = new Map<string, number>();
+    try {
+      await this.#pool.query(
+        "INSERT INTO leases (project, expires_at) SELECT unnest($1::text[]), '-infinity' ON CONFLICT (project) DO NOTHING",
+        [projects],
+      );
+      const taken = await this.#pool.query<{ project: string; generation: string }>(
+        `WITH c AS (
+           SELECT project FROM leases WHERE project = ANY($1::text[]) AND expires_at <= now() FOR UPDATE SKIP LOCKED)
+         UPDATE leases l SET owner = $2, generation = l.generation + 1, expires_at = now() + $3::interval,
+           acquired_at = now(), renewed_at = now()
+         FROM c WHERE l.project = c.project
+         RETURNING l.project, l.generation`,
+        [projects, me, ttl],
+      );
+      for (const r of taken.rows) owned.set(r.project, Number(r.generation));
+      this.#owned = owned;
+      const rest = await this.#pool.query<{ project: string; owner: string | null }>(
+        "SELECT project, owner FROM leases WHERE project = ANY($1::text[])",
+        [projects.filter((p) => !owned.has(p))],
+      );
+      const others = new Map(rest.rows.map((r) => [r.project, r.owner ?? "another replica"]));
+      for (const p of projects) if (!owned.has(p) && !others.has(p)) others.set(p, "another replica");
+      return { owned, others };
+    } catch (err) {
+      this.#owned = new Map();
+      throw err;
+    }
+  }
+
+  /** Renews what this keeper holds (claimFree's leases), and nothing else; drops what it could not renew. */
+  async renewHeld(): Promise<ReadonlyMap<string, number>> {
+    const me = this.#opts.replicaId;
+    const ttl = `${Math.max(1, Math.round(this.#opts.ttlMs))} milliseconds`;
+    const held = [...this.#owned.keys()];
+    try {
+      const { rows } = await this.#pool.query<{ project: string; generation: string }>(
+        `UPDATE leases SET expires_at = now() + $2::interval, renewed_at = now()
+         WHERE owner = $1 AND expires_at > now() AND project = ANY($3::text[]) RETURNING project, generation`,
+        [me, ttl, held],
+      );
+      const owned = new Map<string, number>();
+      for (const r of rows)
+        if (this.#owned.get(r.project) === Number(r.generation)) owned.set(r.project, Number(r.generation));
+      this.#owned = owned;
+      return owned;
+    } catch (err) {
+      this.#owned = new Map();
+      throw err;
+    }
+  }
+
+  /** Gives back the leases this keeper holds, leaving the replica row alone (`watch --once`). */
+  async releaseHeld(): Promise<void> {
+    const held = [...this.#owned.keys()];
+    this.#owned = new Map();
+    if (held.length === 0) return;
+    await this.#pool.query(
+      "UPDATE leases SET expires_at = now() WHERE owner = $1 AND expires_at > now() AND project = ANY($2::text[])",
+      [this.#opts.replicaId, held],
+    );
   }
 
   /** Gives every lease back (orderly shutdown) so another replica takes over without waiting for the TTL. */
