@@ -9,6 +9,8 @@ interface Overlay {
   crates: { api_url: string; index_url: string };
   npm: { registry: string };
   pypi: { url: string };
+  /** The sim's Sigstore trust as files: without them the daemon asks TUF, gets no root offline, and every signature is unknown. */
+  provenance?: { trusted_root?: string; npm_keys?: string };
 }
 
 export interface ConfigOptions {
@@ -27,6 +29,7 @@ function settingsFrom(overlay: Record<string, unknown>, options: ConfigOptions):
     crates: { api_url: o.crates.api_url, index_url: o.crates.index_url },
     npm: { registry: o.npm.registry },
     pypi: { url: o.pypi.url },
+    ...(o.provenance ? { provenance: { ...o.provenance } } : {}),
   };
   for (const [k, v] of Object.entries(options.settings ?? {})) {
     const prev = base[k];

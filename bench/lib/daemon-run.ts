@@ -16,6 +16,11 @@ import type { SimStatsSnapshot } from "./sim-protocol.ts";
 import type { DaemonCyclesResult } from "../workers/daemon-cycles.ts";
 
 export const HOST_CONCURRENCY = 8;
+/**
+ * The V8 flags bin/monitor.js applies to `monitor watch` (its MEMORY_FLAGS; test/bench/worker-flags.test.ts keeps
+ * them equal), so the worker's memory figures are the shipped daemon's.
+ */
+export const DAEMON_WORKER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
 const LIMITS: Record<string, number> = { "crates-api": 1 };
 
 export interface DaemonRun {
@@ -75,6 +80,7 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
     const r = await runNode(
       [
         ...(profiling ? ["--cpu-prof", "--cpu-prof-interval", "10000", "--cpu-prof-dir", profDir] : []),
+        ...DAEMON_WORKER_V8_FLAGS,
         "--expose-gc",
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
         JSON.stringify(job),

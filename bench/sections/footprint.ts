@@ -13,6 +13,7 @@ import { runNode } from "../lib/proc.ts";
 import { REPO_ROOT, startSimServer } from "../lib/sim-client.ts";
 import { mib, ms, row, times, type TargetRow } from "../lib/table.ts";
 import type { DaemonCyclesResult } from "../workers/daemon-cycles.ts";
+import { DAEMON_WORKER_V8_FLAGS } from "../lib/daemon-run.ts";
 
 /** The installed entry point: runs the bundle (dist/cli/, `npm run build`) when built, else src/. */
 const CLI = join(REPO_ROOT, "bin", "monitor.js");
@@ -101,6 +102,7 @@ export async function runFootprint(ctx: BenchContext): Promise<SectionResult> {
     });
     const r = await runNode(
       [
+        ...DAEMON_WORKER_V8_FLAGS,
         "--expose-gc",
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
         JSON.stringify({

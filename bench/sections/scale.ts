@@ -13,6 +13,7 @@ import type { SimStatsSnapshot } from "../lib/sim-protocol.ts";
 import { mib, ms, row, times, type TargetRow } from "../lib/table.ts";
 import type { DaemonCyclesResult, RoundResult } from "../workers/daemon-cycles.ts";
 import { describeRegistries, perRegistry } from "./steady.ts";
+import { DAEMON_WORKER_V8_FLAGS } from "../lib/daemon-run.ts";
 
 /** Default host concurrency (settings.http.host_concurrency) and the crates.io API's own limit. */
 const HOST_CONCURRENCY = 8;
@@ -62,6 +63,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       const rssFile = join(ctx.tmp, "scale-rss.json");
       const r = await runNode(
         [
+          ...DAEMON_WORKER_V8_FLAGS,
           "--expose-gc",
           join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
           JSON.stringify({ config, control: sim.ready.control, rounds, concurrency }),

@@ -10,6 +10,7 @@ import { REPO_ROOT, startSimServer } from "../lib/sim-client.ts";
 import type { SimStatsSnapshot } from "../lib/sim-protocol.ts";
 import { row, type TargetRow } from "../lib/table.ts";
 import type { DaemonCyclesResult } from "../workers/daemon-cycles.ts";
+import { DAEMON_WORKER_V8_FLAGS } from "../lib/daemon-run.ts";
 
 export const REGISTRIES: Record<string, string[]> = {
   github: ["github-api", "github-web", "github-download"],
@@ -48,6 +49,7 @@ export async function runSteady(ctx: BenchContext): Promise<SectionResult> {
     ctx.log("steady: 4 daemon cycles over an unchanged world");
     const r = await runNode(
       [
+        ...DAEMON_WORKER_V8_FLAGS,
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
         JSON.stringify({ config, control: sim.ready.control, rounds: 4, concurrency: 0 }),
       ],

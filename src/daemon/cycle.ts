@@ -12,7 +12,7 @@ import type { Logger } from "../log.ts";
 import type { Report } from "../report/types.ts";
 import type { CycleOutcome, CycleRecord, CycleTrigger, StateStore } from "../state/types.ts";
 import type { verifyRelease } from "../verify/run.ts";
-import { type VerifyDeps } from "../verify/run.ts";
+import { type DeferredCompletion, type VerifyDeps } from "../verify/run.ts";
 import { findLatestRelease, type LatestRelease } from "./latest-tag.ts";
 import type { CycleScheduler } from "./scheduler.ts";
 import type { WatchPlan } from "./watch-settings.ts";
@@ -96,6 +96,8 @@ export class CycleRunner {
   #latestByProject: Map<string, Report> | null = null;
   /** Reports committed per project: a late completion commits only if no newer report came first. */
   readonly #committed = new Map<string, number>();
+  /** Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's). */
+  readonly #pending = new Map<string, DeferredCompletion>();
 
   constructor(options: CycleRunnerOptions) {
     this.#o = options;
@@ -173,13 +175,13 @@ export class CycleRunner {
         published_at: release.published_at,
         now: o.now().toISOString(),
       });
-      let completed: Promise<Report> | null = null;
+      let completed: DeferredCompletion | null = null;
       const report = await raceAbort(
         o.verify(this.#verifyDeps(), o.loaded, target.project, release.tag, {
           expectLatest: true,
           signal: ac.signal,
           // Queued crates.io API answers complete the report when they arrive (`watch --once` waits for them).
-          ...(trigger === "once" ? {} : { onDeferred: (c: Promise<Report>) => void (completed = c) }),
+          ...(trigger === "once" ? {} : { onDeferred: (c: DeferredCompletion) => void (completed = c) }),
         }),
         ac.signal,
       );
@@ -187,6 +189,8 @@ export class CycleRunner {
       const cycle = record("ok", report.status, null);
       const alerts = await this.#serialCommit(report, cycle, next, generation);
       this.#committed.set(name, (this.#committed.get(name) ?? 0) + 1);
+      // This commit supersedes an older cycle's completion: release what it holds now, not when its answer comes.
+      this.#supersede(name);
       if (completed) this.#completeLater(target, completed, { cycle, trigger, t0, next, generation, stop, lease });
       o.metrics.cycles.ok++;
       o.metrics.last_successful_cycle_at = cycle.finished_at;
@@ -240,9 +244,21 @@ export class CycleRunner {
    * or (cluster) the lease was lost; the commit carries the cycle's lease generation, so a fenced store refuses it
    * once the lease has moved on.
    */
+  /** Completions waiting now (tests and the bench: at most one per project). */
+  pendingCompletions(): number {
+    return this.#pending.size;
+  }
+
+  #supersede(name: string): void {
+    const older = this.#pending.get(name);
+    if (!older) return;
+    this.#pending.delete(name);
+    older.release();
+  }
+
   #completeLater(
     target: CycleTarget,
-    completed: Promise<Report>,
+    completion: DeferredCompletion,
     c: {
       cycle: CycleRecord;
       trigger: CycleTrigger;
@@ -257,8 +273,19 @@ export class CycleRunner {
     const name = target.project.name;
     const seen = this.#committed.get(name) ?? 0;
     const gone = () => c.stop.aborted || c.lease?.aborted === true || (this.#committed.get(name) ?? 0) !== seen;
-    const done = raceAbort(completed, c.stop).then(async (report) => {
-      if (gone()) return;
+    this.#pending.set(name, completion);
+    const forget = () => {
+      if (this.#pending.get(name) !== completion) return;
+      this.#pending.delete(name);
+      completion.release();
+    };
+    c.stop.addEventListener("abort", forget, { once: true });
+    c.lease?.addEventListener("abort", forget, { once: true });
+    const done = raceAbort(completion.completed, c.stop).then(async (report) => {
+      c.stop.removeEventListener("abort", forget);
+      c.lease?.removeEventListener("abort", forget);
+      forget();
+      if (report === null || gone()) return;
       const record: CycleRecord = {
         ...c.cycle,
         finished_at: o.now().toISOString(),

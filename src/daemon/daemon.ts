@@ -342,6 +342,11 @@ export class Daemon {
     return this.#cycleNow(name, (slot) => this.#startManual(slot));
   }
 
+  /** Reports waiting for queued crates.io API answers to complete them: at most one per project (the newest). */
+  pendingCompletions(): number {
+    return this.#cycles.pendingCompletions();
+  }
+
   /**
    * A cycle for one project now as its schedule would start it, without jitter and outside the manual-check limit:
    * for embedders that drive cycles themselves (the benchmarks' back-to-back cycles). Shares a running cycle like

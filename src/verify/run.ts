@@ -54,7 +54,18 @@ export interface VerifyOptions {
    * report, assembled from the same observations when every queued answer is in. It never rejects. Without it
    * (one-shot `verify`) the probes wait, bounded by `timeoutMs`.
    */
-  onDeferred?: (completed: Promise<Report>) => void;
+  onDeferred?: (completion: DeferredCompletion) => void;
+}
+
+/** A report whose queued answers are still to come (VerifyOptions.onDeferred). */
+export interface DeferredCompletion {
+  /** The completed report, or null once released. Never rejects. */
+  readonly completed: Promise<Report | null>;
+  /**
+   * Drop what the completion holds (the cycle's probe results and first report), e.g. when a newer cycle of the
+   * project has superseded it: `completed` resolves null at once and nothing is assembled when the answers come. The queued requests themselves stay queued (their answers still fill the process caches).
+   */
+  release(): void;
 }
 
 /** The verification's deadline: an abort signal plus what a probe cut off by it reports. */
@@ -158,20 +169,38 @@ async function verifyWithin(
   const report = await finish(results, started);
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   if (options.onDeferred && deferred.length > 0) {
-    const completing = async (): Promise<Report> => {
-      const completed = [...results];
-      for (const d of deferred) {
-        const r = completed[d.index] as ProbeResult;
-        completed[d.index] = { ...r, observation: await d.observation };
-      }
+    // What the completion holds, behind one reference that release() drops: the probe results (the deferred ones'
+    // observations are replaced when they arrive) and the first report (the fallback). The closure below reaches
+    // them only through `held`, so a released completion keeps nothing but the queued observation promises.
+    let held: { results: ProbeResult[]; report: Report } | null = { results: [...results], report };
+    const waits = deferred.map((d) => ({ index: d.index, observation: d.observation }));
+    const completing = async (): Promise<Report | null> => {
+      const arrived = await Promise.all(waits.map((d) => d.observation));
+      if (!held) return null;
+      const completed = held.results;
+      waits.forEach((d, i) => {
+        completed[d.index] = { ...(completed[d.index] as ProbeResult), observation: arrived[i] };
+      });
       return finish(completed, started);
     };
-    options.onDeferred(
+    let onRelease = (): void => {};
+    const released = new Promise<null>((resolve) => (onRelease = () => resolve(null)));
+    const completed = Promise.race([
       completing().catch((err: unknown) => {
         deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "completing the report failed");
-        return report;
+        return held?.report ?? null;
       }),
-    );
+      released,
+    ]).finally(() => {
+      held = null;
+    });
+    options.onDeferred({
+      completed,
+      release: () => {
+        held = null;
+        onRelease();
+      },
+    });
   }
   return report;
 }

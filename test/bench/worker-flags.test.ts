@@ -1,0 +1,17 @@
+/**
+ * The bench's daemon worker runs with the V8 flags bin/monitor.js gives `monitor watch`, so its memory figures are
+ * the shipped daemon's (issue 16, item 2).
+ */
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { DAEMON_WORKER_V8_FLAGS } from "../../bench/lib/daemon-run.ts";
+
+describe("bench daemon worker flags", () => {
+  it("are bin/monitor.js's MEMORY_FLAGS", () => {
+    const bin = readFileSync(new URL("../../bin/monitor.js", import.meta.url), "utf8");
+    const m = /const MEMORY_FLAGS = (\[[^\]]*\]);/.exec(bin);
+    assert.ok(m?.[1], "bin/monitor.js declares MEMORY_FLAGS");
+    assert.deepEqual([...DAEMON_WORKER_V8_FLAGS], JSON.parse(m[1]) as string[]);
+  });
+});
