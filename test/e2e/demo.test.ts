@@ -87,7 +87,7 @@ it("monitor demo --sim cargo-dist: rivet's formula lags, alerts, catches up and 
   const ok = out.indexOf("rivet v0.8.0  OK");
   const resolved = out.indexOf("alert RESOLVE: rivet v0.8.0");
   assert.ok(open >= 0 && ok > open && resolved >= 0, out);
-  assert.match(out, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets, sidecars ok/);
+  assert.match(out, /github {4}OK {7}v0\.8\.0 latest, 4\/4 assets \+6 extra, sidecars ok/);
   assert.match(out, /demo stopped/);
 });
 

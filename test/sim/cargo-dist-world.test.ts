@@ -20,13 +20,25 @@ const TARGETS = [
 ];
 
 describe("sim: the cargo-dist world", () => {
-  it("serves <name>-<rust-target>.tar.xz with a `<hex> *<name>` sidecar each, no checksum file", async () => {
+  it("serves <name>-<rust-target>.tar.xz with a `<hex> *<name>` sidecar each, plus cargo-dist's installers, manifest, source and sha256.sum", async () => {
     const sim = await startSim();
     try {
       applyScenario(sim.world, "clean", { world: "cargo-dist" });
       const release = (await get(`${sim.urls.githubApi}/repos/ferrous/rivet/releases/tags/v0.8.0`)).json<GhRelease>();
       const names = release.assets.map((a) => a.name).sort();
-      assert.deepEqual(names, TARGETS.flatMap((t) => [`rivet-${t}.tar.xz`, `rivet-${t}.tar.xz.sha256`]).sort());
+      // Besides the archives and their sidecars, what real cargo-dist releases attach (extra_assets in the config).
+      const extras = [
+        "dist-manifest.json",
+        "rivet-installer.ps1",
+        "rivet-installer.sh",
+        "sha256.sum",
+        "source.tar.gz",
+        "source.tar.gz.sha256",
+      ];
+      assert.deepEqual(
+        names,
+        [...TARGETS.flatMap((t) => [`rivet-${t}.tar.xz`, `rivet-${t}.tar.xz.sha256`]), ...extras].sort(),
+      );
       for (const t of TARGETS) {
         const tarball = release.assets.find((a) => a.name === `rivet-${t}.tar.xz`)!;
         const sidecar = release.assets.find((a) => a.name === `rivet-${t}.tar.xz.sha256`)!;
