@@ -10,26 +10,11 @@
  * attestations), release notes, silences and retention are shared bookkeeping, not fenced.
  */
 import type pg from "pg";
-import type { NewSilence, OutboxRow, OutboxState, Silence } from "../../alerts/store.ts";
-import type { AlertKind, Incident, SinkMemory } from "../../alerts/types.ts";
 import { AppError, errorMessage } from "../../errors.ts";
 import type { ValidatorCache } from "../../http/client.ts";
 import type { AttestationCache } from "../../provenance/gather.ts";
-import type { Report } from "../../report/types.ts";
-import type {
-  ChannelState,
-  ChannelTransition,
-  ClusterStateStore,
-  CycleCommit,
-  CycleRecord,
-  DaemonLockHolder,
-  ManualCheckRecord,
-  ProjectRecord,
-  PruneCounts,
-  ReleaseRecord,
-  RetentionPolicy,
-  StateStore,
-} from "../types.ts";
+import type { ClusterStateStore, ManualCheckRecord } from "../types.ts";
+import { ComposedStateStore } from "../composed.ts";
 import { PgAttestations, PgValidatorCache } from "./cache.ts";
 import { PgCycles } from "./cycles.ts";
 import { PgDb, type Fencing } from "./db.ts";
@@ -77,7 +62,7 @@ export async function openPostgresState(pool: pg.Pool, o: PostgresStateOptions):
   return new PostgresStateStore(pool, o);
 }
 
-export class PostgresStateStore implements ClusterStateStore {
+export class PostgresStateStore extends ComposedStateStore implements ClusterStateStore {
   readonly kind = "postgres";
   readonly path: string;
   readonly replicaId: string;
@@ -85,144 +70,38 @@ export class PostgresStateStore implements ClusterStateStore {
   readonly attestations: AttestationCache;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
-  readonly #history: PgHistory;
-  readonly #cycles: PgCycles;
-  readonly #incidents: PgIncidents;
-  readonly #outbox: PgOutbox;
-  readonly #silences: PgSilences;
-  readonly #retention: PgRetention;
-  readonly #lock: PgLock;
   readonly #manual: PgManualChecks;
   #closed = false;
 
   /** Use openPostgresState (it migrates first). */
   constructor(pool: pg.Pool, o: PostgresStateOptions) {
     const fencing = o.fencing === "unfenced" ? null : o.fencing;
-    this.replicaId = fencing?.replicaId ?? o.replicaId ?? `${process.env["HOSTNAME"] ?? "replica"}:${process.pid}`;
+    const replicaId = fencing?.replicaId ?? o.replicaId ?? `${process.env["HOSTNAME"] ?? "replica"}:${process.pid}`;
     if (fencing && o.replicaId !== undefined && o.replicaId !== fencing.replicaId) {
       throw new AppError(
         "E_INTERNAL",
         `replica id ${o.replicaId} differs from its lease keeper's ${fencing.replicaId}`,
       );
     }
-    this.path = o.displayName ?? "postgresql";
+    const path = o.displayName ?? "postgresql";
+    const db = new PgDb(pool, { path, fencing, replicaId, ttlMs: o.leaseTtlMs ?? 30_000 });
+    const incidents = new PgIncidents(db);
+    super({
+      history: new PgHistory(db),
+      cycles: new PgCycles(db, incidents),
+      incidents,
+      outbox: new PgOutbox(db),
+      silences: new PgSilences(db),
+      retention: new PgRetention(db),
+      lock: new PgLock(db),
+    });
+    this.replicaId = replicaId;
+    this.path = path;
     this.#pool = pool;
     this.#ownsPool = o.ownsPool ?? true;
-    const db = new PgDb(pool, { path: this.path, fencing, replicaId: this.replicaId, ttlMs: o.leaseTtlMs ?? 30_000 });
     this.validatorCache = new PgValidatorCache(db);
     this.attestations = new PgAttestations(db);
-    this.#history = new PgHistory(db);
-    this.#incidents = new PgIncidents(db);
-    this.#outbox = new PgOutbox(db);
-    this.#cycles = new PgCycles(db, this.#incidents);
-    this.#silences = new PgSilences(db);
-    this.#retention = new PgRetention(db);
-    this.#lock = new PgLock(db);
     this.#manual = new PgManualChecks(db);
-  }
-
-  // history
-  noteRelease(r: Parameters<StateStore["noteRelease"]>[0]): Promise<ReleaseRecord> {
-    return this.#history.noteRelease(r);
-  }
-  release(project: string, tag: string): Promise<ReleaseRecord | null> {
-    return this.#history.release(project, tag);
-  }
-  latestReport(project: string): Promise<Report | null> {
-    return this.#history.latestReport(project);
-  }
-  latestReports(): Promise<Report[]> {
-    return this.#history.latestReports();
-  }
-  channelStates(project: string, tag?: string): Promise<ChannelState[]> {
-    return this.#history.channelStates(project, tag);
-  }
-  channelHistory(project: string, tag: string): Promise<ChannelTransition[]> {
-    return this.#history.channelHistory(project, tag);
-  }
-  projects(): Promise<ProjectRecord[]> {
-    return this.#history.projects();
-  }
-  cycles(project: string, limit: number): Promise<CycleRecord[]> {
-    return this.#history.cycles(project, limit);
-  }
-
-  // cycles (fenced)
-  commitCycle(c: CycleCommit): Promise<{ messageIds: number[] }> {
-    return this.#cycles.commitCycle(c);
-  }
-  recordCycleFailure(cycle: CycleRecord, next_check_at: string | null): Promise<void> {
-    return this.#cycles.recordCycleFailure(cycle, next_check_at);
-  }
-  setNextCheck(project: string, at: string | null): Promise<void> {
-    return this.#cycles.setNextCheck(project, at);
-  }
-
-  // incidents
-  incidents(project: string): Promise<Incident[]> {
-    return this.#incidents.incidents(project);
-  }
-  openIncidents(): Promise<Incident[]> {
-    return this.#incidents.openIncidents();
-  }
-
-  // outbox (claims and marks fenced)
-  nextOutbox(sink: string): Promise<OutboxRow | null> {
-    return this.#outbox.nextOutbox(sink);
-  }
-  markSent(id: number, at: string): Promise<void> {
-    return this.#outbox.markSent(id, at);
-  }
-  markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): Promise<void> {
-    return this.#outbox.markRetry(id, attempts, nextAttemptAt, error);
-  }
-  markDead(id: number, attempts: number, error: string, at: string): Promise<void> {
-    return this.#outbox.markDead(id, attempts, error, at);
-  }
-  outboxRows(filter?: { sink?: string; state?: OutboxState }): Promise<OutboxRow[]> {
-    return this.#outbox.outboxRows(filter);
-  }
-  outboxDepth(): Promise<Record<string, number>> {
-    return this.#outbox.outboxDepth();
-  }
-  messageCount(kind?: AlertKind): Promise<number> {
-    return this.#outbox.messageCount(kind);
-  }
-  sinkMemory(sink: string): SinkMemory {
-    return this.#outbox.sinkMemory(sink);
-  }
-
-  // silences
-  addSilence(s: NewSilence): Promise<Silence> {
-    return this.#silences.addSilence(s);
-  }
-  silences(): Promise<Silence[]> {
-    return this.#silences.silences();
-  }
-  activeSilences(now: Date): Promise<Silence[]> {
-    return this.#silences.activeSilences(now);
-  }
-  removeSilence(id: number): Promise<boolean> {
-    return this.#silences.removeSilence(id);
-  }
-
-  // retention
-  prune(policy: RetentionPolicy, now: Date): Promise<PruneCounts> {
-    return this.#retention.prune(policy, now);
-  }
-
-  // the replica id's lock (one process per replica id)
-  acquireDaemonLock(
-    me: Parameters<StateStore["acquireDaemonLock"]>[0],
-    isAlive: (pid: number) => boolean,
-  ): Promise<DaemonLockHolder | null> {
-    return this.#lock.acquireDaemonLock(me, isAlive);
-  }
-  heartbeat(instance: string): Promise<void> {
-    return this.#lock.heartbeat(instance);
-  }
-  releaseDaemonLock(instance: string): Promise<void> {
-    return this.#lock.releaseDaemonLock(instance);
   }
 
   // manual checks across the cluster
