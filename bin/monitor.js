@@ -11,12 +11,18 @@
 // through process.execve: same pid, same stdio, signals and exit code, one more Node start-up (~30 ms) for these
 // long commands only. Skipped when the flag is already set (node's own options or NODE_OPTIONS), where execve is
 // unavailable (Windows, worker threads), or with MONITOR_NO_V8_FLAGS=1.
+//
+// The same execve sets MEMORY_ENV unless the environment already has it: glibc reads MALLOC_ARENA_MAX only at
+// start-up. Without it every thread that allocates (V8's GC helpers, libuv's pool) gets its own 64 MB malloc arena,
+// and the freed Buffers of a busy cycle stay resident in them (one tick of 300 projects: 327 MB peak RSS, 254 MB
+// with two arenas; docs/benchmarks.md, "Memory").
 import { existsSync } from "node:fs";
 import { enableCompileCache } from "node:module";
 import process from "node:process";
 import { fileURLToPath, URL } from "node:url";
 
 const MEMORY_FLAGS = ["--max-semi-space-size=1"];
+const MEMORY_ENV = { MALLOC_ARENA_MAX: "2" };
 /** Global options that take a value (src/cli/program.ts), skipped when looking for the command name. */
 const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config", "--sim", "--log-level"]);
 
@@ -49,7 +55,7 @@ if (
     process.execve(
       process.execPath,
       [process.execPath, ...MEMORY_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
-      process.env,
+      { ...MEMORY_ENV, ...process.env },
     );
   } catch {
     // execve refused (a sandbox, a worker): run with the default heap instead

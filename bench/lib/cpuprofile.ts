@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber?: number };
 }
 
 interface CpuProfile {
@@ -47,37 +47,65 @@ function ownerOf(node: ProfileNode): string {
   return url;
 }
 
-export function summarizeProfile(profile: CpuProfile): { total_ms: number; by_module: ModuleShare[] } {
+/** A function as `name (owner:line)`: the module owner, so two same-named functions stay apart. */
+function functionOf(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  if (url === "") return ownerOf(node);
+  const file = /\/(src|bench|dist|node_modules)\/(.*)$/.exec(url)?.[0].slice(1) ?? url;
+  return `${functionName || "(anonymous)"} (${file}:${(lineNumber ?? 0) + 1})`;
+}
+
+export interface ProfileSummary {
+  total_ms: number;
+  by_module: ModuleShare[];
+  /** Self time by function, largest first: where a module's share is spent. */
+  by_function: ModuleShare[];
+}
+
+function shares(us: Map<string, number>, total: number): ModuleShare[] {
+  return [...us]
+    .map(([o, t]) => ({ owner: o, ms: Math.round(t / 1000), share: Math.round((t / Math.max(1, total)) * 1000) / 10 }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   const owner = new Map<number, string>();
-  for (const n of profile.nodes) owner.set(n.id, ownerOf(n));
-  const us = new Map<string, number>();
+  const fn = new Map<number, string>();
+  for (const n of profile.nodes) {
+    owner.set(n.id, ownerOf(n));
+    fn.set(n.id, functionOf(n));
+  }
+  const byOwner = new Map<string, number>();
+  const byFn = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {
     const d = profile.timeDeltas[i] ?? 0;
     total += d;
     const o = owner.get(id) ?? "?";
-    us.set(o, (us.get(o) ?? 0) + d);
+    byOwner.set(o, (byOwner.get(o) ?? 0) + d);
+    const f = fn.get(id) ?? "?";
+    byFn.set(f, (byFn.get(f) ?? 0) + d);
   });
-  const by_module = [...us]
-    .map(([o, t]) => ({ owner: o, ms: Math.round(t / 1000), share: Math.round((t / Math.max(1, total)) * 1000) / 10 }))
-    .sort((a, b) => b.ms - a.ms);
-  return { total_ms: Math.round(total / 1000), by_module };
+  return { total_ms: Math.round(total / 1000), by_module: shares(byOwner, total), by_function: shares(byFn, total) };
 }
 
 /** The profiles node wrote into `dir` (one per process), summarized together. */
-export function summarizeProfileDir(dir: string, top = 15): { total_ms: number; by_module: ModuleShare[] } | null {
+export function summarizeProfileDir(dir: string, top = 15): ProfileSummary | null {
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
   if (files.length === 0) return null;
-  const merged = new Map<string, number>();
+  const modules = new Map<string, number>();
+  const functions = new Map<string, number>();
   let total = 0;
   for (const f of files) {
     const s = summarizeProfile(JSON.parse(readFileSync(join(dir, f), "utf8")) as CpuProfile);
     total += s.total_ms;
-    for (const m of s.by_module) merged.set(m.owner, (merged.get(m.owner) ?? 0) + m.ms);
+    for (const m of s.by_module) modules.set(m.owner, (modules.get(m.owner) ?? 0) + m.ms);
+    for (const m of s.by_function) functions.set(m.owner, (functions.get(m.owner) ?? 0) + m.ms);
   }
-  const by_module = [...merged]
-    .map(([owner, ms]) => ({ owner, ms, share: Math.round((ms / Math.max(1, total)) * 1000) / 10 }))
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, top);
-  return { total_ms: total, by_module };
+  const merged = (m: Map<string, number>) =>
+    [...m]
+      .map(([owner, ms]) => ({ owner, ms, share: Math.round((ms / Math.max(1, total)) * 1000) / 10 }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top);
+  return { total_ms: total, by_module: merged(modules), by_function: merged(functions) };
 }

@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { scaleProject, writeConfig } from "./config.ts";
 import { BENCH_TOKEN, type BenchContext } from "./context.ts";
-import { summarizeProfileDir, type ModuleShare } from "./cpuprofile.ts";
+import { summarizeProfileDir, type ProfileSummary } from "./cpuprofile.ts";
 import { runNode } from "./proc.ts";
 import { REPO_ROOT, startSimServer } from "./sim-client.ts";
 import type { SimStatsSnapshot } from "./sim-protocol.ts";
@@ -21,12 +21,14 @@ export const HOST_CONCURRENCY = 8;
  * them equal), so the worker's memory figures are the shipped daemon's.
  */
 export const DAEMON_WORKER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+/** The environment bin/monitor.js gives `monitor watch` (its MEMORY_ENV: glibc's malloc arenas), kept equal the same way. */
+export const DAEMON_WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 const LIMITS: Record<string, number> = { "crates-api": 1 };
 
 export interface DaemonRun {
   out: DaemonCyclesResult;
   max_rss_mb: number;
-  profile: { total_ms: number; by_module: ModuleShare[] } | null;
+  profile: ProfileSummary | null;
 }
 
 export interface DaemonRunOptions {
@@ -85,15 +87,16 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),
         JSON.stringify(job),
       ],
-      { rssFile, timeoutMs: 3_600_000 },
+      { rssFile, timeoutMs: 3_600_000, env: { ...DAEMON_WORKER_ENV, ...process.env } },
     );
     if (r.code !== 0) throw new Error(`daemon-cycles exited ${r.code}: ${r.stderr.slice(-1500)}`);
     const out = JSON.parse(r.stdout) as DaemonCyclesResult;
-    return {
-      out,
-      max_rss_mb: r.max_rss_mb ?? out.max_rss_mb,
-      profile: profiling ? summarizeProfileDir(profDir) : null,
-    };
+    const profile = profiling ? summarizeProfileDir(profDir) : null;
+    if (profile) {
+      ctx.log(`${o.name}: CPU profile, ${profile.total_ms} ms sampled; self time by module, then by function:`);
+      for (const m of [...profile.by_module, ...profile.by_function]) ctx.log(`  ${m.ms} ms ${m.share} % ${m.owner}`);
+    }
+    return { out, max_rss_mb: r.max_rss_mb ?? out.max_rss_mb, profile };
   } finally {
     await sim.close();
   }

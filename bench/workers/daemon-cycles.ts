@@ -8,6 +8,7 @@
  * Prints one JSON line (DaemonCyclesResult) on stdout; progress on stderr.
  */
 import { openSync, readFileSync, writeSync } from "node:fs";
+import { getHeapStatistics } from "node:v8";
 import pLimit from "p-limit";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
@@ -40,7 +41,20 @@ export interface RoundResult {
   rss_mb: number;
   heap_mb: number;
   /** After a forced GC (only with --expose-gc): what stays live. */
-  after_gc: { rss_mb: number; heap_mb: number; external_mb: number } | null;
+  after_gc: {
+    rss_mb: number;
+    heap_mb: number;
+    /** V8 heap committed (used plus what V8 keeps for growth), and how much of it is resident. */
+    heap_total_mb: number;
+    heap_physical_mb: number;
+    /** V8's own malloc (zones, compiler) now and at its peak. */
+    v8_malloced_mb: number;
+    v8_peak_malloced_mb: number;
+    external_mb: number;
+    /** Resident anonymous memory (V8 heap, malloc) and file-backed pages (the node binary, libraries). */
+    rss_anon_mb: number | null;
+    rss_file_mb: number | null;
+  } | null;
   sim: SimStatsSnapshot;
 }
 
@@ -97,37 +111,62 @@ daemon.onExchange((e) => {
   if (e.host === cratesApiHost) apiStarts.push(Date.now() - e.duration_ms);
 });
 
-async function round(): Promise<{ wall: number; reports: (Report | Error)[] }> {
+/** What a round keeps of its reports: counts only, folded in as each cycle ends (the daemon keeps none either). */
+interface RoundTally {
+  wall: number;
+  cycles: number;
+  statuses: Record<string, number>;
+  channel_statuses: Record<string, number>;
+  queued_api: number;
+  errors: string[];
+  firstError: Error | null;
+}
+
+function tally(t: RoundTally, rep: Report | Error): void {
+  t.cycles++;
+  const key = rep instanceof Error ? "error" : rep.status;
+  t.statuses[key] = (t.statuses[key] ?? 0) + 1;
+  if (rep instanceof Error) {
+    t.firstError ??= rep;
+    if (t.errors.length < 5) t.errors.push(rep.message);
+    return;
+  }
+  for (const c of rep.channels) t.channel_statuses[c.status] = (t.channel_statuses[c.status] ?? 0) + 1;
+  if (rep.channels.some((c) => c.findings.some((f) => f.code === "cross-check-skipped" && /queued/.test(f.message))))
+    t.queued_api++;
+}
+
+async function round(): Promise<RoundTally> {
   const limit = pLimit(job.concurrency > 0 ? job.concurrency : names.length);
+  const t: RoundTally = {
+    wall: 0,
+    cycles: 0,
+    statuses: {},
+    channel_statuses: {},
+    queued_api: 0,
+    errors: [],
+    firstError: null,
+  };
   const t0 = performance.now();
-  const reports = await Promise.all(
+  await Promise.all(
     names.map((name) =>
-      limit(() =>
-        daemon.runScheduledCycle(name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
-      ),
+      limit(async () => {
+        const rep = await daemon
+          .runScheduledCycle(name)
+          .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        tally(t, rep);
+      }),
     ),
   );
-  return { wall: performance.now() - t0, reports };
+  t.wall = performance.now() - t0;
+  return t;
 }
 
 const result: DaemonCyclesResult = { projects: names.length, rounds: [], leak: [], leak_wall_ms: null, max_rss_mb: 0 };
 for (let r = 1; r <= job.rounds; r++) {
   await control("POST", "/reset");
-  const { wall, reports } = await round();
+  const { wall, cycles, statuses, channel_statuses, queued_api, errors } = await round();
   const sim = (await control("GET", "/stats")) as SimStatsSnapshot;
-  const statuses: Record<string, number> = {};
-  const channel_statuses: Record<string, number> = {};
-  let queued_api = 0;
-  const errors: string[] = [];
-  for (const rep of reports) {
-    const key = rep instanceof Error ? "error" : rep.status;
-    statuses[key] = (statuses[key] ?? 0) + 1;
-    if (rep instanceof Error && errors.length < 5) errors.push(rep.message);
-    if (rep instanceof Error) continue;
-    for (const c of rep.channels) channel_statuses[c.status] = (channel_statuses[c.status] ?? 0) + 1;
-    if (rep.channels.some((c) => c.findings.some((f) => f.code === "cross-check-skipped" && /queued/.test(f.message))))
-      queued_api++;
-  }
   const mem = process.memoryUsage();
   let after_gc: RoundResult["after_gc"] = null;
   const gcNow = (globalThis as { gc?: () => void }).gc;
@@ -135,12 +174,24 @@ for (let r = 1; r <= job.rounds; r++) {
     gcNow();
     gcNow();
     const m = process.memoryUsage();
-    after_gc = { rss_mb: mb(m.rss), heap_mb: mb(m.heapUsed), external_mb: mb(m.external) };
+    const status = procStatus();
+    const v8 = getHeapStatistics();
+    after_gc = {
+      rss_mb: mb(m.rss),
+      heap_mb: mb(m.heapUsed),
+      heap_total_mb: mb(m.heapTotal),
+      heap_physical_mb: mb(v8.total_physical_size),
+      v8_malloced_mb: mb(v8.malloced_memory),
+      v8_peak_malloced_mb: mb(v8.peak_malloced_memory),
+      external_mb: mb(m.external),
+      rss_anon_mb: status["RssAnon"] ?? null,
+      rss_file_mb: status["RssFile"] ?? null,
+    };
   }
   result.rounds.push({
     round: r,
     wall_ms: Math.round(wall),
-    cycles: reports.length,
+    cycles,
     statuses,
     channel_statuses,
     queued_api,
@@ -158,9 +209,8 @@ if (job.leak) {
   if (!gc) throw new Error("the leak check needs node --expose-gc");
   const t0 = performance.now();
   for (let c = 1; c <= job.leak.rounds; c++) {
-    const { reports } = await round();
-    const failed = reports.find((r) => r instanceof Error);
-    if (failed) throw failed;
+    const { firstError } = await round();
+    if (firstError) throw firstError;
     if (c % job.leak.sampleEvery === 0) {
       // A "last resort" GC also gives unused heap pages back to the OS, so RSS shows what stays live.
       gc({ type: "major", execution: "sync", flavor: "last-resort" });

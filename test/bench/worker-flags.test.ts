@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { DAEMON_WORKER_V8_FLAGS } from "../../bench/lib/daemon-run.ts";
+import { DAEMON_WORKER_ENV, DAEMON_WORKER_V8_FLAGS } from "../../bench/lib/daemon-run.ts";
 
 describe("bench daemon worker flags", () => {
   it("are bin/monitor.js's MEMORY_FLAGS", () => {
@@ -13,5 +13,12 @@ describe("bench daemon worker flags", () => {
     const m = /const MEMORY_FLAGS = (\[[^\]]*\]);/.exec(bin);
     assert.ok(m?.[1], "bin/monitor.js declares MEMORY_FLAGS");
     assert.deepEqual([...DAEMON_WORKER_V8_FLAGS], JSON.parse(m[1]) as string[]);
+  });
+
+  it("run with bin/monitor.js's MEMORY_ENV", () => {
+    const bin = readFileSync(new URL("../../bin/monitor.js", import.meta.url), "utf8");
+    const m = /const MEMORY_ENV = \{ MALLOC_ARENA_MAX: "(\d+)" \};/.exec(bin);
+    assert.ok(m?.[1], "bin/monitor.js declares MEMORY_ENV");
+    assert.deepEqual({ ...DAEMON_WORKER_ENV }, { MALLOC_ARENA_MAX: m[1] });
   });
 });

@@ -145,16 +145,21 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
   it("bin/monitor.js gives watch and verify --deep a small young generation (one execve), verify not", async () => {
     const execArgv = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
       const file = join(tempDir("rm-execargv-"), "argv.json");
-      const hook = `process.on("exit", () => process.getBuiltinModule("fs").writeFileSync(${JSON.stringify(file)}, JSON.stringify({ pid: process.pid, argv: process.execArgv })))`;
+      const hook = `process.on("exit", () => process.getBuiltinModule("fs").writeFileSync(${JSON.stringify(file)}, JSON.stringify({ pid: process.pid, argv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null })))`;
       const r = await node([BIN, ...args], {
         NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}`,
         ...env,
       });
       assert.equal(r.code, 0, r.stderr);
-      return (JSON.parse(readFileSync(file, "utf8")) as { argv: string[] }).argv;
+      const seen = JSON.parse(readFileSync(file, "utf8")) as { argv: string[]; arenas: string | null };
+      return [...seen.argv, ...(seen.arenas === null ? [] : [`MALLOC_ARENA_MAX=${seen.arenas}`])];
     };
     const small = (argv: string[]) => argv.includes("--max-semi-space-size=1");
     assert.ok(small(await execArgv(["watch", "--help"])));
+    // glibc's malloc arenas: two, set by the same execve, unless the user's environment says otherwise.
+    assert.ok((await execArgv(["watch", "--help"])).includes("MALLOC_ARENA_MAX=2"));
+    assert.ok((await execArgv(["watch", "--help"], { MALLOC_ARENA_MAX: "4" })).includes("MALLOC_ARENA_MAX=4"));
+    assert.ok(!(await execArgv(["verify", "--help"])).some((a) => a.startsWith("MALLOC_ARENA_MAX")));
     assert.ok(small(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])));
     assert.ok(!small(await execArgv(["verify", "--help"])));
     assert.ok(!small(await execArgv(["watch", "--help"], { MONITOR_NO_V8_FLAGS: "1" })));

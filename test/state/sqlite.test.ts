@@ -7,6 +7,8 @@ import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { AppError } from "../../src/errors.ts";
 import { openStateStore, stateDbPath } from "../../src/state/sqlite.ts";
+import { SqliteValidatorCache } from "../../src/state/sqlite/cache.ts";
+import { SqliteDb } from "../../src/state/sqlite/db.ts";
 import type { StateStore } from "../../src/state/types.ts";
 import { runStateContract } from "./contract.ts";
 import { T0 } from "./samples.ts";
@@ -49,6 +51,41 @@ describe("sqlite state store (file, connections, crashes)", () => {
   it("resolves state_dir against the config's directory", () => {
     assert.equal(stateDbPath("/etc/monitor", ".monitor-state"), "/etc/monitor/.monitor-state/monitor.db");
     assert.equal(stateDbPath("/etc/monitor", "/var/lib/monitor"), "/var/lib/monitor/monitor.db");
+  });
+
+  it("re-fetchable writes commit without waiting for the disk; every other transaction keeps FULL", async () => {
+    const path = tempDb();
+    const db = SqliteDb.open(path);
+    const level = () => Number(db.get("PRAGMA synchronous")?.["synchronous"]);
+    assert.equal(level(), 2, "FULL by default");
+    assert.equal(db.txRelaxed(level), 1, "NORMAL inside a relaxed transaction");
+    assert.equal(level(), 2, "FULL again after it");
+    assert.equal(db.tx(level), 2);
+    assert.equal(
+      db.tx(() => db.txRelaxed(level)),
+      2,
+      "inside a durable transaction a relaxed write is part of it",
+    );
+    assert.throws(() => db.txRelaxed(() => db.run("INSERT INTO nope VALUES (1)")));
+    assert.equal(level(), 2, "FULL again after a failed relaxed transaction");
+    const cache = new SqliteValidatorCache(db);
+    await cache.set("GET k", {
+      etag: '"e"',
+      last_modified: null,
+      status: 200,
+      headers: {},
+      body: Buffer.from("x"),
+      stored_at: 1,
+    });
+    assert.equal(level(), 2);
+    db.close();
+    const again = SqliteDb.open(path);
+    assert.equal(
+      (await new SqliteValidatorCache(again).get("GET k"))?.etag,
+      '"e"',
+      "the cached row survives reopening",
+    );
+    again.close();
   });
 
   it("a transaction left open by a dying connection is rolled back, not half-applied", async () => {

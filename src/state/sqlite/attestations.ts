@@ -25,7 +25,7 @@ export class SqliteAttestations implements AttestationCache {
     if (!r) return undefined;
     const now = Date.now();
     if (now - num(r, "used_at") > TOUCH_MS) {
-      this.#db.tx(() =>
+      this.#db.txRelaxed(() =>
         this.#db.run("UPDATE attestations SET used_at = ? WHERE kind = ? AND digest = ?", now, kind, digest),
       );
     }
@@ -35,7 +35,7 @@ export class SqliteAttestations implements AttestationCache {
   async set(key: string, value: string): Promise<void> {
     const { kind, digest } = attestationKey(key);
     const now = Date.now();
-    this.#db.tx(() =>
+    this.#db.txRelaxed(() =>
       this.#db.run(
         `INSERT INTO attestations (kind, digest, value, stored_at, used_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (kind, digest) DO UPDATE SET value = excluded.value, used_at = excluded.used_at`,

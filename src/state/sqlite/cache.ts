@@ -18,7 +18,7 @@ export class SqliteValidatorCache implements ValidatorCache {
     if (!r) return undefined;
     const now = Date.now();
     if (now - num(r, "used_at") > CACHE_TOUCH_MS) {
-      this.#db.tx(() => this.#db.run("UPDATE http_cache SET used_at = ? WHERE key = ?", now, key));
+      this.#db.txRelaxed(() => this.#db.run("UPDATE http_cache SET used_at = ? WHERE key = ?", now, key));
     }
     const body = r["body"] as Uint8Array;
     return {
@@ -32,7 +32,7 @@ export class SqliteValidatorCache implements ValidatorCache {
   }
 
   async set(key: string, e: CachedEntry): Promise<void> {
-    this.#db.tx(() =>
+    this.#db.txRelaxed(() =>
       this.#db.run(
         `INSERT INTO http_cache (key, etag, last_modified, status, headers, body, stored_at, used_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -48,11 +48,14 @@ export class SqliteCycles implements CycleStore {
   }
 
   async setNextCheck(project: string, at: string | null): Promise<void> {
-    this.#db.run(
-      `INSERT INTO projects (project, next_check_at) VALUES (?, ?)
+    // A schedule hint (recomputed at start): not worth a wait for the disk.
+    this.#db.txRelaxed(() =>
+      this.#db.run(
+        `INSERT INTO projects (project, next_check_at) VALUES (?, ?)
        ON CONFLICT (project) DO UPDATE SET next_check_at = excluded.next_check_at`,
-      project,
-      at,
+        project,
+        at,
+      ),
     );
   }
 
