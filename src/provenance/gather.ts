@@ -132,3 +132,24 @@ export async function cachedEvidence(
   if (cache && final) await cache.set(key, JSON.stringify(evidence, replacer));
   return evidence;
 }
+
+/**
+ * Starts `fetch` for every key at once (once per distinct key) and hands back the promise of a key: a gatherer that
+ * walks its artefacts in order then waits one round trip for all of them, not one per artefact (issue 16: three
+ * assets and a checksum file cost four round trips after the probes). A rejection still reaches whoever awaits the
+ * key; one nobody awaits (the walk ended early) is not an unhandled rejection.
+ */
+export function startAll<T>(keys: readonly string[], fetch: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const started = new Map<string, Promise<T>>();
+  const get = (key: string): Promise<T> => {
+    let p = started.get(key);
+    if (!p) {
+      p = fetch(key);
+      p.catch(() => undefined); // handled here so a key nobody awaits cannot crash the process
+      started.set(key, p);
+    }
+    return p;
+  };
+  for (const k of keys) void get(k);
+  return get;
+}

@@ -4,7 +4,7 @@
  * allowed workflow. The checksum file needs one only if it is attested. An immutable release's release attestation
  * must name the tag's commit and exactly the release's asset set.
  */
-import type { GithubObservation } from "./types.ts";
+import type { GithubAsset, GithubObservation } from "./types.ts";
 import { githubAttestationKind, toEvidence } from "../../provenance/index.ts";
 import {
   compareAttestation,
@@ -15,6 +15,7 @@ import {
 import { fetchGithubAttestations } from "../../provenance/fetch.ts";
 import {
   cachedEvidence,
+  startAll,
   type ChannelProvenance,
   type GatherContext,
   type GatheredItem,
@@ -75,12 +76,27 @@ export const githubProvenance: ChannelProvenance = {
     const sums = new Map((o.checksums?.entries ?? []).map((e) => [e.name, e.sha256.toLowerCase()]));
     for (const [name, sc] of Object.entries(o.sidecars ?? {}))
       if (sc.state === "read") sums.set(name, sc.sha256.toLowerCase());
+    const digestOf = (asset: GithubAsset) =>
+      hexOf(asset.digest) ?? o.downloads?.[asset.name]?.sha256 ?? sums.get(asset.name);
+    const present = plan.assets.flatMap((expected) =>
+      release.assets.filter((a) => a.name === expected.name).slice(0, 1),
+    );
+    // Every lookup at once (the checksum file's too); the walk below reads them in the plan's order.
+    const evidenceOf = startAll(
+      present.flatMap((a) => digestOf(a) ?? []),
+      (sha256) => attestationsFor(ctx, sha256),
+    );
+    const sumsAsset = plan.checksum_file ? release.assets.find((a) => a.name === plan.checksum_file) : undefined;
+    const sumsHex = hexOf(sumsAsset?.digest);
+    // plasmite's publish job writes the checksum file and never build-attests it: only an attested one is checked.
+    // Its absence past the grace is kept, so a steady daemon cycle does not ask again.
+    const sumsEvidence = sumsHex
+      ? startAll([sumsHex], (hex) => attestationsFor(ctx, hex, ctx.absenceFinal === true))(sumsHex)
+      : null;
     const items: GatheredItem[] = [];
     let releaseEvidence: readonly Evidence[] | undefined;
-    for (const expected of plan.assets) {
-      const asset = release.assets.find((a) => a.name === expected.name);
-      if (!asset) continue; // asset-missing is the release check's finding
-      const sha256 = hexOf(asset.digest) ?? o.downloads?.[asset.name]?.sha256 ?? sums.get(asset.name);
+    for (const asset of present) {
+      const sha256 = digestOf(asset);
       if (sha256 === undefined) {
         items.push({
           subject: asset.name,
@@ -92,7 +108,7 @@ export const githubProvenance: ChannelProvenance = {
         });
         continue;
       }
-      const evidence = await attestationsFor(ctx, sha256);
+      const evidence = await evidenceOf(sha256);
       releaseEvidence ??= evidence.some((e) => isKind(e, "github-release")) ? evidence : undefined;
       const compared = buildResult(ctx, asset.name, sha256, evidence);
       const line = sums.get(asset.name);
@@ -114,12 +130,8 @@ export const githubProvenance: ChannelProvenance = {
         compared: { ...compared, findings: [...compared.findings, ...extra] },
       });
     }
-    const sumsAsset = plan.checksum_file ? release.assets.find((a) => a.name === plan.checksum_file) : undefined;
-    const sumsHex = hexOf(sumsAsset?.digest);
-    if (sumsAsset && sumsHex) {
-      // plasmite's publish job writes the checksum file and never build-attests it: only an attested one is checked.
-      // Its absence past the grace is kept, so a steady daemon cycle does not ask again.
-      const evidence = await attestationsFor(ctx, sumsHex, ctx.absenceFinal === true);
+    if (sumsAsset && sumsHex && sumsEvidence) {
+      const evidence = await sumsEvidence;
       if (evidence.some((e) => isKind(e, "github-build")))
         items.push({ subject: sumsAsset.name, compared: buildResult(ctx, sumsAsset.name, sumsHex, evidence) });
     }

@@ -16,6 +16,7 @@ import {
 import { fetchPypiProvenance } from "../../provenance/fetch.ts";
 import {
   cachedEvidence,
+  startAll,
   type ChannelProvenance,
   type GatherContext,
   type GatheredItem,
@@ -55,6 +56,13 @@ export const pypiProvenance: ChannelProvenance = {
     if (!ctx.plan.pypi || !o?.release) return { items: [], findings: [], nothing: "the version is not on PyPI" };
     const project = o.normalized_name ?? o.project;
     const version = o.release.version;
+    const shaOf = new Map(
+      o.release.files.flatMap((f) => (f.sha256 ? [[f.filename, f.sha256.toLowerCase()] as const] : [])),
+    );
+    // Every file's provenance at once; the walk below reads them in the release's order.
+    const evidenceOf = startAll([...shaOf.keys()], (filename) =>
+      evidenceFor(ctx, project, version, filename, shaOf.get(filename) ?? ""),
+    );
     const items: GatheredItem[] = [];
     for (const file of o.release.files) {
       const artefact = { name: file.filename, algorithm: "sha256" as const, hex: (file.sha256 ?? "").toLowerCase() };
@@ -65,7 +73,7 @@ export const pypiProvenance: ChannelProvenance = {
         });
         continue;
       }
-      const evidence = await evidenceFor(ctx, project, version, file.filename, artefact.hex);
+      const evidence = await evidenceOf(file.filename);
       const results = evidence.map((e) => compareAttestation(ctx.expected, artefact, e));
       const compared =
         results.find((r) => r.findings.length === 0) ??
