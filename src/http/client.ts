@@ -218,7 +218,15 @@ class SharedState {
       }
       // A small margin: the host sees our requests through network and event-loop jitter, never closer than this.
       if (s.minInterval > 0) s.next = Date.now() + s.minInterval + Math.min(SPACING_MARGIN_MS, s.minInterval * 0.05);
-      return fn();
+      if (s.minInterval === 0) return fn();
+      try {
+        return await fn();
+      } finally {
+        // The answer (or the failure) is the one moment at our end that provably follows the request's arrival at
+        // the host: spacing the next request from it holds the interval at the host's end even when this request
+        // left late (a busy event loop, a slow connect) after taking its turn.
+        s.next = Math.max(s.next, Date.now() + s.minInterval);
+      }
     });
   }
 }
