@@ -4,6 +4,7 @@
  * checked by `@sigstore/verify` against a `trusted_root.json`, and the signer identity is read from the certificate
  * the library returns.
  */
+import { createHash } from "node:crypto";
 import type * as SigstoreBundleLib from "@sigstore/bundle";
 import type * as SigstoreCore from "@sigstore/core";
 import type * as SigstoreSpecs from "@sigstore/protobuf-specs";
@@ -93,7 +94,12 @@ export function loadSigstore(): Promise<Sigstore> {
 export interface BundleVerifier {
   readonly rootName: string;
   verify(bundleJson: unknown, kind: AttestationKind): VerifyOutcome;
+  /** Bundles verified by the Sigstore libraries, and verifications answered from the memo of identical bundles. */
+  readonly stats: { readonly verified: number; readonly reused: number };
 }
+
+/** Outcomes remembered per verifier (FIFO beyond this): one release's assets share one attestation bundle. */
+const OUTCOME_MEMO_MAX = 512;
 
 export interface VerifierOptions {
   /**
@@ -128,9 +134,30 @@ export async function createBundleVerifier(
   const sig = await loadSigstore();
   const roots = (Array.isArray(root) ? root : [root]) as readonly TrustRoot[];
   const loaded = roots.map((r) => loadRoot(sig, r));
+  // The outcome of one bundle against fixed roots never changes (the certificate is checked at the signing time
+  // the log or the timestamp authority proves, not at the clock's), and one attestation often covers every asset
+  // of a release (actions/attest-build-provenance with several subjects): the same bundle comes back for each
+  // digest, and its certificate chain check is most of a verification's CPU.
+  const memo = new Map<string, VerifyOutcome>();
+  const stats = { verified: 0, reused: 0 };
   return {
     rootName: roots.map((r) => r.name).join("+"),
-    verify: (bundleJson, kind) => verifyWith(sig, loaded, options.complete ?? true, bundleJson, kind),
+    stats,
+    verify(bundleJson, kind) {
+      const key = `${kind}\0${createHash("sha256")
+        .update(JSON.stringify(bundleJson) ?? "")
+        .digest("base64")}`;
+      const hit = memo.get(key);
+      if (hit) {
+        stats.reused++;
+        return hit;
+      }
+      const outcome = verifyWith(sig, loaded, options.complete ?? true, bundleJson, kind);
+      stats.verified++;
+      if (memo.size >= OUTCOME_MEMO_MAX) memo.delete(memo.keys().next().value as string);
+      memo.set(key, outcome);
+      return outcome;
+    },
   };
 }
 

@@ -51,6 +51,7 @@ function daemonOn(config: string): Counted {
     if (!v) return v;
     return {
       rootName: v.rootName,
+      stats: v.stats,
       verify: (b, kind) => {
         n++;
         return v.verify(b, kind);
