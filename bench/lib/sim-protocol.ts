@@ -26,6 +26,8 @@ export interface SimServerReady {
   /** Base URL of the control API. */
   control: string;
   setup_ms: number;
+  /** Attestation bundles signed before the clock (scale worlds; bench/sim-server.ts). */
+  prewarmed_bundles: number;
   pid: number;
 }
 
@@ -45,4 +47,6 @@ export interface SimStatsSnapshot {
   github_rate_limited: number;
   /** Handler exceptions in the sim (sim bugs). */
   sim_errors: number;
+  /** CPU time of the sim process since the counters were reset (user + system): its share of a busy machine. */
+  cpu_ms: number;
 }
