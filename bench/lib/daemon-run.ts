@@ -3,9 +3,10 @@
  * sim process at a latency, one config with the default settings (8 requests per host, crates.io API 1/s, default
  * provenance policy, `max_concurrent_cycles` 16) and no jitter, and one worker process
  * (bench/workers/daemon-cycles.ts) that runs rounds of cycles and reports the sim's counters per round.
- * With BENCH_CPU_PROF=1 the worker runs under `node --cpu-prof` and the profile is summarized by module.
+ * With BENCH_CPU_PROF=1 the worker runs under `node --cpu-prof` and the profile is summarized by module
+ * (BENCH_CPU_PROF_KEEP=<dir> keeps the raw profiles).
  */
-import { mkdirSync } from "node:fs";
+import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { scaleProject, writeConfig } from "./config.ts";
 import { BENCH_TOKEN, type BenchContext } from "./context.ts";
@@ -92,6 +93,9 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
     if (r.code !== 0) throw new Error(`daemon-cycles exited ${r.code}: ${r.stderr.slice(-1500)}`);
     const out = JSON.parse(r.stdout) as DaemonCyclesResult;
     const profile = profiling ? summarizeProfileDir(profDir) : null;
+    // BENCH_CPU_PROF_KEEP=<dir>: keep the raw .cpuprofile files (the run's tmp dir is removed at the end).
+    const keep = process.env["BENCH_CPU_PROF_KEEP"];
+    if (profiling && keep) cpSync(profDir, join(keep, o.name), { recursive: true });
     if (profile) {
       ctx.log(`${o.name}: CPU profile, ${profile.total_ms} ms sampled; self time by module, then by function:`);
       for (const m of [...profile.by_module, ...profile.by_function]) ctx.log(`  ${m.ms} ms ${m.share} % ${m.owner}`);

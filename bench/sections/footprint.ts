@@ -93,8 +93,8 @@ export async function runFootprint(ctx: BenchContext): Promise<SectionResult> {
     // Twice each: the first run fills the compile cache, as a CLI's first run does.
     await floor("src/cli/commands/watch.ts", ctx);
     const watchCode = await floor("src/cli/commands/watch.ts", ctx);
-    await floor("src/cli/commands/verify.ts", ctx);
-    const verifyCode = await floor("src/cli/commands/verify.ts", ctx);
+    await floor("src/cli/commands/verify-action.ts", ctx);
+    const verifyCode = await floor("src/cli/commands/verify-action.ts", ctx);
 
     ctx.log(`footprint: ${cycles} cycles back to back (RSS after GC every ${every})`);
     const leakConfig = writeConfig(ctx.tmp, "leak.yaml", sim.ready.overlay, [plasmiteProject()], {
