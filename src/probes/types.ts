@@ -30,6 +30,11 @@ export interface ProbeContext {
    * marked pending, and hand over the completed observation here; it must never reject.
    */
   defer?: (completed: Promise<unknown>) => void;
+  /**
+   * Set when the channel's provenance can start early: a probe hands over what it learnt first (GitHub: the
+   * release document) so the attestation lookups overlap the rest of the probe. Never throws.
+   */
+  early?: (partial: unknown) => void;
 }
 
 /** The release fields every channel's plan shares (the channel pieces sit beside them, under their ids). */

@@ -61,6 +61,42 @@ export interface GatherContext {
    * "not yet". Lets an optional artefact's absence (an unattested checksum file) be kept like a result.
    */
   readonly absenceFinal?: boolean;
+  /** Lookups a prefetch started while the probes ran (one verification's): a gatherer joins them. */
+  readonly inflight?: Inflight;
+}
+
+/**
+ * One verification's attestation lookups by cache key, started early by a channel's `prefetch` (from what its
+ * probe learnt first) and joined by its gatherer, so the lookups overlap the rest of the probes.
+ */
+export type Inflight = Map<string, Promise<readonly Evidence[]>>;
+
+/** `make()` once per key within `inflight` (every call without it). */
+export function shared(
+  inflight: Inflight | undefined,
+  key: string,
+  make: () => Promise<readonly Evidence[]>,
+): Promise<readonly Evidence[]> {
+  if (!inflight) return make();
+  let p = inflight.get(key);
+  if (!p) {
+    p = make();
+    p.catch(() => undefined); // a prefetch nobody joins (the probe failed) is not an unhandled rejection
+    inflight.set(key, p);
+  }
+  return p;
+}
+
+/** What a prefetch may use: the gatherers' transport and cache, before the probes' observations are complete. */
+export interface PrefetchContext {
+  readonly http: ProvenanceHttp;
+  readonly endpoints: ProvenanceEndpoints;
+  readonly cache: AttestationCache | undefined;
+  readonly plan: ReleasePlan;
+  /** The repository artefacts must be built in (the expectations'): part of the cache keys. */
+  readonly repository: string;
+  verifier(): Promise<BundleVerifier | undefined>;
+  readonly inflight: Inflight;
 }
 
 export interface GatheredItem {
@@ -100,6 +136,12 @@ export interface ChannelProvenance {
   /** The anchor channel: the tag's peeled commit from its observation (the expected commit under `commit: tag`). */
   tagCommit?(observation: ChannelObservation | null): string | undefined;
   gather(ctx: GatherContext, inherited: ReadonlyMap<string, GatheredItem>): Promise<Gathered>;
+  /**
+   * Start the lookups `gather` will make from what the channel's probe handed over early (`ProbeContext.early`):
+   * GitHub's attestations from the release document's asset digests, one round trip into the probe instead of
+   * two after it. Must not throw; `gather` stays correct whatever it did.
+   */
+  prefetch?(ctx: PrefetchContext, partial: unknown): void;
 }
 
 // ------------------------------------------------------------------ evidence cache (Maps survive as entries)

@@ -20,6 +20,7 @@ import type {
   Gathered,
   GatheredItem,
   GatherContext,
+  Inflight,
   ProvenanceEndpoints,
 } from "./gather.ts";
 import type { BundleVerifier } from "./verify.ts";
@@ -43,6 +44,7 @@ export async function checkProvenance(
   report: Report,
   now: Date,
   registry: ChannelRegistry = DEFAULT_REGISTRY,
+  inflight?: Inflight,
 ): Promise<Report> {
   const expectations = provenanceExpectations(project, plan.tag);
   const inReport = new Set(report.channels.filter((c) => c.status !== "skipped").map((c) => c.channel));
@@ -66,6 +68,7 @@ export async function checkProvenance(
     observations,
     absenceFinal:
       report.published_at !== null && now.getTime() >= Date.parse(report.published_at) + expectations.graceMs,
+    ...(inflight ? { inflight } : {}),
   };
   const gathered = new Map<string, Gathered>();
   const own = active.filter((p) => p.inherits === undefined);

@@ -126,7 +126,11 @@ async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): P
   const data = await githubGet(`release ${tag} of ${where}`, () =>
     ctx.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag, request: { signal: ctx.signal } }),
   );
-  if (data !== null) return toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
+  if (data !== null) {
+    const release = toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
+    ctx.early?.(release); // its assets' digests: the attestation lookups start now (provenance prefetch)
+    return release;
+  }
   return findDraft(ctx, gh, tag);
 }
 

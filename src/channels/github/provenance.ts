@@ -4,7 +4,7 @@
  * allowed workflow. The checksum file needs one only if it is attested. An immutable release's release attestation
  * must name the tag's commit and exactly the release's asset set.
  */
-import type { GithubAsset, GithubObservation } from "./types.ts";
+import type { GithubAsset, GithubObservation, GithubRelease } from "./types.ts";
 import { githubAttestationKind, toEvidence } from "../../provenance/index.ts";
 import {
   compareAttestation,
@@ -15,35 +15,43 @@ import {
 import { fetchGithubAttestations } from "../../provenance/fetch.ts";
 import {
   cachedEvidence,
+  shared,
   startAll,
   type ChannelProvenance,
   type GatherContext,
   type GatheredItem,
+  type PrefetchContext,
 } from "../../provenance/gather.ts";
 
 const hexOf = (digest: string | null | undefined): string | undefined =>
   digest?.startsWith("sha256:") ? digest.slice("sha256:".length).toLowerCase() : undefined;
 
-async function attestationsFor(ctx: GatherContext, sha256: string, keepNone = false): Promise<readonly Evidence[]> {
+/** The attestations of one digest, fetched and verified (what the cache keeps). */
+async function lookup(
+  ctx: Pick<PrefetchContext, "http" | "endpoints" | "plan" | "verifier">,
+  sha256: string,
+): Promise<readonly Evidence[]> {
   const e = ctx.endpoints;
-  return cachedEvidence(
-    ctx.cache,
-    `github:${ctx.expected.repository}:${sha256}`,
-    async () => {
-      const got = await fetchGithubAttestations(ctx.http, {
-        apiBase: e.githubApi,
-        repository: ctx.plan.repo,
-        sha256,
-        apiHeaders: e.githubHeaders,
-        bundleHosts: e.bundleHosts,
-      });
-      if (got.kind !== "found") return [got];
-      return got.value.map((a) =>
-        toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", ctx.verifier),
-      );
-    },
-    { keepNone },
-  );
+  const got = await fetchGithubAttestations(ctx.http, {
+    apiBase: e.githubApi,
+    repository: ctx.plan.repo,
+    sha256,
+    apiHeaders: e.githubHeaders,
+    bundleHosts: e.bundleHosts,
+  });
+  if (got.kind !== "found") return [got];
+  const verifier = await ctx.verifier();
+  return got.value.map((a) => toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", verifier));
+}
+
+const cacheKey = (repository: string, sha256: string) => `github:${repository}:${sha256}`;
+
+async function attestationsFor(ctx: GatherContext, sha256: string, keepNone = false): Promise<readonly Evidence[]> {
+  const key = cacheKey(ctx.expected.repository, sha256);
+  const verifier = () => Promise.resolve(ctx.verifier);
+  return cachedEvidence(ctx.cache, key, () => shared(ctx.inflight, key, () => lookup({ ...ctx, verifier }, sha256)), {
+    keepNone,
+  });
 }
 
 const isKind = (e: Evidence, kind: "github-build" | "github-release") =>
@@ -64,6 +72,23 @@ function buildResult(ctx: GatherContext, name: string, sha256: string, evidence:
 export const githubProvenance: ChannelProvenance = {
   channel: "github",
   tagCommit: (o) => (o as GithubObservation | null)?.tag.commit_sha ?? undefined,
+  /**
+   * From the release document (the probe's first answer): the lookups of every planned asset and of the checksum
+   * file that carry a digest, started while the probe peels the tag and reads the checksum file. The cache keeps
+   * what is final; `gather` joins the rest. An asset known only from the checksum file or a download waits for it.
+   */
+  prefetch(ctx, partial) {
+    const release = partial as GithubRelease | null;
+    const plan = ctx.plan.github;
+    if (!plan || !release) return;
+    const names = new Set([...plan.assets.map((a) => a.name), ...(plan.checksum_file ? [plan.checksum_file] : [])]);
+    for (const asset of release.assets) {
+      const sha256 = names.has(asset.name) ? hexOf(asset.digest) : undefined;
+      if (sha256 === undefined) continue;
+      const key = cacheKey(ctx.repository, sha256);
+      cachedEvidence(ctx.cache, key, () => shared(ctx.inflight, key, () => lookup(ctx, sha256))).catch(() => undefined);
+    }
+  },
   async gather(ctx) {
     const plan = ctx.plan.github;
     const o = ctx.observations.github as GithubObservation | null | undefined;
