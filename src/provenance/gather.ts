@@ -87,6 +87,32 @@ export function shared(
   return p;
 }
 
+/**
+ * One verification's provenance requests, each sent once: a gatherer run early on its probe's observation (to get
+ * its round trips going while other probes still run) and the real run after every probe ask the same URLs, and the
+ * second joins the first's answers. Within one verification only, so nothing outlives it.
+ */
+export function sharedHttp(http: ProvenanceHttp): { readonly http: ProvenanceHttp; close(): void } {
+  let sent: Map<string, ReturnType<ProvenanceHttp>> | null = new Map();
+  return {
+    http: (req) => {
+      if (!sent) return http(req);
+      const key = JSON.stringify([req.url, req.headers ?? {}, req.redirectHosts ?? []]);
+      let p = sent.get(key);
+      if (!p) {
+        p = http(req);
+        p.catch(() => undefined); // an early run nobody joins is not an unhandled rejection
+        sent.set(key, p);
+      }
+      return p;
+    },
+    /** Forget the answers (the report is out; a deferred completion must not keep them): pass through from now. */
+    close() {
+      sent = null;
+    },
+  };
+}
+
 /** What a prefetch may use: the gatherers' transport and cache, before the probes' observations are complete. */
 export interface PrefetchContext {
   readonly http: ProvenanceHttp;

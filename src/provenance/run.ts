@@ -45,6 +45,8 @@ export async function checkProvenance(
   now: Date,
   registry: ChannelRegistry = DEFAULT_REGISTRY,
   inflight?: Inflight,
+  /** This verification's shared transport (`sharedHttp`), joined by early runs; default the runtime's. */
+  http: ProvenanceHttp = rt.http,
 ): Promise<Report> {
   const expectations = provenanceExpectations(project, plan.tag);
   const inReport = new Set(report.channels.filter((c) => c.status !== "skipped").map((c) => c.channel));
@@ -58,7 +60,7 @@ export async function checkProvenance(
   const fromMetadata = rt.buildMetadataCommit?.bind(rt);
   const commit = await expectedCommit(expectations, tagCommit, fromMetadata && (() => fromMetadata(project, plan.tag)));
   const ctx: GatherContext = {
-    http: rt.http,
+    http,
     verifier: active.length > 0 ? await rt.verifier() : undefined,
     cache: rt.cache,
     endpoints: rt.endpoints,

@@ -21,7 +21,7 @@ import type { PlanWith, Probe, ProbeEndpoints, ProbeResult } from "../probes/typ
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
 import { provenanceExpectations } from "../provenance/expected.ts";
-import type { Inflight } from "../provenance/gather.ts";
+import { sharedHttp, type Inflight } from "../provenance/gather.ts";
 import { checkProvenance, type ProvenanceRuntime } from "../provenance/run.ts";
 
 export interface VerifyDeps {
@@ -150,11 +150,49 @@ async function verifyWithin(
     prov.verifier().catch(() => undefined); // checkProvenance awaits it and handles the failure
   }
   /** A probe's early partial observation starts its channel's provenance lookups (`ChannelProvenance.prefetch`). */
+  const shared = prov ? sharedHttp(prov.http) : undefined;
+  const provHttp = shared?.http;
+  /**
+   * A channel's gatherer run as soon as its own probe answers, its result dropped: its requests (and Sigstore
+   * checks, remembered by the verifier) are under way while the slower probes finish, and the real run after every
+   * probe joins them (`sharedHttp`). It sees only its own observation and no expected commit, so it decides nothing;
+   * it never writes a cached absence (`absenceFinal` false). Not for a channel that inherits another's items.
+   */
+  const early = (c: Channel, observation: unknown): void => {
+    const provenance = c.provenance;
+    if (!prov || !expectations || !provHttp || !provenance || provenance.inherits !== undefined) return;
+    if (observation === null || !provenanceOn(c)) return;
+    void prov
+      .verifier()
+      .then((verifier) =>
+        provenance.gather(
+          {
+            http: provHttp,
+            verifier,
+            cache: prov.cache,
+            endpoints: prov.endpoints,
+            expected: {
+              repository: expectations.repository,
+              commit: undefined,
+              workflows: expectations.workflows,
+              refs: expectations.refs,
+            },
+            expectations,
+            plan,
+            observations: { [c.id]: observation },
+            absenceFinal: false,
+            inflight,
+          },
+          new Map(),
+        ),
+      )
+      .catch(() => undefined);
+  };
   const earlyFor = (c: Channel): ((partial: unknown) => void) | undefined => {
     const provenance = c.provenance;
     if (!prov || !expectations || !provenance?.prefetch || !provenanceOn(c)) return undefined;
     const ctx = {
-      http: prov.http,
+      http: provHttp ?? prov.http,
       endpoints: prov.endpoints,
       cache: prov.cache,
       plan,
@@ -180,7 +218,10 @@ async function verifyWithin(
         deadline,
         options.onDeferred ? (observation) => deferred.push({ index, observation }) : undefined,
         earlyFor(c),
-      ),
+      ).then((r) => {
+        early(c, r.observation);
+        return r;
+      }),
     ),
   );
   const finish = async (all: readonly ProbeResult[], at: number): Promise<Report> => {
@@ -191,7 +232,7 @@ async function verifyWithin(
     if (deps.provenance) {
       const observations = Object.fromEntries(all.map((r) => [r.channel, r.observation]));
       report = await untilAborted(
-        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, inflight),
+        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, inflight, provHttp),
         signal,
       ).catch((err: unknown) => {
         deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
@@ -201,6 +242,9 @@ async function verifyWithin(
     return { ...report, duration_ms: Date.now() - at };
   };
   const report = await finish(results, started);
+  // What the early runs shared is spent: a deferred completion (held until the crates.io API answers) keeps none of it.
+  shared?.close();
+  inflight.clear();
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   if (options.onDeferred && deferred.length > 0) {
     // What the completion holds, behind one reference that release() drops: the probe results (the deferred ones'

@@ -1,9 +1,11 @@
 /**
- * GitHub's attestation lookups start from the release document (its assets' digests), while the probe is still
- * peeling the tag and reading the checksum file: with provenance on, a verify costs the probes' three round trips
- * plus one, not plus two. Read from the sim's request log (arrival times at 100 ms per request): the first
- * attestation request arrives before the checksum file's download, each digest is asked once, and the verdict is
- * what it was.
+ * Provenance rides along with the probes: GitHub's attestation lookups start from the release document (its assets'
+ * digests) while the probe still peels the tag and reads the checksum file, and every other channel's gatherer
+ * starts on its own probe's answer (npm's attestations and previous version, PyPI's Integrity API, the crates
+ * publish run) while GitHub's probe finishes. With provenance on, a verify costs the probes' three round trips, not
+ * five. Read from the sim's request log (arrival times at 100 ms per request): every provenance request arrives
+ * before the checksum file's download (the probes' third round trip), no request is sent twice, and the verdict is
+ * ok with provenance ok.
  */
 import { strict as assert } from "node:assert";
 import { rmSync } from "node:fs";
@@ -20,7 +22,7 @@ after(async () => {
 });
 
 describe("verify: GitHub provenance starts from the release document", { timeout: 60_000 }, () => {
-  it("attestation lookups overlap the GitHub probe, once per digest, same verdict", async () => {
+  it("every provenance request overlaps the probes, each sent once", async () => {
     const sim = await startSim();
     cleanup.push(() => sim.close());
     applyScenario(sim.world, "clean");
@@ -34,20 +36,43 @@ describe("verify: GitHub provenance starts from the release document", { timeout
     await rt.provenance?.verifier(); // loaded before the clock: the figure is about requests, not Sigstore's load
     sim.setLatency(100);
     const mark = sim.stats.log.length;
-    const report = await verifyRelease(rt, loaded, project, "v0.8.0", { channels: ["github"] });
+    const report = await verifyRelease(rt, loaded, project, "v0.8.0");
     sim.setLatency(0);
     assert.equal(report.status, "ok");
     assert.equal(report.provenance?.status, "ok");
     const log = sim.stats.log.slice(mark);
-    const attestations = log.filter((e) => e.service === "github-api" && e.path.includes("/attestations/sha256:"));
+    const shown = log.map((e) => `${e.at} ${e.service} ${e.path}`).join("\n");
     const download = log.find((e) => e.service === "github-download" && e.path.includes("sha256sums"));
-    assert.ok(attestations.length > 0 && download, log.map((e) => `${e.service} ${e.path}`).join("\n"));
-    const first = Math.min(...attestations.map((e) => e.at));
-    assert.ok(
-      first < download.at,
-      `first attestation lookup arrived ${first - download.at} ms after the checksum download (want before)`,
+    assert.ok(download, shown);
+    const provenance = log.filter(
+      (e) =>
+        e.path.includes("/attestations/") ||
+        e.path.startsWith("/integrity/") ||
+        e.path.includes("/actions/runs/") ||
+        (e.service === "npm" && e.path.endsWith("/0.7.2")),
     );
-    const paths = attestations.map((e) => e.path.split("?")[0]);
-    assert.equal(new Set(paths).size, paths.length, `a digest asked twice:\n${paths.join("\n")}`);
+    for (const kind of [
+      "/repos/sandover/plasmite/attestations/",
+      "/-/npm/v1/attestations/",
+      "/integrity/",
+      "/actions/runs/",
+      "/0.7.2",
+    ])
+      assert.ok(
+        provenance.some((e) => e.path.includes(kind)),
+        `no ${kind} request:\n${shown}`,
+      );
+    const late = provenance.filter((e) => e.at >= download.at);
+    assert.deepEqual(
+      late.map((e) => `${e.service} ${e.path}`),
+      [],
+      `provenance requests after the probes' last round trip:\n${shown}`,
+    );
+    const sent = log.map((e) => `${e.service} ${e.method} ${e.path}`);
+    assert.deepEqual(
+      sent.filter((k, i) => sent.indexOf(k) !== i),
+      [],
+      "no request twice",
+    );
   });
 });

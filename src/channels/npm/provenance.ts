@@ -128,6 +128,9 @@ export const npmProvenance: ChannelProvenance = {
     const absenceUnknown = new URL(registry).origin !== new URL(ctx.endpoints.npmDefaultRegistry).origin;
     const hex = sha512Hex(doc.dist.integrity ?? o.version_doc?.integrity ?? undefined);
     const items: GatheredItem[] = [];
+    // The previous version's document (downgrade) goes out with the attestations, not after them.
+    const prev = previousVersion(o.versions, ctx.plan.version);
+    const prevDocP = prev === undefined ? undefined : versionDoc(ctx, registry, plan.package, prev);
     const attUrl = doc.dist.attestations ? rebaseNpmAttestationUrl(doc.dist.attestations.url, registry) : undefined;
     if (!attUrl || hex === undefined) {
       items.push({
@@ -170,9 +173,8 @@ export const npmProvenance: ChannelProvenance = {
       );
       publisherCodes.push("publisher-not-trusted");
     }
-    const prev = previousVersion(o.versions, ctx.plan.version);
-    if (prev !== undefined) {
-      const prevDoc = await versionDoc(ctx, registry, plan.package, prev);
+    if (prevDocP !== undefined) {
+      const prevDoc = await prevDocP;
       if (typeof prevDoc !== "string") {
         const was = trustOf(prevDoc);
         const now = trustOf(doc);
