@@ -1,7 +1,10 @@
 /**
  * The provenance phase of `verify`: after the probes, each channel's gatherer fetches and verifies its evidence
  * (homebrew waits for GitHub's, which it inherits), then the pure assessment merges the block into report@1.
- * Channels whose policy is `off` make no request; no gatherer runs when every channel is off.
+ * Channels whose policy is `off` make no request; no gatherer runs when every channel is off. Most of the fetching
+ * has already happened by then: `verifyRelease` starts GitHub's lookups from the release document
+ * (`ChannelProvenance.prefetch`) and runs each other gatherer early on its own probe's answer; the run here joins
+ * those requests (`inflight`, `http`: one verification's shared transport) instead of sending them again.
  */
 import {
   DEFAULT_REGISTRY,
