@@ -17,9 +17,21 @@
 // and the freed Buffers of a busy cycle stay resident in them (one tick of 300 projects: 327 MB peak RSS, 254 MB
 // with two arenas; docs/benchmarks.md, "Memory").
 import { existsSync } from "node:fs";
-import { enableCompileCache } from "node:module";
+import nodeModule from "node:module";
 import process from "node:process";
 import { fileURLToPath, URL } from "node:url";
+
+// package.json engines.node: ^22.22.2 || >=24.15.0. An older Node fails somewhere inside the bundle with a
+// message about a missing export; say what is needed instead (a named import of a Node 22 API would not even load).
+const [major = 0, minor = 0, patch = 0] = process.versions.node.split(".").map(Number);
+const supported =
+  major > 24 || (major === 24 && minor >= 15) || (major === 22 && (minor > 22 || (minor === 22 && patch >= 2)));
+if (!supported) {
+  process.stderr.write(
+    `error: release-monitor needs Node.js ^22.22.2 || >=24.15.0 (package.json engines); this is ${process.version}\n`,
+  );
+  process.exit(2);
+}
 
 const MEMORY_FLAGS = ["--max-semi-space-size=1"];
 const MEMORY_ENV = { MALLOC_ARENA_MAX: "2" };
@@ -62,6 +74,6 @@ if (
   }
 }
 
-enableCompileCache?.();
+nodeModule.enableCompileCache?.();
 const bundle = new URL("../dist/cli/main.js", import.meta.url);
 await import(existsSync(bundle) ? bundle.href : new URL("../src/cli/main.ts", import.meta.url).href);
