@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { createBundleVerifier, type BundleVerifier } from "../../src/provenance/index.ts";
+import { buildStatement, type SimBuild } from "../../src/sim/provenance/attest.ts";
 import { simTrustRoot } from "../../src/sim/provenance/ca.ts";
 import { createSimSigner, type SimSigner } from "../../src/sim/provenance/signer.ts";
 import { tamperSignature } from "./helpers.ts";
@@ -14,26 +15,17 @@ import { tamperSignature } from "./helpers.ts";
 const REPO = "acme/plasmite";
 const COMMIT = randomBytes(20).toString("hex");
 
-function statement(digests: readonly string[]) {
-  return {
-    _type: "https://in-toto.io/Statement/v1",
-    subject: digests.map((sha256, i) => ({ name: `plasmite-${i}.tar.gz`, digest: { sha256 } })),
-    predicateType: "https://slsa.dev/provenance/v1",
-    predicate: {
-      buildDefinition: {
-        buildType: "https://actions.github.io/buildtypes/workflow/v1",
-        externalParameters: {
-          workflow: {
-            repository: `https://github.com/${REPO}`,
-            path: ".github/workflows/release.yml",
-            ref: "refs/tags/v1",
-          },
-        },
-        resolvedDependencies: [{ uri: `git+https://github.com/${REPO}@refs/tags/v1`, digest: { gitCommit: COMMIT } }],
-      },
-    },
-  };
-}
+const build: SimBuild = {
+  repository: REPO,
+  workflowPath: ".github/workflows/release.yml",
+  ref: "refs/tags/v1",
+  commit: COMMIT,
+};
+const statement = (digests: readonly string[]) =>
+  buildStatement(
+    build,
+    digests.map((sha256, i) => ({ name: `plasmite-${i}.tar.gz`, digest: { sha256 } })),
+  );
 
 const identity = {
   san: `https://github.com/${REPO}/.github/workflows/release.yml@refs/tags/v1`,

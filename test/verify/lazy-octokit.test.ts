@@ -4,13 +4,9 @@
  * per probe alive. Counted through the runtime's `github` factory, on the clean sim.
  */
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { loadConfigFile } from "../../src/config/load.ts";
-import { createRuntime } from "../../src/runtime/runtime.ts";
-import { applyScenario, startSim } from "../../src/sim/index.ts";
 import { verifyRelease } from "../../src/verify/run.ts";
-import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { cleanWorld } from "./helpers.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -19,16 +15,7 @@ after(async () => {
 
 describe("verify: Octokit per probe, on demand", { timeout: 60_000 }, () => {
   it("builds one only for the probes that call GitHub", async () => {
-    const sim = await startSim();
-    cleanup.push(() => sim.close());
-    applyScenario(sim.world, "clean");
-    const dir = tempDir("rm-octokit-");
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const loaded = loadConfigFile(writeConfig(dir, simConfigYaml(sim)), { env: {} });
-    const project = loaded.config.projects[0];
-    assert.ok(project);
-    const rt = createRuntime(loaded, { logLevel: "silent" });
-    cleanup.push(() => rt.close());
+    const { loaded, project, rt } = await cleanWorld(cleanup);
     let built = 0;
     const github: typeof rt.github = (http) => {
       built++;

@@ -8,13 +8,9 @@
  * ok with provenance ok.
  */
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
-import { loadConfigFile } from "../../src/config/load.ts";
-import { createRuntime } from "../../src/runtime/runtime.ts";
-import { applyScenario, startSim } from "../../src/sim/index.ts";
 import { verifyRelease } from "../../src/verify/run.ts";
-import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { cleanWorld } from "./helpers.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -23,16 +19,7 @@ after(async () => {
 
 describe("verify: GitHub provenance starts from the release document", { timeout: 60_000 }, () => {
   it("every provenance request overlaps the probes, each sent once", async () => {
-    const sim = await startSim();
-    cleanup.push(() => sim.close());
-    applyScenario(sim.world, "clean");
-    const dir = tempDir("rm-prefetch-");
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const loaded = loadConfigFile(writeConfig(dir, simConfigYaml(sim)), { env: {} });
-    const project = loaded.config.projects[0];
-    assert.ok(project);
-    const rt = createRuntime(loaded, { logLevel: "silent" });
-    cleanup.push(() => rt.close());
+    const { sim, loaded, project, rt } = await cleanWorld(cleanup);
     await rt.provenance?.verifier(); // loaded before the clock: the figure is about requests, not Sigstore's load
     sim.setLatency(100);
     const mark = sim.stats.log.length;
