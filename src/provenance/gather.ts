@@ -61,36 +61,13 @@ export interface GatherContext {
    * "not yet". Lets an optional artefact's absence (an unattested checksum file) be kept like a result.
    */
   readonly absenceFinal?: boolean;
-  /** Lookups a prefetch started while the probes ran (one verification's): a gatherer joins them. */
-  readonly inflight?: Inflight;
 }
 
 /**
- * One verification's attestation lookups by cache key, started early by a channel's `prefetch` (from what its
- * probe learnt first) and joined by its gatherer, so the lookups overlap the rest of the probes.
- */
-export type Inflight = Map<string, Promise<readonly Evidence[]>>;
-
-/** `make()` once per key within `inflight` (every call without it). */
-export function shared(
-  inflight: Inflight | undefined,
-  key: string,
-  make: () => Promise<readonly Evidence[]>,
-): Promise<readonly Evidence[]> {
-  if (!inflight) return make();
-  let p = inflight.get(key);
-  if (!p) {
-    p = make();
-    p.catch(() => undefined); // a prefetch nobody joins (the probe failed) is not an unhandled rejection
-    inflight.set(key, p);
-  }
-  return p;
-}
-
-/**
- * One verification's provenance requests, each sent once: a gatherer run early on its probe's observation (to get
- * its round trips going while other probes still run) and the real run after every probe ask the same URLs, and the
- * second joins the first's answers. Within one verification only, so nothing outlives it.
+ * One verification's provenance requests, each sent once: a channel's `prefetch`, its gatherer run early on its
+ * probe's observation (to get the round trips going while other probes still run) and the real run after every
+ * probe ask the same URLs, and the later ones join the first's answers (the verifier remembers each bundle's
+ * outcome, so nothing is checked twice either). Within one verification only, so nothing outlives it.
  */
 export function sharedHttp(http: ProvenanceHttp): { readonly http: ProvenanceHttp; close(): void } {
   let sent: Map<string, ReturnType<ProvenanceHttp>> | null = new Map();
@@ -113,7 +90,10 @@ export function sharedHttp(http: ProvenanceHttp): { readonly http: ProvenanceHtt
   };
 }
 
-/** What a prefetch may use: the gatherers' transport and cache, before the probes' observations are complete. */
+/**
+ * What a prefetch may use: the gatherers' transport (the verification's `sharedHttp`, which the gatherer's own
+ * requests then join) and cache, before the probes' observations are complete.
+ */
 export interface PrefetchContext {
   readonly http: ProvenanceHttp;
   readonly endpoints: ProvenanceEndpoints;
@@ -122,7 +102,6 @@ export interface PrefetchContext {
   /** The repository artefacts must be built in (the expectations'): part of the cache keys. */
   readonly repository: string;
   verifier(): Promise<BundleVerifier | undefined>;
-  readonly inflight: Inflight;
 }
 
 export interface GatheredItem {

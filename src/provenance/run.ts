@@ -4,7 +4,7 @@
  * Channels whose policy is `off` make no request; no gatherer runs when every channel is off. Most of the fetching
  * has already happened by then: `verifyRelease` starts GitHub's lookups from the release document
  * (`ChannelProvenance.prefetch`) and runs each other gatherer early on its own probe's answer; the run here joins
- * those requests (`inflight`, `http`: one verification's shared transport) instead of sending them again.
+ * those requests (`http`: one verification's shared transport) instead of sending them again.
  */
 import {
   DEFAULT_REGISTRY,
@@ -23,7 +23,6 @@ import type {
   Gathered,
   GatheredItem,
   GatherContext,
-  Inflight,
   ProvenanceEndpoints,
 } from "./gather.ts";
 import type { BundleVerifier } from "./verify.ts";
@@ -47,7 +46,6 @@ export async function checkProvenance(
   report: Report,
   now: Date,
   registry: ChannelRegistry = DEFAULT_REGISTRY,
-  inflight?: Inflight,
   /** This verification's shared transport (`sharedHttp`), joined by early runs; default the runtime's. */
   http: ProvenanceHttp = rt.http,
 ): Promise<Report> {
@@ -73,7 +71,6 @@ export async function checkProvenance(
     observations,
     absenceFinal:
       report.published_at !== null && now.getTime() >= Date.parse(report.published_at) + expectations.graceMs,
-    ...(inflight ? { inflight } : {}),
   };
   const gathered = new Map<string, Gathered>();
   const own = active.filter((p) => p.inherits === undefined);

@@ -20,8 +20,8 @@ import type { Evidence } from "../http/evidence.ts";
 import type { PlanWith, Probe, ProbeEndpoints, ProbeResult } from "../probes/types.ts";
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
-import { provenanceExpectations } from "../provenance/expected.ts";
-import { sharedHttp, type Inflight } from "../provenance/gather.ts";
+import { expectedIdentity, provenanceExpectations } from "../provenance/expected.ts";
+import { sharedHttp } from "../provenance/gather.ts";
 import { checkProvenance, type ProvenanceRuntime } from "../provenance/run.ts";
 
 export interface VerifyDeps {
@@ -139,7 +139,6 @@ async function verifyWithin(
   const probeOf = (c: Channel): Probe => deps.probes?.[c.id] ?? (c.probe as Probe);
   const deferred: { index: number; observation: Promise<unknown> }[] = [];
   const channels = registry.channels.filter(wanted);
-  const inflight: Inflight = new Map();
   const prov = deps.provenance;
   const expectations = prov ? provenanceExpectations(project, tag) : null;
   const provenanceOn = (c: Channel) => c.provenance !== undefined && expectations?.policy[c.id] !== "off";
@@ -149,7 +148,6 @@ async function verifyWithin(
     // config that turns provenance off still loads no Sigstore.
     prov.verifier().catch(() => undefined); // checkProvenance awaits it and handles the failure
   }
-  /** A probe's early partial observation starts its channel's provenance lookups (`ChannelProvenance.prefetch`). */
   const shared = prov ? sharedHttp(prov.http) : undefined;
   const provHttp = shared?.http;
   /**
@@ -158,7 +156,7 @@ async function verifyWithin(
    * probe joins them (`sharedHttp`). It sees only its own observation and no expected commit, so it decides nothing;
    * it never writes a cached absence (`absenceFinal` false). Not for a channel that inherits another's items.
    */
-  const early = (c: Channel, observation: unknown): void => {
+  const gatherEarly = (c: Channel, observation: unknown): void => {
     const provenance = c.provenance;
     if (!prov || !expectations || !provHttp || !provenance || provenance.inherits !== undefined) return;
     if (observation === null || !provenanceOn(c)) return;
@@ -171,34 +169,28 @@ async function verifyWithin(
             verifier,
             cache: prov.cache,
             endpoints: prov.endpoints,
-            expected: {
-              repository: expectations.repository,
-              commit: undefined,
-              workflows: expectations.workflows,
-              refs: expectations.refs,
-            },
+            expected: expectedIdentity(expectations, undefined),
             expectations,
             plan,
             observations: { [c.id]: observation },
             absenceFinal: false,
-            inflight,
           },
           new Map(),
         ),
       )
       .catch(() => undefined);
   };
-  const earlyFor = (c: Channel): ((partial: unknown) => void) | undefined => {
+  /** A probe's early partial observation starts its channel's provenance lookups (`ChannelProvenance.prefetch`). */
+  const prefetchFor = (c: Channel): ((partial: unknown) => void) | undefined => {
     const provenance = c.provenance;
-    if (!prov || !expectations || !provenance?.prefetch || !provenanceOn(c)) return undefined;
+    if (!prov || !expectations || !provHttp || !provenance?.prefetch || !provenanceOn(c)) return undefined;
     const ctx = {
-      http: provHttp ?? prov.http,
+      http: provHttp,
       endpoints: prov.endpoints,
       cache: prov.cache,
       plan,
       repository: expectations.repository,
       verifier: () => prov.verifier(),
-      inflight,
     };
     return (partial) => {
       try {
@@ -217,9 +209,9 @@ async function verifyWithin(
         Boolean(options.deep),
         deadline,
         options.onDeferred ? (observation) => deferred.push({ index, observation }) : undefined,
-        earlyFor(c),
+        prefetchFor(c),
       ).then((r) => {
-        early(c, r.observation);
+        gatherEarly(c, r.observation);
         return r;
       }),
     ),
@@ -232,7 +224,7 @@ async function verifyWithin(
     if (deps.provenance) {
       const observations = Object.fromEntries(all.map((r) => [r.channel, r.observation]));
       report = await untilAborted(
-        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, inflight, provHttp),
+        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, provHttp),
         signal,
       ).catch((err: unknown) => {
         deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
@@ -244,7 +236,6 @@ async function verifyWithin(
   const report = await finish(results, started);
   // What the early runs shared is spent: a deferred completion (held until the crates.io API answers) keeps none of it.
   shared?.close();
-  inflight.clear();
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   if (options.onDeferred && deferred.length > 0) {
     // What the completion holds, behind one reference that release() drops: the probe results (the deferred ones'

@@ -15,7 +15,6 @@ import {
 import { fetchGithubAttestations } from "../../provenance/fetch.ts";
 import {
   cachedEvidence,
-  shared,
   startAll,
   type ChannelProvenance,
   type GatherContext,
@@ -49,9 +48,7 @@ const cacheKey = (repository: string, sha256: string) => `github:${repository}:$
 async function attestationsFor(ctx: GatherContext, sha256: string, keepNone = false): Promise<readonly Evidence[]> {
   const key = cacheKey(ctx.expected.repository, sha256);
   const verifier = () => Promise.resolve(ctx.verifier);
-  return cachedEvidence(ctx.cache, key, () => shared(ctx.inflight, key, () => lookup({ ...ctx, verifier }, sha256)), {
-    keepNone,
-  });
+  return cachedEvidence(ctx.cache, key, () => lookup({ ...ctx, verifier }, sha256), { keepNone });
 }
 
 const isKind = (e: Evidence, kind: "github-build" | "github-release") =>
@@ -75,7 +72,7 @@ export const githubProvenance: ChannelProvenance = {
   /**
    * From the release document (the probe's first answer): the lookups of every planned asset and of the checksum
    * file that carry a digest, started while the probe peels the tag and reads the checksum file. The cache keeps
-   * what is final; `gather` joins the rest. An asset known only from the checksum file or a download waits for it.
+   * what is final; `gather`'s requests join the rest (the verification's shared transport). An asset known only from the checksum file or a download waits for it.
    */
   prefetch(ctx, partial) {
     const release = partial as GithubRelease | null;
@@ -86,7 +83,7 @@ export const githubProvenance: ChannelProvenance = {
       const sha256 = names.has(asset.name) ? hexOf(asset.digest) : undefined;
       if (sha256 === undefined) continue;
       const key = cacheKey(ctx.repository, sha256);
-      cachedEvidence(ctx.cache, key, () => shared(ctx.inflight, key, () => lookup(ctx, sha256))).catch(() => undefined);
+      cachedEvidence(ctx.cache, key, () => lookup(ctx, sha256)).catch(() => undefined);
     }
   },
   async gather(ctx) {
