@@ -46,17 +46,31 @@ function node(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run
 }
 
 /**
- * Output minus what differs between any two runs: times, durations, the sim's ports, and the git object ids the sim
+ * Output minus what differs between any two runs: times, durations, the sim's ports, the git object ids the sim
  * derives from the time it starts (40 hex digits, or their 7-digit short form in a provenance line; sha256 digests
- * are 64 and stay).
+ * are 64 and stay), and the order of a channel's evidence (exchanges are listed as they complete, and requests in
+ * flight together complete in either order).
  */
 function stable(stdout: string): string {
-  return stdout
+  const normalized = stdout
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<t>")
     .replace(/"(duration_ms|ms|elapsed_ms|latency_ms|cache_age_ms)": [0-9.]+/g, '"$1": 0')
     .replace(/127\.0\.0\.1:[0-9]+/g, "127.0.0.1:<port>")
     .replace(/\b[0-9a-f]{40}\b/g, "<sha1>")
     .replace(/( from )[0-9a-f]{7}\b/g, "$1<short-sha1>");
+  return evidenceSorted(normalized);
+}
+
+function evidenceSorted(stdout: string): string {
+  let report: { channels?: { evidence?: { url: string; status: number | null }[] }[] };
+  try {
+    report = JSON.parse(stdout) as typeof report;
+  } catch {
+    return stdout; // text output
+  }
+  const key = (e: { url: string; status: number | null }) => `${e.url} ${e.status}`;
+  for (const c of report.channels ?? []) c.evidence?.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
 
 /**
