@@ -75,6 +75,12 @@ export interface HttpRequest {
   dispatcher?: Dispatcher;
 }
 
+/**
+ * `cacheTtlMs` for a call made through the fetch adapter (Octokit has no per-call option that reaches `fetch`):
+ * set as a request header, read and removed by the adapter, never sent.
+ */
+export const CACHE_TTL_HEADER = "x-release-monitor-cache-ttl";
+
 /** TLS trust and proxy of one registry (npm's `ca`/`cafile`, `strict-ssl`, `proxy`/`https-proxy`). */
 export interface AgentOptions {
   /** PEM certificates to trust instead of the system store; null keeps the system store. */
@@ -503,6 +509,11 @@ class Client implements HttpClient {
     new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).forEach((v, k) => {
       headers[k] = v;
     });
+    const ttl = headers[CACHE_TTL_HEADER];
+    delete headers[CACHE_TTL_HEADER];
+    if (ttl !== undefined && !/^\d{1,12}$/.test(ttl)) {
+      throw new AppError("E_INTERNAL", `${CACHE_TTL_HEADER}: ${JSON.stringify(ttl)} is not a whole number of ms`);
+    }
     const method = (
       init?.method ?? (input instanceof Request ? input.method : "GET")
     ).toUpperCase() as HttpRequest["method"] & string;
@@ -513,6 +524,7 @@ class Client implements HttpClient {
       headers,
       ...(typeof body === "string" ? { body } : body instanceof Uint8Array ? { body } : {}),
       ...(init?.signal ? { signal: init.signal } : {}),
+      ...(ttl !== undefined ? { cacheTtlMs: Number(ttl) } : {}),
       followRedirects: init?.redirect !== "manual",
     });
     const nullBody = res.status === 204 || res.status === 205 || res.status === 304 || method === "HEAD";

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { AppError } from "../../src/errors.ts";
 import {
+  CACHE_TTL_HEADER,
   createHttpClient,
   DEFAULT_HTTP_SETTINGS,
   MemoryValidatorCache,
@@ -154,3 +155,31 @@ class AgingCache implements ValidatorCache {
     for (const [k, e] of this.map) this.map.set(k, { ...e, stored_at: e.stored_at - ms });
   }
 }
+
+describe("http client: cacheTtlMs through the fetch adapter (Octokit)", () => {
+  it("takes the TTL from CACHE_TTL_HEADER and never sends that header", async () => {
+    const seen: (string | undefined)[] = [];
+    const srv = await serve((req, res) => {
+      seen.push(req.headers[CACHE_TTL_HEADER] as string | undefined);
+      res.writeHead(200, { "content-type": "application/json" }).end(`{"sha":"abc"}`);
+    });
+    const http = client();
+    const headers = { [CACHE_TTL_HEADER]: "60000" };
+    const first = await http.fetch(`${srv.url}/git/tags/abc`, { headers });
+    const second = await http.fetch(`${srv.url}/git/tags/abc`, { headers });
+    assert.deepEqual(await second.json(), await first.json());
+    assert.equal(srv.paths.length, 1, "the second call is served from the cache");
+    assert.deepEqual(seen, [undefined], "the hint stays on this side");
+    await http.fetch(`${srv.url}/git/tags/abc`);
+    assert.equal(srv.paths.length, 2, "without the header every call asks");
+  });
+
+  it("refuses a TTL that is not a whole number of milliseconds", async () => {
+    const srv = await serve((_req, res) => res.writeHead(200).end("x"));
+    await assert.rejects(
+      client().fetch(`${srv.url}/x`, { headers: { [CACHE_TTL_HEADER]: "soon" } }),
+      (err: unknown) => err instanceof AppError && /x-release-monitor-cache-ttl/.test(err.message),
+    );
+    assert.equal(srv.paths.length, 0);
+  });
+});

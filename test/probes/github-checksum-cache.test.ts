@@ -94,3 +94,45 @@ describe("github probe: checksum file reuse", () => {
     assert.ok(deep.downloads?.["sha256sums.txt"]);
   });
 });
+
+describe("github probe: annotated tag objects", () => {
+  const tagObjectRequests = () =>
+    sim.stats.log.filter((e) => e.service === "github-api" && e.path.includes("/git/tags/")).length;
+
+  it("reads a tag object once: it is addressed by its sha, so a later look reuses it without a request", async () => {
+    const cache = new MemoryValidatorCache();
+    const first = await githubProbe.observe(plan(), context(cache, false).ctx);
+    assert.equal(first.tag.object_type, "tag", "the clean world's tag is annotated");
+    sim.stats.reset();
+    const { ctx, evidence } = context(cache, false);
+    const second = await githubProbe.observe(plan(), ctx);
+    assert.equal(tagObjectRequests(), 0, "no request for the tag object");
+    assert.deepEqual(second.tag, first.tag);
+    const reused = evidence.find((e) => e.url.includes("/git/tags/"));
+    assert.equal(typeof reused?.cache_age_ms, "number", "the report says the tag object came from the cache");
+    assert.ok(
+      sim.stats.log.some((e) => e.path.includes("/git/ref/")),
+      "the ref itself is still asked: a moved tag points at another object",
+    );
+  });
+
+  it("follows a moved tag to its new object", async () => {
+    const cache = new MemoryValidatorCache();
+    const before = await githubProbe.observe(plan(), context(cache, false).ctx);
+    const repo = sim.world.github.repo("sandover", "plasmite");
+    const original = repo?.tags.get("v0.8.0");
+    assert.ok(repo && original);
+    // Force-pushed to another commit: a new annotated tag object, so a new sha behind the same ref.
+    const other = [...repo.commits.keys()].find((sha) => sha !== original.commitSha);
+    assert.ok(other);
+    repo.tags.delete("v0.8.0");
+    repo.addTag("v0.8.0", other, true, original.at);
+    try {
+      const after = await githubProbe.observe(plan(), context(cache, false).ctx);
+      assert.equal(after.tag.commit_sha, other);
+      assert.notEqual(after.tag.commit_sha, before.tag.commit_sha);
+    } finally {
+      repo.tags.set("v0.8.0", original);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import pLimit from "p-limit";
 import { AppError, errorMessage } from "../../errors.ts";
+import { CACHE_TTL_HEADER } from "../../http/client.ts";
 import { githubGet } from "../../http/github.ts";
 import type { DownloadedAsset, PlanWith, Probe, ProbeContext } from "../../probes/types.ts";
 import type { ChecksumFile, GithubAsset, GithubObservation, GithubPlan, GithubRelease, SidecarRead } from "./types.ts";
@@ -25,6 +26,12 @@ export const SIDECAR_MAX_BYTES = 4096;
 const SIDECAR_CONCURRENCY = 4;
 /** Annotated tags may point at other tags; peel at most this many levels. */
 const MAX_TAG_PEEL = 5;
+/**
+ * How long the daemon reuses a tag object without asking again. A git object is addressed by its sha and never
+ * changes; a moved tag is a new object, seen through the ref (asked every time). One request fewer per project and
+ * cycle in steady state (docs/benchmarks.md, scale).
+ */
+export const TAG_OBJECT_CACHE_TTL_MS = 30 * 24 * 3_600_000;
 
 /**
  * GitHub Releases: the tag (peeled to its commit), the published release for the tag, the repository's
@@ -105,7 +112,13 @@ async function observeTag(ctx: ProbeContext, gh: GithubPlan, tag: string): Promi
   for (let depth = 0; object.type === "tag" && depth < MAX_TAG_PEEL; depth++) {
     const sha = object.sha;
     const tagObject = await githubGet(`annotated tag ${tag} (${sha}) of ${where}`, () =>
-      ctx.octokit.rest.git.getTag({ owner: gh.owner, repo: gh.repo, tag_sha: sha, request: { signal: ctx.signal } }),
+      ctx.octokit.rest.git.getTag({
+        owner: gh.owner,
+        repo: gh.repo,
+        tag_sha: sha,
+        headers: { [CACHE_TTL_HEADER]: String(TAG_OBJECT_CACHE_TTL_MS) },
+        request: { signal: ctx.signal },
+      }),
     );
     if (tagObject === null) {
       throw new AppError("E_PROBE_FAILED", `tag ${tag} of ${where} points at tag object ${sha}, which answers 404`);
