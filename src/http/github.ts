@@ -14,8 +14,8 @@ export type GithubClientFactory = (http: HttpClient) => Octokit;
 export const GITHUB_API_VERSION = "2022-11-28";
 
 export function githubClientFactory(settings: GithubSettings): GithubClientFactory {
-  return (http) =>
-    new Octokit({
+  return (http) => {
+    const octokit = new Octokit({
       baseUrl: settings.api_url.replace(/\/+$/, ""),
       userAgent: settings.user_agent,
       ...(settings.token ? { auth: settings.token } : {}),
@@ -23,6 +23,43 @@ export function githubClientFactory(settings: GithubSettings): GithubClientFacto
       headers: { "x-github-api-version": GITHUB_API_VERSION },
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     });
+    octokit.hook.wrap("request", async (request, options) => {
+      if (options.request?.parseSuccessResponseBody === false) return request(options); // the caller streams
+      // In place: before-after-hook binds every inner hook to this same options object and ignores arguments.
+      options.request = { ...options.request, parseSuccessResponseBody: false };
+      const res = await request(options);
+      return { ...res, data: await successData(res.headers["content-type"], res.data) };
+    });
+    return octokit;
+  };
+}
+
+/**
+ * A success body as Octokit's own parser returns it (text without a content type, JSON parsed, falling back to the
+ * text; text/* and utf-8 as text; anything else as an ArrayBuffer), except that JSON goes through JSON.parse.
+ * Octokit's parser (json-with-bigint) runs a reviver over every value to turn integers past 2^53 into BigInt,
+ * which no caller here accepts (zod wants numbers, reports are JSON.stringify'd); in a steady daemon cycle it was
+ * the largest single cost of a GitHub answer (docs/benchmarks.md).
+ */
+async function successData(contentType: string | undefined, body: unknown): Promise<unknown> {
+  if (!(body instanceof ReadableStream)) return body; // 204/205 and HEAD carry none
+  const response = new Response(body);
+  if (!contentType) return response.text();
+  const [type = "", ...params] = contentType
+    .toLowerCase()
+    .split(";")
+    .map((p) => p.trim());
+  if (type === "application/json" || type === "application/scim+json") {
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  const utf8 = params.some((p) => /^charset="?utf-8"?$/.test(p));
+  if (type.startsWith("text/") || (utf8 && type !== "application/octet-stream")) return response.text();
+  return response.arrayBuffer();
 }
 
 /**
