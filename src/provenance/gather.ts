@@ -171,7 +171,8 @@ export async function cachedEvidence(
   options: { keepNone?: boolean } = {},
 ): Promise<readonly Evidence[]> {
   const hit = cache ? await cache.get(key) : undefined;
-  if (hit !== undefined) return JSON.parse(hit, reviver) as Evidence[];
+  // The reviver visits every value; most entries hold no Map, and steady cycles read one per artefact.
+  if (hit !== undefined) return (hit.includes('"__map"') ? JSON.parse(hit, reviver) : JSON.parse(hit)) as Evidence[];
   const evidence = await make();
   const none = options.keepNone === true && evidence.length === 1 && evidence[0]?.kind === "none";
   const final =
