@@ -84,6 +84,8 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       cycle: rd.round,
       wall_ms: rd.wall_ms,
       statuses: rd.statuses,
+      channel_statuses: rd.channel_statuses,
+      queued_api: rd.queued_api,
       errors: rd.errors,
       requests: rd.sim.total,
       requests_per_s: rd.sim.total / (rd.wall_ms / 1000),
@@ -101,7 +103,14 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     const cold = rounds[0] as ReturnType<typeof describe>;
     const steady = rounds.slice(1);
     const worstSteady = Math.max(...steady.map((x) => x.wall_ms));
-    const allOk = rounds.every((x) => (x.statuses["ok"] ?? 0) === n);
+    // A report waiting on the crates.io API queue (1 request/s: 1000 s to fill for 1000 new versions; issue 16 §3)
+    // is pending by design, with its index verdict standing. Anything else that is not ok (drift, unknown, an
+    // error, a pending report the queue does not explain) fails the row.
+    const explained = (x: (typeof rounds)[number]) =>
+      (x.statuses["ok"] ?? 0) + (x.statuses["pending"] ?? 0) === n &&
+      (x.statuses["pending"] ?? 0) <= x.queued_api &&
+      (x.channel_statuses["unknown"] ?? 0) === 0;
+    const allOk = rounds.every(explained);
     const v = [...rounds, tickRound].map((x) => x.violations);
     const concurrencyViolations = v.flatMap((x) => x.concurrency);
     const spacingViolations = v.reduce((k, x) => k + x.crates_spacing, 0);
@@ -120,9 +129,9 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       ),
       row(
         "scale",
-        "every cycle ok",
-        allOk ? "yes" : JSON.stringify(rounds.map((x) => x.statuses)),
-        "all ok",
+        "every cycle ok, or pending on the queued crates.io API only",
+        JSON.stringify(rounds.map((x) => ({ ...x.statuses, queued_api: x.queued_api }))),
+        "no other status",
         null,
         "-",
         allOk,

@@ -1,6 +1,10 @@
 /**
  * 1. `monitor verify` latency against the sim at 50 and 200 ms per request, side by side with the critical-path
  * lower bound and two sequential curl baselines. Every variant runs once per round, in a rotating order.
+ *
+ * Targets: in-process <= 1.25x the bound (issue 7), and the CLI at 50 ms <= 1.6x the bound (issue 16, which sets
+ * the CLI's own target). Issue 16 §6 retired "≥ 4× faster than sequential" (with a 3-hop path against 5 requests
+ * it cannot be met): the sequential comparisons and the runbook ratio are reported, without a target.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -125,15 +129,8 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
           times(r.in_process_vs_bound),
           r.in_process_vs_bound <= 1.25,
         ),
-        row(
-          "verify",
-          `CLI ${at}`,
-          spread(s["cli"]),
-          `<= 1.25x bound`,
-          r.cli_vs_bound,
-          times(r.cli_vs_bound),
-          r.cli_vs_bound <= 1.25,
-        ),
+        // The CLI's target is issue 16's start-up row below (<= 1.6x at 50 ms); 1.25x is the in-process target.
+        row("verify", `CLI ${at}`, spread(s["cli"]), "-", r.cli_vs_bound, times(r.cli_vs_bound), null),
         row(
           "verify",
           `CLI, no compile cache ${at}`,
@@ -183,20 +180,12 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
           "verify",
           `speed-up vs same checks, in-process ${at}`,
           times(r.full_vs_in_process),
-          ">= 4x",
+          "-",
           r.full_vs_in_process,
-          times(r.full_vs_in_process / 4),
-          r.full_vs_in_process >= 4,
+          "-",
+          null,
         ),
-        row(
-          "verify",
-          `speed-up vs same checks, CLI ${at}`,
-          times(r.full_vs_cli),
-          ">= 4x",
-          r.full_vs_cli,
-          times(r.full_vs_cli / 4),
-          r.full_vs_cli >= 4,
-        ),
+        row("verify", `speed-up vs same checks, CLI ${at}`, times(r.full_vs_cli), "-", r.full_vs_cli, "-", null),
       );
     }
     const startup = (data["by_latency"] as Record<string, { summaries: Record<string, Summary> }>)["50"]?.summaries;
