@@ -5,6 +5,7 @@
 import type { Evidence } from "./compare.ts";
 import type { AttestationKind } from "./identity.ts";
 import { decodeBundleStatement, PREDICATE, type DecodedStatement } from "./statement.ts";
+import { cpuTurn } from "./turn.ts";
 import type { BundleVerifier } from "./verify.ts";
 
 export * from "./compare.ts";
@@ -37,6 +38,19 @@ export function toEvidence(bundle: unknown, kind: AttestationKind, verifier: Bun
     return { kind: "attestation", attestation: kind, signature: "invalid", reason: decoded.reason, statement };
   }
   return { kind: "attestation", attestation: kind, signature: "verified", signer: outcome.signer, statement };
+}
+
+/**
+ * `toEvidence` on its own event-loop turn (./turn.ts): the signature check waits for the I/O that is ready, so a
+ * batch of bundles never holds an answer on the critical path behind it.
+ */
+export async function toEvidenceInTurn(
+  bundle: unknown,
+  kind: AttestationKind,
+  verifier: BundleVerifier | undefined,
+): Promise<Evidence> {
+  if (verifier) await cpuTurn();
+  return toEvidence(bundle, kind, verifier);
 }
 
 /** Which kind a GitHub attestation is, from its (unverified) predicate type. */

@@ -8,6 +8,7 @@
  * ok with provenance ok.
  */
 import { strict as assert } from "node:assert";
+import diagnostics from "node:diagnostics_channel";
 import { after, describe, it } from "node:test";
 import { verifyRelease } from "../../src/verify/run.ts";
 import { cleanWorld } from "./helpers.ts";
@@ -61,5 +62,27 @@ describe("verify: GitHub provenance starts from the release document", { timeout
       [],
       "no request twice",
     );
+  });
+
+  it("the checksum file, the next hop of the critical path, is asked for before the attestation lookups", async () => {
+    const { loaded, project, rt } = await cleanWorld(cleanup);
+    await rt.provenance?.verifier();
+    const sent: string[] = [];
+    const onCreate = (m: unknown) => {
+      const r = (m as { request: { path: string } }).request;
+      sent.push(r.path);
+    };
+    diagnostics.subscribe("undici:request:create", onCreate);
+    try {
+      const report = await verifyRelease(rt, loaded, project, "v0.8.0");
+      assert.equal(report.status, "ok");
+    } finally {
+      diagnostics.unsubscribe("undici:request:create", onCreate);
+    }
+    const shown = sent.join("\n");
+    const sums = sent.findIndex((p) => p.endsWith("/releases/download/v0.8.0/sha256sums.txt"));
+    const firstLookup = sent.findIndex((p) => p.includes("/attestations/sha256:"));
+    assert.ok(sums >= 0 && firstLookup >= 0, shown);
+    assert.ok(sums < firstLookup, `an attestation lookup went out before the checksum file:\n${shown}`);
   });
 });

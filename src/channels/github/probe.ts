@@ -141,7 +141,10 @@ async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): P
   );
   if (data !== null) {
     const release = toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
-    ctx.early?.(release); // its assets' digests: the attestation lookups start now (provenance prefetch)
+    // Its assets' digests start the attestation lookups (provenance prefetch), on the next turn: the checksum file,
+    // the next hop of the critical path, is asked for first.
+    const early = ctx.early;
+    if (early) setImmediate(() => early(release));
     return release;
   }
   return findDraft(ctx, gh, tag);

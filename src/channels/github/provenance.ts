@@ -5,7 +5,7 @@
  * must name the tag's commit and exactly the release's asset set.
  */
 import type { GithubAsset, GithubObservation, GithubRelease } from "./types.ts";
-import { githubAttestationKind, toEvidence } from "../../provenance/index.ts";
+import { githubAttestationKind, toEvidenceInTurn } from "../../provenance/index.ts";
 import {
   compareAttestation,
   compareReleaseAttestation,
@@ -40,7 +40,9 @@ async function lookup(
   });
   if (got.kind !== "found") return [got];
   const verifier = await ctx.verifier();
-  return got.value.map((a) => toEvidence(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", verifier));
+  return Promise.all(
+    got.value.map((a) => toEvidenceInTurn(a.bundle, githubAttestationKind(a.bundle) ?? "github-build", verifier)),
+  );
 }
 
 const cacheKey = (repository: string, sha256: string) => `github:${repository}:${sha256}`;

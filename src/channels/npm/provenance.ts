@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { NpmObservation } from "./types.ts";
-import { toEvidence } from "../../provenance/index.ts";
+import { toEvidenceInTurn } from "../../provenance/index.ts";
 import {
   compareAttestation,
   compareDowngrade,
@@ -102,12 +102,14 @@ async function attestationEvidence(
   return cachedEvidence(ctx.cache, key, async () => {
     const got = await fetchNpmAttestations(ctx.http, url, await ctx.endpoints.npmHeadersFor(registry, url));
     if (got.kind !== "found") return [got];
-    return got.value.flatMap((a): Evidence[] => {
-      if (a.predicateType === PREDICATE.slsaV1 || a.predicateType === PREDICATE.slsaV02)
-        return [toEvidence(a.bundle, "npm-provenance", ctx.verifier)];
-      if (a.predicateType === PREDICATE.npmPublish) return [toEvidence(a.bundle, "npm-publish", ctx.verifier)];
-      return [];
-    });
+    return Promise.all(
+      got.value.flatMap((a): Promise<Evidence>[] => {
+        if (a.predicateType === PREDICATE.slsaV1 || a.predicateType === PREDICATE.slsaV02)
+          return [toEvidenceInTurn(a.bundle, "npm-provenance", ctx.verifier)];
+        if (a.predicateType === PREDICATE.npmPublish) return [toEvidenceInTurn(a.bundle, "npm-publish", ctx.verifier)];
+        return [];
+      }),
+    );
   });
 }
 

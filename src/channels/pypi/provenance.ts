@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { PypiObservation } from "./types.ts";
-import { toEvidence } from "../../provenance/index.ts";
+import { toEvidenceInTurn } from "../../provenance/index.ts";
 import {
   compareAttestation,
   compareDowngrade,
@@ -28,7 +28,9 @@ async function evidenceFor(ctx: GatherContext, project: string, version: string,
   return cachedEvidence(ctx.cache, `pypi:${project}:${filename}:${sha256}`, async (): Promise<Evidence[]> => {
     const got = await fetchPypiProvenance(ctx.http, { base: ctx.endpoints.pypi, project, version, filename });
     if (got.kind !== "found") return [got];
-    return got.value.flatMap((b) => b.bundles.map((bundle) => toEvidence(bundle, "pypi-publish", ctx.verifier)));
+    return Promise.all(
+      got.value.flatMap((b) => b.bundles.map((bundle) => toEvidenceInTurn(bundle, "pypi-publish", ctx.verifier))),
+    );
   });
 }
 
