@@ -203,11 +203,13 @@ export class OutboxDelivery {
     const attempts = row.attempts + 1;
     const msg = row.message;
     const slog = log.child({ sink: sink.name, message_id: msg.id, kind: msg.kind, incident: msg.incident.id });
-    loop.lastStart = this.#o.now();
     const timeout = AbortSignal.timeout(this.#o.deliverTimeoutMs);
     const signal = AbortSignal.any([stop, timeout]);
+    const ctx = { log: slog, memory: store.sinkMemory(sink.name), signal };
+    // Stamped as the sink is called (minIntervalMs counts from here), not before the context is built.
+    loop.lastStart = this.#o.now();
     try {
-      await raceAbort(sink.deliver(msg, { log: slog, memory: store.sinkMemory(sink.name), signal }), signal);
+      await raceAbort(sink.deliver(msg, ctx), signal);
     } catch (err) {
       await this.#failed(loop, row, attempts, err, stop, timeout, slog);
       return;

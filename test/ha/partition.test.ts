@@ -47,8 +47,16 @@ test(
       8 * TTL_MS,
     );
     s.slack.holdMs = 0;
-    const taken = new Set((await s.takeovers("pb", frozenAt, TTL_MS)).map((t) => t.project));
-    for (const p of lostSet) assert.ok(taken.has(p), `lease_events: pa took ${p} from the frozen pb`);
+    // By generation, not by time: an event's `at` is its transaction's start (now()), and pa's take of a lease pb
+    // had just handed back can start before the freeze and commit after the read of `before`.
+    for (const r of before) {
+      const { rows } = await s.db.query(
+        `SELECT 1 FROM lease_events
+         WHERE project = $1 AND owner = 'pa' AND previous_owner = 'pb' AND generation > $2`,
+        [r.project, r.generation],
+      );
+      assert.ok(rows.length > 0, `lease_events: pa took ${r.project} from the frozen pb`);
+    }
     for (const r of before) {
       const { rows } = await s.db.query<{ generation: string }>("SELECT generation FROM leases WHERE project = $1", [
         r.project,
