@@ -97,11 +97,40 @@ export function listNames(names: readonly string[], max = 3): string {
   return `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
 }
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** Filename glob where `*` matches any run of characters except `/`; case-insensitive. */
 export function globMatch(pattern: string, name: string): boolean {
+  if (isAscii(pattern) && isAscii(name)) return asciiGlob(pattern.toLowerCase(), name.toLowerCase());
   const source = pattern
     .split("*")
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
     .join("[^/]*");
   return new RegExp(`^${source}$`, "i").test(name);
+}
+
+/**
+ * The same match for ASCII text (lower-cased: for ASCII, the regex's `i` flag is exactly that) without building a
+ * RegExp per call: the first part is a prefix, the last a suffix, the middle ones found leftmost in order, and no
+ * `*` span holds a `/`. A check matches each pattern against every file of a release, every cycle.
+ */
+function asciiGlob(pattern: string, name: string): boolean {
+  const parts = pattern.split("*");
+  const first = parts[0] as string;
+  if (parts.length === 1) return pattern === name;
+  const last = parts[parts.length - 1] as string;
+  if (!name.startsWith(first) || name.length < first.length + last.length) return false;
+  const tail = name.length - last.length;
+  if (!name.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] as string;
+    const found = name.indexOf(part, at);
+    if (found < 0 || found + part.length > tail || name.slice(at, found).includes("/")) return false;
+    at = found + part.length;
+  }
+  return !name.slice(at, tail).includes("/");
 }
