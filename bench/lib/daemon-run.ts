@@ -70,7 +70,9 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
       },
     );
     const profDir = join(ctx.tmp, `${o.name}-prof`);
-    const profiling = process.env["BENCH_CPU_PROF"] === "1";
+    // BENCH_CPU_PROF=1: the whole worker under --cpu-prof; BENCH_CPU_PROF=steady: from round 2 on (in the worker).
+    const steadyOnly = process.env["BENCH_CPU_PROF"] === "steady" && o.rounds > 1;
+    const profiling = process.env["BENCH_CPU_PROF"] === "1" || steadyOnly;
     if (profiling) mkdirSync(profDir, { recursive: true });
     const rssFile = join(ctx.tmp, `${o.name}-rss.json`);
     const job = {
@@ -79,10 +81,11 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
       rounds: o.rounds,
       concurrency: o.concurrency,
       ...(o.settleMs ? { settleMs: o.settleMs } : {}),
+      ...(steadyOnly ? { profileFrom: 2, profileDir: profDir } : {}),
     };
     const r = await runNode(
       [
-        ...(profiling ? ["--cpu-prof", "--cpu-prof-interval", "10000", "--cpu-prof-dir", profDir] : []),
+        ...(profiling && !steadyOnly ? ["--cpu-prof", "--cpu-prof-interval", "10000", "--cpu-prof-dir", profDir] : []),
         ...DAEMON_WORKER_V8_FLAGS,
         "--expose-gc",
         join(REPO_ROOT, "bench", "workers", "daemon-cycles.ts"),

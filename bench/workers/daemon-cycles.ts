@@ -7,7 +7,9 @@
  *
  * Prints one JSON line (DaemonCyclesResult) on stdout; progress on stderr.
  */
-import { openSync, readFileSync, writeSync } from "node:fs";
+import { openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
 import { getHeapStatistics } from "node:v8";
 import pLimit from "p-limit";
 import { loadConfigFile } from "../../src/config/load.ts";
@@ -26,6 +28,12 @@ export interface DaemonCyclesJob {
   leak?: { rounds: number; sampleEvery: number };
   /** After the rounds, keep the process (and the crates.io API queue) running this long, then read the sim again. */
   settleMs?: number;
+  /**
+   * BENCH_CPU_PROF=steady: profile from this round on (node:inspector, 1 ms sampling) and write the
+   * `.cpuprofile` into profileDir, so a steady round's CPU is seen without the cold round's.
+   */
+  profileFrom?: number;
+  profileDir?: string;
 }
 
 export interface RoundResult {
@@ -163,8 +171,16 @@ async function round(): Promise<RoundTally> {
 }
 
 const result: DaemonCyclesResult = { projects: names.length, rounds: [], leak: [], leak_wall_ms: null, max_rss_mb: 0 };
+let profiler: Session | null = null;
 for (let r = 1; r <= job.rounds; r++) {
   await control("POST", "/reset");
+  if (job.profileFrom === r) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.setSamplingInterval", { interval: 1000 });
+    await profiler.post("Profiler.start");
+  }
   const { wall, cycles, statuses, channel_statuses, queued_api, errors } = await round();
   const sim = (await control("GET", "/stats")) as SimStatsSnapshot;
   const mem = process.memoryUsage();
@@ -202,6 +218,11 @@ for (let r = 1; r <= job.rounds; r++) {
     sim,
   });
   process.stderr.write(`round ${r}: ${Math.round(wall)} ms ${JSON.stringify(statuses)}\n`);
+}
+if (profiler && job.profileDir) {
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(join(job.profileDir, `rounds-from-${job.profileFrom}.cpuprofile`), JSON.stringify(profile));
+  profiler.disconnect();
 }
 
 if (job.leak) {
