@@ -180,6 +180,7 @@ export class CycleRunner {
         o.verify(this.#verifyDeps(), o.loaded, target.project, release.tag, {
           expectLatest: true,
           signal: ac.signal,
+          ...(release.list ? { releaseList: release.list } : {}),
           // Queued crates.io API answers complete the report when they arrive (`watch --once` waits for them).
           ...(trigger === "once" ? {} : { onDeferred: (c: DeferredCompletion) => void (completed = c) }),
         }),

@@ -3,12 +3,16 @@ import { z } from "zod";
 import type { ProjectConfig } from "../config/schema.ts";
 import { AppError } from "../errors.ts";
 import type { HttpClient } from "../http/client.ts";
+import type { Evidence } from "../http/evidence.ts";
 import { githubGet, type GithubClientFactory } from "../http/github.ts";
+import type { ReleaseList } from "../probes/types.ts";
 
 export interface LatestRelease {
   tag: string;
   version: string;
   published_at: string | null;
+  /** The release list it was picked from, with the exchange that read it (absent for a tag known otherwise). */
+  list?: ReleaseList;
 }
 
 /** Lenient: only the fields we use. */
@@ -36,7 +40,8 @@ export async function findLatestRelease(
   signal: AbortSignal,
 ): Promise<LatestRelease | null> {
   const [owner = "", repo = ""] = project.repo.split("/");
-  const octokit = deps.github(deps.http);
+  const evidence: Evidence[] = [];
+  const octokit = deps.github(deps.http.recording(evidence));
   const data = await githubGet(`releases of ${project.repo}`, () =>
     octokit.rest.repos.listReleases({ owner, repo, per_page: RELEASES_PER_PAGE, request: { signal } }),
   );
@@ -47,7 +52,8 @@ export async function findLatestRelease(
       details: { issues: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`) },
     });
   }
-  return pickLatest(parsed.data, project.tag_prefix, includePrereleases);
+  const latest = pickLatest(parsed.data, project.tag_prefix, includePrereleases);
+  return latest && { ...latest, list: { items: data, evidence } };
 }
 
 /** Pure: the highest-semver eligible release. */

@@ -35,6 +35,19 @@ export interface ProbeContext {
    * release document) so the attestation lookups overlap the rest of the probe. Never throws.
    */
   early?: (partial: unknown) => void;
+  /**
+   * The source repository's release list as the caller read it moments ago to pick the tag (the daemon: GitHub's
+   * `releases`, first page, newest first), raw items. Calling it adds the exchange that read the list to this
+   * channel's evidence, so a probe calls it only when it reads the list. The GitHub probe takes the tag's
+   * published release from it instead of asking for it again.
+   */
+  releaseList?: () => readonly unknown[];
+}
+
+/** A release list read before the verification (`VerifyOptions.releaseList`): its items and the exchange. */
+export interface ReleaseList {
+  items: readonly unknown[];
+  evidence: readonly Evidence[];
 }
 
 /** The release fields every channel's plan shares (the channel pieces sit beside them, under their ids). */

@@ -17,7 +17,7 @@ import { parseTargetsManifest, type TargetsManifest } from "../plan/targets-mani
 import type { ReleasePlan } from "../plan/types.ts";
 import { readRepoFile } from "../http/github-contents.ts";
 import type { Evidence } from "../http/evidence.ts";
-import type { PlanWith, Probe, ProbeEndpoints, ProbeResult } from "../probes/types.ts";
+import type { PlanWith, Probe, ProbeEndpoints, ProbeResult, ReleaseList } from "../probes/types.ts";
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
 import { expectedIdentity, provenanceExpectations } from "../provenance/expected.ts";
@@ -57,6 +57,12 @@ export interface VerifyOptions {
    * (one-shot `verify`) the probes wait, bounded by `timeoutMs`.
    */
   onDeferred?: (completion: DeferredCompletion) => void;
+  /**
+   * The repository's release list the caller has just read to choose `tag` (the daemon's cycle), with that
+   * exchange: the GitHub probe takes the tag's published release from it (one request fewer) and cites the
+   * exchange as its evidence. Absent: the probe asks for the release by tag.
+   */
+  releaseList?: ReleaseList;
 }
 
 /** A report whose queued answers are still to come (VerifyOptions.onDeferred). */
@@ -110,11 +116,20 @@ export async function verifyRelease(
 ): Promise<Report> {
   const started = Date.now();
   const deadline = startDeadline(options.timeoutMs, options.signal);
+  // Read by the probes only, through this holder, emptied when they are done: a deferred completion (minutes in a
+  // cold daemon) must not keep a repository's release list alive.
+  const { releaseList, ...rest } = options;
+  const list: ListHolder = { current: releaseList };
   try {
-    return await verifyWithin(deps, loaded, project, tag, options, deadline, started);
+    return await verifyWithin(deps, loaded, project, tag, rest, deadline, started, list);
   } finally {
+    list.current = undefined;
     deadline.dispose();
   }
+}
+
+interface ListHolder {
+  current: ReleaseList | undefined;
 }
 
 async function verifyWithin(
@@ -125,6 +140,7 @@ async function verifyWithin(
   options: VerifyOptions,
   deadline: Deadline,
   started: number,
+  list: ListHolder,
 ): Promise<Report> {
   const signal = deadline.signal;
   const manifest = project.targets_manifest ? await fetchManifest(deps, project, tag, signal) : null;
@@ -210,6 +226,7 @@ async function verifyWithin(
         deadline,
         options.onDeferred ? (observation) => deferred.push({ index, observation }) : undefined,
         prefetchFor(c),
+        list,
       ).then((r) => {
         gatherEarly(c, r.observation);
         return r;
@@ -282,9 +299,20 @@ async function runProbe(
   deadline: Deadline,
   defer: ((observation: Promise<unknown>) => void) | undefined,
   early: ((partial: unknown) => void) | undefined,
+  list: ListHolder,
 ): Promise<ProbeResult> {
   const evidence: Evidence[] = [];
   const http = deps.http.recording(evidence, deadline.at ?? undefined);
+  let cited = false;
+  const readList = list.current
+    ? () => {
+        const current = list.current;
+        if (!current) return [];
+        if (!cited) evidence.push(...current.evidence);
+        cited = true;
+        return current.items;
+      }
+    : undefined;
   const started = Date.now();
   const { signal } = deadline;
   try {
@@ -303,6 +331,7 @@ async function runProbe(
         deep,
         ...(defer ? { defer } : {}),
         ...(early ? { early } : {}),
+        ...(readList ? { releaseList: readList } : {}),
       }),
       signal,
       true,

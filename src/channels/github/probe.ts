@@ -136,9 +136,14 @@ async function observeTag(ctx: ProbeContext, gh: GithubPlan, tag: string): Promi
 
 async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubRelease | null> {
   const where = `${gh.owner}/${gh.repo}`;
-  const data = await githubGet(`release ${tag} of ${where}`, () =>
-    ctx.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag, request: { signal: ctx.signal } }),
-  );
+  // The daemon has just read the release list to pick this tag: the published release for it is the document
+  // `releases/tags/{tag}` would answer (the same OpenAPI `release`), so it is not asked for again.
+  const listed = ctx.releaseList?.();
+  const data =
+    (listed && listedRelease(listed, tag, false)) ??
+    (await githubGet(`release ${tag} of ${where}`, () =>
+      ctx.octokit.rest.repos.getReleaseByTag({ owner: gh.owner, repo: gh.repo, tag, request: { signal: ctx.signal } }),
+    ));
   if (data !== null) {
     const release = toRelease(parseUpstream(ReleaseBody, data, `release ${tag} of ${where}`));
     // Its assets' digests start the attestation lookups (provenance prefetch), on the next turn: the checksum file,
@@ -147,32 +152,44 @@ async function observeRelease(ctx: ProbeContext, gh: GithubPlan, tag: string): P
     if (early) setImmediate(() => early(release));
     return release;
   }
-  return findDraft(ctx, gh, tag);
+  return findDraft(ctx, gh, tag, listed);
 }
 
-/**
- * `releases/tags/{tag}` only returns published releases. A draft for the tag is visible in the release list to
- * tokens with push access: look there (first page, newest first) so a forgotten draft reads `release-draft`
- * rather than `release-missing`.
- */
-async function findDraft(ctx: ProbeContext, gh: GithubPlan, tag: string): Promise<GithubRelease | null> {
-  const where = `${gh.owner}/${gh.repo}`;
-  const list = await githubGet(`releases of ${where}`, () =>
-    ctx.octokit.rest.repos.listReleases({
-      owner: gh.owner,
-      repo: gh.repo,
-      per_page: 100,
-      request: { signal: ctx.signal },
-    }),
-  );
-  if (!Array.isArray(list)) return null;
-  const draft = (list as unknown[]).find(
+/** The list item for `tag` that is (draft) or is not (published) a draft; undefined when there is none. */
+function listedRelease(list: readonly unknown[], tag: string, draft: boolean): unknown {
+  return list.find(
     (r) =>
       typeof r === "object" &&
       r !== null &&
       (r as { tag_name?: unknown }).tag_name === tag &&
-      (r as { draft?: unknown }).draft === true,
+      ((r as { draft?: unknown }).draft === true) === draft,
   );
+}
+
+/**
+ * `releases/tags/{tag}` only returns published releases. A draft for the tag is visible in the release list to
+ * tokens with push access: look there (first page, newest first; the caller's copy when it has one) so a forgotten
+ * draft reads `release-draft` rather than `release-missing`.
+ */
+async function findDraft(
+  ctx: ProbeContext,
+  gh: GithubPlan,
+  tag: string,
+  listed: readonly unknown[] | undefined,
+): Promise<GithubRelease | null> {
+  const where = `${gh.owner}/${gh.repo}`;
+  const list =
+    listed ??
+    (await githubGet(`releases of ${where}`, () =>
+      ctx.octokit.rest.repos.listReleases({
+        owner: gh.owner,
+        repo: gh.repo,
+        per_page: 100,
+        request: { signal: ctx.signal },
+      }),
+    ));
+  if (!Array.isArray(list)) return null;
+  const draft = listedRelease(list as unknown[], tag, true);
   return draft ? toRelease(parseUpstream(ReleaseBody, draft, `draft release ${tag} of ${where}`)) : null;
 }
 
