@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, describe, it } from "node:test";
+import { after, describe, it, mock } from "node:test";
 import { AppError } from "../../src/errors.ts";
 import { openStateStore, stateDbPath } from "../../src/state/sqlite.ts";
 import { SqliteValidatorCache } from "../../src/state/sqlite/cache.ts";
 import { SqliteDb } from "../../src/state/sqlite/db.ts";
 import type { StateStore } from "../../src/state/types.ts";
 import { runStateContract } from "./contract.ts";
-import { T0 } from "./samples.ts";
+import { sampleCommit, T0 } from "./samples.ts";
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -86,6 +86,24 @@ describe("sqlite state store (file, connections, crashes)", () => {
       "the cached row survives reopening",
     );
     again.close();
+  });
+
+  it("a cycle commit waits for the disk only when it queues an alert", async () => {
+    const store = openStateStore(tempDb());
+    const relaxed = mock.method(SqliteDb.prototype, "txRelaxed");
+    const durable = mock.method(SqliteDb.prototype, "tx");
+    try {
+      await store.commitCycle(sampleCommit(0, ["slack"]));
+      assert.equal(relaxed.mock.callCount(), 0, "a commit that queues a message is durable");
+      assert.equal(durable.mock.callCount(), 1);
+      await store.commitCycle(sampleCommit(1, ["slack"], { messages: [] }));
+      assert.equal(relaxed.mock.callCount(), 1, "a commit that queues nothing is relaxed");
+      assert.equal((await store.latestReport("plasmite"))?.checked_at, sampleCommit(1, []).report.checked_at);
+    } finally {
+      relaxed.mock.restore();
+      durable.mock.restore();
+      await store.close();
+    }
   });
 
   it("a transaction left open by a dying connection is rolled back, not half-applied", async () => {
