@@ -96,8 +96,17 @@ export class CycleRunner {
   #latestByProject: Map<string, Report> | null = null;
   /** Reports committed per project: a late completion commits only if no newer report came first. */
   readonly #committed = new Map<string, number>();
-  /** Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's). */
-  readonly #pending = new Map<string, DeferredCompletion>();
+  /**
+   * Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's),
+   * with the stop signal of the cycle that left it.
+   */
+  readonly #pending = new Map<string, { completion: DeferredCompletion; stop: AbortSignal }>();
+  /**
+   * Stop signals that already release their pending completions when they fire: one listener per signal, not one
+   * per completion (an EventTarget checks every listener it has when one is added, so a listener per completion
+   * made a cold start of N projects cost O(N²)).
+   */
+  readonly #watchedStops = new WeakSet<AbortSignal>();
 
   constructor(options: CycleRunnerOptions) {
     this.#o = options;
@@ -254,7 +263,24 @@ export class CycleRunner {
     const older = this.#pending.get(name);
     if (!older) return;
     this.#pending.delete(name);
-    older.release();
+    older.completion.release();
+  }
+
+  /** When `stop` fires, every completion left by a cycle under it is released. */
+  #releaseOnStop(stop: AbortSignal): void {
+    if (this.#watchedStops.has(stop)) return;
+    this.#watchedStops.add(stop);
+    stop.addEventListener(
+      "abort",
+      () => {
+        for (const [name, p] of [...this.#pending]) {
+          if (p.stop !== stop) continue;
+          this.#pending.delete(name);
+          p.completion.release();
+        }
+      },
+      { once: true },
+    );
   }
 
   #completeLater(
@@ -274,16 +300,20 @@ export class CycleRunner {
     const name = target.project.name;
     const seen = this.#committed.get(name) ?? 0;
     const gone = () => c.stop.aborted || c.lease?.aborted === true || (this.#committed.get(name) ?? 0) !== seen;
-    this.#pending.set(name, completion);
     const forget = () => {
-      if (this.#pending.get(name) !== completion) return;
+      if (this.#pending.get(name)?.completion !== completion) return;
       this.#pending.delete(name);
       completion.release();
     };
-    c.stop.addEventListener("abort", forget, { once: true });
+    if (c.stop.aborted) {
+      completion.release();
+      return;
+    }
+    this.#pending.set(name, { completion, stop: c.stop });
+    // A released completion resolves null at once: stopping (#releaseOnStop) or losing the lease ends the wait.
+    this.#releaseOnStop(c.stop);
     c.lease?.addEventListener("abort", forget, { once: true });
-    const done = raceAbort(completion.completed, c.stop).then(async (report) => {
-      c.stop.removeEventListener("abort", forget);
+    const done = completion.completed.then(async (report) => {
       c.lease?.removeEventListener("abort", forget);
       forget();
       if (report === null || gone()) return;

@@ -6,28 +6,19 @@
 import { strict as assert } from "node:assert";
 import { rmSync } from "node:fs";
 import { after, afterEach, describe, it } from "node:test";
-import { cratesApiQueue, type ApiDocResponse } from "../../src/channels/crates/api-queue.ts";
+import { cratesApiQueue } from "../../src/channels/crates/api-queue.ts";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
 import type { Report } from "../../src/report/types.ts";
 import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
 import { verifyRelease, type DeferredCompletion } from "../../src/verify/run.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { holdQueue } from "./many-projects.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
-
-/** Occupies the process-wide queue until `release()`: every crates.io API request made meanwhile waits behind it. */
-function holdQueue(): { release: () => void } {
-  let release = (): void => {};
-  const answer = new Promise<ApiDocResponse>((resolve) => {
-    release = () => resolve({ status: 404, body: "" });
-  });
-  void cratesApiQueue.get(`test://blocker/${Math.random()}`, () => answer);
-  return { release };
-}
 
 afterEach(() => cratesApiQueue.clear());
 

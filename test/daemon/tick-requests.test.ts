@@ -4,60 +4,22 @@
  * (trusted-publishing data), each once per version across cycles, deferred ones included. Counts, not times.
  */
 import { strict as assert } from "node:assert";
-import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
 import type { Report } from "../../src/report/types.ts";
-import { PLASMITE_PROJECTS_YAML } from "../../src/sim/config-yaml.ts";
 import { startSim, type RequestLogEntry, type Sim } from "../../src/sim/index.ts";
-import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { addProjects, MANY_TOKEN, manyProjectsConfig, nameOf } from "./many-projects.ts";
 
 const N = 50;
 const VERSION = "1.0.0";
-const PLATFORMS = ["linux_amd64", "darwin_amd64", "darwin_arm64"];
-const WHEELS = ["darwin_amd64", "darwin_arm64", "windows_amd64"];
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
-const nameOf = (i: number) => `p${String(i).padStart(4, "0")}`;
-
-function projectYaml(i: number): string {
-  const n = nameOf(i);
-  return `  - name: ${n}
-    repo: bench/${n}
-    channels:
-      github:
-        platforms: [${PLATFORMS.join(", ")}]
-        assets: ["${n}_{version}_{platform}.tar.gz"]
-        checksums: sha256sums.txt
-      crates: { crate: ${n} }
-      npm: { package: ${n} }
-      pypi:
-        project: ${n}
-        platforms: [${WHEELS.join(", ")}]
-      homebrew:
-        tap: bench/homebrew-${n}
-        formula: Formula/${n}.rb
-        platforms: [${PLATFORMS.join(", ")}]
-        url: "https://github.com/{repo}/releases/download/{tag}/${n}_{version}_{platform}.tar.gz"
-`;
-}
-
-function config(sim: Sim, count: number): string {
-  const dir = tempDir("rm-tick-");
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  const settings = ["  state_dir: state", "  watch:", '    jitter: "0"', '    hot_interval: "0"'].join("\n");
-  const projects = `projects:\n${Array.from({ length: count }, (_, i) => projectYaml(i)).join("")}`;
-  // Generous timeouts: 50 cycles share a loaded machine, and a retried request would count twice.
-  const yaml = simConfigYaml(sim, { settings, token: "ghp_tick" })
-    .replace(PLASMITE_PROJECTS_YAML, projects)
-    .replace(/(request_timeout|headers_timeout|body_timeout): 1500ms/g, "$1: 60s");
-  return writeConfig(dir, yaml);
-}
+const config = (sim: Sim, count: number) => manyProjectsConfig(sim, count, cleanup);
 
 function perService(log: readonly RequestLogEntry[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -85,26 +47,9 @@ const deferredCrates = (r: Report) =>
 
 describe(`one tick for ${N} projects: requests per host`, { timeout: 240_000 }, () => {
   it("N x one project's requests, no path twice, sparse index, one API request per version across cycles", async () => {
-    const sim = await startSim({ githubToken: "ghp_tick", logLimit: 1_000_000 });
+    const sim = await startSim({ githubToken: MANY_TOKEN, logLimit: 1_000_000 });
     cleanup.push(() => sim.close());
-    const published = sim.world.now() - 48 * 3_600_000;
-    for (let i = 0; i < N; i++) {
-      const n = nameOf(i);
-      sim.world.addProject({
-        name: n,
-        repo: `bench/${n}`,
-        tap: `bench/homebrew-${n}`,
-        formulaPath: `Formula/${n}.rb`,
-        crate: n,
-        npm: n,
-        pypi: n,
-        githubPlatforms: PLATFORMS,
-        homebrewPlatforms: PLATFORMS,
-        wheelPlatforms: WHEELS,
-        targetsManifest: null,
-      });
-      sim.world.publish(n, VERSION, { publishedAt: published - i * 1000 });
-    }
+    addProjects(sim, N, VERSION);
 
     // One project alone: what a cycle costs per host.
     const one = createDaemon(loadConfigFile(config(sim, 1), { env: {} }), { logLevel: "silent", sinks: [] });
