@@ -286,11 +286,16 @@ export interface DegradedInput {
   /** Every project the daemon watches. */
   watched: readonly WatchedProject[];
   /** Latest report per project (from their latest successful cycles). */
-  latest: ReadonlyMap<string, Report>;
+  latest: LatestReports;
   silences: readonly Silence[];
   policy: LifecyclePolicy;
   now: Date;
   status_url?: string | null;
+}
+
+/** The latest report of each project, by name (a Map, or a view over one). */
+export interface LatestReports {
+  get(project: string): Report | undefined;
 }
 
 type ChannelHealth =
@@ -311,13 +316,16 @@ function probeFailed(ch: ChannelReport | undefined): string | null {
 export function channelHealth(
   channel: ChannelId,
   watched: readonly WatchedProject[],
-  latest: ReadonlyMap<string, Report>,
+  latest: LatestReports,
 ): ChannelHealth {
-  const eligible = watched.filter((w) => w.channels.includes(channel));
-  if (eligible.length === 0) return { state: "clear" };
+  // One pass that stops at the first success: every cycle commit asks this for every channel, so in steady state
+  // it reads one project per channel, not all N (a filtered copy of the watched list per call made it O(N)).
+  let eligible = 0;
   const failures: { project: string; code: string }[] = [];
   let missing = false;
-  for (const w of eligible) {
+  for (const w of watched) {
+    if (!w.channels.includes(channel)) continue;
+    eligible++;
     const report = latest.get(w.project);
     if (!report) {
       missing = true;
@@ -328,8 +336,9 @@ export function channelHealth(
     if (code === null) return ch && ch.status !== "skipped" ? { state: "clear" } : { state: "undetermined" };
     failures.push({ project: w.project, code });
   }
+  if (eligible === 0) return { state: "clear" };
   if (missing) return { state: "undetermined" };
-  if (eligible.length >= 2 || watched.length === 1) return { state: "degraded", failures };
+  if (eligible >= 2 || watched.length === 1) return { state: "degraded", failures };
   return { state: "clear" };
 }
 

@@ -409,8 +409,9 @@ export class CycleRunner {
       now,
       status_url: statusUrl,
     });
-    const latest = new Map(await this.#latestReports());
-    latest.set(report.project, report);
+    // This report over the ones committed before (a view, not a copy: a copy per commit was O(N) each).
+    const committed = await this.#latestReports();
+    const latest = { get: (p: string) => (p === report.project ? report : committed.get(p)) };
     const degraded = evaluateDegraded({
       previous: await store.incidents("*"),
       watched: o.watched,

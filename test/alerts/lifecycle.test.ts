@@ -427,6 +427,20 @@ describe("registry degraded", () => {
     for (const t of table) assert.equal(channelHealth("npm", t.watched, latestOf(t.reports)).state, t.want, t.name);
   });
 
+  it("channelHealth reads only up to the first project whose probe succeeded (asked at every cycle commit)", () => {
+    const many: WatchedProject[] = Array.from({ length: 1000 }, (_, i) => ({ project: `p${i}`, channels: ["npm"] }));
+    const latest = latestOf(many.map((w) => npmUp(w.project)));
+    let read = 0;
+    const counted = new Proxy(many, {
+      get(target, key, receiver) {
+        if (typeof key === "string" && /^\d+$/.test(key)) read++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    assert.equal(channelHealth("npm", counted, latest).state, "clear");
+    assert.ok(read <= 2, `${read} of ${many.length} watched projects read`);
+  });
+
   it("gives ONE degraded notice for all projects (after flap_cycles), then ONE recovered", () => {
     let incidents: Incident[] = [];
     const step = (minutes: number, reports: Report[]) => {
