@@ -319,6 +319,7 @@ async function runProbe(
     // Built on first use: most probes never call GitHub, and a deferred crates probe holds its context until the
     // API answers (minutes in a cold daemon), so an eager Octokit per probe was CPU and memory for nothing.
     let octokit: ReturnType<GithubClientFactory> | undefined;
+    let log: Logger | undefined;
     const observation = await untilAborted(
       probe.observe(plan as unknown as PlanWith<string, unknown>, {
         endpoints: deps.endpoints,
@@ -326,7 +327,10 @@ async function runProbe(
         get octokit() {
           return (octokit ??= deps.github(http));
         },
-        log: deps.log.child({ channel: probe.channel, project: plan.project }),
+        // Also on first use: a child logger costs a redaction pass over its bindings, and a steady probe logs nothing.
+        get log() {
+          return (log ??= deps.log.child({ channel: probe.channel, project: plan.project }));
+        },
         signal,
         deep,
         ...(defer ? { defer } : {}),

@@ -38,4 +38,24 @@ describe("verify: Octokit per probe, on demand", { timeout: 60_000 }, () => {
     assert.equal(all.status, "ok");
     assert.equal(built, 2, "one each for the GitHub and Homebrew probes");
   });
+
+  it("gives a probe a child logger only when it logs (a child costs a redaction pass over its bindings)", async () => {
+    const { loaded, project, rt } = await cleanWorld(cleanup);
+    let children = 0;
+    const log = new Proxy(rt.log, {
+      get(target, key, receiver) {
+        if (key === "child") {
+          return (...args: Parameters<typeof target.child>) => {
+            children++;
+            return target.child(...args);
+          };
+        }
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const { provenance: _provenance, ...probesOnly } = rt;
+    const report = await verifyRelease({ ...probesOnly, log }, loaded, project, "v0.8.0");
+    assert.equal(report.status, "ok");
+    assert.equal(children, 0, "no probe of a clean release logs, so none gets a child logger");
+  });
 });
