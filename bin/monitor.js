@@ -12,6 +12,13 @@
 // long commands only. Skipped when the flag is already set (node's own options or NODE_OPTIONS), where execve is
 // unavailable (Windows, worker threads), or with MONITOR_NO_V8_FLAGS=1.
 //
+// The daemon also caps V8's old space at 512 MB (DAEMON_FLAGS; not `verify --deep`, whose peak it raised). The cap is far above what the daemon keeps (a live heap of ~75 MB for
+// 1,000 watched projects, ~110 MB for 5,000), but V8 sizes its heap growth by it: with the default limit of this
+// machine class (4 GB and up) the heap may grow to 4x the live data before a full collection, under 2 GB to
+// 1.3-2x, so the peak RSS of one cron tick of 1,000 projects fell from 329-425 MB to 225-228 MB
+// (docs/benchmarks.md, "Memory"). A limit the user set (node's options or NODE_OPTIONS, e.g.
+// NODE_OPTIONS=--max-old-space-size=4096 for a very large installation) is kept, flag by flag.
+//
 // The same execve sets MEMORY_ENV unless the environment already has it: glibc reads MALLOC_ARENA_MAX only at
 // start-up. Without it every thread that allocates (V8's GC helpers, libuv's pool) gets its own 64 MB malloc arena,
 // and the freed Buffers of a busy cycle stay resident in them (one tick of 300 projects: 327 MB peak RSS, 254 MB
@@ -34,12 +41,17 @@ if (!supported) {
 }
 
 const MEMORY_FLAGS = ["--max-semi-space-size=1"];
+const DAEMON_FLAGS = ["--max-old-space-size=512"];
 const MEMORY_ENV = { MALLOC_ARENA_MAX: "2" };
 /** Global options that take a value (src/cli/program.ts), skipped when looking for the command name. */
 const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config", "--sim", "--log-level"]);
 
-/** @param {readonly string[]} args */
-function wantsMemoryFlags(args) {
+/**
+ * The V8 flags for the command in `args`: MEMORY_FLAGS and DAEMON_FLAGS for the daemon, MEMORY_FLAGS for
+ * `verify --deep`, none for the rest.
+ * @param {readonly string[]} args
+ */
+function memoryFlagsFor(args) {
   /** @type {string | null} */
   let command = null;
   for (let i = 0; i < args.length && command === null; i++) {
@@ -49,16 +61,18 @@ function wantsMemoryFlags(args) {
       if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
     } else command = arg;
   }
-  return command === "watch" || command === "demo" || (command === "verify" && args.includes("--deep"));
+  if (command === "watch" || command === "demo") return [...MEMORY_FLAGS, ...DAEMON_FLAGS];
+  return command === "verify" && args.includes("--deep") ? MEMORY_FLAGS : [];
 }
 
+/** A V8 flag's name as V8 reads it (dashes and underscores are the same). */
+const flagName = (/** @type {string} */ f) => f.split("=")[0]?.replaceAll("_", "-") ?? f;
+
 const args = process.argv.slice(2);
-const alreadySet = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((f) =>
-  /^--max-semi-space-size(=|$)/.test(f),
-);
+const given = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map(flagName));
+const missing = memoryFlagsFor(args).filter((f) => !given.has(flagName(f)));
 if (
-  wantsMemoryFlags(args) &&
-  !alreadySet &&
+  missing.length > 0 &&
   process.env.MONITOR_NO_V8_FLAGS !== "1" &&
   typeof process.execve === "function" &&
   process.platform !== "win32"
@@ -66,7 +80,7 @@ if (
   try {
     process.execve(
       process.execPath,
-      [process.execPath, ...MEMORY_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
+      [process.execPath, ...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...args],
       { ...MEMORY_ENV, ...process.env },
     );
   } catch {

@@ -21,7 +21,7 @@ export const HOST_CONCURRENCY = 8;
  * The V8 flags bin/monitor.js applies to `monitor watch` (its MEMORY_FLAGS; test/bench/worker-flags.test.ts keeps
  * them equal), so the worker's memory figures are the shipped daemon's.
  */
-export const DAEMON_WORKER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+export const DAEMON_WORKER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1", "--max-old-space-size=512"];
 /** The environment bin/monitor.js gives `monitor watch` (its MEMORY_ENV: glibc's malloc arenas), kept equal the same way. */
 export const DAEMON_WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 const LIMITS: Record<string, number> = { "crates-api": 1 };

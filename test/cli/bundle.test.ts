@@ -156,12 +156,16 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     }
   });
 
-  it("bin/monitor.js gives watch and verify --deep a small young generation (one execve), verify not", async () => {
-    const execArgv = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  it("bin/monitor.js gives watch and verify --deep a small young generation and an old-space cap (one execve), verify not", async () => {
+    const execArgv = async (
+      args: string[],
+      env: NodeJS.ProcessEnv = {},
+      own: { nodeArgs?: string[]; nodeOptions?: string } = {},
+    ) => {
       const file = join(tempDir("rm-execargv-"), "argv.json");
       const hook = `process.on("exit", () => process.getBuiltinModule("fs").writeFileSync(${JSON.stringify(file)}, JSON.stringify({ pid: process.pid, argv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null })))`;
-      const r = await node([BIN, ...args], {
-        NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(hook)}`,
+      const r = await node([...(own.nodeArgs ?? []), BIN, ...args], {
+        NODE_OPTIONS: `${own.nodeOptions ?? ""} --import=data:text/javascript,${encodeURIComponent(hook)}`.trim(),
         ...env,
       });
       assert.equal(r.code, 0, r.stderr);
@@ -177,6 +181,16 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     assert.ok(small(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])));
     assert.ok(!small(await execArgv(["verify", "--help"])));
     assert.ok(!small(await execArgv(["watch", "--help"], { MONITOR_NO_V8_FLAGS: "1" })));
+    // The old-space cap (it sets V8's heap growing factor), unless the user set a limit: theirs is kept, whether
+    // given to node or in NODE_OPTIONS, with dashes or underscores.
+    const capped = (argv: string[]) => argv.includes("--max-old-space-size=512");
+    assert.ok(capped(await execArgv(["watch", "--help"])));
+    assert.ok(!capped(await execArgv(["verify", "--help"])));
+    assert.ok(!capped(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])), "not verify --deep");
+    for (const own of [{ nodeArgs: ["--max-old-space-size=4096"] }, { nodeOptions: "--max_old_space_size=4096" }]) {
+      const argv = await execArgv(["watch", "--help"], {}, own);
+      assert.ok(small(argv) && !capped(argv), `${JSON.stringify(own)}: ${argv.join(" ")}`);
+    }
   });
 
   it("the metafile maps the bundle's chunks: Sigstore lives in chunks main.js does not import", () => {
