@@ -9,9 +9,9 @@ import { after, describe, it } from "node:test";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon, type DaemonBundle } from "../../src/daemon/create.ts";
 import type { BundleVerifier } from "../../src/provenance/verify.ts";
-import type { Report } from "../../src/report/types.ts";
 import { applyScenario, startSim, type RequestLogEntry, type Sim } from "../../src/sim/index.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { verdict } from "../helpers/verdict.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -62,14 +62,6 @@ function daemonOn(config: string): Counted {
 }
 
 /** What must not change between cycles: the report without times, durations and evidence. */
-function verdict(r: Report): unknown {
-  return {
-    status: r.status,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, findings: c.findings })),
-    provenance: r.provenance,
-  };
-}
-
 describe("attestation cache in the state store", { timeout: 60_000 }, () => {
   let sim: Sim;
   it("a second cycle makes zero attestation requests and no verification, with an identical verdict; a restarted daemon too", async () => {

@@ -19,6 +19,7 @@ import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
 import { verifyRelease } from "../../src/verify/run.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
 import { holdQueue } from "./many-projects.ts";
+import { verdict } from "../helpers/verdict.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -46,14 +47,6 @@ const cratesApi = (sim: Sim, from = 0) =>
     .slice(from)
     .filter((e) => e.service === "crates-api")
     .map((e) => e.path);
-
-function verdict(r: Report): unknown {
-  return {
-    status: r.status,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, findings: c.findings })),
-    provenance: r.provenance,
-  };
-}
 
 describe("daemon: a queued crates.io API answer completes the report when it arrives", { timeout: 60_000 }, () => {
   it("pending with the reason first, then the completed report in the store and onCycle, one API request", async () => {

@@ -9,9 +9,9 @@ import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
-import type { Report } from "../../src/report/types.ts";
 import { applyScenario, startSim, type RequestLogEntry, type Sim } from "../../src/sim/index.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { verdict } from "../helpers/verdict.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -20,14 +20,6 @@ after(async () => {
 
 function cratesRequests(log: readonly RequestLogEntry[], service: "crates-api" | "crates-index"): string[] {
   return log.filter((e) => e.service === service).map((e) => e.path);
-}
-
-function verdict(r: Report): unknown {
-  return {
-    status: r.status,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, findings: c.findings })),
-    provenance: r.provenance,
-  };
 }
 
 describe("crates.io index first in the daemon", { timeout: 60_000 }, () => {

@@ -6,33 +6,24 @@ import { rmSync } from "node:fs";
 import { cratesApiQueue, type ApiDocResponse } from "../../src/channels/crates/api-queue.ts";
 import { PLASMITE_PROJECTS_YAML } from "../../src/sim/config-yaml.ts";
 import type { Sim } from "../../src/sim/index.ts";
+import {
+  benchProjectName,
+  benchProjectSpec,
+  GITHUB_PLATFORMS,
+  HOMEBREW_PLATFORMS,
+  WHEEL_PLATFORMS,
+} from "../../bench/lib/worlds.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
 
-export const PLATFORMS = ["linux_amd64", "darwin_amd64", "darwin_arm64"];
-export const WHEELS = ["darwin_amd64", "darwin_arm64", "windows_amd64"];
 export const MANY_TOKEN = "ghp_tick";
+export const nameOf = benchProjectName;
 
-export const nameOf = (i: number) => `p${String(i).padStart(4, "0")}`;
-
-/** Adds `count` projects to the sim world, each with `version` published two days ago (a second apart). */
+/** Adds `count` projects to the sim world (the bench's scale shape), each with `version` published two days ago. */
 export function addProjects(sim: Sim, count: number, version: string): void {
   const published = sim.world.now() - 48 * 3_600_000;
   for (let i = 0; i < count; i++) {
-    const n = nameOf(i);
-    sim.world.addProject({
-      name: n,
-      repo: `bench/${n}`,
-      tap: `bench/homebrew-${n}`,
-      formulaPath: `Formula/${n}.rb`,
-      crate: n,
-      npm: n,
-      pypi: n,
-      githubPlatforms: PLATFORMS,
-      homebrewPlatforms: PLATFORMS,
-      wheelPlatforms: WHEELS,
-      targetsManifest: null,
-    });
-    sim.world.publish(n, version, { publishedAt: published - i * 1000 });
+    sim.world.addProject(benchProjectSpec(i));
+    sim.world.publish(nameOf(i), version, { publishedAt: published - i * 1000 });
   }
 }
 
@@ -42,18 +33,18 @@ function projectYaml(i: number): string {
     repo: bench/${n}
     channels:
       github:
-        platforms: [${PLATFORMS.join(", ")}]
+        platforms: [${GITHUB_PLATFORMS.join(", ")}]
         assets: ["${n}_{version}_{platform}.tar.gz"]
         checksums: sha256sums.txt
       crates: { crate: ${n} }
       npm: { package: ${n} }
       pypi:
         project: ${n}
-        platforms: [${WHEELS.join(", ")}]
+        platforms: [${WHEEL_PLATFORMS.join(", ")}]
       homebrew:
         tap: bench/homebrew-${n}
         formula: Formula/${n}.rb
-        platforms: [${PLATFORMS.join(", ")}]
+        platforms: [${HOMEBREW_PLATFORMS.join(", ")}]
         url: "https://github.com/{repo}/releases/download/{tag}/${n}_{version}_{platform}.tar.gz"
 `;
 }

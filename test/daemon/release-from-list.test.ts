@@ -17,19 +17,12 @@ import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
 import type { RequestLogEntry } from "../../src/sim/stats.ts";
 import { verifyRelease } from "../../src/verify/run.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { verdict } from "../helpers/verdict.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
-
-function verdict(r: Report): unknown {
-  return {
-    status: r.status,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, findings: c.findings })),
-    provenance: r.provenance,
-  };
-}
 
 const releasePaths = (log: readonly RequestLogEntry[]) =>
   log.filter((e) => e.service === "github-api" && /\/releases(\?|\/tags\/|$)/.test(e.path)).map((e) => e.path);

@@ -8,22 +8,14 @@ import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
-import type { Report } from "../../src/report/types.ts";
 import { applyScenario, startSim, type Sim } from "../../src/sim/index.ts";
 import { simConfigYaml, tempDir, writeConfig } from "../helpers/cli.ts";
+import { verdict } from "../helpers/verdict.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
-
-function verdict(r: Report): unknown {
-  return {
-    status: r.status,
-    channels: r.channels.map((c) => ({ channel: c.channel, status: c.status, findings: c.findings })),
-    provenance: r.provenance,
-  };
-}
 
 describe("steady state: billable GitHub requests", { timeout: 60_000 }, () => {
   it("cycles after the first make 0 billable GitHub requests, with the same verdict", async () => {
