@@ -11,7 +11,13 @@ interface MigrateFlags {
 
 /** `monitor state migrate`: copies a state between SQLite and PostgreSQL (either way) into an empty destination. */
 export function registerState(program: Command): void {
-  const state = program.command("state").description("manage the daemon's state store");
+  const state = program
+    .command("state")
+    .description("manage the daemon's state store")
+    .addHelpText(
+      "after",
+      "\nUsage of migrate (see `monitor state migrate --help`):\n  monitor state migrate --from sqlite:<state_dir> --to postgres://… [--json]",
+    );
   state
     .command("migrate")
     .description("copy a whole state (incidents, outbox, history, validators, silences) between SQLite and PostgreSQL")
