@@ -12,12 +12,12 @@
 // long commands only. Skipped when the flag is already set (node's own options or NODE_OPTIONS), where execve is
 // unavailable (Windows, worker threads), or with MONITOR_NO_V8_FLAGS=1.
 //
-// The daemon also caps V8's old space at 512 MB (DAEMON_FLAGS; not `verify --deep`, whose peak it raised). The cap is far above what the daemon keeps (a live heap of ~75 MB for
-// 1,000 watched projects, ~110 MB for 5,000), but V8 sizes its heap growth by it: with the default limit of this
-// machine class (4 GB and up) the heap may grow to 4x the live data before a full collection, under 2 GB to
-// 1.3-2x, so the peak RSS of one cron tick of 1,000 projects fell from 329-425 MB to 225-228 MB
-// (docs/benchmarks.md, "Memory"). A limit the user set (node's options or NODE_OPTIONS, e.g.
-// NODE_OPTIONS=--max-old-space-size=4096 for a very large installation) is kept, flag by flag.
+// The daemon also caps V8's old space at 512 MB (DAEMON_FLAGS; not `verify --deep`, whose peak it raised). The cap
+// is far above what the daemon keeps (a live heap of ~75 MB for 1,000 watched projects, ~110 MB for 5,000), but V8
+// sizes its heap growth by it: with the default limit of this machine class (4 GB and up) the heap may grow to 4x
+// the live data before a full collection, under 2 GB to 1.3-2x, so the peak RSS of one cron tick of 1,000 projects
+// fell from 329-425 MB to 225-228 MB (docs/benchmarks.md, "Memory"). A limit the user set (node's options or
+// NODE_OPTIONS, e.g. NODE_OPTIONS=--max-old-space-size=4096 for a very large installation) is kept, flag by flag.
 //
 // The same execve sets MEMORY_ENV unless the environment already has it: glibc reads MALLOC_ARENA_MAX only at
 // start-up. Without it every thread that allocates (V8's GC helpers, libuv's pool) gets its own 64 MB malloc arena,

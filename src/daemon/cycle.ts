@@ -259,6 +259,7 @@ export class CycleRunner {
     return this.#pending.size;
   }
 
+  /** Drops and releases the completion `name` still waits on, if any (superseded, stopped or its lease lost). */
   #supersede(name: string): void {
     const older = this.#pending.get(name);
     if (!older) return;
@@ -273,11 +274,7 @@ export class CycleRunner {
     stop.addEventListener(
       "abort",
       () => {
-        for (const [name, p] of [...this.#pending]) {
-          if (p.stop !== stop) continue;
-          this.#pending.delete(name);
-          p.completion.release();
-        }
+        for (const [name, p] of [...this.#pending]) if (p.stop === stop) this.#supersede(name);
       },
       { once: true },
     );
@@ -301,9 +298,7 @@ export class CycleRunner {
     const seen = this.#committed.get(name) ?? 0;
     const gone = () => c.stop.aborted || c.lease?.aborted === true || (this.#committed.get(name) ?? 0) !== seen;
     const forget = () => {
-      if (this.#pending.get(name)?.completion !== completion) return;
-      this.#pending.delete(name);
-      completion.release();
+      if (this.#pending.get(name)?.completion === completion) this.#supersede(name);
     };
     if (c.stop.aborted) {
       completion.release();
