@@ -7,7 +7,7 @@ import { sinkSecrets } from "../alerts/sinks/registry.ts";
 import { AppError, ConfigError } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
-import { loadNpmrc, type NpmrcView } from "./npmrc.ts";
+import type { NpmrcView } from "./npmrc.ts";
 import { channelSettingsSecrets, DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { configSchemas, MonitorConfig, ProjectConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
@@ -96,7 +96,8 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
     config,
     source,
     baseDir,
-    npmrc: once(() => loadNpmrc({ env, cwd: process.cwd() })),
+    // npm's config library (~0.6 MB with glob and minimatch) loads only when an npm channel asks for it.
+    npmrc: once(async () => (await import("./npmrc.ts")).loadNpmrc({ env, cwd: process.cwd() })),
     githubToken: githubToken && githubToken.length > 0 ? githubToken : null,
     secrets,
   };

@@ -12,21 +12,6 @@ import { AppError, errorMessage } from "../errors.ts";
  * found from the working directory, and `npm_config_*` variables, with `${VAR}` expansion. Only the parts a
  * registry read needs are exposed: which registry serves a package, its credentials, TLS and proxies.
  */
-/**
- * The Authorization npm would send to `url` for a package whose registry is `base`: `settings.npm.token` for URLs
- * under that registry only, else the `.npmrc` credential for that URL (`//host/path/:_authToken`, ...); null for any
- * other host. Shared by the npm probe and npm provenance so both send credentials by one rule.
- */
-export function npmAuthorization(
-  npmrc: NpmrcView | null,
-  token: string | null,
-  base: string,
-  url: string,
-): string | null {
-  if (token && nerfDart(url).startsWith(nerfDart(base))) return `Bearer ${token}`;
-  return npmrc?.authorizationFor(url) ?? null;
-}
-
 export interface NpmrcView {
   /** The registry for a package: `@scope:registry` for a scoped name, else `registry`. Ends with "/". */
   registryFor(pkg: string): string;

@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "undici";
+import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "./undici.ts";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { AppError } from "../errors.ts";

@@ -1,4 +1,4 @@
-import { request as undiciRequest, type Dispatcher } from "undici";
+import { request as undiciRequest, type Dispatcher } from "./undici.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { SecretRegistry } from "../secrets.ts";
 

@@ -41,7 +41,7 @@ export interface ProvenanceEndpoints {
   readonly cratesApi: string;
   readonly pypi: string;
   /** npm's own default registry as the npm config library reports it (the sim plays it under --sim). */
-  readonly npmDefaultRegistry: string;
+  npmDefaultRegistry(): Promise<string>;
   /** Headers for a request to `url` for a package served by `registry`: its credential by npm's rule, if any. */
   npmHeadersFor(registry: string, url: string): Promise<Readonly<Record<string, string>>>;
 }

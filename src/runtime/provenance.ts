@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
-import { npmAuthorization, npmDefaultRegistry } from "../config/npmrc.ts";
+import { npmAuthorization } from "../config/npm-auth.ts";
 import type { HttpClient } from "../http/client.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../errors.ts";
@@ -57,6 +57,10 @@ export function createProvenanceRuntime(
   const s = loaded.config.settings;
   const p = s.provenance;
   const phttp = provenanceHttp(http);
+  // npm's default registry comes from npm's config library, loaded on first use (an npm channel's provenance, or
+  // the public-good root's npm keys), so a verify without npm does not load it.
+  const npmDefault = async (): Promise<string> =>
+    loaded.sim?.npmDefaultRegistry ?? (await import("../config/npmrc.ts")).npmDefaultRegistry();
   let verifier: Promise<BundleVerifier | undefined> | undefined;
   /** The roots to verify against, and whether every one that should be there was had. */
   const loadRoots = async (): Promise<{ roots: TrustRoot[]; complete: boolean }> => {
@@ -75,7 +79,10 @@ export function createProvenanceRuntime(
       loadPublicGoodRoot({
         cacheDir,
         offline: false,
-        npmDefaultRegistry: npmDefaultRegistry(),
+        // npm's keys (which name npm's default registry) only when a project has an npm channel.
+        ...(loaded.config.projects.some((pr) => pr.channels.npm !== undefined)
+          ? { npmDefaultRegistry: await npmDefault() }
+          : {}),
         ...(p.tuf_mirror ? { mirrorUrl: p.tuf_mirror } : {}),
       }),
       loadGithubRoot({ cacheDir, offline: false }),
@@ -95,7 +102,7 @@ export function createProvenanceRuntime(
       bundleHosts: s.github.download_hosts,
       cratesApi: s.crates.api_url.replace(/\/+$/, ""),
       pypi: s.pypi.url.replace(/\/+$/, ""),
-      npmDefaultRegistry: loaded.sim?.npmDefaultRegistry ?? npmDefaultRegistry(),
+      npmDefaultRegistry: npmDefault,
       async npmHeadersFor(registry, url) {
         const npmrc = loaded.npmrc ? await loaded.npmrc() : null;
         const authorization = npmAuthorization(npmrc, s.npm.token ?? null, registry, url);

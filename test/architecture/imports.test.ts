@@ -25,6 +25,7 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
       "src/config/primitives.ts",
       "src/config/names.ts",
       "src/config/npmrc.ts",
+      "src/config/npm-auth.ts",
       "src/config/listen.ts",
       "src/config/syntax-error.ts",
       "src/sim/services.ts",

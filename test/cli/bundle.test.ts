@@ -249,6 +249,46 @@ describe("optional dependencies load only when the config uses them", { timeout:
     }
   });
 
+  it("a verify loads undici's dispatcher, not its fetch, WebSocket, EventSource or cache stores (src/ and bundle)", async () => {
+    const on = config("undici.yaml", "");
+    for (const entry of [SRC, BIN]) {
+      // One channel: this sim has no GitHub token, and the anonymous quota is shared by this file's runs.
+      const loaded = await loadedBy(entry, ["verify", "v0.8.0", "--config", on, "--channel", "npm", "--json"]);
+      assert.ok(
+        loaded.some((m) => /\/undici\/lib\/dispatcher\/agent\.js$/.test(m)),
+        `${entry}: undici's Agent not loaded`,
+      );
+      assert.deepEqual(
+        // (The HTTP/1 client requires fetch's body helpers lazily, for a web-stream body: in the chunk, not run.)
+        loaded.filter((m) =>
+          /\/undici\/(index\.js$|lib\/(mock|cache|interceptor)\/|lib\/web\/(websocket|eventsource|cache|cookies)\/|lib\/web\/fetch\/index\.js$)/.test(
+            m,
+          ),
+        ),
+        [],
+        entry,
+      );
+    }
+  });
+
+  it("npm's config library loads for an npm channel only (src/ and bundle)", async () => {
+    const on = config("npm.yaml", "");
+    // Everything of @npmcli/config but its one-function nerf-dart (the credential rule's URL key).
+    const npmConfig = (list: readonly string[]) =>
+      list.filter((m) => /\/@npmcli\/config\//.test(m) && !/nerf-dart\.js$/.test(m));
+    for (const entry of [SRC, BIN]) {
+      // PyPI: its attestations are checked with Sigstore, and it asks GitHub nothing (no token in this sim).
+      const pypi = await loadedBy(entry, ["verify", "v0.8.0", "--config", on, "--channel", "pypi", "--json"]);
+      assert.ok(
+        pypi.some((m) => /\/@sigstore\/verify\//.test(m)),
+        `${entry}: the run did not reach provenance`,
+      );
+      assert.deepEqual(npmConfig(pypi), [], entry);
+      const npm = await loadedBy(entry, ["verify", "v0.8.0", "--config", on, "--channel", "npm", "--json"]);
+      assert.ok(npmConfig(npm).length > 0, `${entry}: npm's configuration not read for the npm channel`);
+    }
+  });
+
   it("the default provenance policy loads Sigstore (src/ and bundle)", async () => {
     const on = config("default.yaml", "");
     for (const entry of [SRC, BIN]) {

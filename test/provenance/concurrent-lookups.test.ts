@@ -53,7 +53,7 @@ function context(http: ProvenanceHttp, over: Partial<GatherContext>): GatherCont
       bundleHosts: [],
       cratesApi: "http://crates.test",
       pypi: "http://pypi.test",
-      npmDefaultRegistry: "http://npm.test",
+      npmDefaultRegistry: () => Promise.resolve("http://npm.test"),
       npmHeadersFor: () => Promise.resolve({}),
     },
     expected: { repository: "acme/tool", commit: "c".repeat(40), workflows: ["release.yml"], refs: [] },

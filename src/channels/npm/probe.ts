@@ -1,4 +1,4 @@
-import { npmAuthorization } from "../../config/npmrc.ts";
+import { npmAuthorization } from "../../config/npm-auth.ts";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Dispatcher } from "undici";

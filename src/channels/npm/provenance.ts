@@ -127,7 +127,7 @@ export const npmProvenance: ChannelProvenance = {
     const unknown = (reason: string): Compared =>
       compareAttestation(ctx.expected, { name: subject, algorithm: "sha512", hex: "" }, { kind: "unknown", reason });
     if (typeof doc === "string") return { items: [{ subject, compared: unknown(doc) }], findings: [] };
-    const absenceUnknown = new URL(registry).origin !== new URL(ctx.endpoints.npmDefaultRegistry).origin;
+    const absenceUnknown = new URL(registry).origin !== new URL(await ctx.endpoints.npmDefaultRegistry()).origin;
     const hex = sha512Hex(doc.dist.integrity ?? o.version_doc?.integrity ?? undefined);
     const items: GatheredItem[] = [];
     // The previous version's document (downgrade) goes out with the attestations, not after them.

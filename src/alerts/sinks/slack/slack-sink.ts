@@ -6,7 +6,7 @@ import {
 } from "@slack/webhook";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "../../../http/undici.ts";
 import { parseDuration } from "../../../config/duration.ts";
 import type { SecretRegistry } from "../../../secrets.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext } from "../../types.ts";

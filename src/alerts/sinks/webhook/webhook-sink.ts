@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "../../../http/undici.ts";
 import { parseDuration } from "../../../config/duration.ts";
 import { SinkError, type AlertMessage, type Sink, type SinkContext } from "../../types.ts";
 import { defineSink } from "../define.ts";
