@@ -19,6 +19,8 @@
 // fell from 329-425 MB to 225-228 MB (docs/benchmarks.md, "Memory"). A limit the user set (node's options or
 // NODE_OPTIONS, e.g. NODE_OPTIONS=--max-old-space-size=4096 for a very large installation) is kept, flag by flag.
 //
+// `verify --deep` also runs without V8's optimising compilers (DEEP_FLAGS): its CPU is OpenSSL's hashing.
+//
 // The same execve sets MEMORY_ENV unless the environment already has it: glibc reads MALLOC_ARENA_MAX only at
 // start-up. Without it every thread that allocates (V8's GC helpers, libuv's pool) gets its own 64 MB malloc arena,
 // and the freed Buffers of a busy cycle stay resident in them (one tick of 300 projects: 327 MB peak RSS, 254 MB
@@ -42,6 +44,12 @@ if (!supported) {
 
 const MEMORY_FLAGS = ["--max-semi-space-size=1"];
 const DAEMON_FLAGS = ["--max-old-space-size=512"];
+/**
+ * `verify --deep` runs without V8's optimising tiers (TurboFan, Maglev, and TurboFan for WebAssembly: undici's HTTP
+ * parser is wasm). Their compilers' code pages and zones are ~12 MB of a deep run's peak (108-118 -> 95-97 MB),
+ * and a deep run's CPU is hashing, which is OpenSSL's, not JavaScript's (docs/benchmarks.md, "Deep verification").
+ */
+const DEEP_FLAGS = ["--no-opt", "--no-maglev", "--liftoff-only"];
 const MEMORY_ENV = { MALLOC_ARENA_MAX: "2" };
 /** Global options that take a value (src/cli/program.ts), skipped when looking for the command name. */
 const GLOBAL_VALUE_OPTIONS = new Set(["-c", "--config", "--sim", "--log-level"]);
@@ -62,11 +70,11 @@ function memoryFlagsFor(args) {
     } else command = arg;
   }
   if (command === "watch" || command === "demo") return [...MEMORY_FLAGS, ...DAEMON_FLAGS];
-  return command === "verify" && args.includes("--deep") ? MEMORY_FLAGS : [];
+  return command === "verify" && args.includes("--deep") ? [...MEMORY_FLAGS, ...DEEP_FLAGS] : [];
 }
 
-/** A V8 flag's name as V8 reads it (dashes and underscores are the same). */
-const flagName = (/** @type {string} */ f) => f.split("=")[0]?.replaceAll("_", "-") ?? f;
+/** A V8 flag's name as V8 reads it (dashes and underscores are the same; `--opt` and `--no-opt` set one flag). */
+const flagName = (/** @type {string} */ f) => (f.split("=")[0] ?? f).replaceAll("_", "-").replace(/^--no-/, "--");
 
 const args = process.argv.slice(2);
 const given = new Set([...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map(flagName));

@@ -19,6 +19,12 @@ import { BENCH_TAG, BENCH_VERSION } from "../lib/worlds.ts";
 const CLI = join(REPO_ROOT, "bin", "monitor.js");
 const MiB = 1024 * 1024;
 
+/** One way of running the deep verify: node options before the entry point, and environment. */
+interface Variant {
+  nodeArgs?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 interface DeepRun {
   wall_ms: number;
   stream_ms: number;
@@ -35,11 +41,12 @@ export async function runDeep(ctx: BenchContext): Promise<SectionResult> {
   try {
     const config = writeConfig(ctx.tmp, "deep.yaml", sim.ready.overlay, [deepProject()]);
     const assetUrl = `${sim.ready.urls.githubWeb}/bench/big/releases/download/${BENCH_TAG}/big_${BENCH_VERSION}_linux_amd64.tar.gz`;
-    const verify = async (env: NodeJS.ProcessEnv): Promise<DeepRun> => {
+    const verify = async (variant: Variant): Promise<DeepRun> => {
       const rssFile = join(ctx.tmp, "deep-rss.json");
-      const r = await runNode([CLI, "-c", config, "verify", BENCH_TAG, "--deep", "--channel", "github", "--json"], {
+      const argv = [CLI, "-c", config, "verify", BENCH_TAG, "--deep", "--channel", "github", "--json"];
+      const r = await runNode([...(variant.nodeArgs ?? []), ...argv], {
         rssFile,
-        env: { NODE_COMPILE_CACHE: join(ctx.tmp, "compile-cache"), ...env },
+        env: { NODE_COMPILE_CACHE: join(ctx.tmp, "compile-cache"), ...variant.env },
       });
       if (r.code !== 0) throw new Error(`verify --deep exited ${r.code}: ${r.stderr.slice(0, 500)}`);
       const report = JSON.parse(r.stdout) as Report;
@@ -54,13 +61,15 @@ export async function runDeep(ctx: BenchContext): Promise<SectionResult> {
         sha256: sha,
       };
     };
-    const variants: Record<string, NodeJS.ProcessEnv> = {
+    const variants: Record<string, Variant> = {
       default: {},
-      // bin/monitor.js gives --deep a 1 MB young generation itself; this is V8's default heap, for comparison.
-      v8_default_heap: { MONITOR_NO_V8_FLAGS: "1" },
+      // bin/monitor.js gives --deep a 1 MB young generation and no optimising JIT itself; this is V8's defaults.
+      v8_default_heap: { env: { MONITOR_NO_V8_FLAGS: "1" } },
+      // The small young generation, with V8's optimising tiers on (a flag the user gives wins over DEEP_FLAGS).
+      optimising_jit: { nodeArgs: ["--opt", "--maglev", "--no-liftoff-only"] },
     };
     await verify({}); // warm the compile cache
-    const runs: Record<string, DeepRun[]> = { default: [], v8_default_heap: [] };
+    const runs: Record<string, DeepRun[]> = { default: [], v8_default_heap: [], optimising_jit: [] };
     const fileHash: number[] = [];
     const pipeHash: number[] = [];
     ctx.log("deep: writing the same bytes to a temp file (curl -L)");
@@ -88,6 +97,9 @@ export async function runDeep(ctx: BenchContext): Promise<SectionResult> {
     const rss = s(d.map((r) => r.max_rss_mb)).max;
     const rssYoung = s(y.map((r) => r.max_rss_mb)).max;
     const youngMbps = mbps(s(y.map((r) => r.stream_ms)).median);
+    const j = runs["optimising_jit"] as DeepRun[];
+    const rssJit = s(j.map((r) => r.max_rss_mb)).max;
+    const jitMbps = mbps(s(j.map((r) => r.stream_ms)).median);
     const sha256sumVersion = (await execTimed("/usr/bin/sha256sum", ["--version"])).stdout.split("\n")[0] ?? "";
     const rows: TargetRow[] = [
       row(
@@ -153,6 +165,15 @@ export async function runDeep(ctx: BenchContext): Promise<SectionResult> {
         times(rssYoung / 100),
         null,
       ),
+      row(
+        "deep",
+        "same with V8's optimising JIT (--opt --maglev --no-liftoff-only)",
+        `${mib(rssJit)}, ${jitMbps.toFixed(0)} MiB/s`,
+        "-",
+        rssJit,
+        times(rssJit / 100),
+        null,
+      ),
     ];
     return {
       rows,
@@ -166,6 +187,7 @@ export async function runDeep(ctx: BenchContext): Promise<SectionResult> {
         curl_pipe_sha256sum_ms: roundSummary(s(pipeHash)),
         verify_default: { runs: d, stream_mib_s: streamMbps, end_to_end_mib_s: endToEndMbps, max_rss_mb: rss },
         verify_v8_default_heap: { runs: y, stream_mib_s: youngMbps, max_rss_mb: rssYoung },
+        verify_optimising_jit: { runs: j, stream_mib_s: jitMbps, max_rss_mb: rssJit },
         throughput_mib_s: { sha256sum_file: fileMbps, curl_pipe_sha256sum: pipeMbps },
       },
     };

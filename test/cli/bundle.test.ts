@@ -156,7 +156,7 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     }
   });
 
-  it("bin/monitor.js gives watch and verify --deep a small young generation and an old-space cap (one execve), verify not", async () => {
+  it("bin/monitor.js gives watch and verify --deep a small young generation, watch an old-space cap, verify --deep no optimising JIT (one execve), verify none", async () => {
     const execArgv = async (
       args: string[],
       env: NodeJS.ProcessEnv = {},
@@ -187,6 +187,15 @@ describe("bundled CLI", { timeout: 300_000 }, () => {
     assert.ok(capped(await execArgv(["watch", "--help"])));
     assert.ok(!capped(await execArgv(["verify", "--help"])));
     assert.ok(!capped(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])), "not verify --deep");
+    // verify --deep without V8's optimising tiers (its CPU is hashing); not verify, not the daemon; a user's own
+    // setting of one of those flags (either polarity) is kept.
+    const unoptimised = (argv: string[]) =>
+      ["--no-opt", "--no-maglev", "--liftoff-only"].every((f) => argv.includes(f));
+    assert.ok(unoptimised(await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"])));
+    assert.ok(!(await execArgv(["verify", "--help"])).includes("--no-opt"));
+    assert.ok(!(await execArgv(["watch", "--help"])).includes("--no-opt"));
+    const own = await execArgv(["-c", EXAMPLE, "verify", "--deep", "--help"], {}, { nodeArgs: ["--maglev"] });
+    assert.ok(own.includes("--no-opt") && own.includes("--maglev") && !own.includes("--no-maglev"), own.join(" "));
     for (const own of [{ nodeArgs: ["--max-old-space-size=4096"] }, { nodeOptions: "--max_old_space_size=4096" }]) {
       const argv = await execArgv(["watch", "--help"], {}, own);
       assert.ok(small(argv) && !capped(argv), `${JSON.stringify(own)}: ${argv.join(" ")}`);
