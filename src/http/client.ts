@@ -5,6 +5,7 @@ import { AppError } from "../errors.ts";
 import type { Evidence } from "./evidence.ts";
 import type { SecretRegistry } from "../secrets.ts";
 import { RequestCache, withValidators, type ValidatorCache } from "./cache.ts";
+import { FetchResponse, type ClientFetch, type FetchInit } from "./fetch-response.ts";
 import { followRedirects, REDIRECT, type Hop, type HopOutcome } from "./redirects.ts";
 import { sendOnce, toAppError } from "./send.ts";
 
@@ -134,8 +135,8 @@ export interface HttpClient {
     req: HttpRequest,
     onChunk: (chunk: Uint8Array) => void,
   ): Promise<{ url: string; status: number; bytes: number }>;
-  /** A fetch-compatible function over this client (for Octokit's `request.fetch`). */
-  readonly fetch: typeof globalThis.fetch;
+  /** A fetch-shaped function over this client, for Octokit's `request.fetch` (src/http/fetch-response.ts). */
+  readonly fetch: ClientFetch;
   /**
    * A client sharing agent, limits and cache that also appends each exchange to `evidence`. With `deadline`
    * (epoch ms), a Retry-After that would end past it fails at once instead of being sat out.
@@ -241,7 +242,7 @@ class Client implements HttpClient {
   readonly #s: SharedState;
   readonly #evidence: Evidence[] | null;
   readonly #deadline: number | null;
-  readonly fetch: typeof globalThis.fetch;
+  readonly fetch: ClientFetch;
 
   constructor(shared: SharedState, evidence: Evidence[] | null, deadline: number | null = null) {
     this.#s = shared;
@@ -503,37 +504,27 @@ class Client implements HttpClient {
     });
   }
 
-  async #fetch(input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
-    const headers: Record<string, string> = {};
-    new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).forEach((v, k) => {
-      headers[k] = v;
-    });
+  async #fetch(input: string | URL, init?: FetchInit): Promise<FetchResponse> {
+    const url = typeof input === "string" ? input : input.toString();
+    const headers = lowerKeys(init?.headers ?? {});
     const ttl = headers[CACHE_TTL_HEADER];
     delete headers[CACHE_TTL_HEADER];
     if (ttl !== undefined && !/^\d{1,12}$/.test(ttl)) {
       throw new AppError("E_INTERNAL", `${CACHE_TTL_HEADER}: ${JSON.stringify(ttl)} is not a whole number of ms`);
     }
-    const method = (
-      init?.method ?? (input instanceof Request ? input.method : "GET")
-    ).toUpperCase() as HttpRequest["method"] & string;
+    const method = (init?.method ?? "GET").toUpperCase() as HttpRequest["method"] & string;
     const body = init?.body;
     const res = await this.request({
       url,
       method,
       headers,
-      ...(typeof body === "string" ? { body } : body instanceof Uint8Array ? { body } : {}),
+      ...(typeof body === "string" || body instanceof Uint8Array ? { body } : {}),
       ...(init?.signal ? { signal: init.signal } : {}),
       ...(ttl !== undefined ? { cacheTtlMs: Number(ttl) } : {}),
       followRedirects: init?.redirect !== "manual",
     });
     const nullBody = res.status === 204 || res.status === 205 || res.status === 304 || method === "HEAD";
-    const response = new Response(nullBody ? null : new Uint8Array(res.body), {
-      status: res.status,
-      headers: res.headers,
-    });
-    Object.defineProperty(response, "url", { value: res.url });
-    return response;
+    return new FetchResponse(res.url, res.status, res.headers, nullBody ? null : res.body);
   }
 }
 

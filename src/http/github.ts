@@ -28,7 +28,7 @@ export function githubClientFactory(settings: GithubSettings): GithubClientFacto
       // In place: before-after-hook binds every inner hook to this same options object and ignores arguments.
       options.request = { ...options.request, parseSuccessResponseBody: false };
       const res = await request(options);
-      return { ...res, data: await successData(res.headers["content-type"], res.data) };
+      return { ...res, data: successData(res.headers["content-type"], res.data) };
     });
     return octokit;
   };
@@ -39,27 +39,28 @@ export function githubClientFactory(settings: GithubSettings): GithubClientFacto
  * text; text/* and utf-8 as text; anything else as an ArrayBuffer), except that JSON goes through JSON.parse.
  * Octokit's parser (json-with-bigint) runs a reviver over every value to turn integers past 2^53 into BigInt,
  * which no caller here accepts (zod wants numbers, reports are JSON.stringify'd); in a steady daemon cycle it was
- * the largest single cost of a GitHub answer (docs/benchmarks.md).
+ * the largest single cost of a GitHub answer (docs/benchmarks.md). `body` is the client's buffered bytes
+ * (src/http/fetch-response.ts), null for 204/205 and HEAD.
  */
-async function successData(contentType: string | undefined, body: unknown): Promise<unknown> {
-  if (!(body instanceof ReadableStream)) return body; // 204/205 and HEAD carry none
-  const response = new Response(body);
-  if (!contentType) return response.text();
+function successData(contentType: string | undefined, body: unknown): unknown {
+  if (!(body instanceof Uint8Array)) return body;
+  const text = () => Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  if (!contentType) return text();
   const [type = "", ...params] = contentType
     .toLowerCase()
     .split(";")
     .map((p) => p.trim());
   if (type === "application/json" || type === "application/scim+json") {
-    const text = await response.text();
+    const t = text();
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(t) as unknown;
     } catch {
-      return text;
+      return t;
     }
   }
   const utf8 = params.some((p) => /^charset="?utf-8"?$/.test(p));
-  if (type.startsWith("text/") || (utf8 && type !== "application/octet-stream")) return response.text();
-  return response.arrayBuffer();
+  if (type.startsWith("text/") || (utf8 && type !== "application/octet-stream")) return text();
+  return new Uint8Array(body).buffer;
 }
 
 /**

@@ -280,6 +280,23 @@ describe("optional dependencies load only when the config uses them", { timeout:
     }
   });
 
+  it("asking GitHub through Octokit loads neither Node's own undici nor web streams (src/ and bundle)", async () => {
+    const on = config("octokit.yaml", "");
+    for (const entry of [SRC, BIN]) {
+      // Homebrew: one GitHub request (the formula through the contents API), within this sim's anonymous quota.
+      const loaded = await loadedBy(entry, ["verify", "v0.8.0", "--config", on, "--channel", "homebrew", "--json"]);
+      assert.ok(
+        loaded.some((m) => /\/@octokit\/request\//.test(m)),
+        `${entry}: Octokit not reached`,
+      );
+      assert.deepEqual(
+        loaded.filter((m) => /^builtin:internal\/(deps\/undici|webstreams)\//.test(m)),
+        [],
+        entry,
+      );
+    }
+  });
+
   it("npm's config library loads for an npm channel only (src/ and bundle)", async () => {
     const on = config("npm.yaml", "");
     // Everything of @npmcli/config but its one-function nerf-dart (the credential rule's URL key).
