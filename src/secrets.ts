@@ -59,9 +59,12 @@ export class SecretRegistry {
 /** `scheme://userinfo@`: group 1 is the scheme and `//`, group 2 the userinfo. */
 const USERINFO_IN_URL = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*)@/i;
 
-/** Drops the userinfo of every URL in a free text. */
+const USERINFO_IN_URLS = new RegExp(USERINFO_IN_URL.source, "gi");
+
+/** Drops the userinfo of every URL in a free text (every URL the HTTP client reports passes here). */
 export function stripUserinfo(text: string): string {
-  return text.replace(new RegExp(USERINFO_IN_URL.source, "gi"), "$1");
+  // replace() with a global expression starts from 0 whatever lastIndex holds; no "@", no userinfo.
+  return text.includes("@") ? text.replace(USERINFO_IN_URLS, "$1") : text;
 }
 
 function safeDecode(s: string): string {
