@@ -1,10 +1,11 @@
 /**
  * The fetch-shaped face of the HTTP client for Octokit (`request.fetch`): a buffered answer with the parts of a
- * fetch Response that @octokit/request reads (status, url, headers iterated and `get`, text(), arrayBuffer(), and
- * `body` when a caller parses the body itself, src/http/github.ts). Not a WHATWG Response: building one per GitHub
- * answer (Node's Headers with its per-value validation, a web ReadableStream over the bytes, read back through
- * promises) was ~4 % of a steady daemon cycle's CPU, and loaded Node's own copy of undici into every command that
- * asks GitHub anything (docs/benchmarks.md, "Where a steady cycle's CPU goes").
+ * fetch Response that @octokit/request reads (status, statusText, url, headers iterated and `get`, text(),
+ * arrayBuffer(), and `body` when a caller parses the body itself, src/http/github.ts; json() for tests). Not a
+ * WHATWG Response: building one per GitHub answer (Node's Headers with its per-value validation, a web
+ * ReadableStream over the bytes, read back through promises) was ~4 % of a steady daemon cycle's CPU, and loaded
+ * Node's own copy of undici into every command that asks GitHub anything (docs/benchmarks.md, "Where a steady
+ * cycle's CPU goes").
  */
 
 /** A request as Octokit's fetch wrapper makes it: a URL and a plain header object (or none). */
@@ -32,26 +33,6 @@ export class FetchHeaders implements Iterable<[string, string]> {
     return this.#h.get(name.toLowerCase()) ?? null;
   }
 
-  has(name: string): boolean {
-    return this.#h.has(name.toLowerCase());
-  }
-
-  forEach(fn: (value: string, name: string) => void): void {
-    for (const [name, value] of this.#h) fn(value, name);
-  }
-
-  entries(): IterableIterator<[string, string]> {
-    return this.#h.entries();
-  }
-
-  keys(): IterableIterator<string> {
-    return this.#h.keys();
-  }
-
-  values(): IterableIterator<string> {
-    return this.#h.values();
-  }
-
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.#h.entries();
   }
@@ -61,7 +42,6 @@ export class FetchHeaders implements Iterable<[string, string]> {
 export class FetchResponse {
   readonly url: string;
   readonly status: number;
-  readonly ok: boolean;
   readonly statusText = "";
   readonly headers: FetchHeaders;
   readonly body: Buffer | null;
@@ -69,7 +49,6 @@ export class FetchResponse {
   constructor(url: string, status: number, headers: Readonly<Record<string, string>>, body: Buffer | null) {
     this.url = url;
     this.status = status;
-    this.ok = status >= 200 && status < 300;
     this.headers = new FetchHeaders(headers);
     this.body = body;
   }
