@@ -1,3 +1,4 @@
+import { onAbort } from "../abort-fanout.ts";
 import { caughtUpBypasses } from "../alerts/bypass.ts";
 import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
 import { raceAbort } from "../alerts/outbox.ts";
@@ -97,16 +98,9 @@ export class CycleRunner {
   /** Reports committed per project: a late completion commits only if no newer report came first. */
   readonly #committed = new Map<string, number>();
   /**
-   * Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's),
-   * with the stop signal of the cycle that left it.
+   * Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's).
    */
-  readonly #pending = new Map<string, { completion: DeferredCompletion; stop: AbortSignal }>();
-  /**
-   * Stop signals that already release their pending completions when they fire: one listener per signal, not one
-   * per completion (an EventTarget checks every listener it has when one is added, so a listener per completion
-   * made a cold start of N projects cost O(N²)).
-   */
-  readonly #watchedStops = new WeakSet<AbortSignal>();
+  readonly #pending = new Map<string, { completion: DeferredCompletion }>();
 
   constructor(options: CycleRunnerOptions) {
     this.#o = options;
@@ -146,10 +140,9 @@ export class CycleRunner {
     const t0 = performance.now();
     const ac = new AbortController();
     let timedOut = false;
-    const onStop = () => ac.abort(new AppError("E_ABORTED", "shutting down"));
-    const onLease = () => ac.abort(lease?.reason);
-    stop.addEventListener("abort", onStop, { once: true });
-    lease?.addEventListener("abort", onLease, { once: true });
+    // onAbort: every cycle of a tick shares the stop signal (a listener each made a tick O(N²), abort-fanout.ts).
+    const offStop = onAbort(stop, () => ac.abort(new AppError("E_ABORTED", "shutting down")));
+    const offLease = lease ? onAbort(lease, () => ac.abort(lease.reason)) : undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       ac.abort(new AppError("E_ABORTED", `cycle timed out after ${target.plan.cycle_timeout_ms} ms`));
@@ -242,8 +235,8 @@ export class CycleRunner {
       return { kind: "error", error: err };
     } finally {
       clearTimeout(timer);
-      stop.removeEventListener("abort", onStop);
-      lease?.removeEventListener("abort", onLease);
+      offStop();
+      offLease?.();
       release();
     }
   }
@@ -265,19 +258,6 @@ export class CycleRunner {
     if (!older) return;
     this.#pending.delete(name);
     older.completion.release();
-  }
-
-  /** When `stop` fires, every completion left by a cycle under it is released. */
-  #releaseOnStop(stop: AbortSignal): void {
-    if (this.#watchedStops.has(stop)) return;
-    this.#watchedStops.add(stop);
-    stop.addEventListener(
-      "abort",
-      () => {
-        for (const [name, p] of [...this.#pending]) if (p.stop === stop) this.#supersede(name);
-      },
-      { once: true },
-    );
   }
 
   #completeLater(
@@ -304,12 +284,14 @@ export class CycleRunner {
       completion.release();
       return;
     }
-    this.#pending.set(name, { completion, stop: c.stop });
-    // A released completion resolves null at once: stopping (#releaseOnStop) or losing the lease ends the wait.
-    this.#releaseOnStop(c.stop);
-    c.lease?.addEventListener("abort", forget, { once: true });
+    this.#pending.set(name, { completion });
+    // A released completion resolves null at once: stopping or losing the lease ends the wait (onAbort: every
+    // pending completion of a cold tick shares the stop signal).
+    const offStop = onAbort(c.stop, forget);
+    const offLease = c.lease ? onAbort(c.lease, forget) : undefined;
     const done = completion.completed.then(async (report) => {
-      c.lease?.removeEventListener("abort", forget);
+      offStop();
+      offLease?.();
       forget();
       if (report === null || gone()) return;
       const record: CycleRecord = {

@@ -1,3 +1,4 @@
+import { onAbort } from "../abort-fanout.ts";
 import { AppError } from "../errors.ts";
 
 /**
@@ -55,7 +56,7 @@ export class CycleScheduler {
     if (signal?.aborted) return Promise.reject(aborted(signal));
     if (this.#active < this.max && this.#queued === 0) return Promise.resolve(this.#start(key));
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      const cancel = () => {
         const list = this.#waiting.get(key);
         const i = list ? list.indexOf(waiter) : -1;
         if (!list || i < 0) return;
@@ -64,13 +65,8 @@ export class CycleScheduler {
         this.#queued--;
         reject(aborted(signal));
       };
-      const waiter: Waiter = {
-        key,
-        grant: resolve,
-        reject,
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // onAbort, not a listener per waiter: every waiter of a tick shares the daemon's stop signal.
+      const waiter: Waiter = { key, grant: resolve, reject, cleanup: signal ? onAbort(signal, cancel) : noop };
       const list = this.#waiting.get(key);
       if (list) list.push(waiter);
       else this.#waiting.set(key, [waiter]);
@@ -123,3 +119,5 @@ function aborted(signal: AbortSignal | undefined): AppError {
   const reason: unknown = signal?.reason;
   return reason instanceof AppError ? reason : new AppError("E_ABORTED", "cancelled while waiting for a cycle slot");
 }
+
+function noop(): void {}

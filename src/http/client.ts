@@ -1,3 +1,4 @@
+import { onAbort } from "../abort-fanout.ts";
 import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from "./undici.ts";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
@@ -632,14 +633,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason as Error);
       return;
     }
+    // onAbort, not a listener per sleep: many sleeps share the daemon's stop signal (every cycle's jitter).
+    const off = signal
+      ? onAbort(signal, () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        })
+      : undefined;
     const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      off?.();
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -16,6 +16,7 @@ const LAYERS: readonly (readonly [string, readonly string[]])[] = [
     "base",
     [
       "src/errors.ts",
+      "src/abort-fanout.ts",
       "src/exit-codes.ts",
       "src/quote.ts",
       "src/secrets.ts",

@@ -4,10 +4,11 @@
  * fair (round-robin between projects); a waiter leaves the queue on shutdown. Every wait is on an event.
  */
 import { strict as assert } from "node:assert";
+import { getEventListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, describe, it, mock } from "node:test";
 import { loadConfigText } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
 import type { VerifyFn } from "../../src/daemon/daemon.ts";
@@ -78,6 +79,47 @@ describe("CycleScheduler", () => {
     c();
     assert.equal(s.active, 0);
     assert.throws(() => new CycleScheduler(0), RangeError);
+  });
+
+  it("waiters on one signal share one abort listener; aborting it rejects every waiter, in order", async () => {
+    // A listener per waiter made a tick of N projects O(N²): an EventTarget walks its list on every add and remove.
+    const s = new CycleScheduler(1);
+    const held = await s.acquire("a");
+    const ac = new AbortController();
+    const order: number[] = [];
+    const waits = Array.from({ length: 200 }, (_, i) =>
+      s.acquire(`p${i}`, ac.signal).then(
+        () => assert.fail("granted after the abort"),
+        (e: unknown) => {
+          assert.ok(e instanceof AppError && e.code === "E_ABORTED");
+          order.push(i);
+        },
+      ),
+    );
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1);
+    assert.equal(s.queued, 200);
+    ac.abort();
+    await Promise.all(waits);
+    assert.deepEqual(
+      order,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    assert.equal(s.queued, 0);
+    held();
+    assert.equal(s.active, 0);
+  });
+
+  it("a granted waiter no longer reacts to its signal", async () => {
+    const s = new CycleScheduler(1);
+    const held = await s.acquire("a");
+    const ac = new AbortController();
+    const waiting = s.acquire("b", ac.signal);
+    held();
+    const release = await waiting;
+    ac.abort();
+    assert.equal(s.active, 1, "the abort after the grant left the slot alone");
+    release();
+    assert.equal(s.active, 0);
   });
 });
 
@@ -161,6 +203,65 @@ describe("daemon: settings.watch.max_concurrent_cycles", () => {
       } finally {
         await daemon.stop();
       }
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("cycles waiting for a slot add no listener each to the stop signal (a tick of N was O(N²))", async () => {
+    const CAP = 2;
+    const names = Array.from({ length: 40 }, (_, i) => `q${i}`);
+    const sim = await startSim({ githubToken: null });
+    const dir = mkdtempSync(join(tmpdir(), "monitor-scheduler-"));
+    dirs.push(dir);
+    try {
+      for (const name of names) {
+        sim.world.addProject({
+          name,
+          repo: `acme/${name}`,
+          npm: name,
+          crate: null,
+          pypi: null,
+          tap: null,
+          targetsManifest: null,
+        });
+        sim.world.publish(name, "1.0.0", { publishedAt: Date.now() - 2 * HOUR });
+      }
+      const config = {
+        settings: {
+          ...sim.settingsOverlay(),
+          http: { retries: 0 },
+          state_dir: "state",
+          watch: { jitter: "0", hot_interval: "0", max_concurrent_cycles: CAP },
+        },
+        projects: names.map((name) => ({ name, repo: `acme/${name}`, channels: { npm: { package: name } } })),
+      };
+      const loaded = loadConfigText(JSON.stringify(config), join(dir, "monitor.json"), dir, { env: {} });
+      const verify: VerifyFn = async (_deps, _loaded, project, tag) => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return okReport(project.name, project.repo, tag);
+      };
+      const { daemon } = createDaemon(loaded, { logLevel: "silent", sinks: [], daemon: { verify } });
+      // The most abort listeners any signal held at any moment of the tick, seen at each addEventListener.
+      let most = 0;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to the receiver it was called on
+      const original = EventTarget.prototype.addEventListener;
+      const spy = mock.method(
+        EventTarget.prototype,
+        "addEventListener",
+        function (this: EventTarget, ...args: Parameters<EventTarget["addEventListener"]>) {
+          original.apply(this, args);
+          if (this instanceof AbortSignal) most = Math.max(most, getEventListeners(this, "abort").length);
+        },
+      );
+      try {
+        const reports = await Promise.all(names.map((n) => daemon.runScheduledCycle(n)));
+        assert.ok(reports.every((r) => r.status === "ok"));
+      } finally {
+        spy.mock.restore();
+        await daemon.stop();
+      }
+      assert.ok(most <= 2, `a signal held ${most} abort listeners while ${names.length - CAP} cycles waited`);
     } finally {
       await sim.close();
     }

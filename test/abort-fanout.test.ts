@@ -1,0 +1,89 @@
+/**
+ * onAbort (src/abort-fanout.ts): callbacks on a shared signal with one listener on it, whatever their number;
+ * the same contract as a `{ once: true }` abort listener.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { getEventListeners } from "node:events";
+import { describe, it } from "node:test";
+import { onAbort } from "../src/abort-fanout.ts";
+import { sleep } from "../src/http/client.ts";
+
+describe("onAbort", () => {
+  it("one listener on the signal for any number of callbacks; they run once, in order", () => {
+    const ac = new AbortController();
+    const ran: number[] = [];
+    const offs = Array.from({ length: 1000 }, (_, i) => onAbort(ac.signal, () => ran.push(i)));
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1);
+    for (let i = 0; i < 1000; i += 2) (offs[i] as () => void)();
+    ac.abort();
+    ac.abort();
+    assert.deepEqual(
+      ran,
+      Array.from({ length: 500 }, (_, i) => 2 * i + 1),
+    );
+    // Unregistering after the abort is harmless.
+    for (const off of offs) off();
+  });
+
+  it("the same function twice runs twice; each unregistration removes one", () => {
+    const ac = new AbortController();
+    let n = 0;
+    const fn = () => n++;
+    const off = onAbort(ac.signal, fn);
+    onAbort(ac.signal, fn);
+    off();
+    off();
+    ac.abort();
+    assert.equal(n, 1);
+  });
+
+  it("nothing runs for a signal that aborted already; a callback registered after the abort of another does", () => {
+    const gone = AbortSignal.abort();
+    let ran = false;
+    onAbort(gone, () => (ran = true))();
+    assert.equal(ran, false);
+    assert.equal(getEventListeners(gone, "abort").length, 0);
+    // A fresh controller after an abort gets a listener of its own.
+    const ac = new AbortController();
+    onAbort(ac.signal, () => (ran = true));
+    ac.abort();
+    assert.equal(ran, true);
+  });
+
+  it("a callback that throws does not stop the others; its error is reported on its own", () => {
+    // In a process of its own: the test runner fails any test file whose process sees an uncaught exception.
+    const script = `
+      import { onAbort } from ${JSON.stringify(new URL("../src/abort-fanout.ts", import.meta.url).href)};
+      const ran = [];
+      process.on("uncaughtException", (e) => { ran.push("reported " + e.message); });
+      const ac = new AbortController();
+      onAbort(ac.signal, () => ran.push("a"));
+      onAbort(ac.signal, () => { throw new Error("boom"); });
+      onAbort(ac.signal, () => ran.push("c"));
+      ac.abort();
+      setImmediate(() => console.log(JSON.stringify(ran)));`;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out), ["a", "c", "reported boom"]);
+  });
+
+  it("sleep: many sleeps on one signal hold one listener; the abort rejects them all with its reason", async () => {
+    const ac = new AbortController();
+    const sleeps = Array.from({ length: 300 }, () => sleep(3_600_000, ac.signal));
+    const settled = Promise.allSettled(sleeps);
+    const reason = new Error("stopping");
+    let listeners: number;
+    try {
+      listeners = getEventListeners(ac.signal, "abort").length;
+    } finally {
+      ac.abort(reason);
+    }
+    assert.equal(listeners, 1);
+    const outcomes = await settled;
+    assert.ok(outcomes.every((o) => o.status === "rejected" && o.reason === reason));
+    // A sleep that ends on its own unregisters itself.
+    const other = new AbortController();
+    await sleep(1, other.signal);
+    other.abort();
+  });
+});
