@@ -10,32 +10,43 @@
  * aborted (callers check `signal.aborted` first), callbacks run in registration order, each at most once, and one
  * that throws does not stop the others (the error is rethrown on its own, as an EventTarget reports it).
  */
-const callbacks = new WeakMap<AbortSignal, Set<() => void>>();
+interface Entry {
+  readonly fn: () => void;
+}
+
+const callbacks = new WeakMap<AbortSignal, Set<Entry>>();
 
 /** Runs `fn` once when `signal` aborts; the function returned unregisters it (any number of calls). */
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   if (signal.aborted) return noop;
-  let set = callbacks.get(signal);
-  if (!set) {
-    const fresh = new Set<() => void>();
-    callbacks.set(signal, fresh);
-    signal.addEventListener("abort", () => fire(signal, fresh), { once: true });
-    set = fresh;
-  }
-  // A wrapper of its own: the same function registered twice runs twice and unregisters one at a time.
-  const entry = () => fn();
+  const set = callbacksOf(signal);
+  // An entry of its own: the same function registered twice runs twice and unregisters one at a time.
+  const entry = { fn };
   set.add(entry);
-  const registered = set;
   return () => {
-    registered.delete(entry);
+    set.delete(entry);
   };
 }
 
-function fire(signal: AbortSignal, set: Set<() => void>): void {
+/**
+ * The signal's callbacks, with its one listener added the first time. A function of its own: the listener lives as
+ * long as the signal, and a closure created inside onAbort would share onAbort's context and so keep the first
+ * registrant's callback (and all it holds) alive with it.
+ */
+function callbacksOf(signal: AbortSignal): Set<Entry> {
+  const known = callbacks.get(signal);
+  if (known) return known;
+  const set = new Set<Entry>();
+  callbacks.set(signal, set);
+  signal.addEventListener("abort", () => fire(signal, set), { once: true });
+  return set;
+}
+
+function fire(signal: AbortSignal, set: Set<Entry>): void {
   callbacks.delete(signal);
   const due = [...set];
   set.clear();
-  for (const fn of due) {
+  for (const { fn } of due) {
     try {
       fn();
     } catch (err) {

@@ -6,6 +6,8 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { onAbort } from "../src/abort-fanout.ts";
 import { sleep } from "../src/http/client.ts";
 
@@ -24,6 +26,33 @@ describe("onAbort", () => {
     );
     // Unregistering after the abort is harmless.
     for (const off of offs) off();
+  });
+
+  it("an unregistered callback is not kept alive by the signal (the first registrant's included)", async () => {
+    // The signal's one listener lives as long as the signal (a project's lease: the daemon's lifetime); it must not
+    // hold the callback that happened to add it, nor what that callback closes over.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const ac = new AbortController();
+    const refs: WeakRef<object>[] = [];
+    const register = () => {
+      const held = { payload: new Array<number>(1000).fill(1) };
+      refs.push(new WeakRef(held));
+      return onAbort(ac.signal, () => held.payload.length);
+    };
+    // In a function of its own: the async test's suspended frame would keep its last temporaries.
+    const registerAndDrop = () => {
+      for (const off of [register(), register(), register()]) off();
+    };
+    registerAndDrop();
+    // A turn for the WeakRefs' targets to be collectable (they are kept until the end of the current job).
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.deepEqual(
+      refs.map((r) => r.deref() === undefined),
+      [true, true, true],
+    );
+    assert.equal(getEventListeners(ac.signal, "abort").length, 1);
   });
 
   it("the same function twice runs twice; each unregistration removes one", () => {

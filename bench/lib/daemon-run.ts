@@ -95,6 +95,16 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
     );
     if (r.code !== 0) throw new Error(`daemon-cycles exited ${r.code}: ${r.stderr.slice(-1500)}`);
     const out = JSON.parse(r.stdout) as DaemonCyclesResult;
+    for (const round of out.rounds) {
+      const t = round.thread;
+      const gc = Object.entries(t.gc)
+        .map(([kind, g]) => `${kind} ${g.count}x ${g.total_ms} ms (max ${g.max_ms})`)
+        .join(", ");
+      ctx.log(
+        `${o.name}: round ${round.round}: ${round.wall_ms} ms wall, ${t.cpu_ms} ms CPU; event-loop delay p50 ` +
+          `${t.loop_delay_ms.p50} / p99 ${t.loop_delay_ms.p99} / max ${t.loop_delay_ms.max} ms; GC ${gc}`,
+      );
+    }
     const profile = profiling ? summarizeProfileDir(profDir) : null;
     // BENCH_CPU_PROF_KEEP=<dir>: keep the raw .cpuprofile files (the run's tmp dir is removed at the end).
     const keep = process.env["BENCH_CPU_PROF_KEEP"];

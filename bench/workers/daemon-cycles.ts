@@ -9,8 +9,9 @@
  */
 import { openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import pLimit from "p-limit";
 import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
@@ -64,6 +65,16 @@ export interface RoundResult {
     rss_file_mb: number | null;
   } | null;
   sim: SimStatsSnapshot;
+  /**
+   * Where the round's wall went on the daemon's thread: its CPU time (user + system, all threads of the process),
+   * the event loop's delay (a 1 ms timer's lateness: how long an answer can wait for the thread), and V8's GC
+   * pauses by kind (scavenges, mark-compacts) with the longest.
+   */
+  thread: {
+    cpu_ms: number;
+    loop_delay_ms: { p50: number; p99: number; max: number; mean: number };
+    gc: Record<string, { count: number; total_ms: number; max_ms: number }>;
+  };
 }
 
 export interface DaemonCyclesResult {
@@ -144,6 +155,52 @@ function tally(t: RoundTally, rep: Report | Error): void {
     t.queued_api++;
 }
 
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: "scavenge",
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: "mark-compact",
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: "weak-callbacks",
+};
+
+/** Starts watching the thread; the function returned stops and reports (RoundResult.thread). */
+function watchThread(): () => RoundResult["thread"] {
+  const cpu0 = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gc: RoundResult["thread"]["gc"] = {};
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const detail = (e as unknown as { detail?: { kind?: number } }).detail;
+      const kind = GC_KINDS[detail?.kind ?? -1] ?? "other";
+      const g = (gc[kind] ??= { count: 0, total_ms: 0, max_ms: 0 });
+      g.count++;
+      g.total_ms += e.duration;
+      g.max_ms = Math.max(g.max_ms, e.duration);
+    }
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  return () => {
+    loop.disable();
+    obs.disconnect();
+    const cpu = process.cpuUsage(cpu0);
+    const r1 = (n: number) => Math.round(n * 10) / 10;
+    for (const g of Object.values(gc)) {
+      g.total_ms = Math.round(g.total_ms);
+      g.max_ms = r1(g.max_ms);
+    }
+    return {
+      cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
+      loop_delay_ms: {
+        p50: r1(loop.percentile(50) / 1e6),
+        p99: r1(loop.percentile(99) / 1e6),
+        max: r1(loop.max / 1e6),
+        mean: r1(loop.mean / 1e6),
+      },
+      gc,
+    };
+  };
+}
+
 async function round(): Promise<RoundTally> {
   const limit = pLimit(job.concurrency > 0 ? job.concurrency : names.length);
   const t: RoundTally = {
@@ -181,7 +238,9 @@ for (let r = 1; r <= job.rounds; r++) {
     await profiler.post("Profiler.setSamplingInterval", { interval: 1000 });
     await profiler.post("Profiler.start");
   }
+  const stopWatching = watchThread();
   const { wall, cycles, statuses, channel_statuses, queued_api, errors } = await round();
+  const thread = stopWatching();
   const sim = (await control("GET", "/stats")) as SimStatsSnapshot;
   const mem = process.memoryUsage();
   let after_gc: RoundResult["after_gc"] = null;
@@ -216,6 +275,7 @@ for (let r = 1; r <= job.rounds; r++) {
     heap_mb: mb(mem.heapUsed),
     after_gc,
     sim,
+    thread,
   });
   process.stderr.write(`round ${r}: ${Math.round(wall)} ms ${JSON.stringify(statuses)}\n`);
 }
@@ -224,6 +284,10 @@ if (profiler && job.profileDir) {
   writeFileSync(join(job.profileDir, `rounds-from-${job.profileFrom}.cpuprofile`), JSON.stringify(profile));
   profiler.disconnect();
 }
+
+// BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot after the rounds (what a steady daemon keeps live, for docs §6).
+const snapshotDir = process.env["BENCH_HEAP_SNAPSHOT"];
+if (snapshotDir) writeHeapSnapshot(join(snapshotDir, `after-round-${job.rounds}.heapsnapshot`));
 
 if (job.leak) {
   const gc = (globalThis as { gc?: (o?: object) => void }).gc;

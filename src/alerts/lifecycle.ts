@@ -293,16 +293,45 @@ export interface DegradedInput {
   status_url?: string | null;
 }
 
+/**
+ * What the registry-degraded check reads of a project's latest report: each channel's verdict and its
+ * `probe-failed` finding. A full Report is one; the daemon keeps only this per watched project (`reportHealth`).
+ */
+export interface ReportHealth {
+  readonly channels: readonly {
+    readonly channel: ChannelReport["channel"];
+    readonly status: ChannelReport["status"];
+    readonly findings: readonly Pick<Finding, "code" | "actual">[];
+  }[];
+}
+
 /** The latest report of each project, by name (a Map, or a view over one). */
 export interface LatestReports {
-  get(project: string): Report | undefined;
+  get(project: string): ReportHealth | undefined;
+}
+
+/**
+ * The part of `report` the degraded check reads, sharing none of the rest: the daemon holds one per watched
+ * project for as long as it runs, and a whole report (evidence, findings, provenance) was most of its live heap
+ * at 5,000 projects (docs/benchmarks.md §6).
+ */
+export function reportHealth(report: Report): ReportHealth {
+  return {
+    channels: report.channels.map((c) => ({
+      channel: c.channel,
+      status: c.status,
+      findings: c.findings
+        .filter((f) => f.code === "probe-failed")
+        .map((f) => (f.actual === undefined ? { code: f.code } : { code: f.code, actual: f.actual })),
+    })),
+  };
 }
 
 type ChannelHealth =
   { state: "degraded"; failures: { project: string; code: string }[] } | { state: "clear" } | { state: "undetermined" };
 
 /** The probe for `channel` failed (not: found drift, or could not judge for another reason). */
-function probeFailed(ch: ChannelReport | undefined): string | null {
+function probeFailed(ch: ReportHealth["channels"][number] | undefined): string | null {
   if (!ch || ch.status !== "unknown") return null;
   const f = ch.findings.find((x) => x.code === "probe-failed");
   return f ? (f.actual ?? "E_PROBE_FAILED") : null;

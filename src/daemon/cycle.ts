@@ -1,6 +1,13 @@
 import { onAbort } from "../abort-fanout.ts";
 import { caughtUpBypasses } from "../alerts/bypass.ts";
-import { advanceIncidents, evaluateDegraded, type LifecyclePolicy, type WatchedProject } from "../alerts/lifecycle.ts";
+import {
+  advanceIncidents,
+  evaluateDegraded,
+  reportHealth,
+  type LifecyclePolicy,
+  type ReportHealth,
+  type WatchedProject,
+} from "../alerts/lifecycle.ts";
 import { raceAbort } from "../alerts/outbox.ts";
 import { routeAlerts } from "../alerts/rollup.ts";
 import type { Sink } from "../alerts/types.ts";
@@ -93,8 +100,11 @@ export class CycleRunner {
   readonly #o: CycleRunnerOptions;
   /** Commits run one at a time: from reading the incidents to committing them no other cycle interleaves. */
   #commitQueue: Promise<unknown> = Promise.resolve();
-  /** Latest report per watched project, read from the store once and kept current by #commit (degraded checks). */
-  #latestByProject: Map<string, Report> | null = null;
+  /**
+   * What the degraded checks read of each watched project's latest report (reportHealth), read from the store
+   * once and kept current by #commit.
+   */
+  #latestByProject: Map<string, ReportHealth> | null = null;
   /** Reports committed per project: a late completion commits only if no newer report came first. */
   readonly #committed = new Map<string, number>();
   /**
@@ -345,11 +355,13 @@ export class CycleRunner {
     };
   }
 
-  async #latestReports(): Promise<Map<string, Report>> {
+  async #latestReports(): Promise<Map<string, ReportHealth>> {
     if (this.#latestByProject === null) {
       const watched = new Set(this.#o.watched.map((w) => w.project));
       this.#latestByProject = new Map(
-        (await this.#o.store.latestReports()).filter((r) => watched.has(r.project)).map((r) => [r.project, r]),
+        (await this.#o.store.latestReports())
+          .filter((r) => watched.has(r.project))
+          .map((r) => [r.project, reportHealth(r)]),
       );
     }
     return this.#latestByProject;
@@ -413,7 +425,7 @@ export class CycleRunner {
       next_check_at: nextCheckAt(),
       ...(generation !== undefined ? { generation } : {}),
     });
-    (await this.#latestReports()).set(report.project, report);
+    (await this.#latestReports()).set(report.project, reportHealth(report));
     for (const id of caughtUpBypasses(silences, report)) {
       // A bypassed channel caught up with the release: its silence has done its job.
       if (await store.removeSilence(id))

@@ -1,4 +1,5 @@
 import { request as undiciRequest, type Dispatcher } from "./undici.ts";
+import { onAbort } from "../abort-fanout.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { SecretRegistry } from "../secrets.ts";
 
@@ -53,7 +54,12 @@ export async function sendOnce(ctx: SendContext, req: SendRequest): Promise<Send
           () => deadline.abort(new DOMException(`timed out after ${limitMs} ms`, "TimeoutError")),
           limitMs,
         );
-        signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
+        // The caller's signal aborts the same controller (onAbort: one listener on it for all its requests), not
+        // AbortSignal.any: a composite signal per request, tracked by its sources until a GC collects it.
+        const caller = req.signal;
+        if (caller?.aborted) deadline.abort(caller.reason);
+        const off = caller ? onAbort(caller, () => deadline.abort(caller.reason)) : undefined;
+        signal = deadline.signal;
         try {
           const res = await undiciRequest(req.url, {
             method: req.method,
@@ -66,6 +72,7 @@ export async function sendOnce(ctx: SendContext, req: SendRequest): Promise<Send
           return { status: res.statusCode, headers, body: await readCapped(res, headers, req, ctx.secrets) };
         } finally {
           clearTimeout(timer);
+          off?.();
         }
       },
       req.signal,

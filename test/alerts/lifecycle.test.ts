@@ -4,6 +4,7 @@ import {
   advanceIncidents,
   channelHealth,
   evaluateDegraded,
+  reportHealth,
   isSilenced,
   type LifecyclePolicy,
   type WatchedProject,
@@ -424,7 +425,33 @@ describe("registry degraded", () => {
         want: "clear",
       },
     ];
-    for (const t of table) assert.equal(channelHealth("npm", t.watched, latestOf(t.reports)).state, t.want, t.name);
+    for (const t of table) {
+      assert.equal(channelHealth("npm", t.watched, latestOf(t.reports)).state, t.want, t.name);
+      // The daemon keeps only reportHealth of each report: the same answers, failures included.
+      const slim = new Map(t.reports.map((r) => [r.project, reportHealth(r)]));
+      assert.deepEqual(channelHealth("npm", t.watched, slim), channelHealth("npm", t.watched, latestOf(t.reports)));
+    }
+  });
+
+  it("reportHealth keeps each channel's verdict and probe failure, and nothing else of the report", () => {
+    const r = npmDown("alpha");
+    const health = reportHealth(r);
+    assert.deepEqual(
+      health.channels.map((c) => ({ ...c })),
+      r.channels.map((c) => ({
+        channel: c.channel,
+        status: c.status,
+        findings: c.findings
+          .filter((f) => f.code === "probe-failed")
+          .map((f) => (f.actual === undefined ? { code: f.code } : { code: f.code, actual: f.actual })),
+      })),
+    );
+    assert.ok(
+      health.channels.some((c) => c.findings.length === 1),
+      "the probe failure is kept",
+    );
+    assert.deepEqual(Object.keys(health), ["channels"]);
+    for (const c of health.channels) assert.deepEqual(Object.keys(c), ["channel", "status", "findings"]);
   });
 
   it("channelHealth reads only up to the first project whose probe succeeded (asked at every cycle commit)", () => {
