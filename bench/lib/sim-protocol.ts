@@ -43,6 +43,11 @@ export interface SimStatsSnapshot {
     min_gap_ms: number | null;
     under_1s: number;
   };
+  /**
+   * The GitHub API's time per request as the sim served it (arrival to the end of the answer: the latency, the sim's
+   * timer and event loop); null when the request log did not hold every GitHub request.
+   */
+  github_api_time_ms: { total: number; mean: number; p50: number; p99: number } | null;
   /** 403/429 answers of the GitHub API (primary or secondary rate limit). */
   github_rate_limited: number;
   /** Handler exceptions in the sim (sim bugs). */

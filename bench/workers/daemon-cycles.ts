@@ -63,6 +63,7 @@ export interface RoundResult {
     /** Resident anonymous memory (V8 heap, malloc) and file-backed pages (the node binary, libraries). */
     rss_anon_mb: number | null;
     rss_file_mb: number | null;
+    anon_by_kind_mb: Record<string, number> | null;
   } | null;
   sim: SimStatsSnapshot;
   /**
@@ -117,6 +118,34 @@ function procStatus(): Record<string, number> {
     const m = /^(RssAnon|RssFile):\s+(\d+) kB/.exec(line);
     if (m) out[m[1] as string] = Math.round((Number(m[2]) / 1024) * 10) / 10;
   }
+  return out;
+}
+
+/**
+ * Resident anonymous memory by kind of mapping, from /proc/self/smaps: glibc's main heap (`[heap]`), mappings of
+ * 64 MiB or less that start on a 64 MiB boundary (glibc's other arenas), mappings of 256 KiB (V8's heap pages), and
+ * the rest (V8's large objects and code range, thread stacks, other mmaps).
+ */
+function anonByKind(): Record<string, number> {
+  const out: Record<string, number> = { glibc_heap: 0, glibc_arenas: 0, v8_pages: 0, other: 0 };
+  let kind: string | null = null;
+  for (const line of readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const [, from = "0", to = "0", inode = "0", path = ""] = head;
+      const start = parseInt(from, 16);
+      const size = parseInt(to, 16) - start;
+      if (path === "[heap]") kind = "glibc_heap";
+      else if (inode !== "0" || path !== "") kind = null;
+      else if (size === 256 * 1024) kind = "v8_pages";
+      else if (start % (64 * 1024 * 1024) === 0 && size <= 64 * 1024 * 1024) kind = "glibc_arenas";
+      else kind = "other";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && kind) out[kind] = (out[kind] ?? 0) + Number(rss[1]) / 1024;
+  }
+  for (const k of Object.keys(out)) out[k] = Math.round((out[k] ?? 0) * 10) / 10;
   return out;
 }
 
@@ -261,6 +290,7 @@ for (let r = 1; r <= job.rounds; r++) {
       external_mb: mb(m.external),
       rss_anon_mb: status["RssAnon"] ?? null,
       rss_file_mb: status["RssFile"] ?? null,
+      anon_by_kind_mb: process.platform === "linux" ? anonByKind() : null,
     };
   }
   result.rounds.push({
