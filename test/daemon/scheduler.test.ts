@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it, mock } from "node:test";
-import { loadConfigText } from "../../src/config/load.ts";
+import { loadConfigText, type LoadedConfig } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
 import type { VerifyFn } from "../../src/daemon/daemon.ts";
 import { CycleScheduler } from "../../src/daemon/scheduler.ts";
 import { AppError } from "../../src/errors.ts";
 import { REPORT_SCHEMA, type Report } from "../../src/report/types.ts";
-import { startSim } from "../../src/sim/index.ts";
+import { startSim, type Sim } from "../../src/sim/index.ts";
 
 const HOUR = 3_600_000;
 const dirs: string[] = [];
@@ -36,6 +36,28 @@ function okReport(project: string, repo: string, tag: string): Report {
     channels: [],
     duration_ms: 1,
   };
+}
+
+/** A sim with an npm-only project per name (a release 2 hours old) and a config watching them under `cap`. */
+async function npmProjects(names: readonly string[], cap: number): Promise<{ sim: Sim; loaded: LoadedConfig }> {
+  const sim = await startSim({ githubToken: null });
+  const dir = mkdtempSync(join(tmpdir(), "monitor-scheduler-"));
+  dirs.push(dir);
+  for (const name of names) {
+    const project = { name, repo: `acme/${name}`, npm: name, crate: null, pypi: null, tap: null };
+    sim.world.addProject({ ...project, targetsManifest: null });
+    sim.world.publish(name, "1.0.0", { publishedAt: Date.now() - 2 * HOUR });
+  }
+  const config = {
+    settings: {
+      ...sim.settingsOverlay(),
+      http: { retries: 0 },
+      state_dir: "state",
+      watch: { jitter: "0", hot_interval: "0", max_concurrent_cycles: cap },
+    },
+    projects: names.map((name) => ({ name, repo: `acme/${name}`, channels: { npm: { package: name } } })),
+  };
+  return { sim, loaded: loadConfigText(JSON.stringify(config), join(dir, "monitor.json"), dir, { env: {} }) };
 }
 
 describe("CycleScheduler", () => {
@@ -127,32 +149,8 @@ describe("daemon: settings.watch.max_concurrent_cycles", () => {
   it("one tick for 12 projects with a cap of 3: 3 cycles run at once, never 4, and all 12 complete", async () => {
     const CAP = 3;
     const names = Array.from({ length: 12 }, (_, i) => `p${i}`);
-    const sim = await startSim({ githubToken: null });
-    const dir = mkdtempSync(join(tmpdir(), "monitor-scheduler-"));
-    dirs.push(dir);
+    const { sim, loaded } = await npmProjects(names, CAP);
     try {
-      for (const name of names) {
-        sim.world.addProject({
-          name,
-          repo: `acme/${name}`,
-          npm: name,
-          crate: null,
-          pypi: null,
-          tap: null,
-          targetsManifest: null,
-        });
-        sim.world.publish(name, "1.0.0", { publishedAt: Date.now() - 2 * HOUR });
-      }
-      const config = {
-        settings: {
-          ...sim.settingsOverlay(),
-          http: { retries: 0 },
-          state_dir: "state",
-          watch: { jitter: "0", hot_interval: "0", max_concurrent_cycles: CAP },
-        },
-        projects: names.map((name) => ({ name, repo: `acme/${name}`, channels: { npm: { package: name } } })),
-      };
-      const loaded = loadConfigText(JSON.stringify(config), join(dir, "monitor.json"), dir, { env: {} });
       assert.equal(loaded.config.settings.watch.max_concurrent_cycles, CAP);
 
       // The probe: the cycle body counts itself while it runs and holds until the test lets it go.
@@ -211,32 +209,8 @@ describe("daemon: settings.watch.max_concurrent_cycles", () => {
   it("cycles waiting for a slot add no listener each to the stop signal (a tick of N was O(N²))", async () => {
     const CAP = 2;
     const names = Array.from({ length: 40 }, (_, i) => `q${i}`);
-    const sim = await startSim({ githubToken: null });
-    const dir = mkdtempSync(join(tmpdir(), "monitor-scheduler-"));
-    dirs.push(dir);
+    const { sim, loaded } = await npmProjects(names, CAP);
     try {
-      for (const name of names) {
-        sim.world.addProject({
-          name,
-          repo: `acme/${name}`,
-          npm: name,
-          crate: null,
-          pypi: null,
-          tap: null,
-          targetsManifest: null,
-        });
-        sim.world.publish(name, "1.0.0", { publishedAt: Date.now() - 2 * HOUR });
-      }
-      const config = {
-        settings: {
-          ...sim.settingsOverlay(),
-          http: { retries: 0 },
-          state_dir: "state",
-          watch: { jitter: "0", hot_interval: "0", max_concurrent_cycles: CAP },
-        },
-        projects: names.map((name) => ({ name, repo: `acme/${name}`, channels: { npm: { package: name } } })),
-      };
-      const loaded = loadConfigText(JSON.stringify(config), join(dir, "monitor.json"), dir, { env: {} });
       const verify: VerifyFn = async (_deps, _loaded, project, tag) => {
         await new Promise<void>((resolve) => setImmediate(resolve));
         return okReport(project.name, project.repo, tag);
