@@ -249,6 +249,30 @@ describe("npm probe", () => {
     assert.equal(obs.version_doc?.version, "1.0.1");
   });
 
+  it("a version the full packument lists in `versions` as well as `time` is not unpublished (published meanwhile)", async () => {
+    // The abbreviated packument and the version document were read before a publish (or from a stale CDN copy), the
+    // full packument, asked only after, has the version: that is a version not yet visible everywhere, not one
+    // that was unpublished (listed in `time`, gone from `versions`).
+    const full = structuredClone(TINY_FULL) as { versions: Record<string, unknown>; time: Record<string, string> };
+    full.versions["1.0.1"] = { ...TINY_V1, version: "1.0.1", _id: "tiny-tarball@1.0.1" };
+    full.time["1.0.1"] = "2026-12-07T03:06:04.038Z";
+    const srv = await serve(
+      registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, full, versions: { "1.0.0": TINY_V1 } } }),
+    );
+    const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.1"), context(srv.base).ctx);
+    await srv.close();
+    assert.equal(obs.version_doc, null);
+    assert.equal(obs.unpublished, null);
+    // Listed in `time` and gone from the full packument's `versions`: unpublished, as before.
+    delete full.versions["1.0.1"];
+    const gone = await serve(
+      registryHandler({ "tiny-tarball": { abbreviated: TINY_ABBREV, full, versions: { "1.0.0": TINY_V1 } } }),
+    );
+    const after = await npmProbe.observe(plan("tiny-tarball", "1.0.1"), context(gone.base).ctx);
+    await gone.close();
+    assert.deepEqual(after.unpublished, { scope: "version", at: "2026-12-07T03:06:04.038Z" });
+  });
+
   it("a cached 404 packument alongside a fresh version document", async () => {
     const srv = await serve(registryHandler({ "tiny-tarball": { versions: { "1.0.0": TINY_V1 } } }));
     const obs = await npmProbe.observe(plan("tiny-tarball", "1.0.0"), context(srv.base).ctx);

@@ -235,7 +235,11 @@ async function findUnpublished(
       const res = await get(reg, `${reg.base}${encodePackageName(name)}`, "application/json");
       if (res.status === 404) return unpublishedAt(res);
       if (res.status !== 200) return null;
-      time = parseJsonBody(res, PackumentBody).time ?? null;
+      const full = parseJsonBody(res, PackumentBody);
+      // Asked after the other two: a version published meanwhile (or past a stale CDN copy of those) is in this
+      // document's `versions` too. That is a version not yet visible everywhere, not one that was unpublished.
+      if (Object.keys(full.versions ?? {}).some((k) => sameVersion(k, version))) return null;
+      time = full.time ?? null;
     } catch (err) {
       reg.ctx.log.debug({ err: errorMessage(err) }, "npm full packument unavailable");
       return null;
