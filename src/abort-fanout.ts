@@ -16,9 +16,12 @@ interface Entry {
 
 const callbacks = new WeakMap<AbortSignal, Set<Entry>>();
 
-/** Runs `fn` once when `signal` aborts; the function returned unregisters it (any number of calls). */
-export function onAbort(signal: AbortSignal, fn: () => void): () => void {
-  if (signal.aborted) return noop;
+/**
+ * Runs `fn` once when `signal` aborts; the function returned unregisters it (any number of calls). No signal: nothing
+ * to wait for, and the function returned does nothing.
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal || signal.aborted) return noop;
   const set = callbacksOf(signal);
   // An entry of its own: the same function registered twice runs twice and unregisters one at a time.
   const entry = { fn };

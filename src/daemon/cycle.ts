@@ -110,7 +110,7 @@ export class CycleRunner {
   /**
    * Per project, the completion still waiting for queued crates.io API answers (at most one: the newest cycle's).
    */
-  readonly #pending = new Map<string, { completion: DeferredCompletion }>();
+  readonly #pending = new Map<string, DeferredCompletion>();
 
   constructor(options: CycleRunnerOptions) {
     this.#o = options;
@@ -152,7 +152,7 @@ export class CycleRunner {
     let timedOut = false;
     // onAbort: every cycle of a tick shares the stop signal (a listener each made a tick O(N²), abort-fanout.ts).
     const offStop = onAbort(stop, () => ac.abort(new AppError("E_ABORTED", "shutting down")));
-    const offLease = lease ? onAbort(lease, () => ac.abort(lease.reason)) : undefined;
+    const offLease = onAbort(lease, () => ac.abort(lease?.reason));
     const timer = setTimeout(() => {
       timedOut = true;
       ac.abort(new AppError("E_ABORTED", `cycle timed out after ${target.plan.cycle_timeout_ms} ms`));
@@ -246,7 +246,7 @@ export class CycleRunner {
     } finally {
       clearTimeout(timer);
       offStop();
-      offLease?.();
+      offLease();
       release();
     }
   }
@@ -267,7 +267,7 @@ export class CycleRunner {
     const older = this.#pending.get(name);
     if (!older) return;
     this.#pending.delete(name);
-    older.completion.release();
+    older.release();
   }
 
   #completeLater(
@@ -288,20 +288,20 @@ export class CycleRunner {
     const seen = this.#committed.get(name) ?? 0;
     const gone = () => c.stop.aborted || c.lease?.aborted === true || (this.#committed.get(name) ?? 0) !== seen;
     const forget = () => {
-      if (this.#pending.get(name)?.completion === completion) this.#supersede(name);
+      if (this.#pending.get(name) === completion) this.#supersede(name);
     };
     if (c.stop.aborted) {
       completion.release();
       return;
     }
-    this.#pending.set(name, { completion });
+    this.#pending.set(name, completion);
     // A released completion resolves null at once: stopping or losing the lease ends the wait (onAbort: every
     // pending completion of a cold tick shares the stop signal).
     const offStop = onAbort(c.stop, forget);
-    const offLease = c.lease ? onAbort(c.lease, forget) : undefined;
+    const offLease = onAbort(c.lease, forget);
     const done = completion.completed.then(async (report) => {
       offStop();
-      offLease?.();
+      offLease();
       forget();
       if (report === null || gone()) return;
       const record: CycleRecord = {

@@ -66,7 +66,7 @@ export class CycleScheduler {
         reject(aborted(signal));
       };
       // onAbort, not a listener per waiter: every waiter of a tick shares the daemon's stop signal.
-      const waiter: Waiter = { key, grant: resolve, reject, cleanup: signal ? onAbort(signal, cancel) : noop };
+      const waiter: Waiter = { key, grant: resolve, reject, cleanup: onAbort(signal, cancel) };
       const list = this.#waiting.get(key);
       if (list) list.push(waiter);
       else this.#waiting.set(key, [waiter]);
@@ -119,5 +119,3 @@ function aborted(signal: AbortSignal | undefined): AppError {
   const reason: unknown = signal?.reason;
   return reason instanceof AppError ? reason : new AppError("E_ABORTED", "cancelled while waiting for a cycle slot");
 }
-
-function noop(): void {}

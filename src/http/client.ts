@@ -634,14 +634,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     // onAbort, not a listener per sleep: many sleeps share the daemon's stop signal (every cycle's jitter).
-    const off = signal
-      ? onAbort(signal, () => {
-          clearTimeout(t);
-          reject(signal.reason as Error);
-        })
-      : undefined;
+    const off = onAbort(signal, () => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    });
     const t = setTimeout(() => {
-      off?.();
+      off();
       resolve();
     }, ms);
   });

@@ -58,7 +58,7 @@ export async function sendOnce(ctx: SendContext, req: SendRequest): Promise<Send
         // AbortSignal.any: a composite signal per request, tracked by its sources until a GC collects it.
         const caller = req.signal;
         if (caller?.aborted) deadline.abort(caller.reason);
-        const off = caller ? onAbort(caller, () => deadline.abort(caller.reason)) : undefined;
+        const off = onAbort(caller, () => deadline.abort(caller?.reason));
         signal = deadline.signal;
         try {
           const res = await undiciRequest(req.url, {
@@ -72,7 +72,7 @@ export async function sendOnce(ctx: SendContext, req: SendRequest): Promise<Send
           return { status: res.statusCode, headers, body: await readCapped(res, headers, req, ctx.secrets) };
         } finally {
           clearTimeout(timer);
-          off?.();
+          off();
         }
       },
       req.signal,
