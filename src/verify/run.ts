@@ -162,7 +162,9 @@ async function verifyWithin(
     // The verifier (Sigstore's libraries, the trusted root) loads while the probes wait on the network rather than
     // after them: a CLI's first verify spends ~0.3 s in it. Only when a channel's provenance policy is on, so a
     // config that turns provenance off still loads no Sigstore.
-    prov.verifier().catch(() => undefined); // checkProvenance awaits it and handles the failure
+    // One turn later, so the probes' first requests are on the wire before it (a CLI verify's first request left
+    // ~20 ms later when the verifier loaded first): checkProvenance awaits it and handles the failure.
+    setImmediate(() => void prov.verifier().catch(() => undefined));
   }
   const shared = prov ? sharedHttp(prov.http) : undefined;
   const provHttp = shared?.http;

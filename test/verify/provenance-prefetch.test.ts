@@ -85,4 +85,28 @@ describe("verify: GitHub provenance starts from the release document", { timeout
     assert.ok(sums >= 0 && firstLookup >= 0, shown);
     assert.ok(sums < firstLookup, `an attestation lookup went out before the checksum file:\n${shown}`);
   });
+
+  it("the Sigstore verifier starts loading once the probes' first requests have left, not before them", async () => {
+    const { loaded, project, rt } = await cleanWorld(cleanup);
+    const prov = rt.provenance;
+    assert.ok(prov);
+    let created = 0;
+    const onCreate = () => void created++;
+    const sentBeforeLoad: number[] = [];
+    const load = prov.verifier.bind(prov);
+    prov.verifier = () => {
+      sentBeforeLoad.push(created);
+      return load();
+    };
+    diagnostics.subscribe("undici:request:create", onCreate);
+    try {
+      const report = await verifyRelease(rt, loaded, project, "v0.8.0");
+      assert.equal(report.status, "ok");
+    } finally {
+      diagnostics.unsubscribe("undici:request:create", onCreate);
+    }
+    // Loading Sigstore is ~20 ms of a CLI's CPU: done while the probes wait on the network, it costs no wall.
+    assert.ok(sentBeforeLoad.length > 0, "the verifier was never asked for");
+    assert.ok((sentBeforeLoad[0] ?? 0) > 0, `the verifier was asked for before any request (${sentBeforeLoad[0]})`);
+  });
 });
