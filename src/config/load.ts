@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { resolve, dirname } from "node:path";
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import cron from "node-cron";
 import { sinkSecrets } from "../alerts/sinks/registry.ts";
@@ -11,6 +10,7 @@ import type { NpmrcView } from "./npmrc.ts";
 import { channelSettingsSecrets, DEFAULT_REGISTRY, type ChannelRegistry } from "../channels/registry.ts";
 import { configSchemas, MonitorConfig, ProjectConfig } from "./schema.ts";
 import { redactSyntaxError } from "./syntax-error.ts";
+import { parseConfigYaml } from "./yaml.ts";
 import { tokenRuleIssue } from "./listen.ts";
 import { parseDuration } from "./duration.ts";
 
@@ -63,9 +63,9 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   const secrets = options.secrets ?? new SecretRegistry();
   let raw: unknown;
   try {
-    raw = source.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    raw = source.endsWith(".json") ? JSON.parse(text) : parseConfigYaml(text);
   } catch (err) {
-    const detail = err instanceof YAMLParseError ? err.message : (err as Error).message;
+    const detail = err instanceof Error ? err.message : String(err);
     throw new ConfigError([`syntax: ${redactSyntaxError(detail, text, env, secrets)}`], source);
   }
   const envIssues: string[] = [];
