@@ -102,7 +102,9 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
         .join(", ");
       ctx.log(
         `${o.name}: round ${round.round}: ${round.wall_ms} ms wall, ${t.cpu_ms} ms CPU; event-loop delay p50 ` +
-          `${t.loop_delay_ms.p50} / p99 ${t.loop_delay_ms.p99} / max ${t.loop_delay_ms.max} ms; GC ${gc}` +
+          `${t.loop_delay_ms.p50} / p99 ${t.loop_delay_ms.p99} / max ${t.loop_delay_ms.max} ms; GC ${gc}; peak RSS ` +
+          `${t.peak.rss_mb} MB at ${t.peak.rss_at_s} s (${t.peak.pending_at_rss} completions waiting), heap peak ` +
+          `${t.peak.heap_used_mb} used / ${t.peak.heap_total_mb} MB committed` +
           (round.after_gc
             ? `; after a GC: RSS ${round.after_gc.rss_mb} MB (anon ${round.after_gc.rss_anon_mb}), heap ` +
               `${round.after_gc.heap_mb} of ${round.after_gc.heap_total_mb} MB, external ${round.after_gc.external_mb} MB` +

@@ -17,6 +17,8 @@ import { REPO_ROOT, startSimServer } from "../lib/sim-client.ts";
 import { roundSummary, summarize, type Summary } from "../lib/stats.ts";
 import { ms, row, times, type TargetRow } from "../lib/table.ts";
 import type { InprocRun } from "../workers/verify-inproc.ts";
+import type { CliTimeline } from "../workers/cli-timeline.ts";
+import { readFileSync, rmSync } from "node:fs";
 
 /** The installed entry point: runs the bundle (dist/cli/main.js, `npm run build`) when built, else src/. */
 export const CLI = join(REPO_ROOT, "bin", "monitor.js");
@@ -52,6 +54,11 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
       return r.wall_ms;
     };
     let lastInproc: InprocRun | null = null;
+    // The CLI once more per round under a preload that notes when its first request left and its last answer came
+    // (not the timed runs: the preload is one more module to load).
+    const timelineFile = join(ctx.tmp, "cli-timeline.json");
+    let timelines: CliTimeline[] = [];
+    const timelinePreload = join(REPO_ROOT, "bench", "workers", "cli-timeline.ts");
     const variants: Variant[] = [
       { name: "cli", run: cli({ NODE_COMPILE_CACHE: compileCache }) },
       { name: "cli_no_compile_cache", run: cli({ NODE_DISABLE_COMPILE_CACHE: "1" }) },
@@ -71,6 +78,18 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
           (await runNode([CLI, "verify", "--help"], { env: { NODE_COMPILE_CACHE: compileCache } })).wall_ms,
       },
       { name: "startup_bare_node", run: async () => (await runNode(["-e", "0"])).wall_ms },
+      {
+        name: "cli_timeline",
+        run: async () => {
+          const r = await runNode(["--import", timelinePreload, CLI, "-c", config, "verify", TAG, "--json"], {
+            env: { NODE_COMPILE_CACHE: compileCache, BENCH_TIMELINE_FILE: timelineFile },
+          });
+          if (r.code !== 0) throw new Error(`monitor verify exited ${r.code}: ${r.stderr.slice(0, 500)}`);
+          timelines.push(JSON.parse(readFileSync(timelineFile, "utf8")) as CliTimeline);
+          rmSync(timelineFile, { force: true });
+          return r.wall_ms;
+        },
+      },
     ];
     for (const latency of LATENCIES) {
       await sim.setLatency(latency);
@@ -78,6 +97,7 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
       const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
       const hops: number[] = [];
       for (const v of variants) await v.run(); // warm-up: compile cache, connections, JIT of the worker
+      timelines = [];
       for (let r = 0; r < rounds; r++) {
         const order = variants.map((_, i) => variants[(i + r) % variants.length] as Variant);
         for (const v of order) {
@@ -106,6 +126,12 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
           full_vs_cli: med("sequential_full") / med("cli"),
         },
         cli_startup_overhead_ms: med("cli") - med("in_process"),
+        cli_timeline: {
+          first_request_ms: summarize(timelines.map((t) => t.first_request_ms ?? NaN)).median,
+          last_headers_ms: summarize(timelines.map((t) => t.last_headers_ms ?? NaN)).median,
+          exit_ms: summarize(timelines.map((t) => t.exit_ms)).median,
+          requests: summarize(timelines.map((t) => t.requests)).median,
+        },
       };
       (data["by_latency"] as Record<string, unknown>)[String(latency)] = result;
       const r = result.ratios;
@@ -166,6 +192,24 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
           r.cli_vs_bound,
           times(r.cli_vs_bound / 1.6),
           latency === 50 ? r.cli_vs_bound <= 1.6 : null,
+        ),
+        row(
+          "verify",
+          `CLI ${at}: first request left / last answer / exit, ms after start (node -e 0 ${ms(med("startup_bare_node"))})`,
+          `${ms(result.cli_timeline.first_request_ms)} / ${ms(result.cli_timeline.last_headers_ms)} / ${ms(result.cli_timeline.exit_ms)}`,
+          "-",
+          result.cli_timeline.first_request_ms,
+          "-",
+          null,
+        ),
+        row(
+          "verify",
+          `CLI ${at}: first request + the bound (the least this CLI can take once loaded)`,
+          ms(result.cli_timeline.first_request_ms + bound),
+          "-",
+          (result.cli_timeline.first_request_ms + bound) / bound,
+          times((result.cli_timeline.first_request_ms + bound) / bound),
+          null,
         ),
         row(
           "verify",

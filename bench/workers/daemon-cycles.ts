@@ -75,6 +75,11 @@ export interface RoundResult {
     cpu_ms: number;
     loop_delay_ms: { p50: number; p99: number; max: number; mean: number };
     gc: Record<string, { count: number; total_ms: number; max_ms: number }>;
+    /**
+     * Sampled every 250 ms during the round: the largest RSS and V8 heap (used, committed) seen, when in the round
+     * the RSS peaked, and the completions waiting then (what a cold tick's peak is made of).
+     */
+    peak: { rss_mb: number; heap_used_mb: number; heap_total_mb: number; rss_at_s: number; pending_at_rss: number };
   };
 }
 
@@ -208,7 +213,22 @@ function watchThread(): () => RoundResult["thread"] {
     }
   });
   obs.observe({ entryTypes: ["gc"] });
+  const t0 = performance.now();
+  const peak = { rss_mb: 0, heap_used_mb: 0, heap_total_mb: 0, rss_at_s: 0, pending_at_rss: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    if (mb(m.rss) > peak.rss_mb) {
+      peak.rss_mb = mb(m.rss);
+      peak.rss_at_s = Math.round((performance.now() - t0) / 100) / 10;
+      peak.pending_at_rss = daemon.pendingCompletions();
+    }
+    peak.heap_used_mb = Math.max(peak.heap_used_mb, mb(m.heapUsed));
+    peak.heap_total_mb = Math.max(peak.heap_total_mb, mb(m.heapTotal));
+  };
+  const sampler = setInterval(sample, 250);
   return () => {
+    clearInterval(sampler);
+    sample();
     loop.disable();
     obs.disconnect();
     const cpu = process.cpuUsage(cpu0);
@@ -226,6 +246,7 @@ function watchThread(): () => RoundResult["thread"] {
         mean: r1(loop.mean / 1e6),
       },
       gc,
+      peak,
     };
   };
 }
