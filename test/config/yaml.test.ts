@@ -11,7 +11,7 @@ import { MAX_ALIASES, parseConfigYaml } from "../../src/config/yaml.ts";
 
 const load = (text: string) => loadConfigText(text, "/x/monitor.yaml", "/x", { env: {} });
 
-function issuesOf(text: string): string[] {
+function issuesOf(text: string): readonly string[] {
   try {
     load(text);
   } catch (err) {

@@ -18,6 +18,23 @@ after(async () => {
   for (const fn of cleanup.reverse()) await fn();
 });
 
+/** verifyRelease of v0.8.0, ok, calling `onRequest` with the path of each request as undici creates it. */
+async function verifyOkWatching(
+  rt: Parameters<typeof verifyRelease>[0],
+  loaded: Parameters<typeof verifyRelease>[1],
+  project: Parameters<typeof verifyRelease>[2],
+  onRequest: (path: string) => void,
+): Promise<void> {
+  const onCreate = (m: unknown): void => onRequest((m as { request: { path: string } }).request.path);
+  diagnostics.subscribe("undici:request:create", onCreate);
+  try {
+    const report = await verifyRelease(rt, loaded, project, "v0.8.0");
+    assert.equal(report.status, "ok");
+  } finally {
+    diagnostics.unsubscribe("undici:request:create", onCreate);
+  }
+}
+
 describe("verify: GitHub provenance starts from the release document", { timeout: 60_000 }, () => {
   it("every provenance request overlaps the probes, each sent once", async () => {
     const { sim, loaded, project, rt } = await cleanWorld(cleanup);
@@ -68,17 +85,7 @@ describe("verify: GitHub provenance starts from the release document", { timeout
     const { loaded, project, rt } = await cleanWorld(cleanup);
     await rt.provenance?.verifier();
     const sent: string[] = [];
-    const onCreate = (m: unknown) => {
-      const r = (m as { request: { path: string } }).request;
-      sent.push(r.path);
-    };
-    diagnostics.subscribe("undici:request:create", onCreate);
-    try {
-      const report = await verifyRelease(rt, loaded, project, "v0.8.0");
-      assert.equal(report.status, "ok");
-    } finally {
-      diagnostics.unsubscribe("undici:request:create", onCreate);
-    }
+    await verifyOkWatching(rt, loaded, project, (path) => sent.push(path));
     const shown = sent.join("\n");
     const sums = sent.findIndex((p) => p.endsWith("/releases/download/v0.8.0/sha256sums.txt"));
     const firstLookup = sent.findIndex((p) => p.includes("/attestations/sha256:"));
@@ -91,20 +98,14 @@ describe("verify: GitHub provenance starts from the release document", { timeout
     const prov = rt.provenance;
     assert.ok(prov);
     let created = 0;
-    const onCreate = () => void created++;
+    const onCreate = (): void => void created++;
     const sentBeforeLoad: number[] = [];
     const load = prov.verifier.bind(prov);
     prov.verifier = () => {
       sentBeforeLoad.push(created);
       return load();
     };
-    diagnostics.subscribe("undici:request:create", onCreate);
-    try {
-      const report = await verifyRelease(rt, loaded, project, "v0.8.0");
-      assert.equal(report.status, "ok");
-    } finally {
-      diagnostics.unsubscribe("undici:request:create", onCreate);
-    }
+    await verifyOkWatching(rt, loaded, project, onCreate);
     // Loading Sigstore is ~20 ms of a CLI's CPU: done while the probes wait on the network, it costs no wall.
     assert.ok(sentBeforeLoad.length > 0, "the verifier was never asked for");
     assert.ok((sentBeforeLoad[0] ?? 0) > 0, `the verifier was asked for before any request (${sentBeforeLoad[0]})`);
