@@ -7,6 +7,7 @@
  * it cannot be met): the sequential comparisons and the runbook ratio are reported, without a target.
  */
 import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { SimUrls } from "../../src/sim/index.ts";
@@ -18,7 +19,6 @@ import { roundSummary, summarize, type Summary } from "../lib/stats.ts";
 import { ms, row, times, type TargetRow } from "../lib/table.ts";
 import type { InprocRun } from "../workers/verify-inproc.ts";
 import type { CliTimeline } from "../workers/cli-timeline.ts";
-import { readFileSync, rmSync } from "node:fs";
 
 /** The installed entry point: runs the bundle (dist/cli/main.js, `npm run build`) when built, else src/. */
 export const CLI = join(REPO_ROOT, "bin", "monitor.js");
@@ -110,6 +110,8 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
         Summary
       >;
       const bound = CRITICAL_PATH_HOPS * latency;
+      const timelineMedian = (f: (t: CliTimeline) => number | null) =>
+        summarize(timelines.map((t) => f(t) ?? Number.NaN)).median;
       const med = (k: string) => (s[k] as Summary).median;
       const result = {
         latency_ms: latency,
@@ -127,10 +129,10 @@ export async function runVerify(ctx: BenchContext): Promise<SectionResult> {
         },
         cli_startup_overhead_ms: med("cli") - med("in_process"),
         cli_timeline: {
-          first_request_ms: summarize(timelines.map((t) => t.first_request_ms ?? NaN)).median,
-          last_headers_ms: summarize(timelines.map((t) => t.last_headers_ms ?? NaN)).median,
-          exit_ms: summarize(timelines.map((t) => t.exit_ms)).median,
-          requests: summarize(timelines.map((t) => t.requests)).median,
+          first_request_ms: timelineMedian((t) => t.first_request_ms),
+          last_headers_ms: timelineMedian((t) => t.last_headers_ms),
+          exit_ms: timelineMedian((t) => t.exit_ms),
+          requests: timelineMedian((t) => t.requests),
         },
       };
       (data["by_latency"] as Record<string, unknown>)[String(latency)] = result;

@@ -3,7 +3,7 @@ import { resolve, dirname } from "node:path";
 import { z } from "zod";
 import cron from "node-cron";
 import { sinkSecrets } from "../alerts/sinks/registry.ts";
-import { AppError, ConfigError } from "../errors.ts";
+import { AppError, ConfigError, errorMessage } from "../errors.ts";
 import { escapeControls, quote } from "../quote.ts";
 import { SECRET_NAME, SecretRegistry } from "../secrets.ts";
 import type { NpmrcView } from "./npmrc.ts";
@@ -65,8 +65,7 @@ export function loadConfigText(text: string, source: string, baseDir: string, op
   try {
     raw = source.endsWith(".json") ? JSON.parse(text) : parseConfigYaml(text);
   } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new ConfigError([`syntax: ${redactSyntaxError(detail, text, env, secrets)}`], source);
+    throw new ConfigError([`syntax: ${redactSyntaxError(errorMessage(err), text, env, secrets)}`], source);
   }
   const envIssues: string[] = [];
   const interpolated = interpolate(raw, [], env, secrets, envIssues);
