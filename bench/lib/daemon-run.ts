@@ -4,7 +4,8 @@
  * provenance policy, `max_concurrent_cycles` 16) and no jitter, and one worker process
  * (bench/workers/daemon-cycles.ts) that runs rounds of cycles and reports the sim's counters per round.
  * With BENCH_CPU_PROF=1 the worker runs under `node --cpu-prof` and the profile is summarized by module
- * (BENCH_CPU_PROF_KEEP=<dir> keeps the raw profiles).
+ * (BENCH_CPU_PROF_KEEP=<dir> keeps the raw profiles); BENCH_CPU_PROF=steady profiles the steady rounds only, and
+ * BENCH_ALLOC_PROF=1 adds an allocation-sampling profile of them (alloc.heapprofile).
  */
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";

@@ -279,6 +279,7 @@ async function round(): Promise<RoundTally> {
 
 const result: DaemonCyclesResult = { projects: names.length, rounds: [], leak: [], leak_wall_ms: null, max_rss_mb: 0 };
 let profiler: Session | null = null;
+const allocProfile = process.env["BENCH_ALLOC_PROF"] === "1";
 for (let r = 1; r <= job.rounds; r++) {
   await control("POST", "/reset");
   if (job.profileFrom === r) {
@@ -287,6 +288,14 @@ for (let r = 1; r <= job.rounds; r++) {
     await profiler.post("Profiler.enable");
     await profiler.post("Profiler.setSamplingInterval", { interval: 1000 });
     await profiler.post("Profiler.start");
+    // BENCH_ALLOC_PROF=1: also sample allocations (garbage included: what the scavenges pay for) into alloc.heapprofile.
+    if (allocProfile) {
+      await profiler.post("HeapProfiler.startSampling", {
+        samplingInterval: 16384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
   }
   const stopWatching = watchThread();
   const { wall, cycles, statuses, channel_statuses, queued_api, errors } = await round();
@@ -331,6 +340,10 @@ for (let r = 1; r <= job.rounds; r++) {
   process.stderr.write(`round ${r}: ${Math.round(wall)} ms ${JSON.stringify(statuses)}\n`);
 }
 if (profiler && job.profileDir) {
+  if (allocProfile) {
+    const { profile: hp } = await profiler.post("HeapProfiler.stopSampling");
+    writeFileSync(join(job.profileDir, `alloc.heapprofile`), JSON.stringify(hp));
+  }
   const { profile } = await profiler.post("Profiler.stop");
   writeFileSync(join(job.profileDir, `rounds-from-${job.profileFrom}.cpuprofile`), JSON.stringify(profile));
   profiler.disconnect();
