@@ -96,6 +96,24 @@ describe("monitor init --settings (loopback servers)", () => {
     assert.deepEqual(statuses(verify.stdout), ALL_OK);
   });
 
+  it("asks each registry URL at most twice: once while discovering (PyPI's lookup and details share it), once verifying", async () => {
+    sim = await startSim({ githubToken: null });
+    applyScenario(sim.world, "clean");
+    const mark = sim.stats.log.length;
+    const { result } = await init();
+    assert.equal(result.code, 0, result.stderr);
+    const asked = sim.stats.log.slice(mark).filter((e) => e.service === "pypi" || e.service === "npm");
+    const paths = asked.map((e) => `${e.service} ${e.method} ${e.path}`);
+    const times = new Map<string, number>();
+    for (const p of paths) times.set(p, (times.get(p) ?? 0) + 1);
+    assert.equal(times.get("pypi GET /pypi/plasmite/0.8.0/json"), 2, paths.join("\n"));
+    assert.deepEqual(
+      [...times].filter(([, n]) => n > 2),
+      [],
+      `asked more than twice:\n${paths.join("\n")}`,
+    );
+  });
+
   it("a repository with no releases: exit 2 saying so, no config", async () => {
     sim = await startSim({ githubToken: null });
     sim.world.addProject(plasmiteProject());
