@@ -69,32 +69,25 @@ function overFetch(octokit: Octokit, fetch: ClientFetch): Octokit {
       return call(withFetch(args[0]));
     }, call);
   const request = wrap(octokit.request);
-  const scopes = new Map<PropertyKey, Record<PropertyKey, Call>>();
-  const rest = new Proxy(octokit.rest, {
-    get(target, scope) {
-      let view = scopes.get(scope);
-      if (!view) {
-        const methods = Reflect.get(target, scope) as Record<PropertyKey, Call>;
-        const wrapped = new Map<PropertyKey, Call>();
-        view = new Proxy(methods, {
-          get(m, name) {
-            const method = Reflect.get(m, name) as unknown;
-            if (typeof method !== "function") return method;
-            let w = wrapped.get(name);
-            if (!w) wrapped.set(name, (w = wrap(method as Call)));
-            return w;
-          },
-        });
-        scopes.set(scope, view);
-      }
-      return view;
-    },
-  });
+  const rest = memoView(octokit.rest, (methods) =>
+    memoView(methods as object, (method) => (typeof method === "function" ? wrap(method as Call) : method)),
+  );
   return new Proxy(octokit, {
     get(target, key) {
       if (key === "rest") return rest;
       if (key === "request") return request;
       return Reflect.get(target, key) as unknown;
+    },
+  });
+}
+
+/** `target` seen through `make`: each member read is `make(member)`, made once per view. */
+function memoView<T extends object>(target: T, make: (member: unknown) => unknown): T {
+  const made = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(t, key) {
+      if (!made.has(key)) made.set(key, make(Reflect.get(t, key)));
+      return made.get(key);
     },
   });
 }

@@ -3,41 +3,34 @@
  * evidence, its deadline), never another's, including the pages `paginate` follows and `request` in both its forms.
  */
 import { strict as assert } from "node:assert";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { createHttpClient, DEFAULT_HTTP_SETTINGS } from "../../src/http/client.ts";
 import type { Evidence } from "../../src/http/evidence.ts";
 import { githubClientFactory } from "../../src/http/github.ts";
 import { SecretRegistry } from "../../src/secrets.ts";
+import { serve, trackClient, type Handler } from "../helpers/probe-harness.ts";
+
+const api: Handler = (req, base) => {
+  const url = new URL(req.path, base);
+  if (url.pathname === "/repos/o/r/releases/latest") return { status: 200, body: { tag_name: "v1.0.0" } };
+  if (url.pathname === "/repos/o/r/releases") {
+    const page = Number(url.searchParams.get("page") ?? "1");
+    const next = `<${base}/repos/o/r/releases?per_page=1&page=2>; rel="next"`;
+    return { status: 200, body: [{ tag_name: `v${page}` }], headers: page === 1 ? { link: next } : {} };
+  }
+  return { status: 404, body: { message: "Not Found" } };
+};
 
 describe("the shared Octokit's views", () => {
   let base = "";
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    const json = (body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(200, { "content-type": "application/json", ...headers });
-      res.end(JSON.stringify(body));
-    };
-    if (url.pathname === "/repos/o/r/releases/latest") return json({ tag_name: "v1.0.0" });
-    if (url.pathname === "/repos/o/r/releases") {
-      const page = Number(url.searchParams.get("page") ?? "1");
-      const next = `<${base}/repos/o/r/releases?per_page=1&page=2>; rel="next"`;
-      return json([{ tag_name: `v${page}` }], page === 1 ? { link: next } : {});
-    }
-    res.writeHead(404, { "content-type": "application/json" }).end('{"message":"Not Found"}');
-  });
   before(async () => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = (await serve(api)).base;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const setup = () => {
-    const http = createHttpClient({
-      settings: { ...DEFAULT_HTTP_SETTINGS, retries: 0 },
-      secrets: new SecretRegistry(),
-    });
+    const http = trackClient(
+      createHttpClient({ settings: { ...DEFAULT_HTTP_SETTINGS, retries: 0 }, secrets: new SecretRegistry() }),
+    );
     return { http, github: githubClientFactory({ api_url: base, token: null, user_agent: "t" }) };
   };
   const paths = (evidence: Evidence[]) => evidence.map((e) => new URL(e.url).pathname + new URL(e.url).search);
