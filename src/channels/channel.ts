@@ -289,16 +289,23 @@ export function defineChannel<Id extends string, C, P, O extends { channel: Id }
 
 /**
  * A probe whose module loads on first use: the registry (and so `--channel` help) stays free of the HTTP client,
- * Octokit and worker threads until a channel is actually asked.
+ * Octokit and worker threads until a channel is actually asked. The load runs once (a daemon observes every channel
+ * of every project each cycle, and an import() of a loaded module still goes through the module loader); a failed
+ * load is not kept, so the next observation tries again.
  */
 export function lazyProbe<Id extends string, P, O extends { channel: Id }>(
   channel: Id,
   load: () => Promise<Probe<Id, P, O>>,
 ): Probe<Id, P, O> {
+  let loading: Promise<Probe<Id, P, O>> | null = null;
   return {
     channel,
     async observe(plan, ctx) {
-      return (await load()).observe(plan, ctx);
+      loading ??= load().catch((err: unknown) => {
+        loading = null;
+        throw err;
+      });
+      return (await loading).observe(plan, ctx);
     },
   };
 }
