@@ -98,6 +98,7 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
     const out = JSON.parse(r.stdout) as DaemonCyclesResult;
     for (const round of out.rounds) {
       const t = round.thread;
+      const gh = round.github_api_timing;
       const gc = Object.entries(t.gc)
         .map(([kind, g]) => `${kind} ${g.count}x ${g.total_ms} ms (max ${g.max_ms})`)
         .join(", ");
@@ -105,7 +106,9 @@ export async function runDaemonRounds(ctx: BenchContext, o: DaemonRunOptions): P
         `${o.name}: round ${round.round}: ${round.wall_ms} ms wall, ${t.cpu_ms} ms CPU; event-loop delay p50 ` +
           `${t.loop_delay_ms.p50} / p99 ${t.loop_delay_ms.p99} / max ${t.loop_delay_ms.max} ms; GC ${gc}; peak RSS ` +
           `${t.peak.rss_mb} MB at ${t.peak.rss_at_s} s (${t.peak.pending_at_rss} completions waiting), heap peak ` +
-          `${t.peak.heap_used_mb} used / ${t.peak.heap_total_mb} MB committed` +
+          `${t.peak.heap_used_mb} used / ${t.peak.heap_total_mb} MB committed; ${gh.requests} GitHub API requests, ` +
+          `created to written ${gh.created_to_written_ms.mean} ms (p90 ${gh.created_to_written_ms.p90}), written to ` +
+          `headers ${gh.written_to_headers_ms.mean} ms (p90 ${gh.written_to_headers_ms.p90})` +
           (round.after_gc
             ? `; after a GC: RSS ${round.after_gc.rss_mb} MB (anon ${round.after_gc.rss_anon_mb}), heap ` +
               `${round.after_gc.heap_mb} of ${round.after_gc.heap_total_mb} MB, external ${round.after_gc.external_mb} MB` +

@@ -7,6 +7,7 @@
  *
  * Prints one JSON line (DaemonCyclesResult) on stdout; progress on stderr.
  */
+import { subscribe } from "node:diagnostics_channel";
 import { openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
@@ -67,6 +68,13 @@ export interface RoundResult {
   } | null;
   sim: SimStatsSnapshot;
   /**
+   * The GitHub API requests of the round, from undici's diagnostics channels: created (handed to undici) to written
+   * on the socket (undici defers a write on a reused keep-alive socket by one event-loop turn, to read anything the
+   * server sent while it was idle), and written to the answer's headers parsed here (the network and the sim, then
+   * this thread's event loop). Their sum is most of what a GitHub lane is held per request.
+   */
+  github_api_timing: { requests: number; created_to_written_ms: Spread; written_to_headers_ms: Spread };
+  /**
    * Where the round's wall went on the daemon's thread: its CPU time (user + system, all threads of the process),
    * the event loop's delay (a 1 ms timer's lateness: how long an answer can wait for the thread), and V8's GC
    * pauses by kind (scavenges, mark-compacts) with the longest.
@@ -81,6 +89,12 @@ export interface RoundResult {
      */
     peak: { rss_mb: number; heap_used_mb: number; heap_total_mb: number; rss_at_s: number; pending_at_rss: number };
   };
+}
+
+export interface Spread {
+  mean: number;
+  p50: number;
+  p90: number;
 }
 
 export interface DaemonCyclesResult {
@@ -163,6 +177,38 @@ const apiStarts: number[] = [];
 daemon.onExchange((e) => {
   if (e.host === cratesApiHost) apiStarts.push(Date.now() - e.duration_ms);
 });
+
+// The GitHub API requests' timeline (RoundResult.github_api_timing), per round.
+const githubOrigin = new URL(loaded.config.settings.github.api_url).origin;
+const requestTimes = new WeakMap<object, [number, number]>();
+let githubTimes: { written: number[]; headers: number[] } = { written: [], headers: [] };
+subscribe("undici:request:create", (m) => {
+  const { request } = m as { request: { origin?: string } };
+  if (request.origin === githubOrigin) requestTimes.set(request, [performance.now(), 0]);
+});
+subscribe("undici:client:sendHeaders", (m) => {
+  const t = requestTimes.get((m as { request: object }).request);
+  if (t) t[1] = performance.now();
+});
+subscribe("undici:request:headers", (m) => {
+  const { request } = m as { request: object };
+  const t = requestTimes.get(request);
+  if (!t || t[1] === 0) return;
+  requestTimes.delete(request);
+  githubTimes.written.push(t[1] - t[0]);
+  githubTimes.headers.push(performance.now() - t[1]);
+});
+
+function spread(values: number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  return {
+    mean: r2(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
+    p50: r2(at(0.5)),
+    p90: r2(at(0.9)),
+  };
+}
 
 /** What a round keeps of its reports: counts only, folded in as each cycle ends (the daemon keeps none either). */
 interface RoundTally {
@@ -297,6 +343,7 @@ for (let r = 1; r <= job.rounds; r++) {
       });
     }
   }
+  githubTimes = { written: [], headers: [] };
   const stopWatching = watchThread();
   const { wall, cycles, statuses, channel_statuses, queued_api, errors } = await round();
   const thread = stopWatching();
@@ -335,6 +382,11 @@ for (let r = 1; r <= job.rounds; r++) {
     heap_mb: mb(mem.heapUsed),
     after_gc,
     sim,
+    github_api_timing: {
+      requests: githubTimes.written.length,
+      created_to_written_ms: spread(githubTimes.written),
+      written_to_headers_ms: spread(githubTimes.headers),
+    },
     thread,
   });
   process.stderr.write(`round ${r}: ${Math.round(wall)} ms ${JSON.stringify(statuses)}\n`);
