@@ -170,15 +170,82 @@ export async function cachedEvidence(
   make: () => Promise<readonly Evidence[]>,
   options: { keepNone?: boolean } = {},
 ): Promise<readonly Evidence[]> {
-  const hit = cache ? await cache.get(key) : undefined;
-  // The reviver visits every value; most entries hold no Map, and steady cycles read one per artefact.
-  if (hit !== undefined) return (hit.includes('"__map"') ? JSON.parse(hit, reviver) : JSON.parse(hit)) as Evidence[];
+  const hit = cache ? await readEvidence(cache, key) : undefined;
+  if (hit !== undefined) return hit;
   const evidence = await make();
   const none = options.keepNone === true && evidence.length === 1 && evidence[0]?.kind === "none";
   const final =
     none || (evidence.length > 0 && evidence.every((e) => e.kind === "attestation" && e.signature !== "unknown"));
-  if (cache && final) await cache.set(key, JSON.stringify(evidence, replacer));
+  if (cache && final) {
+    await cache.set(key, JSON.stringify(evidence, replacer));
+    READS.get(cache)?.set(key, Promise.resolve(evidence));
+  }
   return evidence;
+}
+
+/** Each verification's reads of the cache (`verificationCache`): key → the parsed entry, or undefined for a miss. */
+const READS = new WeakMap<AttestationCache, Map<string, Promise<readonly Evidence[] | undefined>>>();
+
+/** The entry for `key`, parsed; through a verification's view, read from the store once whoever asks. */
+function readEvidence(cache: AttestationCache, key: string): Promise<readonly Evidence[] | undefined> {
+  const reads = READS.get(cache);
+  let read = reads?.get(key);
+  if (!read) {
+    // The reviver visits every value; most entries hold no Map, and steady cycles read one per artefact.
+    read = cache
+      .get(key)
+      .then((hit) =>
+        hit === undefined
+          ? undefined
+          : ((hit.includes('"__map"') ? JSON.parse(hit, reviver) : JSON.parse(hit)) as Evidence[]),
+      );
+    if (reads) {
+      const mine = read;
+      reads.set(key, mine);
+      mine.catch(() => {
+        if (reads.get(key) === mine) reads.delete(key); // a failed read is asked again
+      });
+    }
+  }
+  return read;
+}
+
+/**
+ * One verification's view of the attestation cache: each entry is read from the store once, and each piece of
+ * evidence parsed once, whoever asks (a channel's prefetch, its gatherer's early run on its probe's answer, the real
+ * run after every probe: the same keys up to three times, every one a hit in a steady daemon cycle). What it stores
+ * is what its later reads see. `close()` forgets the reads (the report is out; a deferred completion must not keep
+ * them).
+ */
+export function verificationCache(cache: AttestationCache): AttestationCache & { close(): void } {
+  let raw: Map<string, Promise<string | undefined>> | null = new Map();
+  const view = {
+    get(key: string): Promise<string | undefined> {
+      const reads = raw;
+      if (!reads) return cache.get(key);
+      let read = reads.get(key);
+      if (!read) {
+        const mine = cache.get(key);
+        read = mine;
+        reads.set(key, mine);
+        mine.catch(() => {
+          if (reads.get(key) === mine) reads.delete(key); // a failed read is asked again
+        });
+      }
+      return read;
+    },
+    async set(key: string, value: string): Promise<void> {
+      await cache.set(key, value);
+      raw?.set(key, Promise.resolve(value));
+      READS.get(view)?.delete(key);
+    },
+    close(): void {
+      raw = null;
+      READS.delete(view);
+    },
+  };
+  READS.set(view, new Map());
+  return view;
 }
 
 /**

@@ -48,6 +48,8 @@ export async function checkProvenance(
   registry: ChannelRegistry = DEFAULT_REGISTRY,
   /** This verification's shared transport (`sharedHttp`), joined by early runs; default the runtime's. */
   http: ProvenanceHttp = rt.http,
+  /** This verification's view of the attestation cache (`verificationCache`); default the runtime's. */
+  cache: AttestationCache | undefined = rt.cache,
 ): Promise<Report> {
   const expectations = provenanceExpectations(project, plan.tag);
   const inReport = new Set(report.channels.filter((c) => c.status !== "skipped").map((c) => c.channel));
@@ -63,7 +65,7 @@ export async function checkProvenance(
   const ctx: GatherContext = {
     http,
     verifier: active.length > 0 ? await rt.verifier() : undefined,
-    cache: rt.cache,
+    cache,
     endpoints: rt.endpoints,
     expected: expectedIdentity(expectations, commit, tagCommit),
     expectations,

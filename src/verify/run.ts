@@ -21,7 +21,7 @@ import type { PlanWith, Probe, ProbeEndpoints, ProbeResult, ReleaseList } from "
 import { assembleReport } from "../report/assemble.ts";
 import type { Report } from "../report/types.ts";
 import { expectedIdentity, provenanceExpectations } from "../provenance/expected.ts";
-import { sharedHttp } from "../provenance/gather.ts";
+import { sharedHttp, verificationCache } from "../provenance/gather.ts";
 import { checkProvenance, type ProvenanceRuntime } from "../provenance/run.ts";
 
 export interface VerifyDeps {
@@ -168,6 +168,7 @@ async function verifyWithin(
   }
   const shared = prov ? sharedHttp(prov.http) : undefined;
   const provHttp = shared?.http;
+  const provCache = prov?.cache ? verificationCache(prov.cache) : undefined;
   /**
    * A channel's gatherer run as soon as its own probe answers, its result dropped: its requests (and Sigstore
    * checks, remembered by the verifier) are under way while the slower probes finish, and the real run after every
@@ -185,7 +186,7 @@ async function verifyWithin(
           {
             http: provHttp,
             verifier,
-            cache: prov.cache,
+            cache: provCache,
             endpoints: prov.endpoints,
             expected: expectedIdentity(expectations, undefined),
             expectations,
@@ -205,7 +206,7 @@ async function verifyWithin(
     const ctx = {
       http: provHttp,
       endpoints: prov.endpoints,
-      cache: prov.cache,
+      cache: provCache,
       plan,
       repository: expectations.repository,
       verifier: () => prov.verifier(),
@@ -243,7 +244,7 @@ async function verifyWithin(
     if (deps.provenance) {
       const observations = Object.fromEntries(all.map((r) => [r.channel, r.observation]));
       report = await untilAborted(
-        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, provHttp),
+        checkProvenance(deps.provenance, project, plan, observations, report, checkedAt, registry, provHttp, provCache),
         signal,
       ).catch((err: unknown) => {
         deps.log.warn({ project: project.name, tag, err: errorMessage(err) }, "provenance check failed");
@@ -255,6 +256,7 @@ async function verifyWithin(
   const report = await finish(results, started);
   // What the early runs shared is spent: a deferred completion (held until the crates.io API answers) keeps none of it.
   shared?.close();
+  provCache?.close();
   deps.log.debug({ project: project.name, tag, status: report.status, duration_ms: report.duration_ms }, "verified");
   if (options.onDeferred && deferred.length > 0) {
     // What the completion holds, behind one reference that release() drops: the probe results (the deferred ones'
