@@ -18,6 +18,7 @@ import { loadConfigFile } from "../../src/config/load.ts";
 import { createDaemon } from "../../src/daemon/create.ts";
 import type { Report } from "../../src/report/types.ts";
 import type { SimStatsSnapshot } from "../lib/sim-protocol.ts";
+import { round as roundTo, roundSummary, summarize, type Summary } from "../lib/stats.ts";
 
 export interface DaemonCyclesJob {
   config: string;
@@ -91,11 +92,7 @@ export interface RoundResult {
   };
 }
 
-export interface Spread {
-  mean: number;
-  p50: number;
-  p90: number;
-}
+export type Spread = Summary & { mean: number };
 
 export interface DaemonCyclesResult {
   projects: number;
@@ -199,15 +196,10 @@ subscribe("undici:request:headers", (m) => {
   githubTimes.headers.push(performance.now() - t[1]);
 });
 
-function spread(values: number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  const r2 = (n: number) => Math.round(n * 100) / 100;
-  return {
-    mean: r2(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
-    p50: r2(at(0.5)),
-    p90: r2(at(0.9)),
-  };
+/** The mean (the waits add up to a lane's hold per request) beside the percentiles of bench/lib/stats.ts. */
+function spread(values: readonly number[]): Spread {
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  return { mean: roundTo(mean, 2), ...roundSummary(summarize(values), 2) };
 }
 
 /** What a round keeps of its reports: counts only, folded in as each cycle ends (the daemon keeps none either). */

@@ -176,10 +176,7 @@ export async function cachedEvidence(
   const none = options.keepNone === true && evidence.length === 1 && evidence[0]?.kind === "none";
   const final =
     none || (evidence.length > 0 && evidence.every((e) => e.kind === "attestation" && e.signature !== "unknown"));
-  if (cache && final) {
-    await cache.set(key, JSON.stringify(evidence, replacer));
-    READS.get(cache)?.set(key, Promise.resolve(evidence));
-  }
+  if (cache && final) await cache.set(key, JSON.stringify(evidence, replacer));
   return evidence;
 }
 
@@ -188,26 +185,31 @@ const READS = new WeakMap<AttestationCache, Map<string, Promise<readonly Evidenc
 
 /** The entry for `key`, parsed; through a verification's view, read from the store once whoever asks. */
 function readEvidence(cache: AttestationCache, key: string): Promise<readonly Evidence[] | undefined> {
-  const reads = READS.get(cache);
-  let read = reads?.get(key);
-  if (!read) {
-    // The reviver visits every value; most entries hold no Map, and steady cycles read one per artefact.
-    read = cache
+  // The reviver visits every value; most entries hold no Map, and steady cycles read one per artefact.
+  const read = () =>
+    cache
       .get(key)
       .then((hit) =>
         hit === undefined
           ? undefined
           : ((hit.includes('"__map"') ? JSON.parse(hit, reviver) : JSON.parse(hit)) as Evidence[]),
       );
-    if (reads) {
-      const mine = read;
-      reads.set(key, mine);
-      mine.catch(() => {
-        if (reads.get(key) === mine) reads.delete(key); // a failed read is asked again
-      });
-    }
+  const reads = READS.get(cache);
+  return reads ? joined(reads, key, read) : read();
+}
+
+/** The promise `reads` holds for `key`, else `make()`'s, kept there; a rejected one is dropped (asked again later). */
+function joined<T>(reads: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = reads.get(key);
+  if (!p) {
+    const mine = make();
+    reads.set(key, mine);
+    mine.catch(() => {
+      if (reads.get(key) === mine) reads.delete(key);
+    });
+    p = mine;
   }
-  return read;
+  return p;
 }
 
 /**
@@ -221,18 +223,7 @@ export function verificationCache(cache: AttestationCache): AttestationCache & {
   let raw: Map<string, Promise<string | undefined>> | null = new Map();
   const view = {
     get(key: string): Promise<string | undefined> {
-      const reads = raw;
-      if (!reads) return cache.get(key);
-      let read = reads.get(key);
-      if (!read) {
-        const mine = cache.get(key);
-        read = mine;
-        reads.set(key, mine);
-        mine.catch(() => {
-          if (reads.get(key) === mine) reads.delete(key); // a failed read is asked again
-        });
-      }
-      return read;
+      return raw ? joined(raw, key, () => cache.get(key)) : cache.get(key);
     },
     async set(key: string, value: string): Promise<void> {
       await cache.set(key, value);
